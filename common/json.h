@@ -1,0 +1,37 @@
+// JSON helpers over rapidjson: parsing untrusted text with bounds, and path
+// strings for errors ("$.requests[2].url").
+#ifndef LOADD_COMMON_JSON_H_
+#define LOADD_COMMON_JSON_H_
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace loadd {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Parses untrusted JSON: validates UTF-8, uses the iterative parser (deep
+// nesting cannot overflow the stack) and rejects nesting deeper than
+// max_depth. Errors name the byte offset.
+Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth = 32);
+
+std::string JsonPathField(const std::string& parent, std::string_view field);
+std::string JsonPathIndex(const std::string& parent, size_t index);
+
+// "object", "array", "string", ... for error messages.
+const char* JsonTypeName(const rapidjson::Value& value);
+
+// Writes value with the given writer (for embedding documents).
+inline void WriteString(JsonWriter* w, std::string_view s) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace loadd
+
+#endif  // LOADD_COMMON_JSON_H_

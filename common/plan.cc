@@ -1,0 +1,238 @@
+#include "common/plan.h"
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "common/json_reader.h"
+#include "common/units.h"
+
+namespace loadd {
+namespace {
+
+constexpr int64_t kDefaultDurationNs = 30 * kNsPerSec;
+constexpr int64_t kDefaultTimeoutNs = 10 * kNsPerSec;
+constexpr int64_t kDefaultGracefulStopNs = 5 * kNsPerSec;
+constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
+
+constexpr const char* kHttpsUnsupported =
+    "https:// targets are not supported by this version's engine yet (plain http:// only)";
+
+constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) ==
+                                                            std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool HasLineBreak(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos || s.find('\0') != std::string_view::npos;
+}
+
+Status ReadHeaders(ObjectReader* reader, RequestSpec* spec) {
+  const rapidjson::Value* headers = reader->Get("headers");
+  if (headers == nullptr) return Status::Ok();
+  std::string path = reader->FieldPath("headers");
+  if (!headers->IsObject()) {
+    return Status::Invalid(path, std::string("must be an object of name: value strings, got ") +
+                                     JsonTypeName(*headers));
+  }
+  if (headers->MemberCount() > Plan::kMaxHeaders) {
+    return Status::Invalid(path, "at most " + std::to_string(Plan::kMaxHeaders) + " headers");
+  }
+  for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
+    std::string name(it->name.GetString(), it->name.GetStringLength());
+    std::string field = JsonPathField(path, name);
+    if (!IsToken(name)) return Status::Invalid(field, "is not a valid header name");
+    if (!it->value.IsString()) {
+      return Status::Invalid(field, std::string("must be a string, got ") + JsonTypeName(it->value));
+    }
+    std::string value(it->value.GetString(), it->value.GetStringLength());
+    if (HasLineBreak(value)) return Status::Invalid(field, "must not contain CR, LF or NUL");
+    spec->headers.emplace_back(std::move(name), std::move(value));
+  }
+  return Status::Ok();
+}
+
+Status ReadUrl(ObjectReader* r, const Plan& plan, RequestSpec* spec) {
+  std::string url, path;
+  LOADD_RETURN_IF_ERROR(r->String("url", &url));
+  LOADD_RETURN_IF_ERROR(r->String("path", &path));
+  if (!url.empty() && !path.empty()) {
+    return Status::Invalid(r->FieldPath("path"), "give either url or path, not both");
+  }
+  if (url.empty() && path.empty()) {
+    if (plan.target.empty()) {
+      return Status::Invalid(r->FieldPath("url"), "is required (or set $.target and a path)");
+    }
+    url = plan.target;
+  } else if (!path.empty()) {
+    if (plan.target.empty()) {
+      return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
+    }
+    if (path[0] != '/') return Status::Invalid(r->FieldPath("path"), "must start with '/'");
+    Result<Url> base = ParseUrl(plan.target);
+    if (!base.ok()) return Status::Invalid("$.target", base.status().message());
+    std::string prefix = base->target == "/" ? "" : base->target;
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    url = base->scheme + "://" + base->HostHeader() + prefix + path;
+  }
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed.ok()) {
+    return Status::Invalid(r->FieldPath(path.empty() ? "url" : "path"), parsed.status().message());
+  }
+  if (parsed->scheme != "http") {
+    return Status::Invalid(r->FieldPath(path.empty() ? "url" : "path"), kHttpsUnsupported);
+  }
+  spec->url = *parsed;
+  return Status::Ok();
+}
+
+Status ReadRequest(const rapidjson::Value& value, const std::string& path, const Plan& plan,
+                   RequestSpec* spec) {
+  ObjectReader r(value, path);
+  LOADD_RETURN_IF_ERROR(ReadUrl(&r, plan, spec));
+  spec->method = "GET";
+  LOADD_RETURN_IF_ERROR(r.String("method", &spec->method));
+  std::string upper = spec->method;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  if (std::find(std::begin(kMethods), std::end(kMethods), upper) == std::end(kMethods)) {
+    return Status::Invalid(r.FieldPath("method"),
+                           "\"" + spec->method + "\" is not one of GET, POST, PUT, DELETE, "
+                           "PATCH, HEAD, OPTIONS");
+  }
+  spec->method = upper;
+  LOADD_RETURN_IF_ERROR(ReadHeaders(&r, spec));
+  LOADD_RETURN_IF_ERROR(r.String("body", &spec->body));
+  if (spec->body.size() > Plan::kMaxBodyBytes) {
+    return Status::Invalid(r.FieldPath("body"), "is larger than 1 MiB");
+  }
+  LOADD_RETURN_IF_ERROR(r.Int("weight", &spec->weight, 1, 1000));
+  LOADD_RETURN_IF_ERROR(r.String("name", &spec->name));
+  if (spec->name.size() > 200) return Status::Invalid(r.FieldPath("name"), "is longer than 200 bytes");
+  if (spec->name.empty()) spec->name = spec->method + " " + spec->url.target;
+  return r.Finish();
+}
+
+Status ReadRequests(ObjectReader* r, Plan* plan) {
+  const rapidjson::Value* requests = r->Get("requests");
+  if (requests == nullptr) {
+    if (plan->target.empty()) {
+      return Status::Invalid("$.requests", "is required (or give $.target to GET it)");
+    }
+    rapidjson::Value empty(rapidjson::kObjectType);
+    RequestSpec spec;
+    LOADD_RETURN_IF_ERROR(ReadRequest(empty, "$.target", *plan, &spec));
+    plan->requests.push_back(std::move(spec));
+    return Status::Ok();
+  }
+  if (!requests->IsArray() || requests->Empty()) {
+    return Status::Invalid("$.requests", "must be a non-empty array of requests");
+  }
+  if (requests->Size() > Plan::kMaxRequests) {
+    return Status::Invalid("$.requests", "at most " + std::to_string(Plan::kMaxRequests) +
+                                             " requests");
+  }
+  for (rapidjson::SizeType i = 0; i < requests->Size(); ++i) {
+    RequestSpec spec;
+    LOADD_RETURN_IF_ERROR(ReadRequest((*requests)[i], JsonPathIndex("$.requests", i), *plan, &spec));
+    plan->requests.push_back(std::move(spec));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Plan> PlanFromJson(const rapidjson::Value& value) {
+  Plan plan;
+  ObjectReader r(value, "$");
+  LOADD_RETURN_IF_ERROR(r.String("name", &plan.name));
+  LOADD_RETURN_IF_ERROR(r.String("target", &plan.target));
+  if (!plan.target.empty()) {
+    Result<Url> url = ParseUrl(plan.target);
+    if (!url.ok()) return Status::Invalid("$.target", url.status().message());
+    if (url->scheme != "http") return Status::Invalid("$.target", kHttpsUnsupported);
+  }
+  LOADD_RETURN_IF_ERROR(r.Int("users", &plan.users, 1, Plan::kMaxUsers, /*required=*/true));
+  plan.spawn_rate = static_cast<double>(plan.users);
+  LOADD_RETURN_IF_ERROR(r.Number("spawn_rate", &plan.spawn_rate, 0, 1e7));
+  plan.duration_ns = kDefaultDurationNs;
+  LOADD_RETURN_IF_ERROR(r.DurationNs("duration", &plan.duration_ns, kNsPerMs, kMaxDurationNs));
+  plan.timeout_ns = kDefaultTimeoutNs;
+  LOADD_RETURN_IF_ERROR(r.DurationNs("timeout", &plan.timeout_ns, kNsPerMs, 3600 * kNsPerSec));
+  plan.graceful_stop_ns = kDefaultGracefulStopNs;
+  LOADD_RETURN_IF_ERROR(
+      r.DurationNs("graceful_stop", &plan.graceful_stop_ns, 0, 3600 * kNsPerSec));
+  LOADD_RETURN_IF_ERROR(ReadRequests(&r, &plan));
+  LOADD_RETURN_IF_ERROR(r.Finish());
+  return plan;
+}
+
+Result<Plan> ParsePlan(std::string_view json) {
+  rapidjson::Document doc;
+  LOADD_RETURN_IF_ERROR(ParseJson(json, &doc));
+  return PlanFromJson(doc);
+}
+
+void WritePlan(const Plan& plan, JsonWriter* w) {
+  w->StartObject();
+  w->Key("name");
+  WriteString(w, plan.name);
+  if (!plan.target.empty()) {
+    w->Key("target");
+    WriteString(w, plan.target);
+  }
+  w->Key("users");
+  w->Int64(plan.users);
+  w->Key("spawn_rate");
+  w->Double(plan.spawn_rate);
+  w->Key("duration");
+  WriteString(w, FormatDurationNs(plan.duration_ns));
+  w->Key("timeout");
+  WriteString(w, FormatDurationNs(plan.timeout_ns));
+  w->Key("graceful_stop");
+  WriteString(w, FormatDurationNs(plan.graceful_stop_ns));
+  w->Key("requests");
+  w->StartArray();
+  for (const RequestSpec& req : plan.requests) {
+    w->StartObject();
+    w->Key("name");
+    WriteString(w, req.name);
+    w->Key("method");
+    WriteString(w, req.method);
+    w->Key("url");
+    WriteString(w, req.url.ToString());
+    if (!req.headers.empty()) {
+      w->Key("headers");
+      w->StartObject();
+      for (const auto& [k, v] : req.headers) {
+        WriteString(w, k);
+        WriteString(w, v);
+      }
+      w->EndObject();
+    }
+    if (!req.body.empty()) {
+      w->Key("body");
+      WriteString(w, req.body);
+    }
+    w->Key("weight");
+    w->Int64(req.weight);
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+}
+
+std::string PlanToJson(const Plan& plan) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WritePlan(plan, &w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace loadd

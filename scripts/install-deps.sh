@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything loadd needs to build, test and benchmark, from Debian's
+# archive only. Safe to run again; does nothing that is already done.
+set -euo pipefail
+
+build_deps=(
+  build-essential cmake pkg-config
+  libpistache-dev rapidjson-dev libnng-dev libmbedtls-dev libcurl4-openssl-dev
+  libsystemd-dev libgtest-dev libgmock-dev googletest libcli11-dev
+  zlib1g-dev libssl-dev libhttp-parser-dev
+)
+# Peer tools and targets used by tests and bench/.
+tool_deps=(curl python3 wrk nginx-light)
+
+want=()
+for p in "${build_deps[@]}" "${tool_deps[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
+done
+if [ ${#want[@]} -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+echo "install-deps: installing ${want[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${want[@]}"
+# nginx-light's package starts a system nginx on port 80; our benches run their
+# own instance on a port of their choosing, so the packaged one is not needed.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
