@@ -1,0 +1,222 @@
+#include "common/wire.h"
+
+#include "common/json_reader.h"
+
+namespace loadd {
+namespace {
+
+constexpr int64_t kMaxI = int64_t{1} << 50;
+
+void Str(JsonWriter* w, const char* key, std::string_view value) {
+  w->Key(key);
+  WriteString(w, value);
+}
+void Int(JsonWriter* w, const char* key, int64_t value) {
+  w->Key(key);
+  w->Int64(value);
+}
+
+void Write(JsonWriter* w, const HelloMsg& m) {
+  Str(w, "host", m.host);
+  Int(w, "instance", m.instance);
+  Int(w, "cpu", m.cpu);
+  Int(w, "cores", m.cores);
+  Int(w, "pid", m.pid);
+  Str(w, "version", m.version);
+  Str(w, "run_id", m.run_id);
+}
+void Write(JsonWriter* w, const WelcomeMsg& m) {
+  Str(w, "worker_id", m.worker_id);
+  Int(w, "heartbeat_ms", m.heartbeat_ms);
+}
+void Write(JsonWriter* w, const HeartbeatMsg& m) {
+  Str(w, "run_id", m.run_id);
+  Int(w, "users", m.users);
+  w->Key("cpu_percent");
+  w->Double(m.cpu_percent);
+}
+void Write(JsonWriter*, const PingMsg&) {}
+void Write(JsonWriter* w, const AssignMsg& m) {
+  Str(w, "run_id", m.run_id);
+  w->Key("plan");
+  WritePlan(m.plan, w);
+  Int(w, "stripe_index", m.stripe_index);
+  Int(w, "stripe_count", m.stripe_count);
+  Int(w, "start_delay_ms", m.start_delay_ms);
+}
+void Write(JsonWriter* w, const StopMsg& m) { Str(w, "run_id", m.run_id); }
+void Write(JsonWriter* w, const StatsMsg& m) {
+  Str(w, "run_id", m.run_id);
+  Int(w, "seq", m.seq);
+  Int(w, "users", m.users);
+  w->Key("cpu_percent");
+  w->Double(m.cpu_percent);
+  w->Key("final");
+  w->Bool(m.final);
+  w->Key("endpoints");
+  w->StartArray();
+  for (const EndpointStats& e : m.endpoints) {
+    w->StartObject();
+    Str(w, "name", e.name);
+    Int(w, "requests", e.requests);
+    Int(w, "failures", e.failures);
+    Int(w, "bytes_in", e.bytes_in);
+    w->Key("errors");
+    w->StartArray();
+    for (int64_t n : e.errors) w->Int64(n);
+    w->EndArray();
+    Str(w, "latency_us", e.latency_us.EncodeBase64());
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+Status Read(ObjectReader* r, HelloMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("host", &m->host, true));
+  if (m->host.empty() || m->host.size() > 253) {
+    return Status::Invalid(r->FieldPath("host"), "must be 1 to 253 bytes");
+  }
+  LOADD_RETURN_IF_ERROR(r->Int("instance", &m->instance, 0, 65535, true));
+  LOADD_RETURN_IF_ERROR(r->Int("cpu", &m->cpu, -1, 65535));
+  LOADD_RETURN_IF_ERROR(r->Int("cores", &m->cores, 1, 65536));
+  LOADD_RETURN_IF_ERROR(r->Int("pid", &m->pid, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r->String("version", &m->version));
+  return r->String("run_id", &m->run_id);
+}
+Status Read(ObjectReader* r, WelcomeMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("worker_id", &m->worker_id, true));
+  return r->Int("heartbeat_ms", &m->heartbeat_ms, 10, 60000);
+}
+Status Read(ObjectReader* r, HeartbeatMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id));
+  LOADD_RETURN_IF_ERROR(r->Int("users", &m->users, 0, kMaxI));
+  m->cpu_percent = 0;
+  const rapidjson::Value* cpu = r->Get("cpu_percent");
+  if (cpu != nullptr && cpu->IsNumber()) m->cpu_percent = cpu->GetDouble();
+  return Status::Ok();
+}
+Status Read(ObjectReader*, PingMsg*) { return Status::Ok(); }
+Status Read(ObjectReader* r, AssignMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
+  const rapidjson::Value* plan = r->Get("plan");
+  if (plan == nullptr) return Status::Invalid(r->FieldPath("plan"), "is required");
+  Result<Plan> parsed = PlanFromJson(*plan);
+  if (!parsed.ok()) return parsed.status();
+  m->plan = std::move(*parsed);
+  LOADD_RETURN_IF_ERROR(r->Int("stripe_count", &m->stripe_count, 1, 1 << 20, true));
+  LOADD_RETURN_IF_ERROR(r->Int("stripe_index", &m->stripe_index, 0, m->stripe_count - 1, true));
+  return r->Int("start_delay_ms", &m->start_delay_ms, 0, 60000);
+}
+Status Read(ObjectReader* r, StopMsg* m) { return r->String("run_id", &m->run_id, true); }
+
+Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, EndpointStats* e) {
+  ObjectReader r(v, path);
+  LOADD_RETURN_IF_ERROR(r.String("name", &e->name, true));
+  if (e->name.size() > 1024) return Status::Invalid(r.FieldPath("name"), "is too long");
+  LOADD_RETURN_IF_ERROR(r.Int("requests", &e->requests, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r.Int("failures", &e->failures, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r.Int("bytes_in", &e->bytes_in, 0, int64_t{1} << 62));
+  const rapidjson::Value* errors = r.Get("errors");
+  if (errors != nullptr) {
+    if (!errors->IsArray() || errors->Size() > e->errors.size()) {
+      return Status::Invalid(r.FieldPath("errors"), "must be an array of error counts");
+    }
+    for (rapidjson::SizeType i = 0; i < errors->Size(); ++i) {
+      if (!(*errors)[i].IsInt64() || (*errors)[i].GetInt64() < 0) {
+        return Status::Invalid(JsonPathIndex(r.FieldPath("errors"), i), "must be a count");
+      }
+      e->errors[i] = (*errors)[i].GetInt64();
+    }
+  }
+  std::string hist;
+  LOADD_RETURN_IF_ERROR(r.String("latency_us", &hist, true));
+  Result<HdrHistogram> decoded = HdrHistogram::DecodeBase64(hist, 1 << 20);
+  if (!decoded.ok()) return Status::Invalid(r.FieldPath("latency_us"), decoded.status().message());
+  e->latency_us = std::move(*decoded);
+  return r.Finish();
+}
+
+Status Read(ObjectReader* r, StatsMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
+  LOADD_RETURN_IF_ERROR(r->Int("seq", &m->seq, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r->Int("users", &m->users, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r->Bool("final", &m->final));
+  const rapidjson::Value* cpu = r->Get("cpu_percent");
+  if (cpu != nullptr && cpu->IsNumber()) m->cpu_percent = cpu->GetDouble();
+  const rapidjson::Value* endpoints = r->Get("endpoints");
+  if (endpoints == nullptr) return Status::Ok();
+  if (!endpoints->IsArray() || endpoints->Size() > kMaxEndpointsPerStats) {
+    return Status::Invalid(r->FieldPath("endpoints"), "must be an array of at most 4096");
+  }
+  m->endpoints.resize(endpoints->Size());
+  for (rapidjson::SizeType i = 0; i < endpoints->Size(); ++i) {
+    LOADD_RETURN_IF_ERROR(ReadEndpoint((*endpoints)[i],
+                                       JsonPathIndex(r->FieldPath("endpoints"), i),
+                                       &m->endpoints[i]));
+  }
+  return Status::Ok();
+}
+
+// The message table: wire name and the variant alternative it selects.
+template <typename T>
+Result<Message> DecodeAs(const rapidjson::Value& doc) {
+  T msg;
+  ObjectReader r(doc, "$");
+  r.Get("type");
+  r.Get("v");
+  LOADD_RETURN_IF_ERROR(Read(&r, &msg));
+  LOADD_RETURN_IF_ERROR(r.Finish());
+  return Message(std::move(msg));
+}
+
+struct MessageType {
+  const char* name;
+  Result<Message> (*decode)(const rapidjson::Value&);
+};
+// Order matches the Message variant's alternatives.
+constexpr MessageType kMessageTypes[] = {
+    {"hello", DecodeAs<HelloMsg>},   {"welcome", DecodeAs<WelcomeMsg>},
+    {"heartbeat", DecodeAs<HeartbeatMsg>}, {"ping", DecodeAs<PingMsg>},
+    {"assign", DecodeAs<AssignMsg>}, {"stop", DecodeAs<StopMsg>},
+    {"stats", DecodeAs<StatsMsg>},
+};
+static_assert(std::size(kMessageTypes) == std::variant_size_v<Message>);
+
+}  // namespace
+
+const char* ErrorKindName(ErrorKind kind) {
+  static constexpr const char* kNames[] = {"connect", "timeout", "status",
+                                           "io",      "parse",   "interrupted"};
+  return kNames[static_cast<int>(kind)];
+}
+
+const char* MessageTypeName(const Message& msg) { return kMessageTypes[msg.index()].name; }
+
+std::string EncodeMessage(const Message& msg) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  Str(&w, "type", MessageTypeName(msg));
+  Int(&w, "v", kWireVersion);
+  std::visit([&w](const auto& m) { Write(&w, m); }, msg);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<Message> DecodeMessage(std::string_view bytes) {
+  if (bytes.size() > kMaxWireMessageBytes) {
+    return Status(StatusCode::kResourceExhausted, "bus message larger than 16 MiB");
+  }
+  rapidjson::Document doc;
+  LOADD_RETURN_IF_ERROR(ParseJson(bytes, &doc, 16));
+  if (!doc.IsObject() || !doc.HasMember("type") || !doc["type"].IsString()) {
+    return Status::Invalid("$.type", "bus message without a type");
+  }
+  std::string_view type(doc["type"].GetString(), doc["type"].GetStringLength());
+  for (const MessageType& t : kMessageTypes) {
+    if (type == t.name) return t.decode(doc);
+  }
+  return Status::Invalid("$.type", "unknown bus message type \"" + std::string(type) + "\"");
+}
+
+}  // namespace loadd

@@ -1,0 +1,89 @@
+#include "common/wire.h"
+
+#include <gtest/gtest.h>
+
+namespace loadd {
+namespace {
+
+TEST(WireTest, StatsRoundTrip) {
+  StatsMsg stats;
+  stats.run_id = "r1";
+  stats.seq = 7;
+  stats.users = 50;
+  stats.cpu_percent = 12.5;
+  stats.final = true;
+  EndpointStats e;
+  e.name = "GET /a";
+  e.requests = 3;
+  e.failures = 1;
+  e.errors[static_cast<int>(ErrorKind::kStatus)] = 1;
+  e.bytes_in = 99;
+  for (int v : {100, 200, 20000}) e.latency_us.Record(v);
+  stats.endpoints.push_back(e);
+
+  Result<Message> decoded = DecodeMessage(EncodeMessage(stats));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const StatsMsg& got = std::get<StatsMsg>(*decoded);
+  EXPECT_EQ(got.run_id, "r1");
+  EXPECT_EQ(got.seq, 7);
+  EXPECT_TRUE(got.final);
+  ASSERT_EQ(got.endpoints.size(), 1u);
+  EXPECT_EQ(got.endpoints[0].errors[static_cast<int>(ErrorKind::kStatus)], 1);
+  EXPECT_EQ(got.endpoints[0].latency_us.TotalCount(), 3);
+  EXPECT_EQ(got.endpoints[0].latency_us.Max(), e.latency_us.Max());
+}
+
+TEST(WireTest, AssignCarriesThePlan) {
+  AssignMsg assign;
+  assign.run_id = "r2";
+  assign.plan = *ParsePlan(R"({"target": "http://127.0.0.1:1/x", "users": 5})");
+  assign.stripe_index = 2;
+  assign.stripe_count = 3;
+  assign.start_delay_ms = 250;
+  Result<Message> decoded = DecodeMessage(EncodeMessage(assign));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const AssignMsg& got = std::get<AssignMsg>(*decoded);
+  EXPECT_EQ(got.plan.users, 5);
+  EXPECT_EQ(got.plan.requests[0].url.target, "/x");
+  EXPECT_EQ(got.stripe_index, 2);
+}
+
+TEST(WireTest, EveryTypeRoundTrips) {
+  const Message kMessages[] = {HelloMsg{"h", 1, 1, 2, 3, "v", ""}, WelcomeMsg{"h/1", 1000},
+                               HeartbeatMsg{"r", 3, 1.5}, PingMsg{}, StopMsg{"r"}};
+  for (const Message& m : kMessages) {
+    Result<Message> decoded = DecodeMessage(EncodeMessage(m));
+    ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": " << decoded.status().ToString();
+    EXPECT_EQ(decoded->index(), m.index());
+  }
+}
+
+TEST(WireTest, GarbageIsRejectedNotCrashed) {
+  const char* kBad[] = {
+      "",
+      "not json",
+      R"({"type": 3})",
+      R"({"type": "launch_missiles"})",
+      R"({"type": "hello"})",
+      R"({"type": "hello", "host": "h", "instance": -1})",
+      R"({"type": "assign", "run_id": "r", "plan": {"users": -1}, "stripe_count": 1,
+          "stripe_index": 0})",
+      R"({"type": "assign", "run_id": "r", "plan": {"users": 1, "target": "http://h"},
+          "stripe_count": 2, "stripe_index": 2})",
+      R"({"type": "stats", "run_id": "r", "endpoints": [{"name": "a", "latency_us": "!!"}]})",
+      R"({"type": "stats", "run_id": "r", "endpoints": [{"name": "a", "latency_us": "",
+          "errors": [1,2,3,4,5,6,7,8]}]})",
+      R"({"type": "stop", "run_id": "r", "extra": 1})",
+  };
+  for (const char* bad : kBad) {
+    EXPECT_FALSE(DecodeMessage(bad).ok()) << bad;
+  }
+  // Truncations of a valid message never crash and never decode.
+  std::string good = EncodeMessage(HelloMsg{"host", 0, 0, 1, 1, "v", ""});
+  for (size_t n = 0; n < good.size(); ++n) {
+    EXPECT_FALSE(DecodeMessage(good.substr(0, n)).ok()) << n;
+  }
+}
+
+}  // namespace
+}  // namespace loadd

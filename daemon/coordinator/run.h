@@ -1,0 +1,119 @@
+// Run: one test run as the coordinator keeps it: plan, state, the workers
+// that carry it, and statistics merged from every worker's stats messages.
+//
+// Statistics are exact: cumulative per-endpoint HdrHistograms are merged
+// from the workers' interval histograms, and the per-second timeline is
+// keyed by the coordinator's clock (arrival time), never by worker clocks.
+// Not thread-safe; the Coordinator holds its lock around every call.
+#ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
+#define LOADD_DAEMON_COORDINATOR_RUN_H_
+
+#include <cstdint>
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "common/plan.h"
+#include "common/wire.h"
+
+namespace loadd {
+
+enum class RunState { kStarting, kRunning, kStopping, kFinished, kStopped, kFailed };
+const char* RunStateName(RunState state);
+inline bool IsFinal(RunState s) {
+  return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed;
+}
+
+struct EndpointTotals {
+  std::string name;
+  int64_t requests = 0;
+  int64_t failures = 0;
+  ErrorCounts errors{};
+  int64_t bytes_in = 0;
+  HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
+
+  void Add(const EndpointStats& e);
+};
+
+struct RunWorker {
+  std::string worker_id;
+  std::string host;
+  uint32_t pipe = 0;
+  int64_t stripe = 0;
+  int64_t users_assigned = 0;
+  int64_t users_now = 0;
+  int64_t requests = 0;
+  double cpu_percent = 0;
+  bool final = false;  // sent its last stats
+  bool lost = false;
+};
+
+struct SecondSummary {
+  int64_t t = 0;  // seconds since the run started, coordinator clock
+  int64_t requests = 0;
+  int64_t failures = 0;
+  int64_t users = 0;
+  int64_t workers = 0;  // workers that reported in this second
+  int64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
+};
+
+class Run {
+ public:
+  // Caps the distinct endpoint names; past it, stats go to "other".
+  static constexpr size_t kMaxEndpoints = 1000;
+
+  Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns);
+
+  const std::string& id() const { return id_; }
+  const Plan& plan() const { return plan_; }
+  RunState state() const { return state_; }
+  int64_t start_ns() const { return start_ns_; }
+  std::vector<RunWorker>& workers() { return workers_; }
+  const std::vector<RunWorker>& workers() const { return workers_; }
+  const std::string& message() const { return message_; }
+
+  void SetState(RunState state, int64_t now_ns, std::string message = "");
+  // Merges one worker's stats message arriving at now_ns.
+  void AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns);
+  // Closes every timeline second that can no longer receive data.
+  void CloseSeconds(int64_t now_ns, bool all);
+  bool AllWorkersDone() const;
+  int64_t ActiveUsers() const;
+
+  int64_t total_requests() const { return aggregated_.requests; }
+  int64_t total_failures() const { return aggregated_.failures; }
+
+  void WriteSummary(JsonWriter* w) const;                 // for GET /v1/runs
+  void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const;  // GET /v1/runs/{id}
+
+ private:
+  struct OpenSecond {
+    int64_t requests = 0;
+    int64_t failures = 0;
+    std::map<std::string, int64_t> users;  // worker -> last gauge in this second
+    HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
+  };
+  int64_t SecondOf(int64_t now_ns) const;
+  double ElapsedSeconds(int64_t now_ns) const;
+  EndpointTotals* EndpointFor(const std::string& name);
+
+  std::string id_;
+  Plan plan_;
+  std::time_t created_wall_;
+  int64_t start_ns_;
+  int64_t end_ns_ = 0;
+  RunState state_ = RunState::kStarting;
+  std::string message_;
+  std::vector<RunWorker> workers_;
+  std::vector<EndpointTotals> endpoints_;
+  std::map<std::string, size_t> endpoint_index_;
+  EndpointTotals aggregated_;
+  std::vector<SecondSummary> timeline_;
+  std::map<int64_t, OpenSecond> open_seconds_;
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_DAEMON_COORDINATOR_RUN_H_

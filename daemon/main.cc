@@ -1,0 +1,45 @@
+// loadd: one binary, a table of roles. `loadd worker`, `loadd coordinator`,
+// `loadd target`.
+#include <cstdio>
+#include <cstring>
+
+#include "daemon/coordinator/coordinator_main.h"
+#include "daemon/target/target_main.h"
+#include "daemon/worker/worker_main.h"
+
+namespace {
+
+struct Role {
+  const char* name;
+  int (*main)(int argc, char** argv);
+  const char* help;
+};
+
+constexpr Role kRoles[] = {
+    {"worker", loadd::WorkerMain, "generate load for a coordinator (one per CPU core)"},
+    {"coordinator", loadd::CoordinatorMain, "run the fleet: REST API, workers, merged stats"},
+    {"target", loadd::TargetMain, "a small HTTP server to aim tests and demos at"},
+};
+
+int Usage(FILE* out) {
+  std::fprintf(out, "usage: loadd ROLE [flags]   (loadd ROLE --help for flags)\n\nroles:\n");
+  for (const Role& r : kRoles) std::fprintf(out, "  %-12s %s\n", r.name, r.help);
+  std::fprintf(out, "\nloadd %s\n", LOADD_VERSION);
+  return out == stdout ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage(stderr);
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) return Usage(stdout);
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("loadd %s\n", LOADD_VERSION);
+    return 0;
+  }
+  for (const Role& r : kRoles) {
+    if (std::strcmp(argv[1], r.name) == 0) return r.main(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "loadd: unknown role \"%s\"\n\n", argv[1]);
+  return Usage(stderr);
+}

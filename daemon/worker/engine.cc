@@ -1,0 +1,177 @@
+#include "daemon/worker/engine.h"
+
+#include <netdb.h>
+
+#include <cstring>
+#include <map>
+#include <numeric>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/worker/user.h"
+
+namespace loadd {
+namespace {
+
+constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr size_t kMaxRotation = 100'000;
+
+bool HasHeader(const RequestSpec& spec, const char* name) {
+  for (const auto& [k, v] : spec.headers) {
+    if (strcasecmp(k.c_str(), name) == 0) return true;
+  }
+  return false;
+}
+
+std::string BuildRequest(const RequestSpec& spec) {
+  std::string out;
+  out.reserve(128 + spec.body.size());
+  out += spec.method + " " + spec.url.target + " HTTP/1.1\r\n";
+  if (!HasHeader(spec, "Host")) out += "Host: " + spec.url.HostHeader() + "\r\n";
+  if (!HasHeader(spec, "User-Agent")) out += "User-Agent: loadd/" LOADD_VERSION "\r\n";
+  for (const auto& [k, v] : spec.headers) out += k + ": " + v + "\r\n";
+  bool wants_length = !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
+                      spec.method == "PATCH";
+  if (wants_length && !HasHeader(spec, "Content-Length")) {
+    out += "Content-Length: " + std::to_string(spec.body.size()) + "\r\n";
+  }
+  out += "\r\n";
+  out += spec.body;
+  return out;
+}
+
+Result<Address> Resolve(const Url& url) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    return Status(StatusCode::kUnavailable,
+                  "cannot resolve " + url.host + ": " + gai_strerror(rc));
+  }
+  Address a;
+  std::memcpy(&a.addr, res->ai_addr, res->ai_addrlen);
+  a.len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return a;
+}
+
+// Smooth weighted round robin (as nginx balances upstreams): every request
+// appears `weight` times per cycle, spread out rather than bunched.
+std::vector<uint32_t> BuildRotation(const std::vector<RequestSpec>& specs) {
+  int64_t g = 0;
+  for (const RequestSpec& s : specs) g = std::gcd(g, s.weight);
+  int64_t total = 0;
+  for (const RequestSpec& s : specs) total += s.weight / g;
+  std::vector<uint32_t> order;
+  if (total > static_cast<int64_t>(kMaxRotation)) total = kMaxRotation;
+  std::vector<int64_t> current(specs.size(), 0);
+  int64_t sum = 0;
+  for (const RequestSpec& s : specs) sum += s.weight;
+  for (int64_t n = 0; n < total; ++n) {
+    size_t best = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      current[i] += specs[i].weight;
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= sum;
+    order.push_back(static_cast<uint32_t>(best));
+  }
+  return order;
+}
+
+}  // namespace
+
+Engine::Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count)
+    : loop_(loop), plan_(std::move(plan)) {
+  schedule_ = ClosedSchedule{plan_.users, plan_.spawn_rate, stripe_index, stripe_count};
+}
+
+Engine::~Engine() {
+  loop_->ForgetGroup(this);
+  users_.clear();  // closes sockets
+}
+
+Status Engine::Prepare() {
+  std::map<std::string, int> address_of;
+  std::vector<std::string> names;
+  for (const RequestSpec& spec : plan_.requests) {
+    std::string key = spec.url.host + ":" + std::to_string(spec.url.port);
+    auto it = address_of.find(key);
+    if (it == address_of.end()) {
+      Result<Address> a = Resolve(spec.url);
+      if (!a.ok()) return a.status();
+      it = address_of.emplace(key, static_cast<int>(addresses_.size())).first;
+      addresses_.push_back(*a);
+    }
+    PreparedRequest req;
+    req.bytes = BuildRequest(spec);
+    req.address = it->second;
+    req.head = spec.method == "HEAD";
+    requests_.push_back(std::move(req));
+    names.push_back(spec.name);
+  }
+  stats_ = std::make_unique<RunStats>(names);
+  for (size_t i = 0; i < requests_.size(); ++i) requests_[i].slot = stats_->SlotOf(i);
+  rotation_ = BuildRotation(plan_.requests);
+  read_buffer_.resize(kReadBufferBytes);
+  return Status::Ok();
+}
+
+size_t Engine::NextRequestIndex(int64_t* position) const {
+  size_t i = rotation_[static_cast<size_t>(*position) % rotation_.size()];
+  ++*position;
+  return i;
+}
+
+void Engine::Start(int64_t start_ns) {
+  end_ns_ = start_ns + plan_.duration_ns;
+  int64_t local = schedule_.LocalUsers();
+  users_.reserve(static_cast<size_t>(local));
+  for (int64_t j = 0; j < local; ++j) {
+    int64_t global = schedule_.GlobalIndex(j);
+    users_.push_back(
+        std::make_unique<User>(this, global, start_ns + schedule_.StartOffsetNs(global)));
+  }
+  loop_->Arm(&end_timer_, end_ns_);
+  LOG_INFO("run starts in %lld ms: %lld of %lld users, stripe %lld/%lld",
+           static_cast<long long>((start_ns - MonotonicNowNs()) / kNsPerMs),
+           static_cast<long long>(local), static_cast<long long>(plan_.users),
+           static_cast<long long>(schedule_.stripe_index),
+           static_cast<long long>(schedule_.stripe_count));
+}
+
+void Engine::OnTimer() {
+  if (!ending_) {
+    // Duration over: let in-flight requests finish within graceful_stop.
+    ending_ = true;
+    for (auto& u : users_) u->FinishIfIdle();
+    loop_->Arm(&end_timer_, end_ns_ + plan_.graceful_stop_ns);
+    MaybeDone();
+  } else {
+    Stop();
+  }
+}
+
+void Engine::Stop() {
+  if (aborting_) return;
+  ending_ = true;
+  aborting_ = true;
+  for (auto& u : users_) u->Abort();
+  MaybeDone();
+}
+
+void Engine::OnUserFinished() {
+  --active_users_;
+  MaybeDone();
+}
+
+void Engine::MaybeDone() {
+  if (done_ || !ending_ || active_users_ > 0) return;
+  done_ = true;
+  loop_->Disarm(&end_timer_);
+  if (on_done_) loop_->Defer(on_done_);
+}
+
+}  // namespace loadd

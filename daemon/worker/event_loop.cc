@@ -1,0 +1,151 @@
+#include "daemon/worker/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace loadd {
+namespace {
+
+constexpr int64_t kMaxWaitNs = 100 * kNsPerMs;  // periodic wake even when idle
+constexpr int kMaxEvents = 512;
+
+
+}  // namespace
+
+EventLoop::EventLoop() = default;
+
+EventLoop::~EventLoop() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+Status EventLoop::Init() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return Status(StatusCode::kInternal, std::string("epoll_create1: ") + strerror(errno));
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Status(StatusCode::kInternal, std::string("eventfd: ") + strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // nullptr marks the wake fd
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
+    return Status(StatusCode::kInternal, std::string("epoll_ctl: ") + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status EventLoop::Add(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return Status(StatusCode::kInternal, std::string("epoll_ctl add: ") + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status EventLoop::Modify(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+    return Status(StatusCode::kInternal, std::string("epoll_ctl mod: ") + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::Push(Timer* timer, int64_t key) {
+  timer->queued = true;
+  timer->queued_seq = next_seq_++;
+  timer->queued_key = key;
+  heap_.push_back({key, timer->queued_seq, timer});
+  std::push_heap(heap_.begin(), heap_.end(), EntryLater{});
+}
+
+void EventLoop::Arm(Timer* timer, int64_t deadline_ns) {
+  timer->deadline_ns = deadline_ns;
+  timer->armed = true;
+  // An entry due no later than the new deadline already speaks for the
+  // timer; it re-queues itself at the real deadline when it comes up.
+  if (!timer->queued || deadline_ns < timer->queued_key) Push(timer, deadline_ns);
+}
+
+void EventLoop::ForgetGroup(const void* group) {
+  std::erase_if(heap_, [group](const Entry& e) { return e.timer->group == group; });
+  std::make_heap(heap_.begin(), heap_.end(), EntryLater{});
+}
+
+void EventLoop::RunDueTimers(int64_t now_ns) {
+  while (!heap_.empty() && heap_.front().key <= now_ns) {
+    std::pop_heap(heap_.begin(), heap_.end(), EntryLater{});
+    Entry e = heap_.back();
+    heap_.pop_back();
+    Timer* t = e.timer;
+    if (!t->queued || t->queued_seq != e.seq) continue;  // superseded entry
+    t->queued = false;
+    if (!t->armed) continue;
+    if (t->deadline_ns > now_ns) {
+      Push(t, t->deadline_ns);
+      continue;
+    }
+    t->armed = false;
+    t->handler->OnTimer();
+  }
+}
+
+int64_t EventLoop::NextTimeoutNs(int64_t now_ns) const {
+  if (!deferred_.empty()) return 0;
+  if (heap_.empty()) return kMaxWaitNs;
+  return std::clamp<int64_t>(heap_.front().key - now_ns, 0, kMaxWaitNs);
+}
+
+void EventLoop::Run() {
+  epoll_event events[kMaxEvents];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    RunDueTimers(MonotonicNowNs());
+    int64_t wait_ns = NextTimeoutNs(MonotonicNowNs());
+    timespec ts{static_cast<time_t>(wait_ns / kNsPerSec), static_cast<long>(wait_ns % kNsPerSec)};
+    int n = epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr);
+    if (n < 0 && errno != EINTR) {
+      LOG_ERROR("epoll_pwait2: %s", strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+      if (handler == nullptr) {
+        uint64_t drained;
+        ssize_t ignored = read(wake_fd_, &drained, sizeof drained);
+        (void)ignored;
+        continue;
+      }
+      handler->OnIo(events[i].events);
+    }
+    while (!deferred_.empty()) {
+      std::vector<std::function<void()>> batch;
+      batch.swap(deferred_);
+      for (auto& fn : batch) fn();
+    }
+  }
+}
+
+void EventLoop::Stop() {
+  stop_ = true;
+  Wakeup();
+}
+
+void EventLoop::Wakeup() {
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+}
+
+}  // namespace loadd

@@ -1,0 +1,96 @@
+// EventLoop: one epoll loop with timers; the whole load engine of a worker
+// runs on it, on one thread.
+//
+// Not thread-safe, except Wakeup()/Stop() which may be called from any
+// thread. Handlers and timers must outlive their registration.
+#ifndef LOADD_DAEMON_WORKER_EVENT_LOOP_H_
+#define LOADD_DAEMON_WORKER_EVENT_LOOP_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "common/status.h"
+
+namespace loadd {
+
+class IoHandler {
+ public:
+  virtual ~IoHandler() = default;
+  // events: the EPOLL* bits that fired.
+  virtual void OnIo(uint32_t events) = 0;
+};
+
+class TimerHandler {
+ public:
+  virtual ~TimerHandler() = default;
+  virtual void OnTimer() = 0;
+};
+
+// A re-armable one-shot timer, owned by its user. Re-arming to a later
+// deadline costs O(1): the heap keeps the old entry and re-queues it when it
+// comes due, so a per-request timeout adds no heap work per request.
+struct Timer {
+  explicit Timer(TimerHandler* h, const void* g = nullptr) : handler(h), group(g) {}
+  TimerHandler* handler;
+  const void* group;  // owner tag for ForgetGroup()
+  int64_t deadline_ns = 0;
+  bool armed = false;
+  bool queued = false;
+  uint64_t queued_seq = 0;  // the heap entry that currently speaks for this timer
+  int64_t queued_key = 0;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  Status Init();
+
+  Status Add(int fd, uint32_t events, IoHandler* handler);
+  Status Modify(int fd, uint32_t events, IoHandler* handler);
+  void Remove(int fd);
+
+  void Arm(Timer* timer, int64_t deadline_ns);
+  void Disarm(Timer* timer) { timer->armed = false; }
+  // Forgets every timer of a group: call before destroying their owner.
+  void ForgetGroup(const void* group);
+
+  // Runs fn on the loop after the current batch of events: for work that
+  // must not run inside a handler (e.g. destroying the handler's owner).
+  void Defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+  // Runs until Stop(). Stop() and Wakeup() are safe from any thread.
+  void Run();
+  void Stop();
+  void Wakeup();
+  bool stopped() const { return stop_.load(); }
+
+ private:
+  struct Entry {
+    int64_t key;
+    uint64_t seq;
+    Timer* timer;
+  };
+  struct EntryLater {
+    bool operator()(const Entry& a, const Entry& b) const { return a.key > b.key; }
+  };
+  void Push(Timer* timer, int64_t key);
+  void RunDueTimers(int64_t now_ns);
+  int64_t NextTimeoutNs(int64_t now_ns) const;
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::vector<Entry> heap_;  // min-heap on key
+  uint64_t next_seq_ = 1;
+  std::vector<std::function<void()>> deferred_;
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_DAEMON_WORKER_EVENT_LOOP_H_

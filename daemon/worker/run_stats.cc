@@ -1,0 +1,56 @@
+#include "daemon/worker/run_stats.h"
+
+#include <map>
+
+namespace loadd {
+
+RunStats::RunStats(const std::vector<std::string>& request_names) {
+  std::map<std::string, int> slots;
+  for (const std::string& name : request_names) {
+    auto [it, inserted] = slots.emplace(name, static_cast<int>(interval_.size()));
+    if (inserted) {
+      interval_.emplace_back();
+      interval_.back().name = name;
+    }
+    slot_of_request_.push_back(it->second);
+  }
+}
+
+void RunStats::RecordResponse(int slot, int64_t latency_us, int status, int64_t bytes_in) {
+  EndpointStats& e = interval_[slot];
+  ++e.requests;
+  ++total_requests_;
+  e.bytes_in += bytes_in;
+  e.latency_us.Record(latency_us);
+  if (status >= 400) {
+    ++e.failures;
+    ++e.errors[static_cast<int>(ErrorKind::kStatus)];
+  }
+}
+
+void RunStats::RecordError(int slot, ErrorKind kind) {
+  EndpointStats& e = interval_[slot];
+  ++e.requests;
+  ++total_requests_;
+  ++e.failures;
+  ++e.errors[static_cast<int>(kind)];
+}
+
+void RunStats::Drain(std::vector<EndpointStats>* out) {
+  for (EndpointStats& e : interval_) {
+    if (e.requests == 0) continue;
+    EndpointStats copy;
+    copy.name = e.name;
+    copy.requests = e.requests;
+    copy.failures = e.failures;
+    copy.errors = e.errors;
+    copy.bytes_in = e.bytes_in;
+    copy.latency_us.Merge(e.latency_us);
+    out->push_back(std::move(copy));
+    e.requests = e.failures = e.bytes_in = 0;
+    e.errors.fill(0);
+    e.latency_us.Reset();
+  }
+}
+
+}  // namespace loadd
