@@ -1,0 +1,572 @@
+#include "common/hdr_histogram.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "common/base64.h"
+
+namespace loadd {
+
+Result<HdrHistogram::Layout> HdrHistogram::ComputeLayout(int64_t lowest_discernible,
+                                                         int64_t highest_trackable,
+                                                         int significant_figures) {
+  if (lowest_discernible < 1) {
+    return Status::Invalid("", "lowest discernible value " +
+                                   std::to_string(lowest_discernible) + " is below 1");
+  }
+  if (significant_figures < 1 || significant_figures > 5) {
+    return Status::Invalid("", "significant figures " +
+                                   std::to_string(significant_figures) +
+                                   " is outside 1..5");
+  }
+  if (lowest_discernible > highest_trackable / 2) {
+    return Status::Invalid("", "highest trackable value " +
+                                   std::to_string(highest_trackable) +
+                                   " is below twice the lowest discernible value " +
+                                   std::to_string(lowest_discernible));
+  }
+  Layout layout{};
+  layout.lowest_discernible = lowest_discernible;
+  layout.highest_trackable = highest_trackable;
+  layout.significant_figures = significant_figures;
+  // The reference derives both magnitudes through floating-point logarithms;
+  // doing the same keeps the layouts equal even where rounding matters.
+  int64_t single_unit_resolution_limit = 2;
+  for (int i = 0; i < significant_figures; ++i) single_unit_resolution_limit *= 10;
+  const int sub_bucket_count_magnitude = static_cast<int>(std::ceil(
+      std::log(static_cast<double>(single_unit_resolution_limit)) / std::log(2.0)));
+  layout.sub_bucket_half_count_magnitude = std::max(sub_bucket_count_magnitude, 1) - 1;
+  layout.unit_magnitude =
+      static_cast<int>(std::log(static_cast<double>(lowest_discernible)) / std::log(2.0));
+  if (layout.unit_magnitude + layout.sub_bucket_half_count_magnitude > 61) {
+    return Status::Invalid(
+        "", "lowest discernible value " + std::to_string(lowest_discernible) +
+                " is too large for " + std::to_string(significant_figures) +
+                " significant figures");
+  }
+  layout.sub_bucket_count = int32_t{1} << (layout.sub_bucket_half_count_magnitude + 1);
+  layout.sub_bucket_mask = (int64_t{layout.sub_bucket_count} - 1)
+                           << layout.unit_magnitude;
+  // Buckets double in range; count them until one no longer fits under
+  // highest_trackable, stopping before the shift overflows.
+  int64_t smallest_untrackable = int64_t{layout.sub_bucket_count}
+                                 << layout.unit_magnitude;
+  layout.bucket_count = 1;
+  while (smallest_untrackable <= highest_trackable) {
+    if (smallest_untrackable > std::numeric_limits<int64_t>::max() / 2) {
+      ++layout.bucket_count;
+      break;
+    }
+    smallest_untrackable <<= 1;
+    ++layout.bucket_count;
+  }
+  layout.counts_len = (layout.bucket_count + 1) * (layout.sub_bucket_count / 2);
+  return layout;
+}
+
+HdrHistogram::HdrHistogram(const Layout& layout)
+    : lowest_discernible_(layout.lowest_discernible),
+      highest_trackable_(layout.highest_trackable),
+      significant_figures_(layout.significant_figures),
+      unit_magnitude_(layout.unit_magnitude),
+      sub_bucket_half_count_magnitude_(layout.sub_bucket_half_count_magnitude),
+      sub_bucket_half_count_(layout.sub_bucket_count / 2),
+      sub_bucket_mask_(layout.sub_bucket_mask),
+      counts_(static_cast<size_t>(layout.counts_len), 0) {}
+
+Result<HdrHistogram> HdrHistogram::Create(int64_t lowest_discernible,
+                                          int64_t highest_trackable,
+                                          int significant_figures) {
+  Result<Layout> layout =
+      ComputeLayout(lowest_discernible, highest_trackable, significant_figures);
+  if (!layout.ok()) return layout.status();
+  return HdrHistogram(*layout);
+}
+
+HdrHistogram HdrHistogram::ForLatencyMicros() {
+  return HdrHistogram(*ComputeLayout(1, kLatencyHighestUs, 3));
+}
+
+int64_t HdrHistogram::ValueFromIndex(int32_t index) const {
+  int bucket = (index >> sub_bucket_half_count_magnitude_) - 1;
+  int32_t sub_bucket = (index & (sub_bucket_half_count_ - 1)) + sub_bucket_half_count_;
+  if (bucket < 0) {  // the lower half of bucket 0
+    sub_bucket -= sub_bucket_half_count_;
+    bucket = 0;
+  }
+  return int64_t{sub_bucket} << (bucket + unit_magnitude_);
+}
+
+int64_t HdrHistogram::BucketSizeAtIndex(int32_t index) const {
+  const int bucket = std::max((index >> sub_bucket_half_count_magnitude_) - 1, 0);
+  return int64_t{1} << (bucket + unit_magnitude_);
+}
+
+int64_t HdrHistogram::HighestValueAtIndex(int32_t index) const {
+  // Unsigned: the top bucket of a histogram reaching INT64_MAX ends at 2^63.
+  const uint64_t next = static_cast<uint64_t>(ValueFromIndex(index)) +
+                        static_cast<uint64_t>(BucketSizeAtIndex(index));
+  return static_cast<int64_t>(next - 1);
+}
+
+int64_t HdrHistogram::LowestEquivalentValue(int64_t value) const {
+  return ValueFromIndex(CountsIndex(std::max<int64_t>(value, 0)));
+}
+
+int64_t HdrHistogram::HighestEquivalentValue(int64_t value) const {
+  return HighestValueAtIndex(CountsIndex(std::max<int64_t>(value, 0)));
+}
+
+void HdrHistogram::Merge(const HdrHistogram& other) {
+  if (other.total_count_ == 0) {
+    saturated_count_ += other.saturated_count_;
+    return;
+  }
+  if (lowest_discernible_ == other.lowest_discernible_ &&
+      highest_trackable_ == other.highest_trackable_ &&
+      significant_figures_ == other.significant_figures_) {
+    const int32_t end = other.CountsIndex(other.max_value_) + 1;
+    for (int32_t i = 0; i < end; ++i) counts_[i] += other.counts_[i];
+    total_count_ += other.total_count_;
+    min_value_ = std::min(min_value_, other.min_value_);
+    max_value_ = std::max(max_value_, other.max_value_);
+    saturated_count_ += other.saturated_count_;
+    return;
+  }
+  const int64_t saturated_before = saturated_count_;
+  const int32_t end = other.CountsIndex(other.max_value_) + 1;
+  for (int32_t i = 0; i < end; ++i) {
+    if (other.counts_[i] != 0) RecordN(other.ValueFromIndex(i), other.counts_[i]);
+  }
+  // other's saturated values sit in its top bucket: either that bucket was
+  // clamped here too (and is part of clamped) or nothing of other was.
+  const int64_t clamped = saturated_count_ - saturated_before;
+  saturated_count_ = saturated_before + std::max(clamped, other.saturated_count_);
+}
+
+void HdrHistogram::Reset() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  total_count_ = 0;
+  min_value_ = std::numeric_limits<int64_t>::max();
+  max_value_ = 0;
+  saturated_count_ = 0;
+}
+
+int64_t HdrHistogram::Min() const {
+  return total_count_ == 0 ? 0 : LowestEquivalentValue(min_value_);
+}
+
+int64_t HdrHistogram::Max() const {
+  return max_value_ == 0 ? 0 : HighestEquivalentValue(max_value_);
+}
+
+double HdrHistogram::Mean() const {
+  if (total_count_ == 0) return 0;
+  double sum = 0;
+  const int32_t end = CountsIndex(max_value_) + 1;
+  for (int32_t i = 0; i < end; ++i) {
+    if (counts_[i] == 0) continue;
+    const double median = static_cast<double>(ValueFromIndex(i)) +
+                          static_cast<double>(BucketSizeAtIndex(i) / 2);
+    sum += median * static_cast<double>(counts_[i]);
+  }
+  return sum / static_cast<double>(total_count_);
+}
+
+double HdrHistogram::StdDev() const {
+  if (total_count_ == 0) return 0;
+  const double mean = Mean();
+  double sum_squares = 0;
+  const int32_t end = CountsIndex(max_value_) + 1;
+  for (int32_t i = 0; i < end; ++i) {
+    if (counts_[i] == 0) continue;
+    const double deviation = static_cast<double>(ValueFromIndex(i)) +
+                             static_cast<double>(BucketSizeAtIndex(i) / 2) - mean;
+    sum_squares += deviation * deviation * static_cast<double>(counts_[i]);
+  }
+  return std::sqrt(sum_squares / static_cast<double>(total_count_));
+}
+
+int64_t HdrHistogram::ValueAtPercentile(double p) const {
+  if (total_count_ == 0) return 0;
+  if (!(p > 0)) p = 0;  // also NaN
+  // As the reference: step one ulp down so that fp error in p * total cannot
+  // push the rank past an exact integer, then round the rank up.
+  const double requested =
+      std::clamp(std::nextafter(p, -std::numeric_limits<double>::infinity()), 0.0, 100.0);
+  const double fp_rank = requested * static_cast<double>(total_count_) / 100.0;
+  const int64_t rank = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(fp_rank)));
+  int64_t seen = 0;
+  const auto len = static_cast<int32_t>(counts_.size());
+  for (int32_t i = 0; i < len; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return p == 0 ? ValueFromIndex(i) : HighestValueAtIndex(i);
+  }
+  return 0;  // unreachable while total_count_ matches counts_
+}
+
+void HdrHistogram::RecomputeTotals() {
+  total_count_ = 0;
+  min_value_ = std::numeric_limits<int64_t>::max();
+  max_value_ = 0;
+  const auto len = static_cast<int32_t>(counts_.size());
+  for (int32_t i = 0; i < len; ++i) {
+    if (counts_[i] == 0) continue;
+    total_count_ += counts_[i];
+    min_value_ = std::min(min_value_, ValueFromIndex(i));
+    max_value_ = HighestValueAtIndex(i);
+  }
+}
+
+// ---- V2 encoding -------------------------------------------------------------
+
+namespace {
+
+constexpr uint32_t kV2EncodingCookie = 0x1c849303;
+constexpr uint32_t kV2CompressedCookie = 0x1c849304;
+// Bits 4..7 of a cookie hold a word size; V2 writers set 0x10 (ZigZag LEB128
+// counts) and V2 readers ignore the nibble.
+constexpr uint32_t kWordSizeNibble = 0xf0;
+constexpr uint32_t kV2WordSizeFlag = 0x10;
+constexpr size_t kV2HeaderBytes = 40;
+constexpr size_t kCompressedHeaderBytes = 8;
+constexpr size_t kMaxLeb128Bytes = 9;
+
+void PutBigEndian(std::string* out, uint64_t value, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>(value >> shift));
+  }
+}
+
+uint64_t GetBigEndian(std::string_view in, size_t pos, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = value << 8 | static_cast<uint8_t>(in[pos + i]);
+  return value;
+}
+
+// ZigZag LEB128 as the reference writes it: 7 bits a byte, low bits first,
+// and a 9th byte, if reached, carrying the last 8 bits whole.
+void PutZigZag(std::string* out, int64_t signed_value) {
+  uint64_t value = (static_cast<uint64_t>(signed_value) << 1) ^
+                   static_cast<uint64_t>(signed_value >> 63);
+  for (size_t i = 0; i + 1 < kMaxLeb128Bytes; ++i) {
+    if (value >> 7 == 0) {
+      out->push_back(static_cast<char>(value));
+      return;
+    }
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// Reads one value at in[pos]; returns the bytes it took, 0 if in ends first.
+size_t GetZigZag(std::string_view in, size_t pos, int64_t* signed_value) {
+  uint64_t value = 0;
+  size_t used = 0;
+  while (true) {
+    if (pos + used >= in.size()) return 0;
+    const auto byte = static_cast<uint8_t>(in[pos + used]);
+    if (used + 1 == kMaxLeb128Bytes) {
+      value |= uint64_t{byte} << 56;
+      ++used;
+      break;
+    }
+    value |= uint64_t{byte & 0x7fu} << (7 * used);
+    ++used;
+    if ((byte & 0x80) == 0) break;
+  }
+  *signed_value = static_cast<int64_t>((value >> 1) ^ (~(value & 1) + 1));
+  return used;
+}
+
+Status DecodeZigZagCounts(std::string_view payload, std::vector<int64_t>& counts) {
+  size_t pos = 0;
+  size_t index = 0;
+  int64_t total = 0;
+  while (pos < payload.size()) {
+    int64_t value = 0;
+    const size_t used = GetZigZag(payload, pos, &value);
+    if (used == 0) {
+      return Status::Invalid("", "histogram counts end inside a value at payload byte " +
+                                     std::to_string(pos));
+    }
+    if (value < 0) {  // a run of -value empty buckets
+      if (value == std::numeric_limits<int64_t>::min() ||
+          static_cast<uint64_t>(-value) > counts.size() - index) {
+        return Status::Invalid("", "a run of " + std::to_string(-value) +
+                                       " empty buckets at payload byte " +
+                                       std::to_string(pos) + " goes past the " +
+                                       std::to_string(counts.size()) + " buckets");
+      }
+      index += static_cast<size_t>(-value);
+    } else {
+      if (index >= counts.size()) {
+        return Status::Invalid("", "histogram has more counts than its " +
+                                       std::to_string(counts.size()) + " buckets");
+      }
+      if (__builtin_add_overflow(total, value, &total)) {
+        return Status::Invalid("", "histogram counts add up to more than 2^63-1");
+      }
+      counts[index++] = value;
+    }
+    pos += used;
+  }
+  return Status::Ok();
+}
+
+// Owns a zlib inflate stream (zlib wrapper, as the reference writes).
+class Inflater {
+ public:
+  explicit Inflater(std::string_view in) {
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    stream_.avail_in = static_cast<uInt>(in.size());
+    ok_ = inflateInit(&stream_) == Z_OK;
+  }
+  ~Inflater() {
+    if (ok_) inflateEnd(&stream_);
+  }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  // Inflates into out[0, size). With produced == nullptr exactly size bytes
+  // must come; otherwise the stream must end within them and *produced says
+  // how many came.
+  Status Read(char* out, size_t size, const char* what, size_t* produced) {
+    if (!ok_) return Status(StatusCode::kInternal, "zlib inflateInit failed");
+    stream_.next_out = reinterpret_cast<Bytef*>(out);
+    stream_.avail_out = static_cast<uInt>(size);
+    const int rc = inflate(&stream_, produced != nullptr ? Z_FINISH : Z_SYNC_FLUSH);
+    if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
+      return Status::Invalid("", std::string("corrupt zlib data in the ") + what + ": " +
+                                     (stream_.msg ? stream_.msg : "inflate failed"));
+    }
+    if (rc == Z_MEM_ERROR) return Status(StatusCode::kInternal, "zlib out of memory");
+    ended_ = rc == Z_STREAM_END;
+    if (ended_ && stream_.avail_in != 0) {
+      return Status::Invalid("", std::to_string(stream_.avail_in) +
+                                     " bytes follow the end of the zlib stream");
+    }
+    const bool full = stream_.avail_out == 0;
+    const std::string cut_off = std::string("zlib stream is cut off in the ") + what;
+    if (produced == nullptr) {  // an exact read
+      if (full) return Status::Ok();
+      return Status::Invalid(
+          "", ended_ ? std::string("inflated data ends inside the ") + what : cut_off);
+    }
+    if (!ended_) {  // Z_FINISH checks the trailer without needing output room
+      return Status::Invalid("",
+                             full && stream_.avail_in != 0
+                                 ? std::string("inflated data goes on past the ") + what
+                                 : cut_off);
+    }
+    *produced = size - stream_.avail_out;
+    return Status::Ok();
+  }
+  bool ended() const { return ended_; }
+
+ private:
+  z_stream stream_{};
+  bool ok_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+std::string HdrHistogram::EncodeUncompressed() const {
+  std::string payload;
+  const int32_t end = CountsIndex(max_value_) + 1;
+  for (int32_t i = 0; i < end;) {
+    const int64_t count = counts_[i++];
+    if (count != 0) {
+      PutZigZag(&payload, count);
+      continue;
+    }
+    int64_t zeros = 1;
+    while (i < end && counts_[i] == 0) {
+      ++zeros;
+      ++i;
+    }
+    PutZigZag(&payload, zeros > 1 ? -zeros : 0);  // the reference writes a lone zero as 0
+  }
+  std::string out;
+  out.reserve(kV2HeaderBytes + payload.size());
+  PutBigEndian(&out, kV2EncodingCookie | kV2WordSizeFlag, 4);
+  PutBigEndian(&out, payload.size(), 4);
+  PutBigEndian(&out, 0, 4);  // normalizing index offset
+  PutBigEndian(&out, static_cast<uint32_t>(significant_figures_), 4);
+  PutBigEndian(&out, static_cast<uint64_t>(lowest_discernible_), 8);
+  PutBigEndian(&out, static_cast<uint64_t>(highest_trackable_), 8);
+  PutBigEndian(&out, std::bit_cast<uint64_t>(1.0), 8);  // integer-to-double ratio
+  out += payload;
+  return out;
+}
+
+std::string HdrHistogram::EncodeCompressed() const {
+  const std::string plain = EncodeUncompressed();
+  uLongf deflated_bytes = compressBound(plain.size());
+  std::string deflated(deflated_bytes, '\0');
+  // compress(): zlib wrapper, Z_DEFAULT_COMPRESSION, like java.util.zip.Deflater.
+  const int rc = compress(reinterpret_cast<Bytef*>(deflated.data()), &deflated_bytes,
+                          reinterpret_cast<const Bytef*>(plain.data()), plain.size());
+  if (rc != Z_OK) return "";  // only on out-of-memory: compressBound is enough room
+  std::string out;
+  out.reserve(kCompressedHeaderBytes + deflated_bytes);
+  PutBigEndian(&out, kV2CompressedCookie | kV2WordSizeFlag, 4);
+  PutBigEndian(&out, deflated_bytes, 4);
+  out.append(deflated, 0, deflated_bytes);
+  return out;
+}
+
+std::string HdrHistogram::EncodeBase64() const {
+  return Base64Encode(EncodeCompressed());
+}
+
+namespace {
+
+std::string CookieHex(uint32_t cookie) {
+  char hex[16];
+  snprintf(hex, sizeof(hex), "0x%08x", cookie);
+  return hex;
+}
+
+// Names the older encodings, which only Java and C still write.
+std::string OlderVersionNote(uint32_t cookie) {
+  switch (cookie & ~kWordSizeNibble) {
+    case 0x1c849308:
+    case 0x1c849309:
+      return "; it is the V0 encoding, which is not supported";
+    case 0x1c849301:
+    case 0x1c849302:
+      return "; it is the V1 encoding, which is not supported";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+// Bytes 8..11 (normalizing index offset) and 32..39 (conversion ratio) are
+// ignored, as the Java and JS readers do for integer histograms.
+Result<HdrHistogram> HdrHistogram::EmptyFromV2Header(std::string_view header,
+                                                     size_t max_counts_bytes,
+                                                     size_t* payload_bytes) {
+  const auto cookie = static_cast<uint32_t>(GetBigEndian(header, 0, 4));
+  if ((cookie & ~kWordSizeNibble) != kV2EncodingCookie) {
+    return Status::Invalid("", "inflated cookie " + CookieHex(cookie) +
+                                   " is not HdrHistogram V2 (0x1c849313)");
+  }
+  const auto claimed_payload = static_cast<int32_t>(GetBigEndian(header, 4, 4));
+  Result<Layout> layout =
+      ComputeLayout(static_cast<int64_t>(GetBigEndian(header, 16, 8)),
+                    static_cast<int64_t>(GetBigEndian(header, 24, 8)),
+                    static_cast<int32_t>(GetBigEndian(header, 12, 4)));
+  if (!layout.ok()) return layout.status();
+  const size_t counts_bytes = static_cast<size_t>(layout->counts_len) * sizeof(int64_t);
+  if (counts_bytes > max_counts_bytes) {
+    return Status(StatusCode::kResourceExhausted,
+                  "histogram needs " + std::to_string(counts_bytes) +
+                      " bytes of counts, over the limit of " +
+                      std::to_string(max_counts_bytes));
+  }
+  const size_t payload_limit = std::min(
+      max_counts_bytes, static_cast<size_t>(layout->counts_len) * kMaxLeb128Bytes);
+  if (claimed_payload < 0 || static_cast<size_t>(claimed_payload) > payload_limit) {
+    return Status::Invalid("", "payload length " + std::to_string(claimed_payload) +
+                                   " is outside 0.." + std::to_string(payload_limit) +
+                                   ", the most any encoding of this histogram takes");
+  }
+  *payload_bytes = static_cast<size_t>(claimed_payload);
+  return HdrHistogram(*layout);
+}
+
+Status HdrHistogram::DecodeCounts(std::string_view payload) {
+  LOADD_RETURN_IF_ERROR(DecodeZigZagCounts(payload, counts_));
+  RecomputeTotals();
+  return Status::Ok();
+}
+
+Result<HdrHistogram> HdrHistogram::DecodeDeflated(std::string_view deflated,
+                                                  size_t max_counts_bytes) {
+  Inflater inflater(deflated);
+  std::string header(kV2HeaderBytes, '\0');
+  LOADD_RETURN_IF_ERROR(
+      inflater.Read(header.data(), header.size(), "V2 header", nullptr));
+  size_t payload_bytes = 0;
+  Result<HdrHistogram> histogram =
+      EmptyFromV2Header(header, max_counts_bytes, &payload_bytes);
+  if (!histogram.ok()) return histogram.status();
+  // The payload may be shorter than claimed: HdrHistogram_c once wrote the
+  // header's length plus 40 there, and readers pad the rest with zeros, which
+  // decode as empty buckets. Decoding only what came is the same.
+  std::string payload(payload_bytes, '\0');
+  size_t produced = 0;
+  if (!inflater.ended()) {
+    LOADD_RETURN_IF_ERROR(
+        inflater.Read(payload.data(), payload.size(), "counts payload", &produced));
+  }
+  payload.resize(produced);
+  LOADD_RETURN_IF_ERROR(histogram->DecodeCounts(payload));
+  return histogram;
+}
+
+Result<HdrHistogram> HdrHistogram::DecodeCompressed(std::string_view bytes,
+                                                    size_t max_counts_bytes) {
+  if (bytes.size() < kCompressedHeaderBytes) {
+    return Status::Invalid("", "encoded histogram is " + std::to_string(bytes.size()) +
+                                   " bytes, too short for any header");
+  }
+  const auto cookie = static_cast<uint32_t>(GetBigEndian(bytes, 0, 4));
+  if ((cookie & ~kWordSizeNibble) == kV2CompressedCookie) {
+    const auto deflated_bytes = static_cast<int32_t>(GetBigEndian(bytes, 4, 4));
+    const size_t available = bytes.size() - kCompressedHeaderBytes;
+    if (deflated_bytes < 0 || static_cast<size_t>(deflated_bytes) != available) {
+      return Status::Invalid("", "header claims " + std::to_string(deflated_bytes) +
+                                     " compressed bytes but " +
+                                     std::to_string(available) + " follow");
+    }
+    return DecodeDeflated(bytes.substr(kCompressedHeaderBytes), max_counts_bytes);
+  }
+  if ((cookie & ~kWordSizeNibble) != kV2EncodingCookie) {
+    return Status::Invalid("",
+                           "cookie " + CookieHex(cookie) + " is not an HdrHistogram V2 " +
+                               "encoding (0x1c849314 compressed or 0x1c849313 plain)" +
+                               OlderVersionNote(cookie));
+  }
+  if (bytes.size() < kV2HeaderBytes) {
+    return Status::Invalid("", "encoded histogram is " + std::to_string(bytes.size()) +
+                                   " bytes, shorter than the 40-byte V2 header");
+  }
+  size_t payload_bytes = 0;
+  Result<HdrHistogram> histogram = EmptyFromV2Header(bytes.substr(0, kV2HeaderBytes),
+                                                     max_counts_bytes, &payload_bytes);
+  if (!histogram.ok()) return histogram.status();
+  if (bytes.size() - kV2HeaderBytes != payload_bytes) {
+    return Status::Invalid("", "header claims a payload of " +
+                                   std::to_string(payload_bytes) + " bytes but " +
+                                   std::to_string(bytes.size() - kV2HeaderBytes) +
+                                   " follow");
+  }
+  LOADD_RETURN_IF_ERROR(histogram->DecodeCounts(bytes.substr(kV2HeaderBytes)));
+  return histogram;
+}
+
+Result<HdrHistogram> HdrHistogram::DecodeBase64(std::string_view text,
+                                                size_t max_counts_bytes) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return Status::Invalid("", "encoded histogram is empty");
+  }
+  text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+  Result<std::string> bytes = Base64Decode(text);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeCompressed(*bytes, max_counts_bytes);
+}
+
+}  // namespace loadd
