@@ -14,9 +14,6 @@ constexpr int64_t kDefaultTimeoutNs = 10 * kNsPerSec;
 constexpr int64_t kDefaultGracefulStopNs = 5 * kNsPerSec;
 constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
 
-constexpr const char* kHttpsUnsupported =
-    "https:// targets are not supported by this version's engine yet (plain http:// only)";
-
 constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
 
 bool IsToken(std::string_view s) {
@@ -86,9 +83,6 @@ Status ReadUrl(ObjectReader* r, const Plan& plan, RequestSpec* spec) {
   if (!parsed.ok()) {
     return Status::Invalid(r->FieldPath(path.empty() ? "url" : "path"), parsed.status().message());
   }
-  if (parsed->scheme != "http") {
-    return Status::Invalid(r->FieldPath(path.empty() ? "url" : "path"), kHttpsUnsupported);
-  }
   spec->url = *parsed;
   return Status::Ok();
 }
@@ -156,7 +150,6 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   if (!plan.target.empty()) {
     Result<Url> url = ParseUrl(plan.target);
     if (!url.ok()) return Status::Invalid("$.target", url.status().message());
-    if (url->scheme != "http") return Status::Invalid("$.target", kHttpsUnsupported);
   }
   LOADD_RETURN_IF_ERROR(r.Int("users", &plan.users, 1, Plan::kMaxUsers, /*required=*/true));
   plan.spawn_rate = static_cast<double>(plan.users);

@@ -2,12 +2,15 @@
 
 #include <netdb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <numeric>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/worker/curl_driver.h"
+#include "daemon/worker/curl_user.h"
 #include "daemon/worker/user.h"
 
 namespace loadd {
@@ -83,32 +86,78 @@ std::vector<uint32_t> BuildRotation(const std::vector<RequestSpec>& specs) {
 
 }  // namespace
 
-Engine::Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count)
-    : loop_(loop), plan_(std::move(plan)) {
+Result<EngineKind> ParseEngineKind(std::string_view name) {
+  if (name == "auto") return EngineKind::kAuto;
+  if (name == "native") return EngineKind::kNative;
+  if (name == "curl") return EngineKind::kCurl;
+  return Status::Invalid("--engine", "must be auto, native or curl, got \"" +
+                                         std::string(name) + "\"");
+}
+
+Engine::Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count,
+               EngineKind kind)
+    : loop_(loop), plan_(std::move(plan)), kind_(kind) {
   schedule_ = ClosedSchedule{plan_.users, plan_.spawn_rate, stripe_index, stripe_count};
 }
 
 Engine::~Engine() {
   loop_->ForgetGroup(this);
-  users_.clear();  // closes sockets
+  users_.clear();  // closes sockets, detaches curl handles
+  curl_.reset();
+  for (PreparedRequest& r : requests_) curl_slist_free_all(r.curl_headers);
+}
+
+Status Engine::PrepareNative(const RequestSpec& spec, std::map<std::string, int>* address_of,
+                             PreparedRequest* req) {
+  std::string key = spec.url.host + ":" + std::to_string(spec.url.port);
+  auto it = address_of->find(key);
+  if (it == address_of->end()) {
+    Result<Address> a = Resolve(spec.url);
+    if (!a.ok()) return a.status();
+    it = address_of->emplace(key, static_cast<int>(addresses_.size())).first;
+    addresses_.push_back(*a);
+  }
+  req->bytes = BuildRequest(spec);
+  req->address = it->second;
+  return Status::Ok();
+}
+
+void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
+  req->url = spec.url.ToString();
+  req->method = spec.method;
+  req->body = spec.body;
+  req->has_body = !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
+                  spec.method == "PATCH";
+  if (!HasHeader(spec, "User-Agent")) {
+    req->curl_headers = curl_slist_append(req->curl_headers, "User-Agent: loadd/" LOADD_VERSION);
+  }
+  // libcurl adds "Expect: 100-continue" to larger bodies; a load test wants
+  // the request as written.
+  req->curl_headers = curl_slist_append(req->curl_headers, "Expect:");
+  for (const auto& [k, v] : spec.headers) {
+    req->curl_headers = curl_slist_append(req->curl_headers, (k + ": " + v).c_str());
+  }
 }
 
 Status Engine::Prepare() {
+  bool any_https = std::any_of(plan_.requests.begin(), plan_.requests.end(),
+                               [](const RequestSpec& r) { return r.url.scheme == "https"; });
+  if (kind_ == EngineKind::kCurl || (kind_ == EngineKind::kAuto && any_https)) {
+    curl_ = std::make_unique<CurlDriver>(loop_);
+    LOADD_RETURN_IF_ERROR(curl_->Init());
+  } else if (any_https) {
+    return Status::Invalid("--engine", "the native engine speaks plain http:// only");
+  }
   std::map<std::string, int> address_of;
   std::vector<std::string> names;
   for (const RequestSpec& spec : plan_.requests) {
-    std::string key = spec.url.host + ":" + std::to_string(spec.url.port);
-    auto it = address_of.find(key);
-    if (it == address_of.end()) {
-      Result<Address> a = Resolve(spec.url);
-      if (!a.ok()) return a.status();
-      it = address_of.emplace(key, static_cast<int>(addresses_.size())).first;
-      addresses_.push_back(*a);
-    }
     PreparedRequest req;
-    req.bytes = BuildRequest(spec);
-    req.address = it->second;
     req.head = spec.method == "HEAD";
+    if (curl_) {
+      PrepareCurl(spec, &req);
+    } else {
+      LOADD_RETURN_IF_ERROR(PrepareNative(spec, &address_of, &req));
+    }
     requests_.push_back(std::move(req));
     names.push_back(spec.name);
   }
@@ -131,8 +180,12 @@ void Engine::Start(int64_t start_ns) {
   users_.reserve(static_cast<size_t>(local));
   for (int64_t j = 0; j < local; ++j) {
     int64_t global = schedule_.GlobalIndex(j);
-    users_.push_back(
-        std::make_unique<User>(this, global, start_ns + schedule_.StartOffsetNs(global)));
+    int64_t user_start_ns = start_ns + schedule_.StartOffsetNs(global);
+    if (curl_) {
+      users_.push_back(std::make_unique<CurlUser>(this, curl_.get(), global, user_start_ns));
+    } else {
+      users_.push_back(std::make_unique<User>(this, global, user_start_ns));
+    }
   }
   loop_->Arm(&end_timer_, end_ns_);
   LOG_INFO("run starts in %lld ms: %lld of %lld users, stripe %lld/%lld",

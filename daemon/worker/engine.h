@@ -14,9 +14,11 @@
 #ifndef LOADD_DAEMON_WORKER_ENGINE_H_
 #define LOADD_DAEMON_WORKER_ENGINE_H_
 
+#include <curl/curl.h>
 #include <sys/socket.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,14 +30,26 @@
 
 namespace loadd {
 
-class User;
+class VirtualUser;
+class CurlDriver;
 
-// A request ready to write, shared by every user.
+// How users talk HTTP. kAuto: native HTTP/1.1 unless the plan has an
+// https:// request, then libcurl for every user.
+enum class EngineKind { kAuto, kNative, kCurl };
+Result<EngineKind> ParseEngineKind(std::string_view name);
+
+// A request ready to send, shared by every user.
 struct PreparedRequest {
-  std::string bytes;      // the whole request, headers and body
-  int address = 0;        // index into Engine::addresses_
+  std::string bytes;      // native path: the whole request, headers and body
+  int address = 0;        // native path: index into Engine::addresses_
   bool head = false;      // response to HEAD has no body
   int slot = 0;           // RunStats slot
+  // libcurl path.
+  std::string url;
+  std::string method;
+  std::string body;
+  bool has_body = false;
+  curl_slist* curl_headers = nullptr;  // owned by the Engine
 };
 
 struct Address {
@@ -45,7 +59,8 @@ struct Address {
 
 class Engine : public TimerHandler {
  public:
-  Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count);
+  Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count,
+         EngineKind kind = EngineKind::kAuto);
   ~Engine() override;
 
   // Resolves hosts (blocking getaddrinfo, before any load) and builds requests.
@@ -60,6 +75,7 @@ class Engine : public TimerHandler {
   int64_t local_users() const { return schedule_.LocalUsers(); }
   RunStats& stats() { return *stats_; }
   bool done() const { return done_; }
+  bool uses_curl() const { return curl_ != nullptr; }
 
   // Used by users.
   EventLoop* loop() { return loop_; }
@@ -78,14 +94,20 @@ class Engine : public TimerHandler {
  private:
   void MaybeDone();
 
+  Status PrepareNative(const RequestSpec& spec, std::map<std::string, int>* address_of,
+                       PreparedRequest* req);
+  void PrepareCurl(const RequestSpec& spec, PreparedRequest* req);
+
   EventLoop* loop_;
   Plan plan_;
+  EngineKind kind_;
+  std::unique_ptr<CurlDriver> curl_;
   ClosedSchedule schedule_;
   std::vector<Address> addresses_;
   std::vector<PreparedRequest> requests_;
   std::vector<uint32_t> rotation_;  // weighted round-robin order of request indices
   std::unique_ptr<RunStats> stats_;
-  std::vector<std::unique_ptr<User>> users_;
+  std::vector<std::unique_ptr<VirtualUser>> users_;
   std::vector<char> read_buffer_;
   Timer end_timer_{this, this};
   int64_t end_ns_ = 0;

@@ -14,17 +14,27 @@ namespace loadd {
 
 class Engine;
 
-class User final : public IoHandler, public TimerHandler {
+// What the engine asks of a user, whatever its transport.
+class VirtualUser {
+ public:
+  virtual ~VirtualUser() = default;
+  // The run is over: count what is in flight as interrupted and finish.
+  virtual void Abort() = 0;
+  // The run is ending: finish now unless a request is in flight.
+  virtual void FinishIfIdle() = 0;
+};
+
+// A user on the native HTTP/1.1 path: its own non-blocking socket, requests
+// written whole, responses parsed by http_parser.
+class User final : public VirtualUser, public IoHandler, public TimerHandler {
  public:
   User(Engine* engine, int64_t global_index, int64_t start_ns);
   ~User() override;
 
   void OnIo(uint32_t events) override;
   void OnTimer() override;
-  // The run is over: count what is in flight as interrupted and finish.
-  void Abort();
-  // The run is ending: finish now unless a request is in flight.
-  void FinishIfIdle();
+  void Abort() override;
+  void FinishIfIdle() override;
 
  private:
   enum class State { kWaiting, kConnecting, kWriting, kReading, kFinished };

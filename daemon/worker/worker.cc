@@ -113,7 +113,7 @@ void Worker::StartRun(AssignMsg assign) {
     return;
   }
   auto engine = std::make_unique<Engine>(loop_, std::move(assign.plan), assign.stripe_index,
-                                         assign.stripe_count);
+                                         assign.stripe_count, config_.engine);
   Status st = engine->Prepare();
   run_id_ = assign.run_id;
   stats_seq_ = 0;

@@ -20,6 +20,7 @@ struct WorkerConfig {
   int64_t instance = 0;
   int64_t cpu = -1;           // pinned CPU, -1 for none
   int64_t coordinator_grace_ms = 10'000;  // silence after which load stops
+  EngineKind engine = EngineKind::kAuto;
 };
 
 class Worker final : public IoHandler, public TimerHandler {

@@ -51,6 +51,7 @@ int WorkerMain(int argc, char** argv) {
   CLI::App app{"loadd worker: generates load for the coordinator's runs", "loadd worker"};
   WorkerConfig config;
   std::string grace = "10s";
+  std::string engine = "auto";
   app.add_option("--coordinator", config.coordinator, "fleet bus URL of the coordinator")
       ->capture_default_str();
   app.add_option("--cpu", config.cpu, "pin this process to CPU N (-1: no pinning)")
@@ -61,7 +62,17 @@ int WorkerMain(int argc, char** argv) {
   app.add_option("--coordinator-grace", grace,
                  "stop load after this long without word from the coordinator")
       ->capture_default_str();
+  app.add_option("--engine", engine,
+                 "HTTP engine: auto (native HTTP/1.1, libcurl for https), native, curl")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  Result<EngineKind> kind = ParseEngineKind(engine);
+  if (!kind.ok()) {
+    LOG_ERROR("%s", kind.status().ToString().c_str());
+    return 2;
+  }
+  config.engine = *kind;
 
   Result<int64_t> grace_ns = ParseDurationNs(grace);
   if (!grace_ns.ok()) {
