@@ -1,0 +1,89 @@
+// Counters of `loadd target`, served as JSON at /__stats.
+//
+// Request counters are sharded: each loop thread owns one Shard and is its
+// only writer (plain relaxed load+store, no locked instructions on the hot
+// path); readers sum the shards. Reset() does not write the shards: it
+// records the current sums as a baseline that snapshots subtract, so a reset
+// racing with a count loses nothing.
+#ifndef LOADD_DAEMON_TARGET_TARGET_STATS_H_
+#define LOADD_DAEMON_TARGET_TARGET_STATS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace loadd {
+
+struct TargetStatsSnapshot {
+  uint64_t requests = 0;              // responses fully written
+  std::map<int, uint64_t> by_status;  // non-zero entries only
+  uint64_t connections_accepted = 0;
+  int64_t connections_open = 0;  // a gauge: Reset() leaves it alone
+
+  // {"requests": R, "by_status": {"200": n, ...}, "connections_accepted": c,
+  //  "connections_open": o}
+  std::string ToJson() const;
+};
+
+class TargetStats {
+ public:
+  static constexpr int kStatusSlots = 600;  // valid status codes are below
+
+  class alignas(64) Shard {
+   public:
+    // Counts one response fully handed to the kernel. Owner thread only.
+    void CountResponse(int status) {
+      Bump(&requests_);
+      if (status >= 0 && status < kStatusSlots) Bump(&by_status_[status]);
+    }
+
+   private:
+    friend class TargetStats;
+    static void Bump(std::atomic<uint64_t>* counter) {
+      counter->store(counter->load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+    }
+    std::atomic<uint64_t> requests_{0};
+    std::array<std::atomic<uint64_t>, kStatusSlots> by_status_{};
+  };
+
+  explicit TargetStats(int shard_count);
+  TargetStats(const TargetStats&) = delete;
+  TargetStats& operator=(const TargetStats&) = delete;
+
+  // 0 <= index < shard_count; valid as long as this object.
+  Shard* shard(int index) { return shards_[index].get(); }
+
+  // Connection gauges; any thread.
+  void OnAccept();
+  void OnClose();
+  int64_t connections_open() const { return open_.load(std::memory_order_relaxed); }
+
+  // Thread-safe.
+  TargetStatsSnapshot Snapshot() const;
+  // Zeroes requests, by_status and connections_accepted. Thread-safe.
+  void Reset();
+
+ private:
+  struct Totals {
+    uint64_t requests = 0;
+    uint64_t accepted = 0;
+    std::array<uint64_t, kStatusSlots> by_status{};
+  };
+  Totals Sum() const;
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<int64_t> open_{0};
+  mutable std::mutex mu_;
+  Totals baseline_;  // guarded by mu_
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_DAEMON_TARGET_TARGET_STATS_H_

@@ -1,0 +1,54 @@
+#include "daemon/target/target_stats.h"
+
+#include <gtest/gtest.h>
+
+namespace loadd {
+namespace {
+
+TEST(TargetStatsTest, SumsShards) {
+  TargetStats stats(2);
+  stats.shard(0)->CountResponse(200);
+  stats.shard(1)->CountResponse(200);
+  stats.shard(1)->CountResponse(503);
+  stats.OnAccept();
+  stats.OnAccept();
+  stats.OnClose();
+  TargetStatsSnapshot snapshot = stats.Snapshot();
+  EXPECT_EQ(snapshot.requests, 3u);
+  EXPECT_EQ(snapshot.by_status, (std::map<int, uint64_t>{{200, 2}, {503, 1}}));
+  EXPECT_EQ(snapshot.connections_accepted, 2u);
+  EXPECT_EQ(snapshot.connections_open, 1);
+}
+
+TEST(TargetStatsTest, ResetZeroesCountersButNotOpenConnections) {
+  TargetStats stats(1);
+  stats.OnAccept();
+  stats.shard(0)->CountResponse(200);
+  stats.Reset();
+  TargetStatsSnapshot snapshot = stats.Snapshot();
+  EXPECT_EQ(snapshot.requests, 0u);
+  EXPECT_TRUE(snapshot.by_status.empty());
+  EXPECT_EQ(snapshot.connections_accepted, 0u);
+  EXPECT_EQ(snapshot.connections_open, 1);
+  stats.shard(0)->CountResponse(404);
+  snapshot = stats.Snapshot();
+  EXPECT_EQ(snapshot.requests, 1u);
+  EXPECT_EQ(snapshot.by_status, (std::map<int, uint64_t>{{404, 1}}));
+}
+
+TEST(TargetStatsTest, Json) {
+  TargetStatsSnapshot snapshot;
+  snapshot.requests = 3;
+  snapshot.by_status = {{200, 2}, {503, 1}};
+  snapshot.connections_accepted = 4;
+  snapshot.connections_open = 1;
+  EXPECT_EQ(snapshot.ToJson(),
+            "{\"requests\": 3, \"by_status\": {\"200\": 2, \"503\": 1}, "
+            "\"connections_accepted\": 4, \"connections_open\": 1}\n");
+  EXPECT_EQ(TargetStatsSnapshot().ToJson(),
+            "{\"requests\": 0, \"by_status\": {}, \"connections_accepted\": 0, "
+            "\"connections_open\": 0}\n");
+}
+
+}  // namespace
+}  // namespace loadd
