@@ -132,7 +132,13 @@ void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
   }
   worker->users_now = stats.users;
   worker->cpu_percent = stats.cpu_percent;
-  second.users[worker->worker_id] = stats.users;
+  // The final message reports the users left after the run ended (zero);
+  // the second it lands in keeps the users that actually ran in it.
+  if (!stats.final) {
+    second.users[worker->worker_id] = stats.users;
+  } else {
+    second.users.emplace(worker->worker_id, stats.users);  // only if not reported yet
+  }
   if (stats.final) {
     worker->final = true;
     worker->users_now = 0;

@@ -68,7 +68,9 @@ void Worker::OnTimer() {
                    sysconf(_SC_NPROCESSORS_ONLN), getpid(), LOADD_VERSION, run_id_};
     if (bus_->Send(EncodeMessage(hello)).ok()) registered_epoch_ = epoch;
   }
-  Send(HeartbeatMsg{run_id_, engine_ ? engine_->active_users() : 0, SampleCpuPercent()});
+  if (registered_epoch_ == epoch) {
+    Send(HeartbeatMsg{run_id_, engine_ ? engine_->active_users() : 0, SampleCpuPercent()});
+  }
   if (engine_ && now - last_coordinator_ns_ > config_.coordinator_grace_ms * kNsPerMs) {
     LOG_WARN("run %s: no word from the coordinator for %lld ms; stopping load", run_id_.c_str(),
              static_cast<long long>((now - last_coordinator_ns_) / kNsPerMs));

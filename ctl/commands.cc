@@ -1,0 +1,171 @@
+#include "ctl/commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include "common/plan.h"
+#include "ctl/api_calls.h"
+#include "ctl/report.h"
+#include "ctl/start_command.h"
+
+namespace loadd {
+namespace {
+
+void DefineStart(CLI::App* c, Options* o) {
+  c->add_option("PLAN", o->plan.plan_file,
+                "Plan file (default: ./loadplan.json, else a plan built from the flags)");
+  c->add_option("-u,--users", o->plan.users,
+                "Concurrent users, fleet-wide (e.g. 200, 10k)")
+      ->type_name("N");
+  c->add_option("-r,--spawn-rate", o->plan.spawn_rate, "Users started per second")
+      ->type_name("R");
+  c->add_option("-t,--duration", o->plan.duration,
+                "How long the load runs (e.g. 30s, 5m)")
+      ->type_name("DURATION");
+  c->add_option("--target", o->plan.target, "Base URL; without a plan, GET this URL")
+      ->type_name("URL");
+  c->add_option("--timeout", o->plan.timeout, "Per-request timeout (e.g. 10s)")
+      ->type_name("DURATION");
+  c->add_option("--name", o->plan.name, "Run name");
+  c->add_flag("--detach", o->detach, "Print the run id and exit; do not wait");
+  c->add_flag("--local", o->local, "Run on a fleet started on this machine for this run");
+  c->add_option("--out", o->out_file, "Also write the final run JSON to FILE")
+      ->type_name("FILE");
+}
+
+void DefineOptionalRun(CLI::App* c, Options* o) {
+  c->add_option("RUN", o->run_id, "Run id (default: the newest run)");
+}
+
+void DefineStopRun(CLI::App* c, Options* o) {
+  c->add_option("RUN", o->run_id, "Run id (default: the active run)");
+}
+
+void DefineRequiredRun(CLI::App* c, Options* o) {
+  c->add_option("RUN", o->run_id, "Run id")->required();
+}
+
+void DefineNothing(CLI::App*, Options*) {}
+
+void DefineValidate(CLI::App* c, Options* o) {
+  c->add_option("PLAN", o->plan.plan_file, "Plan file")->required();
+}
+
+void PrintJson(const JsonReply& reply, Env* env) { *env->out << reply.body << '\n'; }
+
+// RUN as given, else the newest run from GET /v1/runs (with active_only, the
+// newest whose state is not final).
+Result<std::string> PickRun(ApiClient* api, const std::string& given, bool active_only) {
+  if (!given.empty()) return given;
+  JsonReply reply;
+  std::vector<RunSummary> runs;
+  LOADD_RETURN_IF_ERROR(FetchRuns(api, &reply, &runs));
+  for (const RunSummary& run : runs) {
+    if (!active_only || !IsFinalState(run.state)) return run.id;
+  }
+  if (active_only) {
+    return Status(StatusCode::kFailedPrecondition, "no active run to stop");
+  }
+  return Status(StatusCode::kNotFound, "no runs yet");
+}
+
+Result<Outcome> RunStatus(const Options& options, Env* env) {
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  Result<std::string> id = PickRun(*api, options.run_id, /*active_only=*/false);
+  if (!id.ok()) return id.status();
+  JsonReply reply;
+  RunView run;
+  LOADD_RETURN_IF_ERROR(FetchRun(*api, *id, /*timeline=*/false, &reply, &run));
+  if (options.json) {
+    PrintJson(reply, env);
+  } else {
+    *env->out << FormatRunSummary(run);
+  }
+  return Outcome::kSuccess;
+}
+
+Result<Outcome> RunStop(const Options& options, Env* env) {
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  Result<std::string> id = PickRun(*api, options.run_id, /*active_only=*/true);
+  if (!id.ok()) return id.status();
+  JsonReply reply;
+  LOADD_RETURN_IF_ERROR(StopRun(*api, *id, &reply));
+  if (options.json) {
+    PrintJson(reply, env);
+  } else {
+    *env->out << "Stopping run " << *id << '\n';
+  }
+  return Outcome::kSuccess;
+}
+
+Result<Outcome> RunWorkers(const Options& options, Env* env) {
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  JsonReply reply;
+  std::vector<WorkerView> workers;
+  LOADD_RETURN_IF_ERROR(FetchWorkers(*api, &reply, &workers));
+  if (options.json) {
+    PrintJson(reply, env);
+  } else {
+    *env->out << (workers.empty() ? "No workers.\n" : FormatWorkersTable(workers));
+  }
+  return Outcome::kSuccess;
+}
+
+Result<Outcome> RunRuns(const Options& options, Env* env) {
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  JsonReply reply;
+  std::vector<RunSummary> runs;
+  LOADD_RETURN_IF_ERROR(FetchRuns(*api, &reply, &runs));
+  if (options.json) {
+    PrintJson(reply, env);
+  } else {
+    *env->out << (runs.empty() ? "No runs.\n" : FormatRunsTable(runs));
+  }
+  return Outcome::kSuccess;
+}
+
+Result<Outcome> RunReport(const Options& options, Env* env) {
+  LOADD_RETURN_IF_ERROR(CheckRunId(options.run_id));
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  JsonReply reply;
+  RunView run;
+  LOADD_RETURN_IF_ERROR(FetchRun(*api, options.run_id, /*timeline=*/true, &reply, &run));
+  if (options.json) {
+    PrintJson(reply, env);
+  } else {
+    *env->out << FormatReport(run);
+  }
+  return Outcome::kSuccess;
+}
+
+// Offline: never contacts a coordinator. --json prints the normalized plan.
+Result<Outcome> RunValidate(const Options& options, Env* env) {
+  PlanFlags file_only;
+  file_only.plan_file = options.plan.plan_file;
+  Result<ResolvedPlan> plan = ResolvePlan(file_only, env->files);
+  if (!plan.ok()) return plan.status();
+  *env->out << (options.json ? PlanToJson(plan->plan) : "ok") << '\n';
+  return Outcome::kSuccess;
+}
+
+constexpr Command kCommands[] = {
+    {"start", "Start a run and watch it to the end (or --detach)", DefineStart, RunStart,
+     true},
+    {"status", "Summary of a run (default: the newest)", DefineOptionalRun, RunStatus,
+     false},
+    {"stop", "Stop a run (default: the active one)", DefineStopRun, RunStop, false},
+    {"workers", "List the fleet's workers", DefineNothing, RunWorkers, false},
+    {"runs", "List runs, newest first", DefineNothing, RunRuns, false},
+    {"report", "Print a run's report", DefineRequiredRun, RunReport, false},
+    {"validate", "Check a plan file offline", DefineValidate, RunValidate, false},
+};
+
+}  // namespace
+
+std::span<const Command> Commands() { return kCommands; }
+
+}  // namespace loadd

@@ -1,0 +1,163 @@
+#include "ctl/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "ctl/test_fakes.h"
+
+namespace loadd {
+namespace {
+
+constexpr char kRuns[] = R"({"runs": [
+  {"id": "r3", "name": "new", "state": "finished", "created_at": "t3",
+   "users": 5, "duration_s": 5,
+   "requests": 10, "failures": 0},
+  {"id": "r2", "name": "soak", "state": "running", "created_at": "t2",
+   "users": 9, "duration_s": 60,
+   "requests": 99, "failures": 1},
+  {"id": "r1", "name": "old", "state": "stopped", "created_at": "t1",
+   "users": 1, "duration_s": 1,
+   "requests": 1, "failures": 0}]})";
+
+const Command& Find(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (name == c.name) return c;
+  }
+  ADD_FAILURE() << "no command " << name;
+  return Commands()[0];
+}
+
+std::string RunJson(const std::string& body) {
+  return R"({"id": ")" + body + R"(", "state": "finished", "users": 5, "workers": [],
+             "totals": {"requests": 10, "failures": 0, "rps": 2}})";
+}
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  Result<Outcome> Call(std::string_view name) {
+    return Find(name).run(options_, &world_.env);
+  }
+  FakeWorld world_;
+  Options options_;
+};
+
+TEST_F(CommandsTest, TableHasEveryCommandOnce) {
+  std::vector<std::string> names;
+  for (const Command& c : Commands()) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"start", "status", "stop", "workers", "runs",
+                                             "report", "validate"}));
+  EXPECT_TRUE(Find("start").catches_interrupts);
+  EXPECT_FALSE(Find("runs").catches_interrupts);
+}
+
+TEST_F(CommandsTest, StatusDefaultsToTheNewestRun) {
+  world_.api.On("GET /v1/runs", 200, kRuns);
+  world_.api.On("GET /v1/runs/r3?timeline=0", 200, RunJson("r3"));
+  ASSERT_TRUE(Call("status").ok());
+  EXPECT_EQ(world_.out.str().substr(0, 40), "Run r3  finished  0.0s  5 users  0 worke");
+}
+
+TEST_F(CommandsTest, StatusWithoutRunsIsNotFound) {
+  world_.api.On("GET /v1/runs", 200, R"({"runs": []})");
+  Result<Outcome> outcome = Call("status");
+  EXPECT_EQ(FormatError(outcome.status()), "loadctl: no runs yet");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+}
+
+TEST_F(CommandsTest, StopDefaultsToTheActiveRun) {
+  world_.api.On("GET /v1/runs", 200, kRuns);
+  world_.api.On("POST /v1/runs/r2/stop", 200, R"({"id": "r2", "state": "stopping"})");
+  ASSERT_TRUE(Call("stop").ok());
+  EXPECT_EQ(world_.out.str(), "Stopping run r2\n");
+}
+
+TEST_F(CommandsTest, StopWithNothingActiveFails) {
+  world_.api.On("GET /v1/runs", 200, R"({"runs": [{"id": "r1", "state": "finished"}]})");
+  Result<Outcome> outcome = Call("stop");
+  EXPECT_EQ(FormatError(outcome.status()), "loadctl: no active run to stop");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitUnavailable);
+}
+
+TEST_F(CommandsTest, StopOfAnEndedRunReportsTheConflict) {
+  options_.run_id = "r1";
+  world_.api.On(
+      "POST /v1/runs/r1/stop", 409,
+      R"({"error": {"code": "failed_precondition", "message": "run already ended"}})");
+  EXPECT_EQ(FormatError(Call("stop").status()),
+            "loadctl: POST http://fake:8089/v1/runs/r1/stop: run already ended");
+}
+
+TEST_F(CommandsTest, RunsAndWorkersPrintTablesOrJson) {
+  world_.api.On("GET /v1/runs", 200, kRuns);
+  world_.api.On(
+      "GET /v1/workers", 200,
+      R"({"workers": [{"id": "h/0", "host": "h", "cpu": 0, "state": "idle"}]})");
+  ASSERT_TRUE(Call("runs").ok());
+  EXPECT_EQ(world_.out.str().substr(0, 3), "ID ");
+  EXPECT_NE(world_.out.str().find("\nr2  soak  running"), std::string::npos);
+  world_.out.str("");
+  options_.json = true;
+  ASSERT_TRUE(Call("workers").ok());
+  EXPECT_EQ(world_.out.str(),
+            R"({"workers": [{"id": "h/0", "host": "h", "cpu": 0, "state": "idle"}]})"
+            "\n");
+}
+
+TEST_F(CommandsTest, EmptyListsSaySo) {
+  world_.api.On("GET /v1/runs", 200, R"({"runs": []})");
+  world_.api.On("GET /v1/workers", 200, R"({"workers": []})");
+  ASSERT_TRUE(Call("runs").ok());
+  ASSERT_TRUE(Call("workers").ok());
+  EXPECT_EQ(world_.out.str(), "No runs.\nNo workers.\n");
+}
+
+TEST_F(CommandsTest, ReportOfAnUnknownRunIsInvalidInput) {
+  options_.run_id = "r404";
+  world_.api.On("GET /v1/runs/r404", 404,
+                R"({"error": {"code": "not_found", "message": "no run r404"}})");
+  Result<Outcome> outcome = Call("report");
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: GET http://fake:8089/v1/runs/r404: no run r404");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+}
+
+TEST_F(CommandsTest, ReportRefusesAnIdThatWouldChangeTheUrl) {
+  options_.run_id = "r1/stop";
+  EXPECT_EQ(ExitCodeFor(Call("report")), kExitInvalidInput);
+  EXPECT_TRUE(world_.api.requests.empty());
+}
+
+TEST_F(CommandsTest, ValidateIsOffline) {
+  options_.plan.plan_file = "p.json";
+  world_.files.files["p.json"] = R"({"users": 3, "target": "http://127.0.0.1:9000"})";
+  ASSERT_TRUE(Call("validate").ok());
+  EXPECT_EQ(world_.out.str(), "ok\n");
+  world_.files.files["p.json"] =
+      R"({"users": 3, "target": "http://127.0.0.1:9000", "durashun": 1})";
+  Result<Outcome> outcome = Call("validate");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+  EXPECT_EQ(FormatError(outcome.status()).substr(0, 35),
+            "loadctl: invalid plan: $.durashun: ");
+  EXPECT_EQ(world_.connector.connects, 0);
+}
+
+TEST_F(CommandsTest, ValidateJsonPrintsTheNormalizedPlan) {
+  options_.plan.plan_file = "p.json";
+  options_.json = true;
+  world_.files.files["p.json"] = R"({"users": "1k", "target": "http://127.0.0.1:9000"})";
+  ASSERT_TRUE(Call("validate").ok());
+  EXPECT_NE(world_.out.str().find(R"("users":1000)"), std::string::npos)
+      << world_.out.str();
+}
+
+TEST_F(CommandsTest, UnreachableCoordinatorIsExitFour) {
+  world_.api.OnNoAnswer("GET /v1/runs");
+  Result<Outcome> outcome = Call("runs");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitUnavailable);
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: cannot reach the coordinator: GET /v1/runs");
+}
+
+}  // namespace
+}  // namespace loadd

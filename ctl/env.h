@@ -1,0 +1,53 @@
+// Everything a loadctl command gets from outside: parsed options and the
+// interfaces to the world (coordinator, files, time, output).
+#ifndef LOADD_CTL_ENV_H_
+#define LOADD_CTL_ENV_H_
+
+#include <ostream>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "ctl/api_client.h"
+#include "ctl/files.h"
+#include "ctl/plan_source.h"
+#include "ctl/waiter.h"
+
+namespace loadd {
+
+// The command line, parsed. Flags a command does not define stay default.
+struct Options {
+  std::string coordinator;  // --coordinator as typed; empty = env or default
+  bool json = false;        // --json: print the coordinator's JSON verbatim
+  bool verbose = false;     // --verbose: the local fleet logs to our stderr
+  PlanFlags plan;           // start: PLAN and the overriding flags; validate: PLAN
+  bool detach = false;      // start --detach
+  bool local = false;       // start --local
+  std::string out_file;     // start --out
+  std::string run_id;       // status, stop, report: RUN
+};
+
+// Hands out the coordinator's client on first use, so commands that need no
+// coordinator never contact one and `--local` starts its fleet only after
+// the plan was found valid. The client lives as long as the Connector.
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual Result<ApiClient*> Connect() = 0;
+};
+
+// Not owned; all outlive the command.
+struct Env {
+  Connector* connector = nullptr;
+  Files* files = nullptr;
+  Waiter* waiter = nullptr;
+  const Clock* clock = nullptr;
+  std::ostream* out = nullptr;  // results: tables, reports, JSON
+  std::ostream* err = nullptr;  // notices; progress lines when --json owns out
+  bool out_is_tty = false;      // progress lines are rewritten in place
+  bool err_is_tty = false;
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_CTL_ENV_H_

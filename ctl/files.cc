@@ -1,0 +1,74 @@
+#include "ctl/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace loadd {
+namespace {
+
+Status Errno(const std::string& path, const char* doing) {
+  return Status::Invalid(path, std::string(doing) + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+bool RealFiles::Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+Result<std::string> RealFiles::Read(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(path, "cannot read");
+  std::string content;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status st = Errno(path, "cannot read");
+      close(fd);
+      return st;
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    if (content.size() > kMaxReadBytes) {
+      close(fd);
+      return Status::Invalid(
+          path, "is larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB");
+    }
+  }
+  close(fd);
+  return content;
+}
+
+Status RealFiles::Write(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno(path, "cannot write");
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status st = Errno(path, "cannot write");
+      close(fd);
+      unlink(tmp.c_str());
+      return st;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = Errno(path, "cannot write");
+    unlink(tmp.c_str());
+    return st;
+  }
+  return Status::Ok();
+}
+
+}  // namespace loadd

@@ -1,0 +1,47 @@
+// Which plan `loadctl start` runs: a file, ./loadplan.json, or one built from
+// flags, with flags overriding the plan's values.
+#ifndef LOADD_CTL_PLAN_SOURCE_H_
+#define LOADD_CTL_PLAN_SOURCE_H_
+
+#include <string>
+
+#include "common/plan.h"
+#include "common/status.h"
+#include "ctl/files.h"
+
+namespace loadd {
+
+inline constexpr char kDefaultPlanFile[] = "loadplan.json";
+
+// The flags of `loadctl start` that shape the plan, as typed; empty = unset.
+struct PlanFlags {
+  std::string plan_file;   // the PLAN argument
+  std::string users;       // --users, a count ("200", "10k")
+  std::string spawn_rate;  // --spawn-rate, users per second
+  std::string duration;    // --duration ("30s")
+  std::string timeout;     // --timeout, per request ("10s")
+  std::string name;        // --name
+  std::string target;      // --target, base URL; alone it means "GET this URL"
+};
+
+struct ResolvedPlan {
+  std::string source;  // the plan file's path, or "flags"
+  std::string json;    // what to POST: the plan document with the flags applied
+  Plan plan;           // json as ParsePlan read it
+};
+
+// Picks the plan: flags.plan_file, else ./loadplan.json when it exists, else
+// a quick plan {"target": --target} that GETs the target (then --users is
+// required). Applies the flags and validates with ParsePlan, so the messages
+// match the coordinator's. A bad plan is kInvalidArgument with the message
+// "invalid plan: <path>: <reason>", where <path> is the flag's name when a
+// flag supplied the offending value.
+Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files);
+
+// "invalid plan: <path>: <message>" with the cause's code (also used for the
+// coordinator's 400 answers to a plan).
+Status InvalidPlan(const Status& cause);
+
+}  // namespace loadd
+
+#endif  // LOADD_CTL_PLAN_SOURCE_H_

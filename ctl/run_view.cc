@@ -1,0 +1,147 @@
+#include "ctl/run_view.h"
+
+namespace loadd {
+namespace {
+
+const rapidjson::Value* Member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string Str(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = Member(object, name);
+  if (v == nullptr || !v->IsString()) return "";
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+double Num(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = Member(object, name);
+  return v != nullptr && v->IsNumber() ? v->GetDouble() : 0;
+}
+
+int64_t Int(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = Member(object, name);
+  if (v == nullptr || !v->IsNumber()) return 0;
+  if (v->IsInt64()) return v->GetInt64();
+  double d = v->GetDouble();
+  return d > 9e18 || d < -9e18 ? 0 : static_cast<int64_t>(d);
+}
+
+Status Unexpected(const std::string& what) {
+  return Status(StatusCode::kInternal, "unexpected answer from the coordinator: " + what);
+}
+
+EndpointView ParseEndpoint(const rapidjson::Value& json) {
+  EndpointView e;
+  e.name = Str(json, "name");
+  e.requests = Int(json, "requests");
+  e.failures = Int(json, "failures");
+  e.rps = Num(json, "rps");
+  e.min_us = Num(json, "min_us");
+  e.mean_us = Num(json, "mean_us");
+  e.p50_us = Num(json, "p50_us");
+  e.p90_us = Num(json, "p90_us");
+  e.p95_us = Num(json, "p95_us");
+  e.p99_us = Num(json, "p99_us");
+  e.p999_us = Num(json, "p999_us");
+  e.max_us = Num(json, "max_us");
+  return e;
+}
+
+void ParseTotals(const rapidjson::Value& totals, RunView* run) {
+  run->requests = Int(totals, "requests");
+  run->failures = Int(totals, "failures");
+  run->rps = Num(totals, "rps");
+  const rapidjson::Value* errors = Member(totals, "errors");
+  if (errors == nullptr || !errors->IsObject()) return;
+  for (auto it = errors->MemberBegin(); it != errors->MemberEnd(); ++it) {
+    int64_t count = it->value.IsInt64() ? it->value.GetInt64() : 0;
+    if (count != 0) run->errors.emplace_back(it->name.GetString(), count);
+  }
+}
+
+const rapidjson::Value* Array(const rapidjson::Value& json, const char* name) {
+  const rapidjson::Value* v = Member(json, name);
+  return v != nullptr && v->IsArray() ? v : nullptr;
+}
+
+}  // namespace
+
+bool IsFinalState(std::string_view state) {
+  return state == "finished" || state == "stopped" || state == "failed";
+}
+
+Status ParseRunView(const rapidjson::Value& json, RunView* run) {
+  *run = RunView();
+  run->id = Str(json, "id");
+  run->state = Str(json, "state");
+  if (run->id.empty() || run->state.empty()) {
+    return Unexpected("a run without id or state");
+  }
+  run->name = Str(json, "name");
+  run->message = Str(json, "message");
+  run->created_at = Str(json, "created_at");
+  run->elapsed_s = Num(json, "elapsed_s");
+  run->duration_s = Num(json, "duration_s");
+  run->users = Int(json, "users");
+  run->target_users = Int(json, "target_users");
+  if (const rapidjson::Value* workers = Array(json, "workers")) {
+    run->workers = workers->Size();
+  }
+  if (const rapidjson::Value* totals = Member(json, "totals")) ParseTotals(*totals, run);
+  if (const rapidjson::Value* endpoints = Array(json, "endpoints")) {
+    for (const rapidjson::Value& e : endpoints->GetArray()) {
+      run->endpoints.push_back(ParseEndpoint(e));
+    }
+  }
+  if (const rapidjson::Value* aggregated = Member(json, "aggregated")) {
+    run->aggregated = ParseEndpoint(*aggregated);
+  }
+  run->aggregated.name = "Aggregated";
+  const rapidjson::Value* timeline = Array(json, "timeline");
+  if (timeline != nullptr && !timeline->Empty()) {
+    run->has_timeline_entry = true;
+    run->last_timeline_rps = Num((*timeline)[timeline->Size() - 1], "rps");
+  }
+  return Status::Ok();
+}
+
+Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs) {
+  runs->clear();
+  const rapidjson::Value* list = Array(json, "runs");
+  if (list == nullptr) return Unexpected("no \"runs\" array");
+  for (const rapidjson::Value& r : list->GetArray()) {
+    RunSummary s;
+    s.id = Str(r, "id");
+    s.name = Str(r, "name");
+    s.state = Str(r, "state");
+    s.created_at = Str(r, "created_at");
+    s.users = Int(r, "users");
+    s.duration_s = Num(r, "duration_s");
+    s.requests = Int(r, "requests");
+    s.failures = Int(r, "failures");
+    runs->push_back(std::move(s));
+  }
+  return Status::Ok();
+}
+
+Status ParseWorkerList(const rapidjson::Value& json, std::vector<WorkerView>* workers) {
+  workers->clear();
+  const rapidjson::Value* list = Array(json, "workers");
+  if (list == nullptr) return Unexpected("no \"workers\" array");
+  for (const rapidjson::Value& w : list->GetArray()) {
+    WorkerView v;
+    v.id = Str(w, "id");
+    v.host = Str(w, "host");
+    v.state = Str(w, "state");
+    v.cpu = Int(w, "cpu");
+    v.users = Int(w, "users");
+    v.cpu_percent = Num(w, "cpu_percent");
+    v.last_seen_ms = Int(w, "last_seen_ms");
+    workers->push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+}  // namespace loadd

@@ -1,0 +1,79 @@
+// Typed views of the coordinator's JSON answers (docs/rest-api.md).
+//
+// The parsers are lenient about details, since the coordinator may add
+// fields or omit zeros: a missing or mistyped field reads as zero or empty.
+// Only an answer without the identifying fields (`id`, `state`, the list)
+// is an error (kInternal: the coordinator said something unexpected).
+#ifndef LOADD_CTL_RUN_VIEW_H_
+#define LOADD_CTL_RUN_VIEW_H_
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace loadd {
+
+// One row of the report: an endpoint, or all of them merged ("Aggregated").
+struct EndpointView {
+  std::string name;
+  int64_t requests = 0;
+  int64_t failures = 0;
+  double rps = 0;
+  // Latencies in microseconds.
+  double min_us = 0, mean_us = 0, p50_us = 0, p90_us = 0, p95_us = 0, p99_us = 0,
+         p999_us = 0, max_us = 0;
+};
+
+// GET /v1/runs/{id}.
+struct RunView {
+  std::string id, name, state, message, created_at;
+  double elapsed_s = 0;
+  double duration_s = 0;
+  int64_t users = 0;                                    // started so far
+  int64_t target_users = 0;                             // the plan's users
+  int workers = 0;                                      // workers holding a share
+  int64_t requests = 0;                                 // totals.requests
+  int64_t failures = 0;                                 // totals.failures
+  double rps = 0;                                       // totals.rps
+  std::vector<std::pair<std::string, int64_t>> errors;  // by kind, non-zero only
+  std::vector<EndpointView> endpoints;
+  EndpointView aggregated;
+  bool has_timeline_entry = false;
+  double last_timeline_rps = 0;  // rps of the newest timeline entry, if any
+};
+
+// One row of GET /v1/runs.
+struct RunSummary {
+  std::string id, name, state, created_at;
+  int64_t users = 0;
+  double duration_s = 0;
+  int64_t requests = 0;
+  int64_t failures = 0;
+};
+
+// One row of GET /v1/workers.
+struct WorkerView {
+  std::string id, host, state;
+  int64_t cpu = 0;  // -1: not pinned to a CPU
+  int64_t users = 0;
+  double cpu_percent = 0;
+  int64_t last_seen_ms = 0;
+};
+
+// "finished", "stopped" and "failed" never change again.
+bool IsFinalState(std::string_view state);
+
+Status ParseRunView(const rapidjson::Value& json, RunView* run);
+// Newest first, as the coordinator lists them.
+Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs);
+Status ParseWorkerList(const rapidjson::Value& json, std::vector<WorkerView>* workers);
+
+}  // namespace loadd
+
+#endif  // LOADD_CTL_RUN_VIEW_H_

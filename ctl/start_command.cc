@@ -1,0 +1,152 @@
+#include "ctl/start_command.h"
+
+#include "ctl/api_calls.h"
+#include "ctl/progress.h"
+#include "ctl/report.h"
+#include "ctl/run_view.h"
+
+namespace loadd {
+namespace {
+
+// Progress lines: rewritten in place on a terminal, one per line otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream* out, bool tty) : out_(out), tty_(tty) {}
+  ~ProgressPrinter() { Break(); }
+
+  void Show(const std::string& line) {
+    if (tty_) {
+      // ESC[K clears what a longer previous line left behind.
+      *out_ << '\r' << line << "\x1b[K" << std::flush;
+      open_ = true;
+    } else {
+      *out_ << line << '\n' << std::flush;
+    }
+  }
+  // Ends an in-place line, so what follows starts on a line of its own.
+  void Break() {
+    if (open_) *out_ << '\n' << std::flush;
+    open_ = false;
+  }
+
+ private:
+  std::ostream* out_;
+  bool tty_;
+  bool open_ = false;
+};
+
+Status CheckStartOptions(const Options& options) {
+  if (options.local && options.detach) {
+    return Status::Invalid("--detach",
+                           "cannot be combined with --local: the local fleet "
+                           "ends when loadctl does");
+  }
+  if (options.local && !options.coordinator.empty()) {
+    return Status::Invalid("--local", "cannot be combined with --coordinator");
+  }
+  return Status::Ok();
+}
+
+// Where notices and progress go: stdout, unless --json keeps it for the JSON.
+std::ostream* ProgressStream(const Options& options, Env* env) {
+  return options.json ? env->err : env->out;
+}
+
+Status RequestStop(ApiClient* api, const std::string& id, Env* env,
+                   ProgressPrinter* printer) {
+  printer->Break();
+  *env->err << "loadctl: stopping run " << id
+            << " (Ctrl-C again to quit without waiting)\n";
+  JsonReply reply;
+  Status stopped = StopRun(api, id, &reply);
+  // 409: the run ended before the stop arrived, which is what we wanted.
+  if (stopped.code() == StatusCode::kFailedPrecondition) return Status::Ok();
+  return stopped;
+}
+
+// No answer at all may be a blip; any answer that is wrong will stay wrong.
+bool IsRetryable(const Status& status) {
+  return status.code() == StatusCode::kUnavailable ||
+         status.code() == StatusCode::kDeadlineExceeded;
+}
+
+int64_t IntMember(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it != object.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+}
+
+// Fetches the ended run with its timeline, prints it, writes --out.
+Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& options,
+                         Env* env) {
+  JsonReply reply;
+  RunView run;
+  LOADD_RETURN_IF_ERROR(FetchRun(api, id, /*timeline=*/true, &reply, &run));
+  if (options.json) {
+    *env->out << reply.body << '\n';
+  } else {
+    *env->out << '\n' << FormatReport(run);
+  }
+  env->out->flush();
+  if (!options.out_file.empty()) {
+    LOADD_RETURN_IF_ERROR(env->files->Write(options.out_file, reply.body));
+  }
+  return run.state == "finished" ? Outcome::kSuccess : Outcome::kRunError;
+}
+
+}  // namespace
+
+Status WatchRun(ApiClient* api, const std::string& id, const Options& options, Env* env) {
+  ProgressPrinter printer(ProgressStream(options, env),
+                          options.json ? env->err_is_tty : env->out_is_tty);
+  ProgressTracker tracker(env->clock->NowNs());
+  int64_t next_ns = env->clock->NowNs() + kPollIntervalNs;
+  bool stop_sent = false;
+  int failures = 0;
+  for (;;) {
+    env->waiter->SleepNs(next_ns - env->clock->NowNs());
+    if (env->waiter->Interrupted() && !stop_sent) {
+      stop_sent = true;
+      LOADD_RETURN_IF_ERROR(RequestStop(api, id, env, &printer));
+    }
+    JsonReply reply;
+    RunView run;
+    Status polled = FetchRun(api, id, /*timeline=*/false, &reply, &run);
+    if (polled.ok()) {
+      failures = 0;
+      printer.Show(tracker.Update(run, env->clock->NowNs()));
+      if (IsFinalState(run.state)) return Status::Ok();
+    } else if (!IsRetryable(polled) || ++failures > kMaxPollFailures) {
+      return polled;
+    } else {
+      printer.Break();
+      *env->err << FormatError(polled) << " (retrying)\n";
+    }
+    int64_t now_ns = env->clock->NowNs();
+    next_ns += kPollIntervalNs;
+    if (next_ns <= now_ns) next_ns = now_ns + kPollIntervalNs;  // a slow poll: no burst
+  }
+}
+
+Result<Outcome> RunStart(const Options& options, Env* env) {
+  LOADD_RETURN_IF_ERROR(CheckStartOptions(options));
+  Result<ResolvedPlan> plan = ResolvePlan(options.plan, env->files);
+  if (!plan.ok()) return plan.status();
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  JsonReply created;
+  std::string id;
+  Status status = CreateRun(*api, plan->json, &created, &id);
+  if (status.code() == StatusCode::kInvalidArgument) return InvalidPlan(status);
+  if (!status.ok()) return status;
+  if (options.detach) {
+    *env->out << (options.json ? created.body : id) << '\n';
+    return Outcome::kSuccess;
+  }
+  *ProgressStream(options, env)
+      << "Run " << id << " started: " << Plural(IntMember(created.doc, "users"), "user")
+      << " on " << Plural(IntMember(created.doc, "workers"), "worker") << '\n';
+  LOADD_RETURN_IF_ERROR(WatchRun(*api, id, options, env));
+  return Conclude(*api, id, options, env);
+}
+
+}  // namespace loadd

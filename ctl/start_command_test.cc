@@ -1,0 +1,203 @@
+#include "ctl/start_command.h"
+
+#include <gtest/gtest.h>
+
+#include "ctl/test_fakes.h"
+
+namespace loadd {
+namespace {
+
+constexpr char kPlan[] = R"({"name": "demo", "users": 200, "duration": "3s",
+  "requests": [{"url": "http://127.0.0.1:9000/delay/20ms"}]})";
+constexpr char kCreated[] =
+    R"({"id": "r1", "state": "running", "workers": 2, "users": 200})";
+constexpr char kPollPath[] = "GET /v1/runs/r1?timeline=0";
+constexpr char kFullPath[] = "GET /v1/runs/r1";
+
+std::string RunJson(const char* state, double elapsed_s, int64_t requests) {
+  return std::string(R"({"id": "r1", "name": "demo", "state": ")") + state +
+         R"(", "elapsed_s": )" + std::to_string(elapsed_s) +
+         R"(, "duration_s": 3, "users": 200, "target_users": 200, "workers": [{}, {}],
+         "totals": {"requests": )" +
+         std::to_string(requests) +
+         R"(, "failures": 0, "rps": 1000, "errors": {}},
+         "endpoints": [{"name": "GET /delay/20ms", "requests": )" +
+         std::to_string(requests) +
+         R"(, "p95_us": 20815}], "aggregated": {"requests": )" +
+         std::to_string(requests) + R"(, "p95_us": 20815}})";
+}
+
+class StartCommandTest : public ::testing::Test {
+ protected:
+  StartCommandTest() {
+    world_.files.files["plan.json"] = kPlan;
+    options_.plan.plan_file = "plan.json";
+  }
+  // A run that is running for `running_polls` polls, then ends in `final_state`.
+  void ScriptRun(int running_polls, const char* final_state) {
+    world_.api.On("POST /v1/runs", 201, kCreated);
+    for (int i = 1; i <= running_polls; ++i) {
+      world_.api.On(kPollPath, 200, RunJson("running", i, 1000 * i));
+    }
+    world_.api.On(kPollPath, 200, RunJson(final_state, 3, 3000));
+    world_.api.On(kFullPath, 200, RunJson(final_state, 3, 3000));
+  }
+  int Count(const std::string& request) const {
+    return std::count(world_.api.requests.begin(), world_.api.requests.end(), request);
+  }
+
+  FakeWorld world_;
+  Options options_;
+};
+
+TEST_F(StartCommandTest, WatchesToTheEndAndPrintsTheReport) {
+  ScriptRun(2, "finished");
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, Outcome::kSuccess);
+  EXPECT_EQ(world_.api.bodies[0],
+            R"({"name":"demo","users":200,"duration":"3s",)"
+            R"("requests":[{"url":"http://127.0.0.1:9000/delay/20ms"}]})");
+  EXPECT_EQ(Count(kPollPath), 3);
+  EXPECT_EQ(world_.waiter.sleeps, 3);  // one poll per second
+  std::string out = world_.out.str();
+  EXPECT_EQ(
+      out.substr(0, out.find("\n\n")),
+      "Run r1 started: 200 users on 2 workers\n"
+      "running  1.0s/3.0s  users 200/200  rps 1000.0  p95 20.8ms  failures 0  workers 2\n"
+      "running  2.0s/3.0s  users 200/200  rps 1000.0  p95 20.8ms  failures 0  workers 2\n"
+      "finished  3.0s/3.0s  users 200/200  rps 1000.0  p95 20.8ms  failures 0  workers "
+      "2");
+  EXPECT_NE(out.find("\n\nRun r1  demo  finished  3.0s  200 users  2 workers\nName"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(world_.err.str(), "");
+}
+
+TEST_F(StartCommandTest, TerminalRewritesTheProgressLineInPlace) {
+  ScriptRun(1, "finished");
+  world_.env.out_is_tty = true;
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  std::string out = world_.out.str();
+  EXPECT_NE(out.find("\rrunning  1.0s/3.0s"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[K\rfinished  3.0s/3.0s"), std::string::npos) << out;
+}
+
+TEST_F(StartCommandTest, FailedRunIsARunError) {
+  ScriptRun(1, "failed");
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(*outcome, Outcome::kRunError);
+}
+
+TEST_F(StartCommandTest, InterruptStopsTheRunAndStillReports) {
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.On(kPollPath, 200, RunJson("running", 1, 1000));
+  world_.api.On(kPollPath, 200, RunJson("stopping", 2, 2000));
+  world_.api.On(kPollPath, 200, RunJson("stopped", 2, 2000));
+  world_.api.On(kFullPath, 200, RunJson("stopped", 2, 2000));
+  world_.api.On("POST /v1/runs/r1/stop", 200, R"({"id": "r1", "state": "stopping"})");
+  world_.waiter.interrupt_at_sleep = 2;
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, Outcome::kRunError);
+  EXPECT_EQ(Count("POST /v1/runs/r1/stop"), 1);  // once, however long the stop takes
+  EXPECT_EQ(world_.api.requests[2], "POST /v1/runs/r1/stop");
+  EXPECT_NE(world_.err.str().find("stopping run r1"), std::string::npos);
+  EXPECT_NE(world_.out.str().find("Run r1  demo  stopped"), std::string::npos);
+}
+
+TEST_F(StartCommandTest, InterruptAfterTheRunEndedIsNotAnError) {
+  ScriptRun(0, "finished");
+  world_.api.On(
+      "POST /v1/runs/r1/stop", 409,
+      R"({"error": {"code": "failed_precondition", "message": "run already ended"}})");
+  world_.waiter.interrupt_at_sleep = 1;
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, Outcome::kSuccess);
+}
+
+TEST_F(StartCommandTest, RejectedPlanPrintsThePath) {
+  world_.api.On("POST /v1/runs", 400,
+                R"({"error": {"code": "invalid_argument", "path": "$.users",
+                    "message": "must be between 1 and 1000 on this fleet, got 200"}})");
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: invalid plan: $.users: must be between 1 and 1000 on this fleet, "
+            "got 200");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+}
+
+TEST_F(StartCommandTest, InvalidPlanNeverReachesTheCoordinator) {
+  world_.files.files["plan.json"] = R"({"users": 200})";
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+  EXPECT_EQ(world_.connector.connects, 0);
+  EXPECT_TRUE(world_.api.requests.empty());
+}
+
+TEST_F(StartCommandTest, NoLiveWorkersIsUnavailable) {
+  world_.api.On(
+      "POST /v1/runs", 409,
+      R"({"error": {"code": "failed_precondition", "message": "no live workers"}})");
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: POST http://fake:8089/v1/runs: no live workers");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitUnavailable);
+}
+
+TEST_F(StartCommandTest, DetachPrintsTheIdOrTheJson) {
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  options_.detach = true;
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  EXPECT_EQ(world_.out.str(), "r1\n");
+  options_.json = true;
+  world_.out.str("");
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  EXPECT_EQ(world_.out.str(), std::string(kCreated) + "\n");
+  EXPECT_EQ(Count(kPollPath), 0);
+}
+
+TEST_F(StartCommandTest, JsonKeepsStdoutForTheFinalRunAndOutWritesIt) {
+  ScriptRun(1, "finished");
+  options_.json = true;
+  options_.out_file = "report.json";
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  std::string final_json = RunJson("finished", 3, 3000);
+  EXPECT_EQ(world_.out.str(), final_json + "\n");
+  EXPECT_EQ(world_.files.files["report.json"], final_json);
+  EXPECT_NE(world_.err.str().find("running  1.0s/3.0s"), std::string::npos);
+}
+
+TEST_F(StartCommandTest, PollingSurvivesABriefOutage) {
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.OnNoAnswer(kPollPath);
+  world_.api.On(kPollPath, 200, RunJson("finished", 3, 3000));
+  world_.api.On(kFullPath, 200, RunJson("finished", 3, 3000));
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_NE(world_.err.str().find("(retrying)"), std::string::npos);
+}
+
+TEST_F(StartCommandTest, PollingGivesUpWhenTheCoordinatorStaysAway) {
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.OnNoAnswer(kPollPath);
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  EXPECT_EQ(ExitCodeFor(outcome), kExitUnavailable);
+  EXPECT_EQ(Count(kPollPath), kMaxPollFailures + 1);
+}
+
+TEST_F(StartCommandTest, LocalExcludesDetachAndCoordinator) {
+  options_.local = true;
+  options_.detach = true;
+  EXPECT_EQ(RunStart(options_, &world_.env).status().path(), "--detach");
+  options_.detach = false;
+  options_.coordinator = "http://x:1";
+  EXPECT_EQ(RunStart(options_, &world_.env).status().path(), "--local");
+  EXPECT_EQ(world_.connector.connects, 0);
+}
+
+}  // namespace
+}  // namespace loadd

@@ -1,0 +1,180 @@
+"""A fake loadd coordinator for loadctl's tests: the REST API of
+docs/rest-api.md over plain HTTP on 127.0.0.1, with scripted runs.
+
+A run is "running" for RUNNING_POLLS polls of GET /v1/runs/{id}, then
+"finished"; a plan named "fail" ends "failed"; POST .../stop makes it
+"stopping" for STOPPING_POLLS polls, then "stopped". A plan with more than 5000 users is
+rejected with a 400 naming $.users, as the real coordinator does for its
+limits. live_workers() decides what /healthz and /v1/workers report.
+"""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RUNNING_POLLS = 2
+STOPPING_POLLS = 2
+MAX_USERS = 5000
+
+
+def _error(code, message, path=""):
+    body = {"error": {"code": code, "message": message}}
+    if path:
+        body["error"]["path"] = path
+    return body
+
+
+class FakeCoordinator:
+    def __init__(self, live_workers=lambda: 2):
+        self.live_workers = live_workers
+        self.runs = []  # newest first
+        self.requests = []  # "METHOD /path"
+        self.times = []  # time.monotonic() of each request, same order
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def start(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def serve_forever(self):
+        self.server.serve_forever()
+
+    def shutdown(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- the API -----------------------------------------------------------
+
+    def handle(self, method, path, body):
+        with self.lock:
+            self.requests.append("%s %s" % (method, path))
+            self.times.append(time.monotonic())
+            route = path.split("?")[0].rstrip("/").split("/")[1:]
+            if method == "GET" and route == ["healthz"]:
+                return 200, {"status": "ok", "version": "0.1.0", "workers": self.live_workers()}
+            if method == "GET" and route == ["v1", "workers"]:
+                return 200, {"workers": self._workers()}
+            if method == "GET" and route == ["v1", "runs"]:
+                return 200, {"runs": [self._summary(r) for r in self.runs]}
+            if method == "POST" and route == ["v1", "runs"]:
+                return self._create(body)
+            if len(route) == 3 and route[:2] == ["v1", "runs"] and method == "GET":
+                return self._get(route[2], "timeline=0" not in path)
+            if len(route) == 4 and route[:2] == ["v1", "runs"] and route[3] == "stop":
+                return self._stop(route[2])
+            return 404, _error("not_found", "no route %s %s" % (method, path))
+
+    def _workers(self):
+        return [{"id": "fake/%d" % i, "host": "fake", "instance": i, "cpu": i, "state": "idle",
+                 "users": 0, "cpu_percent": 1.5, "last_seen_ms": 300}
+                for i in range(self.live_workers())]
+
+    def _create(self, body):
+        try:
+            plan = json.loads(body)
+        except ValueError as e:
+            return 400, _error("invalid_argument", "invalid JSON: %s" % e, "$")
+        users = plan.get("users")
+        if isinstance(users, int) and users > MAX_USERS:
+            return 400, _error("invalid_argument",
+                               "must be between 1 and %d on this fleet, got %d" % (MAX_USERS, users),
+                               "$.users")
+        if any(r["state"] in ("running", "stopping") for r in self.runs):
+            return 409, _error("failed_precondition", "a run is already active")
+        run = {"id": "r1700000000-%04d" % (len(self.runs) + 1), "name": plan.get("name", ""),
+               "plan": plan, "users": users, "state": "running", "polls": 0, "stopping_polls": 0,
+               "message": ""}
+        self.runs.insert(0, run)
+        return 201, {"id": run["id"], "state": "running", "workers": 2, "users": users}
+
+    def _find(self, run_id):
+        return next((r for r in self.runs if r["id"] == run_id), None)
+
+    def _advance(self, run):
+        run["polls"] += 1
+        if run["state"] == "stopping":
+            run["stopping_polls"] += 1
+            if run["stopping_polls"] > STOPPING_POLLS:
+                run["state"] = "stopped"
+        elif run["state"] == "running" and run["polls"] > RUNNING_POLLS:
+            if run["name"] == "fail":
+                run["state"], run["message"] = "failed", "all workers lost"
+            else:
+                run["state"] = "finished"
+
+    def _get(self, run_id, timeline):
+        run = self._find(run_id)
+        if run is None:
+            return 404, _error("not_found", "no run %s" % run_id)
+        if not timeline:
+            self._advance(run)
+        return 200, self._full(run, timeline)
+
+    def _stop(self, run_id):
+        run = self._find(run_id)
+        if run is None:
+            return 404, _error("not_found", "no run %s" % run_id)
+        if run["state"] not in ("running", "starting"):
+            return 409, _error("failed_precondition", "run %s already ended" % run_id)
+        run["state"] = "stopping"
+        return 200, {"id": run_id, "state": "stopping"}
+
+    @staticmethod
+    def _stats(name, requests):
+        return {"name": name, "method": "GET", "requests": requests, "failures": 1,
+                "rps": requests / 3.0, "min_us": 20051, "mean_us": 20410.3, "stddev_us": 180.2,
+                "p50_us": 20351, "p90_us": 20687, "p95_us": 20815, "p99_us": 21055,
+                "p999_us": 21503, "max_us": 22015, "errors": {"status": 1}}
+
+    def _summary(self, run):
+        return {"id": run["id"], "name": run["name"], "state": run["state"],
+                "created_at": "2026-11-23T01:02:03Z", "users": run["users"], "duration_s": 3,
+                "requests": 1000 * run["polls"], "failures": 1}
+
+    def _full(self, run, timeline):
+        requests = 1000 * run["polls"]
+        out = dict(self._summary(run))
+        out.update({
+            "message": run["message"], "elapsed_s": float(run["polls"]), "duration_s": 3.0,
+            "plan": run["plan"], "target_users": run["users"],
+            "workers": [{"id": "fake/0", "host": "fake", "stripe": 0, "state": "running"},
+                        {"id": "fake/1", "host": "fake", "stripe": 1, "state": "running"}],
+            "totals": {"requests": requests, "failures": 1, "rps": requests / 3.0,
+                       "errors": {"connect": 0, "timeout": 0, "status": 1}},
+            "endpoints": [self._stats("GET /delay/20ms", requests)],
+            "aggregated": self._stats("Aggregated", requests)})
+        if timeline:
+            out["timeline"] = [{"t": t, "users": run["users"], "requests": 1000, "rps": 1000}
+                               for t in range(run["polls"])]
+        return out
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as loadctl polls on one connection
+
+            def _serve(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                status, reply = fake.handle(method, self.path, body)
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+            def log_message(self, *args):
+                pass
+
+        return Handler

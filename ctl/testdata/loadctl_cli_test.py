@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""The loadctl binary against a fake coordinator over real HTTP on 127.0.0.1,
+and `start --local` against a fake loadd.
+
+Usage: loadctl_cli_test.py path/to/loadctl
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from fake_coordinator import FakeCoordinator  # noqa: E402
+
+LOADCTL = None
+PLAN = {"name": "demo", "users": 20, "duration": "3s",
+        "requests": [{"url": "http://127.0.0.1:9/delay/20ms"}]}
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class LoadctlTest(unittest.TestCase):
+    def setUp(self):
+        self.fake = FakeCoordinator().start()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.env = dict(os.environ, LOADD_COORDINATOR=self.fake.url)
+        self.env.pop("LOADD_BIN", None)
+
+    def tearDown(self):
+        self.fake.shutdown()
+        self.tmp.cleanup()
+
+    def write_plan(self, plan, name="plan.json"):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            json.dump(plan, f)
+        return path
+
+    def loadctl(self, *args, env=None):
+        return subprocess.run([LOADCTL, *args], capture_output=True, text=True, timeout=60,
+                              cwd=self.tmp.name, env=env or self.env)
+
+    def test_start_watches_and_reports(self):
+        r = self.loadctl("start", self.write_plan(PLAN))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("Run r1700000000-0001 started: 20 users on 2 workers"))
+        self.assertTrue(lines[1].startswith("running  1.0s/3.0s  users 20/20  rps "), lines[1])
+        self.assertNotIn("\r", r.stdout)  # not a terminal: plain lines
+        self.assertIn("Run r1700000000-0001  demo  finished", r.stdout)
+        self.assertRegex(r.stdout, r"\nAggregated +3000 +1 +1000\.0 +20\.1ms")
+        self.assertIn("Errors: status 1", r.stdout)
+        self.assertIn("GET /v1/runs/r1700000000-0001?timeline=0", self.fake.requests)
+
+    def test_loadplan_json_and_flag_overrides(self):
+        self.write_plan(PLAN, "loadplan.json")
+        r = self.loadctl("start", "--users", "30", "--name", "override")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.fake.runs[0]["plan"]["users"], 30)
+        self.assertEqual(self.fake.runs[0]["plan"]["name"], "override")
+
+    def test_quick_plan_json_and_out(self):
+        out = os.path.join(self.tmp.name, "report.json")
+        r = self.loadctl("start", "--target", "http://127.0.0.1:9/", "--users", "5",
+                         "--duration", "2s", "--json", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        final = json.loads(r.stdout)  # stdout is the JSON alone
+        self.assertEqual(final["state"], "finished")
+        self.assertIn("timeline", final)
+        with open(out) as f:
+            self.assertEqual(json.load(f), final)
+        self.assertIn("running  1.0s/3.0s", r.stderr)
+        self.assertEqual(self.fake.runs[0]["plan"], {"target": "http://127.0.0.1:9/",
+                                                     "users": 5, "duration": "2s"})
+
+    def test_rejected_plan_names_the_path(self):
+        r = self.loadctl("start", self.write_plan(dict(PLAN, users=6000)))
+        self.assertEqual(r.returncode, 3)
+        self.assertEqual(r.stderr.strip(), "loadctl: invalid plan: $.users: must be between 1 "
+                                           "and 5000 on this fleet, got 6000")
+
+    def test_locally_invalid_plan_is_not_sent(self):
+        r = self.loadctl("start", self.write_plan(dict(PLAN, duration="3x")))
+        self.assertEqual(r.returncode, 3)
+        self.assertTrue(r.stderr.startswith("loadctl: invalid plan: $.duration: "), r.stderr)
+        self.assertEqual(self.fake.requests, [])
+
+    def test_failed_run_exits_2(self):
+        r = self.loadctl("start", self.write_plan(dict(PLAN, name="fail")))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("Message: all workers lost", r.stdout)
+
+    def test_ctrl_c_stops_the_run_and_reports(self):
+        p = subprocess.Popen([LOADCTL, "start", self.write_plan(PLAN)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.tmp.name)
+        p.stdout.readline()  # "Run ... started"
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 2, err)
+        self.assertIn("stopping run r1700000000-0001", err)
+        self.assertIn("POST /v1/runs/r1700000000-0001/stop", self.fake.requests)
+        self.assertIn("Run r1700000000-0001  demo  stopped", out)
+        # Regression: after Ctrl-C loadctl polled in a busy loop. Polls stay ~1 s apart.
+        stop = self.fake.requests.index("POST /v1/runs/r1700000000-0001/stop")
+        polls = [t for r, t in zip(self.fake.requests[stop:], self.fake.times[stop:])
+                 if r.endswith("?timeline=0")]
+        self.assertGreaterEqual(len(polls), 3)
+        gaps = [b - a for a, b in zip(polls, polls[1:])]
+        self.assertGreater(min(gaps), 0.5, gaps)
+
+    def test_detach_status_stop_report_runs(self):
+        r = self.loadctl("start", "--detach", self.write_plan(PLAN))
+        self.assertEqual((r.returncode, r.stdout), (0, "r1700000000-0001\n"), r.stderr)
+        r = self.loadctl("status")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("Run r1700000000-0001  demo  running"), r.stdout)
+        r = self.loadctl("stop")
+        self.assertEqual((r.returncode, r.stdout), (0, "Stopping run r1700000000-0001\n"))
+        for _ in range(5):  # the fake moves on from "stopping" as it is polled
+            r = self.loadctl("status")
+            if "  stopped  " in r.stdout:
+                break
+        self.assertIn("  stopped  ", r.stdout)
+        r = self.loadctl("stop")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("no active run", r.stderr)
+        r = self.loadctl("report", "r1700000000-0001")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\nGET /delay/20ms", r.stdout)
+        r = self.loadctl("runs", "--json")
+        self.assertEqual(json.loads(r.stdout)["runs"][0]["id"], "r1700000000-0001")
+        r = self.loadctl("report", "r404")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("no run r404", r.stderr)
+
+    def test_workers(self):
+        r = self.loadctl("workers")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0].split(),
+                         ["ID", "HOST", "CPU", "STATE", "USERS", "CPU%", "LAST", "SEEN"])
+        self.assertIn("fake/1  fake", r.stdout)
+
+    def test_unreachable_coordinator_exits_4(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        r = self.loadctl("--coordinator", url, "runs")
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("cannot reach the coordinator: GET %s/v1/runs" % url, r.stderr)
+
+    def test_bad_input_exits_3(self):
+        self.assertEqual(self.loadctl("start", "--users").returncode, 3)
+        self.assertEqual(self.loadctl("frobnicate").returncode, 3)
+        r = self.loadctl("validate", self.write_plan({"users": 1}))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("invalid plan: $.requests: is required", r.stderr)
+        r = self.loadctl("validate", self.write_plan(PLAN))
+        self.assertEqual((r.returncode, r.stdout), (0, "ok\n"))
+        self.assertEqual(self.loadctl("--help").returncode, 0)
+
+
+class LocalFleetTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.pids = os.path.join(self.tmp.name, "pids")
+        self.tmpdir = os.path.join(self.tmp.name, "tmp")
+        os.mkdir(self.pids)
+        os.mkdir(self.tmpdir)
+        self.env = dict(os.environ, LOADD_BIN=os.path.join(HERE, "fake_loadd.py"),
+                        FAKE_LOADD_PIDS=self.pids, TMPDIR=self.tmpdir)
+        self.env.pop("LOADD_COORDINATOR", None)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def assert_all_gone(self):
+        pids = [int(p) for p in os.listdir(self.pids)]
+        self.assertEqual(len(pids), 1 + os.cpu_count())  # a coordinator, a worker per CPU
+        for pid in pids:
+            with self.assertRaises(ProcessLookupError, msg="pid %d outlived loadctl" % pid):
+                os.kill(pid, 0)
+        self.assertEqual(os.listdir(self.tmpdir), [])  # the log directory is removed
+
+    def test_local_run(self):
+        r = subprocess.run([LOADCTL, "start", "--local", "--target", "http://127.0.0.1:9/",
+                            "--users", "2"], capture_output=True, text=True, timeout=60,
+                           env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("starting a local fleet", r.stderr)
+        self.assertIn("finished", r.stdout)
+        self.assert_all_gone()
+
+    def test_broken_fleet_is_reported_with_its_log(self):
+        env = dict(self.env, FAKE_LOADD_FAIL="1")
+        r = subprocess.run([LOADCTL, "start", "--local", "--target", "http://127.0.0.1:9/",
+                            "--users", "2"], capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn("local fleet: coordinator exited with status 1", r.stderr)
+        self.assertIn("cannot bind the bus", r.stderr)
+        time.sleep(0.2)
+        for pid in (int(p) for p in os.listdir(self.pids)):
+            with self.assertRaises(ProcessLookupError):
+                os.kill(pid, 0)
+        self.assertEqual(os.listdir(self.tmpdir), [])
+
+    def test_missing_loadd(self):
+        env = dict(self.env, LOADD_BIN=os.path.join(self.tmp.name, "nope"))
+        r = subprocess.run([LOADCTL, "start", "--local", "--target", "http://127.0.0.1:9/",
+                            "--users", "2"], capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 4)
+        self.assertIn("is not an executable file", r.stderr)
+
+
+if __name__ == "__main__":
+    LOADCTL = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

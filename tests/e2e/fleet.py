@@ -1,0 +1,141 @@
+"""A real fleet on loopback for end-to-end tests: `loadd target`, a
+coordinator and workers as separate processes, plus helpers to call the REST
+API and loadctl. Standard library only. Every process is killed on exit."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BIN_DIR = os.environ.get("LOADD_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+
+
+def binary(name):
+    for sub in ("bin", "."):
+        path = os.path.abspath(os.path.join(BIN_DIR, sub, name))
+        if os.path.exists(path):
+            return path
+    raise FileNotFoundError(f"{name} not found under {BIN_DIR}; set LOADD_BIN_DIR")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=10):
+    """Returns (status, parsed JSON or raw text)."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+class Fleet:
+    """with Fleet(workers=2) as f: ... f.target_url, f.rest, f.loadctl(...)"""
+
+    def __init__(self, workers=2, target_threads=0, worker_args=None, host_ids=None):
+        self.n_workers = workers
+        self.target_threads = target_threads
+        self.worker_args = worker_args or []
+        self.host_ids = host_ids
+        self.procs = []
+        self.workers = []
+        self.tmp = tempfile.mkdtemp(prefix="loadd-e2e-")
+
+    def __enter__(self):
+        try:
+            self.start_target()
+            self.bus_port, self.rest_port = free_port(), free_port()
+            self.bus = f"tcp://127.0.0.1:{self.bus_port}"
+            self.rest = f"http://127.0.0.1:{self.rest_port}"
+            self.coordinator = self.spawn("coordinator", ["coordinator", "--bus", self.bus,
+                                                          "--rest", f"127.0.0.1:{self.rest_port}"])
+            for i in range(self.n_workers):
+                self.add_worker(i)
+            self.wait_workers(self.n_workers)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs:
+            p.wait()
+            if p.stdout:
+                p.stdout.close()
+        if exc[0] is not None or os.environ.get("LOADD_E2E_LOGS"):
+            self.dump_logs()
+
+    def dump_logs(self):
+        for f in self.logs():
+            with open(f, errors="replace") as log:
+                print(f"--- {f}\n" + log.read()[-3000:])
+
+    def logs(self):
+        return sorted(os.path.join(self.tmp, f) for f in os.listdir(self.tmp))
+
+    def spawn(self, name, args, stdout=None):
+        with open(os.path.join(self.tmp, name + ".log"), "w") as err:
+            p = subprocess.Popen([binary("loadd")] + args, stdout=stdout or err, stderr=err,
+                                 start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    def start_target(self):
+        args = ["target", "--listen", "127.0.0.1:0"]
+        if self.target_threads:
+            args += ["--threads", str(self.target_threads)]
+        self.target = self.spawn("target", args, stdout=subprocess.PIPE)
+        line = self.target.stdout.readline().decode()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"target did not start: {line!r}")
+        self.target_url = "http://" + line.split()[-1]
+
+    def add_worker(self, i, host_id=None):
+        args = ["worker", "--coordinator", self.bus, "--instance", str(i)] + self.worker_args
+        host = host_id or (self.host_ids[i] if self.host_ids else None)
+        if host:
+            args += ["--host-id", host]
+        p = self.spawn(f"worker{i}", args)
+        self.workers.append(p)
+        return p
+
+    def wait_workers(self, n, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                status, body = http("GET", self.rest + "/healthz", timeout=1)
+                if status == 200 and body["workers"] >= n:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"fewer than {n} workers registered within {timeout}s")
+
+    def served(self):
+        return http("GET", self.target_url + "/__stats")[1]["requests"]
+
+    def run(self, run_id):
+        return http("GET", f"{self.rest}/v1/runs/{run_id}")[1]
+
+    def loadctl(self, *args, timeout=120):
+        env = dict(os.environ, LOADD_COORDINATOR=self.rest)
+        return subprocess.run([binary("loadctl")] + list(args), capture_output=True, text=True,
+                              timeout=timeout, env=env, cwd=self.tmp)
