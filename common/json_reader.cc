@@ -88,6 +88,18 @@ Status ObjectReader::Number(const char* name, double* out, double min_exclusive,
   return Status::Ok();
 }
 
+Status ObjectReader::NonNegative(const char* name, double* out, double max, bool required) {
+  LOADD_RETURN_IF_ERROR(CheckObject());
+  if (Get(name) == nullptr) {
+    return required ? Status::Invalid(FieldPath(name), "is required") : Status::Ok();
+  }
+  double value = 0;
+  LOADD_RETURN_IF_ERROR(Number(name, &value, -1e308, max));
+  if (value < 0) return Status::Invalid(FieldPath(name), "must be 0 or more");
+  *out = value;
+  return Status::Ok();
+}
+
 Status ObjectReader::DurationNs(const char* name, int64_t* out, int64_t min_ns, int64_t max_ns,
                                 bool required) {
   LOADD_RETURN_IF_ERROR(CheckObject());

@@ -32,6 +32,8 @@ class ObjectReader {
   // A number in (min, max]. Strings with count suffixes are accepted too.
   Status Number(const char* name, double* out, double min_exclusive, double max,
                 bool required = false);
+  // A number in [0, max].
+  Status NonNegative(const char* name, double* out, double max, bool required = false);
   // A duration string ("250ms") or a number of seconds, in [min_ns, max_ns].
   Status DurationNs(const char* name, int64_t* out, int64_t min_ns, int64_t max_ns,
                     bool required = false);

@@ -13,6 +13,8 @@ constexpr int64_t kDefaultDurationNs = 30 * kNsPerSec;
 constexpr int64_t kDefaultTimeoutNs = 10 * kNsPerSec;
 constexpr int64_t kDefaultGracefulStopNs = 5 * kNsPerSec;
 constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
+constexpr int64_t kDefaultMaxInFlight = 1000;
+constexpr int64_t kDefaultExpectTimeoutNs = 60 * kNsPerSec;
 
 constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
 
@@ -140,6 +142,135 @@ Status ReadRequests(ObjectReader* r, Plan* plan) {
   return Status::Ok();
 }
 
+
+Status ReadStages(ObjectReader* r, Plan* plan) {
+  const rapidjson::Value* stages = r->Get("stages");
+  std::string path = "$.stages";
+  if (!stages->IsArray() || stages->Empty() || stages->Size() > Plan::kMaxStages) {
+    return Status::Invalid(path, "must be an array of 1 to 100 stages");
+  }
+  const char* key = nullptr;  // "users" or "rate", fixed by the first stage
+  int64_t total_ns = 0;
+  for (rapidjson::SizeType i = 0; i < stages->Size(); ++i) {
+    ObjectReader s((*stages)[i], JsonPathIndex(path, i));
+    Stage stage;
+    LOADD_RETURN_IF_ERROR(s.DurationNs("duration", &stage.duration_ns, 0, kMaxDurationNs, true));
+    if (key == nullptr) {
+      key = (*stages)[i].IsObject() && (*stages)[i].HasMember("rate") ? "rate" : "users";
+    }
+    if (std::string_view(key) == "users") {
+      int64_t users = 0;
+      LOADD_RETURN_IF_ERROR(s.Int("users", &users, 0, Plan::kMaxUsers, true));
+      stage.target = static_cast<double>(users);
+    } else {
+      LOADD_RETURN_IF_ERROR(s.NonNegative("rate", &stage.target, Plan::kMaxRate, true));
+    }
+    LOADD_RETURN_IF_ERROR(s.Finish());
+    total_ns += stage.duration_ns;
+    plan->stages.push_back(stage);
+  }
+  if (total_ns < kNsPerMs || total_ns > kMaxDurationNs) {
+    return Status::Invalid(path, "stages must add up to between 1ms and 7 days");
+  }
+  plan->duration_ns = total_ns;
+  plan->model = std::string_view(key) == "rate" ? LoadModel::kOpen : LoadModel::kClosed;
+  return Status::Ok();
+}
+
+// Reads the load model: users + spawn_rate + duration, arrival_rate +
+// duration, or stages of users or of rates. Mixing forms is an error that
+// names the field that does not belong.
+Status ReadLoad(ObjectReader* r, Plan* plan) {
+  bool staged = r->Get("stages") != nullptr;
+  bool open = r->Get("arrival_rate") != nullptr;
+  auto refuse = [&](const char* field, const char* why) -> Status {
+    return r->Get(field) != nullptr ? Status::Invalid(r->FieldPath(field), why) : Status::Ok();
+  };
+  if (staged) {
+    LOADD_RETURN_IF_ERROR(ReadStages(r, plan));
+    const char* why = "does not go with $.stages (the stages set the load and its duration)";
+    for (const char* f : {"users", "spawn_rate", "arrival_rate", "duration"}) {
+      LOADD_RETURN_IF_ERROR(refuse(f, why));
+    }
+    if (plan->model == LoadModel::kClosed) {
+      LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates (open model)"));
+      double peak = 0;
+      for (const Stage& st : plan->stages) peak = std::max(peak, st.target);
+      plan->users = static_cast<int64_t>(peak);
+      if (plan->users < 1) return Status::Invalid("$.stages", "no stage has any users");
+    } else {
+      LOADD_RETURN_IF_ERROR(r->NonNegative("start_rate", &plan->start_rate, Plan::kMaxRate));
+    }
+  } else if (open) {
+    plan->model = LoadModel::kOpen;
+    const char* why = "the open model (arrival_rate) has no users; cap iterations in flight "
+                      "with max_in_flight";
+    LOADD_RETURN_IF_ERROR(refuse("users", why));
+    LOADD_RETURN_IF_ERROR(refuse("spawn_rate", why));
+    LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates"));
+    LOADD_RETURN_IF_ERROR(r->Number("arrival_rate", &plan->arrival_rate, 0, Plan::kMaxRate));
+    plan->duration_ns = kDefaultDurationNs;
+    LOADD_RETURN_IF_ERROR(r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+  } else {
+    LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates"));
+    LOADD_RETURN_IF_ERROR(r->Int("users", &plan->users, 1, Plan::kMaxUsers, /*required=*/true));
+    plan->spawn_rate = static_cast<double>(plan->users);
+    LOADD_RETURN_IF_ERROR(r->Number("spawn_rate", &plan->spawn_rate, 0, Plan::kMaxRate));
+    plan->duration_ns = kDefaultDurationNs;
+    LOADD_RETURN_IF_ERROR(r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+  }
+  if (plan->model == LoadModel::kOpen) {
+    plan->max_in_flight = kDefaultMaxInFlight;
+    LOADD_RETURN_IF_ERROR(r->Int("max_in_flight", &plan->max_in_flight, 1, Plan::kMaxUsers));
+  } else {
+    LOADD_RETURN_IF_ERROR(refuse("max_in_flight", "only for the open model (arrival_rate)"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+LoadProfile Plan::Profile() const {
+  std::vector<LoadProfile::Knot> knots;
+  if (!stages.empty()) {
+    knots.push_back({0, model == LoadModel::kOpen ? start_rate : 0.0});
+    int64_t t = 0;
+    for (const Stage& s : stages) {
+      t += s.duration_ns;
+      knots.push_back({t, s.target});
+    }
+  } else if (model == LoadModel::kOpen) {
+    knots = {{0, arrival_rate}, {duration_ns, arrival_rate}};
+  } else {
+    // User i starts i / spawn_rate seconds in: U(t) = spawn_rate * t.
+    double ramp_ns = static_cast<double>(users) / spawn_rate * 1e9;
+    if (ramp_ns < static_cast<double>(duration_ns)) {
+      knots = {{0, 0}, {static_cast<int64_t>(ramp_ns), static_cast<double>(users)},
+               {duration_ns, static_cast<double>(users)}};
+    } else {
+      knots = {{0, 0}, {duration_ns, spawn_rate * static_cast<double>(duration_ns) / 1e9}};
+    }
+  }
+  return LoadProfile(std::move(knots));
+}
+
+double Plan::HandoverRate() const {
+  if (model == LoadModel::kClosed && stages.empty()) return spawn_rate;
+  double steepest = 0;  // users per second on the steepest stage
+  for (const Stage& s : stages) {
+    if (s.duration_ns > 0) steepest = std::max(steepest, s.target * 1e9 / s.duration_ns);
+  }
+  return steepest > 0 ? steepest : std::max<double>(1, static_cast<double>(users));
+}
+
+namespace {
+
+Status ReadExpect(ObjectReader* r, Plan* plan) {
+  LOADD_RETURN_IF_ERROR(r->Int("expect_workers", &plan->expect_workers, 0, 100000));
+  plan->expect_timeout_ns = kDefaultExpectTimeoutNs;
+  return r->DurationNs("expect_timeout", &plan->expect_timeout_ns, 0, 3600 * kNsPerSec);
+}
+
 }  // namespace
 
 Result<Plan> PlanFromJson(const rapidjson::Value& value) {
@@ -151,11 +282,8 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
     Result<Url> url = ParseUrl(plan.target);
     if (!url.ok()) return Status::Invalid("$.target", url.status().message());
   }
-  LOADD_RETURN_IF_ERROR(r.Int("users", &plan.users, 1, Plan::kMaxUsers, /*required=*/true));
-  plan.spawn_rate = static_cast<double>(plan.users);
-  LOADD_RETURN_IF_ERROR(r.Number("spawn_rate", &plan.spawn_rate, 0, 1e7));
-  plan.duration_ns = kDefaultDurationNs;
-  LOADD_RETURN_IF_ERROR(r.DurationNs("duration", &plan.duration_ns, kNsPerMs, kMaxDurationNs));
+  LOADD_RETURN_IF_ERROR(ReadLoad(&r, &plan));
+  LOADD_RETURN_IF_ERROR(ReadExpect(&r, &plan));
   plan.timeout_ns = kDefaultTimeoutNs;
   LOADD_RETURN_IF_ERROR(r.DurationNs("timeout", &plan.timeout_ns, kNsPerMs, 3600 * kNsPerSec));
   plan.graceful_stop_ns = kDefaultGracefulStopNs;
@@ -172,6 +300,57 @@ Result<Plan> ParsePlan(std::string_view json) {
   return PlanFromJson(doc);
 }
 
+namespace {
+
+void WriteLoad(const Plan& plan, JsonWriter* w) {
+  if (!plan.stages.empty()) {
+    const char* key = plan.model == LoadModel::kOpen ? "rate" : "users";
+    if (plan.model == LoadModel::kOpen) {
+      w->Key("start_rate");
+      w->Double(plan.start_rate);
+    }
+    w->Key("stages");
+    w->StartArray();
+    for (const Stage& s : plan.stages) {
+      w->StartObject();
+      w->Key("duration");
+      WriteString(w, FormatDurationNs(s.duration_ns));
+      w->Key(key);
+      if (plan.model == LoadModel::kOpen) {
+        w->Double(s.target);
+      } else {
+        w->Int64(static_cast<int64_t>(s.target));
+      }
+      w->EndObject();
+    }
+    w->EndArray();
+  } else {
+    if (plan.model == LoadModel::kOpen) {
+      w->Key("arrival_rate");
+      w->Double(plan.arrival_rate);
+    } else {
+      w->Key("users");
+      w->Int64(plan.users);
+      w->Key("spawn_rate");
+      w->Double(plan.spawn_rate);
+    }
+    w->Key("duration");
+    WriteString(w, FormatDurationNs(plan.duration_ns));
+  }
+  if (plan.model == LoadModel::kOpen) {
+    w->Key("max_in_flight");
+    w->Int64(plan.max_in_flight);
+  }
+  if (plan.expect_workers > 0) {
+    w->Key("expect_workers");
+    w->Int64(plan.expect_workers);
+    w->Key("expect_timeout");
+    WriteString(w, FormatDurationNs(plan.expect_timeout_ns));
+  }
+}
+
+}  // namespace
+
 void WritePlan(const Plan& plan, JsonWriter* w) {
   w->StartObject();
   w->Key("name");
@@ -180,12 +359,7 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
     w->Key("target");
     WriteString(w, plan.target);
   }
-  w->Key("users");
-  w->Int64(plan.users);
-  w->Key("spawn_rate");
-  w->Double(plan.spawn_rate);
-  w->Key("duration");
-  WriteString(w, FormatDurationNs(plan.duration_ns));
+  WriteLoad(plan, w);
   w->Key("timeout");
   WriteString(w, FormatDurationNs(plan.timeout_ns));
   w->Key("graceful_stop");

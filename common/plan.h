@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "common/load_profile.h"
 #include "common/status.h"
 #include "common/url.h"
 
@@ -28,24 +29,47 @@ struct RequestSpec {
   int64_t weight = 1;  // share of a user's iterations, relative to siblings
 };
 
+// Closed model: a fixed population of users, each looping over requests.
+// Open model: iterations arrive at a rate, whatever the target's latency.
+enum class LoadModel { kClosed, kOpen };
+
+// One stage of a ramp: over `duration`, move linearly to `target` users
+// (closed) or arrivals per second (open).
+struct Stage {
+  int64_t duration_ns = 0;
+  double target = 0;
+};
+
 struct Plan {
   // Upper bounds that hold whatever the operator configures.
   static constexpr int64_t kMaxUsers = 10'000'000;
+  static constexpr double kMaxRate = 10'000'000;
+  static constexpr int64_t kMaxStages = 100;
   static constexpr int64_t kMaxRequests = 1000;
   static constexpr int64_t kMaxHeaders = 64;
   static constexpr size_t kMaxBodyBytes = 1 << 20;
 
   std::string name;
   std::string target;              // base URL as given; may be empty
-  int64_t users = 0;               // closed model: concurrent users, fleet-wide
-  double spawn_rate = 0;           // users started per second, fleet-wide
-  int64_t duration_ns = 0;         // how long load runs after the first user starts
+  LoadModel model = LoadModel::kClosed;
+  int64_t users = 0;               // closed: peak concurrent users, fleet-wide
+  double spawn_rate = 0;           // closed, simple form: users started per second
+  double arrival_rate = 0;         // open, constant form: iterations per second
+  double start_rate = 0;           // open, staged form: the rate at time 0
+  std::vector<Stage> stages;       // staged form (either model); empty otherwise
+  int64_t max_in_flight = 0;       // open: iterations in flight at most, fleet-wide
+  int64_t expect_workers = 0;      // wait for this many live workers before starting
+  int64_t expect_timeout_ns = 0;   // ... for at most this long
+  int64_t duration_ns = 0;         // how long load runs (the sum of stages, if any)
   int64_t timeout_ns = 0;          // per request
   int64_t graceful_stop_ns = 0;    // at the end, in-flight requests get this long
   std::vector<RequestSpec> requests;
 
-  // Seconds from the first user's start to the last user's start.
-  double RampSeconds() const { return users <= 1 ? 0 : (users - 1) / spawn_rate; }
+  // The load over run time: users (closed) or arrivals per second (open).
+  LoadProfile Profile() const;
+  // Users per second at which a moved share of users is restarted when a
+  // worker joins or leaves mid-run, so the fleet never sees a burst.
+  double HandoverRate() const;
 };
 
 // Parses and validates a plan. Missing optional fields take their defaults

@@ -107,6 +107,79 @@ TEST(PlanTest, BadInputNamesTheField) {
   }
 }
 
+TEST(PlanTest, LoadModels) {
+  Result<Plan> stages = ParsePlan(R"({"target": "http://h", "stages": [
+      {"duration": "10s", "users": 100}, {"duration": "1m", "users": 100},
+      {"duration": "10s", "users": 0}]})");
+  ASSERT_TRUE(stages.ok()) << stages.status().ToString();
+  EXPECT_EQ(stages->model, LoadModel::kClosed);
+  EXPECT_EQ(stages->users, 100);
+  EXPECT_EQ(stages->duration_ns, 80 * kNsPerSec);
+  EXPECT_DOUBLE_EQ(stages->Profile().ValueAt(5 * kNsPerSec), 50);
+  EXPECT_DOUBLE_EQ(stages->HandoverRate(), 10);
+
+  Result<Plan> open = ParsePlan(
+      R"({"target": "http://h", "arrival_rate": 500, "duration": "20s", "max_in_flight": 300})");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_EQ(open->model, LoadModel::kOpen);
+  EXPECT_EQ(open->Profile().TotalArrivals(), 10000);
+  EXPECT_EQ(open->max_in_flight, 300);
+
+  Result<Plan> ramp = ParsePlan(R"({"target": "http://h", "start_rate": 10,
+      "stages": [{"duration": "10s", "rate": 110}], "expect_workers": 4})");
+  ASSERT_TRUE(ramp.ok()) << ramp.status().ToString();
+  EXPECT_EQ(ramp->Profile().TotalArrivals(), 600);
+  EXPECT_EQ(ramp->expect_workers, 4);
+  EXPECT_EQ(ramp->expect_timeout_ns, 60 * kNsPerSec);
+
+  for (const Plan& p : {*stages, *open, *ramp}) {
+    Result<Plan> again = ParsePlan(PlanToJson(p));
+    ASSERT_TRUE(again.ok()) << again.status().ToString() << PlanToJson(p);
+    EXPECT_EQ(PlanToJson(*again), PlanToJson(p));
+  }
+}
+
+TEST(PlanTest, LoadModelMistakesNameTheField) {
+  const BadCase kCases[] = {
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 5}], "users": 5})",
+       "$.users", "does not go with $.stages"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 5}], "duration": "1s"})",
+       "$.duration", "does not go with $.stages"},
+      {R"({"target": "http://h", "stages": [{"users": 5}]})", "$.stages[0].duration", "required"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 5}, {"duration": "1s"}]})",
+       "$.stages[1].users", "required"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": 5},
+          {"duration": "1s", "users": 3}]})", "$.stages[1].rate", "required"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": -5}]})",
+       "$.stages[0].rate", "0 or more"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": -1}]})",
+       "$.stages[0].rate", "0 or more"},
+      {R"({"target": "http://h", "stages": []})", "$.stages", "1 to 100"},
+      {R"({"target": "http://h", "stages": [{"duration": "0s", "users": 3}]})", "$.stages",
+       "add up"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 0}]})", "$.stages",
+       "no stage has any users"},
+      {R"({"target": "http://h", "arrival_rate": 5, "users": 3})", "$.users", "open model"},
+      {R"({"target": "http://h", "arrival_rate": 0})", "$.arrival_rate", "greater than 0"},
+      {R"({"target": "http://h", "users": 3, "max_in_flight": 9})", "$.max_in_flight",
+       "only for the open model"},
+      {R"({"target": "http://h", "users": 3, "start_rate": 9})", "$.start_rate", "stages"},
+      {R"({"target": "http://h", "arrival_rate": 5, "max_in_flight": 0})", "$.max_in_flight",
+       "between 1"},
+      {R"({"target": "http://h", "users": 3, "expect_workers": -1})", "$.expect_workers",
+       "between 0"},
+      {R"({"target": "http://h", "users": 3, "expect_timeout": "x"})", "$.expect_timeout",
+       "duration"},
+  };
+  for (const BadCase& c : kCases) {
+    Result<Plan> plan = ParsePlan(c.json);
+    ASSERT_FALSE(plan.ok()) << c.json;
+    EXPECT_EQ(plan.status().path(), c.path) << c.json << " -> " << plan.status().ToString();
+    EXPECT_NE(plan.status().message().find(c.message), std::string::npos)
+        << c.json << " -> " << plan.status().ToString();
+  }
+}
+
 TEST(PlanTest, DeepNestingIsRejectedWithoutRecursion) {
   std::string deep(100000, '[');
   Result<Plan> plan = ParsePlan(deep);

@@ -55,16 +55,33 @@ bool Apply(std::string_view name, std::string_view value, Route* route, Route* e
       return false;
     }
     route->fill_bytes = std::min(*bytes, kMaxBodyBytes);
-  } else if (name == "delay") {
-    Result<int64_t> delay_ns = ParseDurationNs(value);
-    if (!delay_ns.ok()) {
-      *error = BadRequest("delay", delay_ns.status().message());
+  } else if (name == "delay" || name == "stall_every" || name == "stall_for") {
+    Result<int64_t> ns = ParseDurationNs(value);
+    if (!ns.ok()) {
+      *error = BadRequest(name, ns.status().message());
       return false;
     }
-    route->delay_ns = std::min(*delay_ns, kMaxDelayNs);
+    int64_t clamped = std::min(*ns, kMaxDelayNs);
+    if (name == "delay") {
+      route->delay_ns = clamped;
+    } else if (name == "stall_every") {
+      route->stall_every_ns = clamped;
+    } else {
+      route->stall_for_ns = clamped;
+    }
   }
   return true;
 }
+
+}  // namespace
+
+int64_t StallDelayNs(const Route& route, int64_t now_ns) {
+  if (route.stall_every_ns <= 0 || route.stall_for_ns <= 0) return 0;
+  int64_t phase = now_ns % route.stall_every_ns;
+  return phase < route.stall_for_ns ? route.stall_for_ns - phase : 0;
+}
+
+namespace {
 
 // Applies every name=value pair of `query`, in order.
 bool ApplyQuery(std::string_view query, Route* route, Route* error) {

@@ -8,7 +8,10 @@
 //   /bytes/<size>       a body of that many filler bytes (ParseSizeBytes)
 //   anything else       200 "ok\n"
 // Query parameters on any path: status=NNN (200..599), size=<size>,
-// delay=<duration>. A value that does not parse answers 400; a delay above
+// delay=<duration>, stall_every=<duration>&stall_for=<duration> (a target
+// that stops answering: a request arriving inside the first `stall_for` of
+// every `stall_every` period, on CLOCK_MONOTONIC, is held until that window
+// ends, then gets its own delay). A value that does not parse answers 400; a delay above
 // kMaxDelayNs or a size above kMaxBodyBytes is clamped to the maximum.
 #ifndef LOADD_DAEMON_TARGET_TARGET_ROUTES_H_
 #define LOADD_DAEMON_TARGET_TARGET_ROUTES_H_
@@ -37,7 +40,13 @@ struct Route {
   // >= 0: the body is that many filler bytes; -1: the body is `text`.
   int64_t fill_bytes = -1;
   std::string text = "ok\n";
+  int64_t stall_every_ns = 0;  // 0: no stall windows
+  int64_t stall_for_ns = 0;
 };
+
+// Extra wait for a request arriving at now_ns (monotonic) under the route's
+// stall windows; 0 outside them.
+int64_t StallDelayNs(const Route& route, int64_t now_ns);
 
 // `url` is the request target as sent: origin form ("/a?b=1"), absolute form
 // ("http://host/a") or "*". A fragment, if any, is ignored.

@@ -130,3 +130,22 @@ TEST(ResponseHeadTest, FillChunkIsPrintable) {
 
 }  // namespace
 }  // namespace loadd
+
+namespace loadd {
+namespace {
+
+TEST(RouteTest, StallWindowsHoldRequestsUntilTheWindowEnds) {
+  Route route = RouteRequest("/x?stall_every=5s&stall_for=500ms");
+  EXPECT_EQ(route.stall_every_ns, 5 * kNsPerSec);
+  EXPECT_EQ(route.stall_for_ns, 500 * kNsPerMs);
+  // Windows start at every multiple of 5 s of the monotonic clock.
+  EXPECT_EQ(StallDelayNs(route, 10 * kNsPerSec), 500 * kNsPerMs);
+  EXPECT_EQ(StallDelayNs(route, 10 * kNsPerSec + 200 * kNsPerMs), 300 * kNsPerMs);
+  EXPECT_EQ(StallDelayNs(route, 10 * kNsPerSec + 500 * kNsPerMs), 0);
+  EXPECT_EQ(StallDelayNs(route, 14 * kNsPerSec), 0);
+  EXPECT_EQ(StallDelayNs(RouteRequest("/x"), 10 * kNsPerSec), 0);
+  EXPECT_EQ(RouteRequest("/x?stall_for=abc").status, 400);
+}
+
+}  // namespace
+}  // namespace loadd

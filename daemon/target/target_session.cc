@@ -184,7 +184,8 @@ void HttpSession::QueueRequestResponse() {
   bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
   Route route = RouteRequest(url_);
   Response& r = Push();
-  r.due_ns = route.delay_ns > 0 ? now_ns_ + route.delay_ns : 0;
+  int64_t wait_ns = StallDelayNs(route, now_ns_) + route.delay_ns;
+  r.due_ns = wait_ns > 0 ? now_ns_ + wait_ns : 0;
   r.kind = route.kind;
   r.status = route.status;
   r.counted = route.kind == RouteKind::kPlain;
