@@ -4,8 +4,8 @@
 
 namespace loadd {
 Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth) {
-  // Bracket depth is checked before parsing so that the (recursive) depth
-  // walk below never sees a tree deeper than max_depth + 1.
+  // Bracket depth is checked before parsing, so no caller's recursive walk
+  // over the document can meet a tree deeper than max_depth.
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {

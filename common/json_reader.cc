@@ -1,6 +1,8 @@
 #include "common/json_reader.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "common/units.h"
 
@@ -46,11 +48,15 @@ Status ObjectReader::Int(const char* name, int64_t* out, int64_t min, int64_t ma
   if (v->IsInt64()) {
     value = v->GetInt64();
   } else if (v->IsString()) {
-    Result<int64_t> parsed = ParseCount(v->GetString());
+    Result<int64_t> parsed = ParseCount(std::string_view(v->GetString(), v->GetStringLength()));
     if (!parsed.ok()) return Status::Invalid(path, parsed.status().message());
     value = *parsed;
+  } else if (v->IsUint64() || (v->IsNumber() && std::abs(v->GetDouble()) >= 9.2e18)) {
+    return Status::Invalid(path, "is far too large (at most " + std::to_string(max) + ")");
   } else if (v->IsNumber()) {
-    return Status::Invalid(path, "must be a whole number, got " + std::to_string(v->GetDouble()));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "must be a whole number, got %g", v->GetDouble());
+    return Status::Invalid(path, buf);
   } else {
     return Status::Invalid(path, std::string("must be an integer, got ") + JsonTypeName(*v));
   }
@@ -72,9 +78,17 @@ Status ObjectReader::Number(const char* name, double* out, double min_exclusive,
   if (v->IsNumber()) {
     value = v->GetDouble();
   } else if (v->IsString()) {
-    Result<int64_t> parsed = ParseCount(v->GetString());
-    if (!parsed.ok()) return Status::Invalid(path, parsed.status().message());
-    value = static_cast<double>(*parsed);
+    std::string_view text(v->GetString(), v->GetStringLength());
+    char* end = nullptr;
+    std::string copy(text);
+    double plain = std::strtod(copy.c_str(), &end);
+    if (!copy.empty() && end == copy.c_str() + copy.size() && std::isfinite(plain)) {
+      value = plain;  // "0.5"
+    } else {
+      Result<int64_t> parsed = ParseCount(text);
+      if (!parsed.ok()) return Status::Invalid(path, parsed.status().message());
+      value = static_cast<double>(*parsed);
+    }
   } else {
     return Status::Invalid(path, std::string("must be a number, got ") + JsonTypeName(*v));
   }

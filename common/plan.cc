@@ -1,6 +1,7 @@
 #include "common/plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/clock.h"
 #include "common/json_reader.h"
@@ -134,9 +135,16 @@ Status ReadRequests(ObjectReader* r, Plan* plan) {
     return Status::Invalid("$.requests", "at most " + std::to_string(Plan::kMaxRequests) +
                                              " requests");
   }
+  std::set<std::string> names;
   for (rapidjson::SizeType i = 0; i < requests->Size(); ++i) {
     RequestSpec spec;
     LOADD_RETURN_IF_ERROR(ReadRequest((*requests)[i], JsonPathIndex("$.requests", i), *plan, &spec));
+    names.insert(spec.name);
+    if (names.size() > Plan::kMaxNames) {
+      return Status::Invalid(JsonPathIndex("$.requests", i) + ".name",
+                             "a plan has at most 256 distinct request names (requests that "
+                             "share a name share a stats row, e.g. \"/items/[id]\")");
+    }
     plan->requests.push_back(std::move(spec));
   }
   return Status::Ok();

@@ -36,13 +36,36 @@ void Write(JsonWriter* w, const HeartbeatMsg& m) {
   w->Double(m.cpu_percent);
 }
 void Write(JsonWriter*, const PingMsg&) {}
+void WriteChanges(JsonWriter* w, const char* key, const std::vector<ShareChange>& changes) {
+  w->Key(key);
+  w->StartArray();
+  for (const ShareChange& c : changes) {
+    w->StartObject();
+    w->Key("add");
+    w->Bool(c.add);
+    Int(w, "modulus", c.modulus);
+    Int(w, "residue", c.residue);
+    Int(w, "rank_modulus", c.rank_modulus);
+    Int(w, "rank_residue", c.rank_residue);
+    Int(w, "at_ms", c.at_ms);
+    w->EndObject();
+  }
+  w->EndArray();
+}
 void Write(JsonWriter* w, const AssignMsg& m) {
   Str(w, "run_id", m.run_id);
   w->Key("plan");
   WritePlan(m.plan, w);
-  Int(w, "stripe_index", m.stripe_index);
-  Int(w, "stripe_count", m.stripe_count);
-  Int(w, "start_delay_ms", m.start_delay_ms);
+  WriteChanges(w, "share", m.share);
+  w->Key("handover_rate");
+  w->Double(m.handover_rate);
+  Int(w, "run_time_ms", m.run_time_ms);
+}
+void Write(JsonWriter* w, const ReshareMsg& m) {
+  Str(w, "run_id", m.run_id);
+  WriteChanges(w, "changes", m.changes);
+  w->Key("handover_rate");
+  w->Double(m.handover_rate);
 }
 void Write(JsonWriter* w, const StopMsg& m) { Str(w, "run_id", m.run_id); }
 void Write(JsonWriter* w, const StatsMsg& m) {
@@ -53,6 +76,7 @@ void Write(JsonWriter* w, const StatsMsg& m) {
   w->Double(m.cpu_percent);
   w->Key("final");
   w->Bool(m.final);
+  Int(w, "dropped", m.dropped);
   w->Key("endpoints");
   w->StartArray();
   for (const EndpointStats& e : m.endpoints) {
@@ -66,6 +90,7 @@ void Write(JsonWriter* w, const StatsMsg& m) {
     for (int64_t n : e.errors) w->Int64(n);
     w->EndArray();
     Str(w, "latency_us", e.latency_us.EncodeBase64());
+    if (e.service_us.TotalCount() > 0) Str(w, "service_us", e.service_us.EncodeBase64());
     w->EndObject();
   }
   w->EndArray();
@@ -96,6 +121,29 @@ Status Read(ObjectReader* r, HeartbeatMsg* m) {
   return Status::Ok();
 }
 Status Read(ObjectReader*, PingMsg*) { return Status::Ok(); }
+Status ReadChanges(ObjectReader* r, const char* key, std::vector<ShareChange>* out) {
+  const rapidjson::Value* list = r->Get(key);
+  std::string path = r->FieldPath(key);
+  if (list == nullptr || !list->IsArray() || list->Empty() || list->Size() > kMaxShareChanges) {
+    return Status::Invalid(path, "must be an array of 1 to 4096 share changes");
+  }
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    ObjectReader c((*list)[i], JsonPathIndex(path, i));
+    ShareChange change;
+    LOADD_RETURN_IF_ERROR(c.Bool("add", &change.add));
+    LOADD_RETURN_IF_ERROR(c.Int("modulus", &change.modulus, 1, kMaxI, true));
+    LOADD_RETURN_IF_ERROR(c.Int("residue", &change.residue, 0, change.modulus - 1, true));
+    LOADD_RETURN_IF_ERROR(c.Int("rank_modulus", &change.rank_modulus, 1, kMaxI));
+    LOADD_RETURN_IF_ERROR(c.Int("rank_residue", &change.rank_residue, 0, kMaxI));
+    LOADD_RETURN_IF_ERROR(c.Int("at_ms", &change.at_ms, -1, kMaxI));
+    LOADD_RETURN_IF_ERROR(c.Finish());
+    out->push_back(change);
+  }
+  return Status::Ok();
+}
+Status ReadHandoverRate(ObjectReader* r, double* rate) {
+  return r->Number("handover_rate", rate, 0, Plan::kMaxRate);
+}
 Status Read(ObjectReader* r, AssignMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
   const rapidjson::Value* plan = r->Get("plan");
@@ -103,11 +151,26 @@ Status Read(ObjectReader* r, AssignMsg* m) {
   Result<Plan> parsed = PlanFromJson(*plan);
   if (!parsed.ok()) return parsed.status();
   m->plan = std::move(*parsed);
-  LOADD_RETURN_IF_ERROR(r->Int("stripe_count", &m->stripe_count, 1, 1 << 20, true));
-  LOADD_RETURN_IF_ERROR(r->Int("stripe_index", &m->stripe_index, 0, m->stripe_count - 1, true));
-  return r->Int("start_delay_ms", &m->start_delay_ms, 0, 60000);
+  LOADD_RETURN_IF_ERROR(ReadChanges(r, "share", &m->share));
+  LOADD_RETURN_IF_ERROR(ReadHandoverRate(r, &m->handover_rate));
+  return r->Int("run_time_ms", &m->run_time_ms, -60000, kMaxI);
+}
+Status Read(ObjectReader* r, ReshareMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
+  LOADD_RETURN_IF_ERROR(ReadChanges(r, "changes", &m->changes));
+  return ReadHandoverRate(r, &m->handover_rate);
 }
 Status Read(ObjectReader* r, StopMsg* m) { return r->String("run_id", &m->run_id, true); }
+
+Status ReadHistogram(ObjectReader* r, const char* key, bool required, HdrHistogram* out) {
+  std::string text;
+  LOADD_RETURN_IF_ERROR(r->String(key, &text, required));
+  if (text.empty() && !required) return Status::Ok();
+  Result<HdrHistogram> decoded = HdrHistogram::DecodeBase64(text, 1 << 20);
+  if (!decoded.ok()) return Status::Invalid(r->FieldPath(key), decoded.status().message());
+  *out = std::move(*decoded);
+  return Status::Ok();
+}
 
 Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, EndpointStats* e) {
   ObjectReader r(v, path);
@@ -128,11 +191,8 @@ Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, Endpoint
       e->errors[i] = (*errors)[i].GetInt64();
     }
   }
-  std::string hist;
-  LOADD_RETURN_IF_ERROR(r.String("latency_us", &hist, true));
-  Result<HdrHistogram> decoded = HdrHistogram::DecodeBase64(hist, 1 << 20);
-  if (!decoded.ok()) return Status::Invalid(r.FieldPath("latency_us"), decoded.status().message());
-  e->latency_us = std::move(*decoded);
+  LOADD_RETURN_IF_ERROR(ReadHistogram(&r, "latency_us", true, &e->latency_us));
+  LOADD_RETURN_IF_ERROR(ReadHistogram(&r, "service_us", false, &e->service_us));
   return r.Finish();
 }
 
@@ -141,12 +201,13 @@ Status Read(ObjectReader* r, StatsMsg* m) {
   LOADD_RETURN_IF_ERROR(r->Int("seq", &m->seq, 0, kMaxI));
   LOADD_RETURN_IF_ERROR(r->Int("users", &m->users, 0, kMaxI));
   LOADD_RETURN_IF_ERROR(r->Bool("final", &m->final));
+  LOADD_RETURN_IF_ERROR(r->Int("dropped", &m->dropped, 0, kMaxI));
   const rapidjson::Value* cpu = r->Get("cpu_percent");
   if (cpu != nullptr && cpu->IsNumber()) m->cpu_percent = cpu->GetDouble();
   const rapidjson::Value* endpoints = r->Get("endpoints");
   if (endpoints == nullptr) return Status::Ok();
   if (!endpoints->IsArray() || endpoints->Size() > kMaxEndpointsPerStats) {
-    return Status::Invalid(r->FieldPath("endpoints"), "must be an array of at most 4096");
+    return Status::Invalid(r->FieldPath("endpoints"), "must be an array of at most 256");
   }
   m->endpoints.resize(endpoints->Size());
   for (rapidjson::SizeType i = 0; i < endpoints->Size(); ++i) {
@@ -178,7 +239,7 @@ constexpr MessageType kMessageTypes[] = {
     {"hello", DecodeAs<HelloMsg>},   {"welcome", DecodeAs<WelcomeMsg>},
     {"heartbeat", DecodeAs<HeartbeatMsg>}, {"ping", DecodeAs<PingMsg>},
     {"assign", DecodeAs<AssignMsg>}, {"stop", DecodeAs<StopMsg>},
-    {"stats", DecodeAs<StatsMsg>},
+    {"stats", DecodeAs<StatsMsg>},   {"reshare", DecodeAs<ReshareMsg>},
 };
 static_assert(std::size(kMessageTypes) == std::variant_size_v<Message>);
 

@@ -21,7 +21,9 @@ namespace loadd {
 
 constexpr int kWireVersion = 1;
 constexpr size_t kMaxWireMessageBytes = 16 << 20;
-constexpr size_t kMaxEndpointsPerStats = 4096;
+// Histograms are ~184 KiB each in memory: bound what one message can ask for.
+constexpr size_t kMaxEndpointsPerStats = 256;
+constexpr size_t kMaxShareChanges = 4096;
 
 // Why a request failed. A failed request is data, counted by kind.
 enum class ErrorKind : int {
@@ -62,13 +64,46 @@ struct HeartbeatMsg {
 };
 struct PingMsg {};
 
-// coordinator -> worker: run your stripe of this plan.
+// A change to a worker's share of a run: the users (closed model) or
+// arrivals (open model) whose fleet-wide index i satisfies
+// i % modulus == residue are gained (add) or given up. A run starts with
+// {add, n, k} for the worker at stripe position k of n; when a worker joins
+// or leaves, classes are split and handed over.
+//
+// Handover pacing: index i changes hands at run time at_ms + rank / rate,
+// rank = (i - rank_residue) / rank_modulus, rate the message's
+// handover_rate, so moved users restart at the plan's ramp rate fleet-wide
+// instead of all at once. at_ms < 0 means from the run's start, unpaced.
+struct ShareChange {
+  bool add = true;
+  int64_t modulus = 1;
+  int64_t residue = 0;
+  int64_t rank_modulus = 1;
+  int64_t rank_residue = 0;
+  int64_t at_ms = -1;
+};
+
+// How many of the indices 0..total-1 are in the class i % modulus == residue.
+inline int64_t CountInClass(int64_t total, int64_t modulus, int64_t residue) {
+  return residue < total ? (total - 1 - residue) / modulus + 1 : 0;
+}
+
+// coordinator -> worker: run your share of this plan.
 struct AssignMsg {
   std::string run_id;
   Plan plan;
-  int64_t stripe_index = 0;  // this worker's position in the striped order
-  int64_t stripe_count = 1;  // workers in the run
-  int64_t start_delay_ms = 0;  // start the run this long after receipt
+  std::vector<ShareChange> share;
+  double handover_rate = 1;
+  // The run's own time at receipt: -300 means it starts 300 ms from now;
+  // positive when a worker joins a run already going.
+  int64_t run_time_ms = 0;
+};
+
+// coordinator -> worker: the share changes mid-run.
+struct ReshareMsg {
+  std::string run_id;
+  std::vector<ShareChange> changes;
+  double handover_rate = 1;
 };
 
 // coordinator -> worker: end the run now.
@@ -82,7 +117,11 @@ struct EndpointStats {
   int64_t failures = 0;  // sum of errors
   ErrorCounts errors{};
   int64_t bytes_in = 0;
-  HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();  // this interval only
+  // This interval only. Open model: latency counts from each iteration's
+  // intended start (coordinated omission corrected); service_us is the
+  // uncorrected time from sending. Closed model: service_us stays empty.
+  HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
+  HdrHistogram service_us = HdrHistogram::ForLatencyMicros();
 };
 
 // worker -> coordinator once per second during a run; deltas since the last.
@@ -92,11 +131,12 @@ struct StatsMsg {
   int64_t users = 0;  // active users now (a gauge)
   double cpu_percent = 0;
   bool final = false;  // the worker's share of the run is over; no more stats
+  int64_t dropped = 0;  // open model: arrivals skipped at max_in_flight
   std::vector<EndpointStats> endpoints;
 };
 
-using Message =
-    std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg, StopMsg, StatsMsg>;
+using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg, StopMsg,
+                             StatsMsg, ReshareMsg>;
 
 const char* MessageTypeName(const Message& msg);
 std::string EncodeMessage(const Message& msg);

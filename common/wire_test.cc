@@ -19,6 +19,8 @@ TEST(WireTest, StatsRoundTrip) {
   e.errors[static_cast<int>(ErrorKind::kStatus)] = 1;
   e.bytes_in = 99;
   for (int v : {100, 200, 20000}) e.latency_us.Record(v);
+  e.service_us.Record(90);
+  stats.dropped = 4;
   stats.endpoints.push_back(e);
 
   Result<Message> decoded = DecodeMessage(EncodeMessage(stats));
@@ -31,26 +33,31 @@ TEST(WireTest, StatsRoundTrip) {
   EXPECT_EQ(got.endpoints[0].errors[static_cast<int>(ErrorKind::kStatus)], 1);
   EXPECT_EQ(got.endpoints[0].latency_us.TotalCount(), 3);
   EXPECT_EQ(got.endpoints[0].latency_us.Max(), e.latency_us.Max());
+  EXPECT_EQ(got.endpoints[0].service_us.TotalCount(), 1);
+  EXPECT_EQ(got.dropped, 4);
 }
 
 TEST(WireTest, AssignCarriesThePlan) {
   AssignMsg assign;
   assign.run_id = "r2";
   assign.plan = *ParsePlan(R"({"target": "http://127.0.0.1:1/x", "users": 5})");
-  assign.stripe_index = 2;
-  assign.stripe_count = 3;
-  assign.start_delay_ms = 250;
+  assign.share = {ShareChange{true, 3, 2, 1, 0, -1}};
+  assign.run_time_ms = -250;
   Result<Message> decoded = DecodeMessage(EncodeMessage(assign));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const AssignMsg& got = std::get<AssignMsg>(*decoded);
   EXPECT_EQ(got.plan.users, 5);
   EXPECT_EQ(got.plan.requests[0].url.target, "/x");
-  EXPECT_EQ(got.stripe_index, 2);
+  ASSERT_EQ(got.share.size(), 1u);
+  EXPECT_EQ(got.share[0].modulus, 3);
+  EXPECT_EQ(got.share[0].residue, 2);
+  EXPECT_EQ(got.run_time_ms, -250);
 }
 
 TEST(WireTest, EveryTypeRoundTrips) {
   const Message kMessages[] = {HelloMsg{"h", 1, 1, 2, 3, "v", ""}, WelcomeMsg{"h/1", 1000},
-                               HeartbeatMsg{"r", 3, 1.5}, PingMsg{}, StopMsg{"r"}};
+                               HeartbeatMsg{"r", 3, 1.5}, PingMsg{}, StopMsg{"r"},
+                               ReshareMsg{"r", {ShareChange{false, 6, 1, 3, 1, 5000}}, 50}};
   for (const Message& m : kMessages) {
     Result<Message> decoded = DecodeMessage(EncodeMessage(m));
     ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": " << decoded.status().ToString();
@@ -69,7 +76,10 @@ TEST(WireTest, GarbageIsRejectedNotCrashed) {
       R"({"type": "assign", "run_id": "r", "plan": {"users": -1}, "stripe_count": 1,
           "stripe_index": 0})",
       R"({"type": "assign", "run_id": "r", "plan": {"users": 1, "target": "http://h"},
-          "stripe_count": 2, "stripe_index": 2})",
+          "share": [{"modulus": 2, "residue": 2}]})",
+      R"({"type": "assign", "run_id": "r", "plan": {"users": 1, "target": "http://h"},
+          "share": []})",
+      R"({"type": "reshare", "run_id": "r", "changes": [{"modulus": 0, "residue": 0}]})",
       R"({"type": "stats", "run_id": "r", "endpoints": [{"name": "a", "latency_us": "!!"}]})",
       R"({"type": "stats", "run_id": "r", "endpoints": [{"name": "a", "latency_us": "",
           "errors": [1,2,3,4,5,6,7,8]}]})",

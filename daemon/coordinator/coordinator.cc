@@ -9,8 +9,8 @@
 #include <functional>
 
 #include "common/log.h"
+#include "common/units.h"
 #include "daemon/coordinator/striping.h"
-#include "daemon/worker/schedule.h"
 
 namespace loadd {
 namespace {
@@ -52,23 +52,134 @@ void Coordinator::MarkLost(WorkerEntry* w, const char* why) {
   LOG_WARN("worker %s lost (%s)", w->id.c_str(), why);
   Run* run = ActiveRun();
   if (run == nullptr) return;
+  int64_t now = clock_->NowNs();
   for (RunWorker& rw : run->workers()) {
-    if (rw.pipe == w->pipe && !rw.final) {
+    if (rw.pipe == w->pipe && !rw.final && !rw.lost) {
       rw.lost = true;
+      rw.lost_at_ms = run->RunTimeMs(now);
       rw.users_now = 0;
+      Redeal(run, &rw, now);
     }
   }
-  MaybeFinish(run, clock_->NowNs());
+  MaybeFinish(run, now);
+}
+
+bool Coordinator::Rebalanceable(const Run& run, int64_t now) const {
+  return (run.state() == RunState::kStarting || run.state() == RunState::kRunning) &&
+         run.RunTimeMs(now) < run.plan().duration_ns / kNsPerMs - 1000;
+}
+
+void Coordinator::Redeal(Run* run, RunWorker* lost, int64_t now) {
+  std::vector<RunWorker*> heirs;
+  for (RunWorker& rw : run->workers()) {
+    if (!rw.lost && !rw.final) heirs.push_back(&rw);
+  }
+  if (heirs.empty() || lost->share.empty() || !Rebalanceable(*run, now)) return;
+  int64_t m = static_cast<int64_t>(heirs.size());
+  int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
+  std::vector<std::vector<ShareChange>> gains(heirs.size());
+  for (const ShareChange& c : lost->share) {
+    // Split class (M, r) into (M*m, r + M*j), one part per heir; ranks
+    // count along the parent class so the fleet restarts them at the ramp
+    // rate, not all at once.
+    for (int64_t j = 0; j < m; ++j) {
+      gains[j].push_back(ShareChange{true, c.modulus * m, c.residue + c.modulus * j, c.modulus,
+                                     c.residue, at_ms});
+    }
+  }
+  double rate = run->plan().HandoverRate() / static_cast<double>(lost->share.size());
+  for (size_t j = 0; j < heirs.size(); ++j) {
+    for (const ShareChange& g : gains[j]) {
+      heirs[j]->share.push_back(g);
+      heirs[j]->users_assigned += CountInClass(run->plan().users, g.modulus, g.residue);
+    }
+    bus_->SendTo(heirs[j]->pipe, EncodeMessage(ReshareMsg{run->id(), gains[j], rate}));
+  }
+  LOG_INFO("run %s: %s's share dealt out to %lld workers", run->id().c_str(),
+           lost->worker_id.c_str(), static_cast<long long>(m));
+  lost->share.clear();
+  lost->users_assigned = 0;
+}
+
+void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
+  constexpr size_t kMaxClasses = 256;  // past this, the newcomer waits for the next run
+  std::vector<RunWorker*> donors;
+  for (RunWorker& rw : run->workers()) {
+    if (rw.lost || rw.final) continue;
+    if (rw.pipe == w->pipe) return;  // already in the run
+    donors.push_back(&rw);
+  }
+  if (donors.empty() || !Rebalanceable(*run, now)) return;
+  int64_t n = static_cast<int64_t>(donors.size());
+  for (RunWorker* d : donors) {
+    if (d->share.size() * n > kMaxClasses) {
+      LOG_WARN("run %s: shares too fragmented to give %s a part; it joins the next run",
+               run->id().c_str(), w->id.c_str());
+      return;
+    }
+  }
+  int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
+  std::vector<ShareChange> taken;
+  size_t parents = 0;
+  for (RunWorker* d : donors) {
+    std::vector<ShareChange> kept, given;
+    for (const ShareChange& c : d->share) {
+      // Split (M, r) into n+1 parts: the donor keeps n, the newcomer takes one.
+      int64_t M = c.modulus * (n + 1);
+      for (int64_t j = 0; j <= n; ++j) {
+        ShareChange part{true, M, c.residue + c.modulus * j, M, c.residue + c.modulus * j, at_ms};
+        (j < n ? kept : given).push_back(part);
+      }
+      ++parents;
+    }
+    d->share = kept;
+    d->users_assigned = 0;
+    for (const ShareChange& k : kept) {
+      d->users_assigned += CountInClass(run->plan().users, k.modulus, k.residue);
+    }
+    std::vector<ShareChange> removals = given;
+    for (ShareChange& r : removals) r.add = false;
+    taken.insert(taken.end(), given.begin(), given.end());
+    d->pending_removals = std::move(removals);
+  }
+  // Parts of different donors interleave fleet-wide: pace each part at an
+  // equal slice of the ramp rate.
+  double rate = run->plan().HandoverRate() / static_cast<double>(parents);
+  for (RunWorker* d : donors) {
+    bus_->SendTo(d->pipe, EncodeMessage(ReshareMsg{run->id(), d->pending_removals, rate}));
+    d->pending_removals.clear();
+  }
+  RunWorker rw;
+  rw.worker_id = w->id;
+  rw.host = w->hello.host;
+  rw.pipe = w->pipe;
+  rw.stripe = static_cast<int64_t>(run->workers().size());
+  rw.share = taken;
+  for (const ShareChange& t : taken) {
+    rw.users_assigned += CountInClass(run->plan().users, t.modulus, t.residue);
+  }
+  w->run_id = run->id();
+  bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), taken, rate,
+                                                run->RunTimeMs(now)}));
+  run->workers().push_back(std::move(rw));
+  LOG_INFO("run %s: %s joins with a share from %lld workers", run->id().c_str(), w->id.c_str(),
+           static_cast<long long>(n));
 }
 
 void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
-  Result<Message> msg = DecodeMessage(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = workers_.find(pipe);
   if (it == workers_.end()) return;
   WorkerEntry& w = it->second;
+  // Until a peer has said hello, only a small hello is worth decoding.
+  if (!w.registered && bytes.size() > kMaxHelloBytes) {
+    LOG_WARN("pipe %u sent %zu bytes before hello; ignored", pipe, bytes.size());
+    return;
+  }
+  Result<Message> msg = DecodeMessage(bytes);
   if (!msg.ok()) {
-    LOG_WARN("bad bus message from pipe %u: %s", pipe, msg.status().ToString().c_str());
+    LOG_WARN("bad bus message from %s: %s", w.registered ? w.id.c_str() : "an unregistered peer",
+             msg.status().ToString().c_str());
     return;
   }
   w.last_seen_ns = clock_->NowNs();
@@ -80,10 +191,14 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
     LOG_WARN("pipe %u sent %s before hello; ignored", pipe, MessageTypeName(*msg));
     return;
   }
+  if (w.lost) Revive(&w);
   if (auto* hb = std::get_if<HeartbeatMsg>(&*msg)) {
     w.users = hb->users;
     w.cpu_percent = hb->cpu_percent;
     w.run_id = hb->run_id;
+    if (Run* run = ActiveRun()) {
+      if (hb->run_id == run->id()) run->NoteCpu(w.id, hb->cpu_percent, clock_->NowNs());
+    }
   } else if (auto* stats = std::get_if<StatsMsg>(&*msg)) {
     HandleStats(&w, *stats);
   } else {
@@ -91,12 +206,26 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   }
 }
 
+void Coordinator::Revive(WorkerEntry* w) {
+  w->lost = false;
+  LOG_INFO("worker %s is back", w->id.c_str());
+  // Its share of a run was dealt to others when it was lost: it must stop.
+  if (!w->run_id.empty()) bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->run_id}));
+}
+
 void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
   std::string id = hello.host + "/" + std::to_string(hello.instance);
   // The same worker on a new connection (restart, network blip) replaces
-  // its old entry.
+  // its old entry; a live entry with the same identity is another process
+  // (a duplicate --host-id), which is kept apart rather than evicted.
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->first != w->pipe && it->second.id == id) {
+      if (!it->second.lost) {
+        LOG_WARN("two live workers call themselves %s; check --host-id and --instance",
+                 id.c_str());
+        id += "#" + std::to_string(w->pipe);
+        break;
+      }
       it = workers_.erase(it);
     } else {
       ++it;
@@ -106,10 +235,23 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
   w->hello = std::move(hello);
   w->registered = true;
   w->lost = false;
+  w->run_id = w->hello.run_id;
   LOG_INFO("worker %s registered (pid %lld, cpu %lld, %lld cores)", id.c_str(),
            static_cast<long long>(w->hello.pid), static_cast<long long>(w->hello.cpu),
            static_cast<long long>(w->hello.cores));
   bus_->SendTo(w->pipe, EncodeMessage(WelcomeMsg{id, 1000}));
+  Run* run = ActiveRun();
+  if (!w->hello.run_id.empty()) {
+    // Reconnected mid-run: carry on if its share is still its own.
+    RunWorker* rw = run != nullptr && run->id() == w->hello.run_id ? run->Find(id) : nullptr;
+    if (rw != nullptr && !rw->lost && !rw->final) {
+      rw->pipe = w->pipe;
+    } else {
+      bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
+    }
+  } else if (run != nullptr && run->state() != RunState::kWaiting) {
+    Join(run, w, clock_->NowNs());
+  }
 }
 
 void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
@@ -118,6 +260,11 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
   auto it = runs_.find(stats.run_id);
   if (it == runs_.end()) return;
   Run* run = it->second.get();
+  if (IsFinal(run->state())) {
+    LOG_WARN("late stats from %s for ended run %s ignored", w->id.c_str(), run->id().c_str());
+    if (stats.final) w->run_id.clear();
+    return;
+  }
   for (RunWorker& rw : run->workers()) {
     if (rw.pipe != w->pipe || rw.final) continue;
     run->AddStats(&rw, stats, clock_->NowNs());
@@ -129,8 +276,10 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
 
 void Coordinator::MaybeFinish(Run* run, int64_t now) {
   if (IsFinal(run->state())) return;
-  bool timed_out = now > run->start_ns() + run->plan().duration_ns +
-                             run->plan().graceful_stop_ns + config_.finish_grace_ms * kNsPerMs;
+  int64_t grace_ns = run->plan().graceful_stop_ns + config_.finish_grace_ms * kNsPerMs;
+  int64_t deadline = run->start_ns() + run->plan().duration_ns + grace_ns;
+  if (run->stop_requested_ns() > 0) deadline = std::min(deadline, run->stop_requested_ns() + grace_ns);
+  bool timed_out = now > deadline;
   if (!run->AllWorkersDone() && !timed_out) return;
   int64_t lost = 0, silent = 0;
   for (const RunWorker& rw : run->workers()) {
@@ -179,6 +328,22 @@ void Coordinator::Tick() {
     }
   }
   if (Run* run = ActiveRun()) {
+    if (run->state() == RunState::kWaiting) {
+      size_t live = 0;
+      for (auto& [pipe, w] : workers_) live += Idle(w);
+      if (static_cast<int64_t>(live) >= run->plan().expect_workers) {
+        Launch(run, now);
+      } else if (now - run->created_ns() > run->plan().expect_timeout_ns) {
+        run->SetState(RunState::kFailed, now,
+                      "only " + std::to_string(live) + " of " +
+                          std::to_string(run->plan().expect_workers) +
+                          " expected workers registered within " +
+                          FormatDurationNs(run->plan().expect_timeout_ns) +
+                          "; start more workers or lower expect_workers");
+        LOG_WARN("run %s failed: %s", run->id().c_str(), run->message().c_str());
+      }
+      return;
+    }
     if (run->state() == RunState::kStarting && now >= run->start_ns()) {
       run->SetState(RunState::kRunning, now);
     }
@@ -202,6 +367,35 @@ std::string Coordinator::NewRunId() {
   return id;
 }
 
+void Coordinator::Launch(Run* run, int64_t now) {
+  std::vector<StripeMember> members;
+  for (auto& [pipe, w] : workers_) {
+    if (Idle(w)) members.push_back({w.hello.host, w.hello.instance, w.id});
+  }
+  std::vector<StripeMember> order = StripeOrder(std::move(members));
+  const Plan& plan = run->plan();
+  int64_t n = static_cast<int64_t>(order.size());
+  run->set_start_ns(now + config_.start_delay_ms * kNsPerMs);
+  run->SetState(RunState::kStarting, now);
+  for (int64_t k = 0; k < n; ++k) {
+    for (auto& [pipe, w] : workers_) {
+      if (w.id != order[k].worker_id || !Idle(w)) continue;
+      RunWorker rw;
+      rw.worker_id = w.id;
+      rw.host = w.hello.host;
+      rw.pipe = pipe;
+      rw.stripe = k;
+      rw.share = {ShareChange{true, n, k, 1, 0, -1}};
+      rw.users_assigned = CountInClass(plan.users, n, k);
+      run->workers().push_back(rw);
+      w.run_id = run->id();
+      bus_->SendTo(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
+                                                 -config_.start_delay_ms}));
+    }
+  }
+  LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
+}
+
 Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
   Result<Plan> plan = ParsePlan(plan_json);
   if (!plan.ok()) return plan.status();
@@ -210,30 +404,24 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
     return Status(StatusCode::kFailedPrecondition,
                   "run " + active->id() + " is still active; stop it first (loadctl stop)");
   }
-  std::vector<StripeMember> members;
-  for (auto& [pipe, w] : workers_) {
-    if (w.registered && !w.lost) members.push_back({w.hello.host, w.hello.instance, w.id});
-  }
-  if (members.empty()) {
+  size_t live = 0;
+  for (auto& [pipe, w] : workers_) live += Idle(w);
+  if (live == 0 && plan->expect_workers == 0) {
     return Status(StatusCode::kFailedPrecondition,
                   "no live workers: start `loadd worker` processes pointed at this "
                   "coordinator's bus, or use `loadctl start --local`");
   }
-  std::vector<StripeMember> order = StripeOrder(std::move(members));
   int64_t now = clock_->NowNs();
   std::string id = NewRunId();
   auto run = std::make_unique<Run>(id, *plan, now, now + config_.start_delay_ms * kNsPerMs);
-  int64_t n = static_cast<int64_t>(order.size());
-  for (int64_t k = 0; k < n; ++k) {
-    for (auto& [pipe, w] : workers_) {
-      if (w.id != order[k].worker_id || !w.registered || w.lost) continue;
-      ClosedSchedule share{plan->users, plan->spawn_rate, k, n};
-      run->workers().push_back(
-          RunWorker{w.id, w.hello.host, pipe, k, share.LocalUsers(), 0, 0, 0, false, false});
-      w.run_id = id;
-      bus_->SendTo(pipe, EncodeMessage(AssignMsg{id, *plan, k, n, config_.start_delay_ms}));
-    }
+  if (static_cast<int64_t>(live) < plan->expect_workers) {
+    run->SetState(RunState::kWaiting, now);
+    LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
+             static_cast<long long>(plan->expect_workers), live);
+  } else {
+    Launch(run.get(), now);
   }
+  int64_t n = static_cast<int64_t>(run->workers().size());
   LOG_INFO("run %s: %lld users over %lld workers", id.c_str(),
            static_cast<long long>(plan->users), static_cast<long long>(n));
   std::string reply = ToJson([&](JsonWriter* w) {
@@ -244,6 +432,10 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
     w->String(RunStateName(run->state()));
     w->Key("workers");
     w->Int64(n);
+    if (plan->model == LoadModel::kOpen) {
+      w->Key("arrival_rate");
+      w->Double(plan->arrival_rate);
+    }
     w->Key("users");
     w->Int64(plan->users);
     w->EndObject();
@@ -266,7 +458,12 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     return Status(StatusCode::kFailedPrecondition,
                   "run " + id + " has already ended (" + RunStateName(run->state()) + ")");
   }
-  run->SetState(RunState::kStopping, clock_->NowNs());
+  if (run->state() == RunState::kWaiting) {
+    run->SetState(RunState::kStopped, clock_->NowNs(), "stopped while waiting for workers");
+  } else {
+    run->SetState(RunState::kStopping, clock_->NowNs());
+  }
+  run->set_stop_requested_ns(clock_->NowNs());
   std::string stop = EncodeMessage(StopMsg{id});
   for (const RunWorker& rw : run->workers()) {
     if (!rw.lost && !rw.final) bus_->SendTo(rw.pipe, stop);

@@ -72,10 +72,21 @@ class Coordinator {
     double cpu_percent = 0;
   };
 
+  static constexpr size_t kMaxHelloBytes = 4096;
+  // Registered, live, and not still busy with an earlier run.
+  static bool Idle(const WorkerEntry& w) { return w.registered && !w.lost && w.run_id.empty(); }
+  void Revive(WorkerEntry* w);
   void HandleHello(WorkerEntry* w, HelloMsg hello);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats);
   void MarkLost(WorkerEntry* w, const char* why);
   void MaybeFinish(Run* run, int64_t now);
+  // Assigns the run to every live worker in striped order.
+  void Launch(Run* run, int64_t now);
+  // A worker of the run was lost: deal its classes out to the others.
+  void Redeal(Run* run, RunWorker* lost, int64_t now);
+  // A worker registered while the run goes on: give it a fair share.
+  void Join(Run* run, WorkerEntry* w, int64_t now);
+  bool Rebalanceable(const Run& run, int64_t now) const;
   Run* ActiveRun();
   std::string NewRunId();
 

@@ -50,6 +50,7 @@ int CoordinatorMain(int argc, char** argv) {
   if (st.ok()) st = api.Serve(rest, rest_threads);
   if (!st.ok()) {
     LOG_ERROR("%s", st.ToString().c_str());
+    bus.Close();  // before the coordinator its callbacks use goes away
     return 1;
   }
   LOG_INFO("coordinator up: bus %s, REST http://%s", bus_url.c_str(), rest.c_str());

@@ -91,7 +91,7 @@ TEST_F(CoordinatorTest, RunIsStripedMergedAndFinished) {
   ASSERT_EQ(assigns.size(), 3u);
   // Striped order: a/0, b/0, a/1.
   std::map<uint32_t, int64_t> stripe;
-  for (const auto& [pipe, a] : assigns) stripe[pipe] = a.stripe_index;
+  for (const auto& [pipe, a] : assigns) stripe[pipe] = a.share[0].residue;
   EXPECT_EQ(stripe[2], 0);
   EXPECT_EQ(stripe[1], 1);
   EXPECT_EQ(stripe[3], 2);
@@ -149,6 +149,93 @@ TEST_F(CoordinatorTest, SilentWorkerIsLostAndRunEnds) {
   rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
   EXPECT_STREQ(run["state"].GetString(), "finished");
   EXPECT_NE(std::string(run["message"].GetString()).find("lost"), std::string::npos);
+}
+
+TEST_F(CoordinatorTest, ExpectWorkersWaitsThenStarts) {
+  Register(1, "a", 0);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 4, "expect_workers": 2})"))["id"].GetString();
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "waiting");
+  EXPECT_EQ(bus_.Of<AssignMsg>().size(), 0u);
+  Register(2, "b", 0);
+  coordinator_.Tick();
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "starting");
+  EXPECT_EQ(bus_.Of<AssignMsg>().size(), 2u);
+}
+
+TEST_F(CoordinatorTest, ExpectWorkersTimesOutClearly) {
+  Register(1, "a", 0);
+  std::string id = Json(*coordinator_.CreateRun(R"({"target": "http://127.0.0.1:9/",
+      "users": 4, "expect_workers": 3, "expect_timeout": "5s"})"))["id"].GetString();
+  clock_.AdvanceNs(6'000'000'000);
+  coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{}));
+  coordinator_.Tick();
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_STREQ(run["state"].GetString(), "failed");
+  EXPECT_NE(std::string(run["message"].GetString()).find("only 1 of 3 expected workers"),
+            std::string::npos)
+      << run["message"].GetString();
+}
+
+// Fleet-wide users of the run's workers, as the sum of their classes.
+int64_t UsersOf(const std::vector<ShareChange>& share, int64_t users) {
+  int64_t n = 0;
+  for (const ShareChange& c : share) n += CountInClass(users, c.modulus, c.residue);
+  return n;
+}
+
+TEST_F(CoordinatorTest, LostWorkersShareIsDealtToTheOthers) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  Register(3, "a", 2);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 300, "spawn_rate": 100,
+          "duration": "60s"})"))["id"].GetString();
+  clock_.AdvanceNs(5'000'000'000);
+  coordinator_.OnDisconnect(2);  // a/1, stripe 1
+  auto reshares = bus_.Of<ReshareMsg>();
+  ASSERT_EQ(reshares.size(), 2u);
+  // The two heirs now hold every user: 100 each of their own + 50 each of a/1's.
+  std::vector<int> seen(300, 0);
+  for (uint32_t pipe : {1u, 3u}) {
+    std::vector<ShareChange> share;
+    for (const auto& [p, a] : bus_.Of<AssignMsg>()) {
+      if (p == pipe) share = a.share;
+    }
+    for (const auto& [p, r] : reshares) {
+      if (p == pipe) share.insert(share.end(), r.changes.begin(), r.changes.end());
+    }
+    EXPECT_EQ(UsersOf(share, 300), 150) << pipe;
+    for (const ShareChange& c : share) {
+      for (int64_t i = c.residue; i < 300; i += c.modulus) ++seen[i];
+    }
+  }
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(seen[i], 1) << i;
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  int64_t assigned = 0;
+  for (const auto& w : run["workers"].GetArray()) assigned += w["users"].GetInt64();
+  EXPECT_EQ(assigned, 300);
+}
+
+TEST_F(CoordinatorTest, JoiningWorkerTakesAFairShareFromEveryone) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 300, "spawn_rate": 100,
+          "duration": "60s"})"))["id"].GetString();
+  clock_.AdvanceNs(5'000'000'000);
+  Register(3, "b", 0);
+  auto assigns = bus_.Of<AssignMsg>();
+  ASSERT_EQ(assigns.size(), 3u);
+  EXPECT_EQ(assigns[2].first, 3u);
+  EXPECT_GT(assigns[2].second.run_time_ms, 4000);  // joins a run already going
+  EXPECT_EQ(UsersOf(assigns[2].second.share, 300), 100);
+  auto reshares = bus_.Of<ReshareMsg>();
+  ASSERT_EQ(reshares.size(), 2u);
+  for (const auto& [pipe, r] : reshares) {
+    for (const ShareChange& c : r.changes) EXPECT_FALSE(c.add);
+    EXPECT_EQ(UsersOf(r.changes, 300), 50) << pipe;
+  }
 }
 
 TEST_F(CoordinatorTest, GarbageFromAPeerChangesNothing) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "common/clock.h"
 
@@ -53,6 +54,22 @@ void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
   Num(w, "p999_us", h.ValueAtPercentile(99.9));
   Num(w, "max_us", h.Max());
   WriteErrors(w, e.errors, false);
+  if (e.service_us.TotalCount() > 0) {
+    // Open model: the uncorrected time from sending, beside the corrected
+    // latency above (which counts from each iteration's intended start).
+    const HdrHistogram& s = e.service_us;
+    w->Key("service");
+    w->StartObject();
+    Num(w, "min_us", s.Min());
+    Dbl(w, "mean_us", s.Mean());
+    Num(w, "p50_us", s.ValueAtPercentile(50));
+    Num(w, "p90_us", s.ValueAtPercentile(90));
+    Num(w, "p95_us", s.ValueAtPercentile(95));
+    Num(w, "p99_us", s.ValueAtPercentile(99));
+    Num(w, "p999_us", s.ValueAtPercentile(99.9));
+    Num(w, "max_us", s.Max());
+    w->EndObject();
+  }
   w->EndObject();
 }
 
@@ -67,8 +84,8 @@ std::string IsoTime(std::time_t t) {
 }  // namespace
 
 const char* RunStateName(RunState state) {
-  static constexpr const char* kNames[] = {"starting", "running", "stopping",
-                                           "finished", "stopped", "failed"};
+  static constexpr const char* kNames[] = {"waiting",  "starting", "running", "stopping",
+                                           "finished", "stopped",  "failed"};
   return kNames[static_cast<int>(state)];
 }
 
@@ -78,14 +95,29 @@ void EndpointTotals::Add(const EndpointStats& e) {
   bytes_in += e.bytes_in;
   for (size_t i = 0; i < errors.size(); ++i) errors[i] += e.errors[i];
   latency_us.Merge(e.latency_us);
+  service_us.Merge(e.service_us);
+}
+
+void Run::NoteCpu(const std::string& worker_id, double percent, int64_t now_ns) {
+  constexpr double kCpuWarnPercent = 90;
+  if (percent <= kCpuWarnPercent || now_ns < start_ns_) return;
+  int64_t t = (now_ns - start_ns_) / kNsPerSec;
+  for (CpuWarning& w : cpu_warnings_) {
+    if (w.worker_id == worker_id && t - w.to_s <= 2) {  // the same episode
+      w.to_s = t;
+      w.max_percent = std::max(w.max_percent, percent);
+      return;
+    }
+  }
+  if (cpu_warnings_.size() < 1000) cpu_warnings_.push_back({worker_id, t, t, percent});
 }
 
 Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns)
     : id_(std::move(id)),
       plan_(std::move(plan)),
       created_wall_(std::time(nullptr)),
+      created_ns_(created_ns),
       start_ns_(start_ns) {
-  (void)created_ns;
   aggregated_.name = "Aggregated";
 }
 
@@ -130,8 +162,11 @@ void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
     second.failures += e.failures;
     second.latency_us.Merge(e.latency_us);
   }
+  second.dropped += stats.dropped;
+  dropped_ += stats.dropped;
   worker->users_now = stats.users;
   worker->cpu_percent = stats.cpu_percent;
+  NoteCpu(worker->worker_id, stats.cpu_percent, now_ns);
   // The final message reports the users left after the run ended (zero);
   // the second it lands in keeps the users that actually ran in it.
   if (!stats.final) {
@@ -156,6 +191,7 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     sum.t = it->first;
     sum.requests = s.requests;
     sum.failures = s.failures;
+    sum.dropped = s.dropped;
     for (const auto& [worker, users] : s.users) sum.users += users;
     sum.workers = static_cast<int64_t>(s.users.size());
     sum.p50_us = s.latency_us.ValueAtPercentile(50);
@@ -165,6 +201,13 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     timeline_.push_back(sum);
     open_seconds_.erase(it);
   }
+}
+
+RunWorker* Run::Find(const std::string& worker_id) {
+  for (RunWorker& rw : workers_) {
+    if (rw.worker_id == worker_id && !rw.lost) return &rw;
+  }
+  return nullptr;
 }
 
 bool Run::AllWorkersDone() const {
@@ -189,6 +232,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   Num(w, "users", plan_.users);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   Num(w, "requests", aggregated_.requests);
+  Num(w, "warnings", static_cast<int64_t>(cpu_warnings_.size()));
   Num(w, "failures", aggregated_.failures);
   w->EndObject();
 }
@@ -217,6 +261,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
     Num(w, "users", rw.users_assigned);
     Num(w, "users_now", rw.users_now);
     Str(w, "state", rw.lost ? "lost" : rw.final ? "done" : "running");
+    if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
     Num(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
     w->EndObject();
@@ -227,8 +272,28 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   Num(w, "requests", aggregated_.requests);
   Num(w, "failures", aggregated_.failures);
   Dbl(w, "rps", seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0);
+  Num(w, "dropped", dropped_);
   WriteErrors(w, aggregated_.errors, true);
   w->EndObject();
+  w->Key("warnings");
+  w->StartArray();
+  for (const CpuWarning& c : cpu_warnings_) {
+    w->StartObject();
+    Str(w, "kind", "cpu");
+    Str(w, "worker", c.worker_id);
+    Num(w, "from_s", c.from_s);
+    Num(w, "to_s", c.to_s);
+    Dbl(w, "max_cpu_percent", c.max_percent);
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "worker %s used %.0f%% CPU from %llds to %llds; its latencies are suspect "
+                  "(add workers or lower the load per worker)",
+                  c.worker_id.c_str(), c.max_percent, static_cast<long long>(c.from_s),
+                  static_cast<long long>(c.to_s));
+    Str(w, "message", text);
+    w->EndObject();
+  }
+  w->EndArray();
   w->Key("endpoints");
   w->StartArray();
   for (const EndpointTotals& e : endpoints_) WriteEndpoint(w, e, seconds);
@@ -249,6 +314,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
       Num(w, "p95_us", s.p95_us);
       Num(w, "p99_us", s.p99_us);
       Num(w, "max_us", s.max_us);
+      Num(w, "dropped", s.dropped);
       Num(w, "workers", s.workers);
       w->EndObject();
     }

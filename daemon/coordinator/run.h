@@ -20,7 +20,8 @@
 
 namespace loadd {
 
-enum class RunState { kStarting, kRunning, kStopping, kFinished, kStopped, kFailed };
+// kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
+enum class RunState { kWaiting, kStarting, kRunning, kStopping, kFinished, kStopped, kFailed };
 const char* RunStateName(RunState state);
 inline bool IsFinal(RunState s) {
   return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed;
@@ -33,6 +34,7 @@ struct EndpointTotals {
   ErrorCounts errors{};
   int64_t bytes_in = 0;
   HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
+  HdrHistogram service_us = HdrHistogram::ForLatencyMicros();  // open model only
 
   void Add(const EndpointStats& e);
 };
@@ -48,6 +50,19 @@ struct RunWorker {
   double cpu_percent = 0;
   bool final = false;  // sent its last stats
   bool lost = false;
+  int64_t lost_at_ms = 0;  // run time it was lost
+  std::vector<ShareChange> pending_removals;  // scratch for Coordinator::Join
+  // The classes of user or arrival indices it owns now (add == true).
+  std::vector<ShareChange> share;
+};
+
+// A worker whose CPU went above 90% during the run: its latencies are
+// suspect (the generator, not the target, may have been the bottleneck).
+struct CpuWarning {
+  std::string worker_id;
+  int64_t from_s = 0;
+  int64_t to_s = 0;
+  double max_percent = 0;
 };
 
 struct SecondSummary {
@@ -55,6 +70,7 @@ struct SecondSummary {
   int64_t requests = 0;
   int64_t failures = 0;
   int64_t users = 0;
+  int64_t dropped = 0;
   int64_t workers = 0;  // workers that reported in this second
   int64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
 };
@@ -70,9 +86,17 @@ class Run {
   const Plan& plan() const { return plan_; }
   RunState state() const { return state_; }
   int64_t start_ns() const { return start_ns_; }
+  int64_t created_ns() const { return created_ns_; }
   std::vector<RunWorker>& workers() { return workers_; }
   const std::vector<RunWorker>& workers() const { return workers_; }
   const std::string& message() const { return message_; }
+  // Run time now, in ms (negative before the start).
+  int64_t RunTimeMs(int64_t now_ns) const { return (now_ns - start_ns_) / 1'000'000; }
+  void set_start_ns(int64_t start_ns) { start_ns_ = start_ns; }
+  int64_t stop_requested_ns() const { return stop_requested_ns_; }
+  void set_stop_requested_ns(int64_t ns) { stop_requested_ns_ = ns; }
+  RunWorker* Find(const std::string& worker_id);
+  void NoteCpu(const std::string& worker_id, double percent, int64_t now_ns);
 
   void SetState(RunState state, int64_t now_ns, std::string message = "");
   // Merges one worker's stats message arriving at now_ns.
@@ -92,6 +116,7 @@ class Run {
   struct OpenSecond {
     int64_t requests = 0;
     int64_t failures = 0;
+    int64_t dropped = 0;
     std::map<std::string, int64_t> users;  // worker -> last gauge in this second
     HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
   };
@@ -102,8 +127,10 @@ class Run {
   std::string id_;
   Plan plan_;
   std::time_t created_wall_;
+  int64_t created_ns_;
   int64_t start_ns_;
   int64_t end_ns_ = 0;
+  int64_t stop_requested_ns_ = 0;
   RunState state_ = RunState::kStarting;
   std::string message_;
   std::vector<RunWorker> workers_;
@@ -111,6 +138,8 @@ class Run {
   std::map<std::string, size_t> endpoint_index_;
   EndpointTotals aggregated_;
   std::vector<SecondSummary> timeline_;
+  std::vector<CpuWarning> cpu_warnings_;
+  int64_t dropped_ = 0;
   std::map<int64_t, OpenSecond> open_seconds_;
 };
 

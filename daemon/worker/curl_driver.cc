@@ -45,7 +45,8 @@ Status CurlDriver::Init() {
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   // Each user keeps its own connection; let the cache hold all of them.
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 0L);
-  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  // One connection per user, as on the native path: no HTTP/2 sharing.
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
   return Status::Ok();
 }
 

@@ -9,9 +9,11 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/worker/closed_driver.h"
+#include "daemon/worker/curl_conn.h"
 #include "daemon/worker/curl_driver.h"
-#include "daemon/worker/curl_user.h"
-#include "daemon/worker/user.h"
+#include "daemon/worker/http_conn.h"
+#include "daemon/worker/open_driver.h"
 
 namespace loadd {
 namespace {
@@ -94,15 +96,12 @@ Result<EngineKind> ParseEngineKind(std::string_view name) {
                                          std::string(name) + "\"");
 }
 
-Engine::Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count,
-               EngineKind kind)
-    : loop_(loop), plan_(std::move(plan)), kind_(kind) {
-  schedule_ = ClosedSchedule{plan_.users, plan_.spawn_rate, stripe_index, stripe_count};
-}
+Engine::Engine(EventLoop* loop, Plan plan, EngineKind kind)
+    : loop_(loop), plan_(std::move(plan)), kind_(kind) {}
 
 Engine::~Engine() {
   loop_->ForgetGroup(this);
-  users_.clear();  // closes sockets, detaches curl handles
+  driver_.reset();  // closes sockets, detaches curl handles
   curl_.reset();
   for (PreparedRequest& r : requests_) curl_slist_free_all(r.curl_headers);
 }
@@ -174,32 +173,35 @@ size_t Engine::NextRequestIndex(int64_t* position) const {
   return i;
 }
 
-void Engine::Start(int64_t start_ns) {
-  end_ns_ = start_ns + plan_.duration_ns;
-  int64_t local = schedule_.LocalUsers();
-  users_.reserve(static_cast<size_t>(local));
-  for (int64_t j = 0; j < local; ++j) {
-    int64_t global = schedule_.GlobalIndex(j);
-    int64_t user_start_ns = start_ns + schedule_.StartOffsetNs(global);
-    if (curl_) {
-      users_.push_back(std::make_unique<CurlUser>(this, curl_.get(), global, user_start_ns));
-    } else {
-      users_.push_back(std::make_unique<User>(this, global, user_start_ns));
-    }
+std::unique_ptr<Connection> Engine::NewConnection(ExchangeOwner* owner) {
+  if (curl_) return std::make_unique<CurlConn>(this, curl_.get(), owner);
+  return std::make_unique<HttpConn>(this, owner);
+}
+
+void Engine::Start(int64_t run_start_ns, const std::vector<ShareChange>& share,
+                   double handover_rate) {
+  if (plan_.model == LoadModel::kOpen) {
+    driver_ = std::make_unique<OpenDriver>(this, plan_.Profile(), plan_.max_in_flight);
+  } else {
+    driver_ = std::make_unique<ClosedDriver>(this, plan_.Profile(), plan_.users);
   }
+  driver_->Apply(share, handover_rate);
+  driver_->Start(run_start_ns);
+  end_ns_ = run_start_ns + plan_.duration_ns;
   loop_->Arm(&end_timer_, end_ns_);
-  LOG_INFO("run starts in %lld ms: %lld of %lld users, stripe %lld/%lld",
-           static_cast<long long>((start_ns - MonotonicNowNs()) / kNsPerMs),
-           static_cast<long long>(local), static_cast<long long>(plan_.users),
-           static_cast<long long>(schedule_.stripe_index),
-           static_cast<long long>(schedule_.stripe_count));
+  LOG_INFO("run starts in %lld ms with %zu share class(es)",
+           static_cast<long long>((run_start_ns - MonotonicNowNs()) / kNsPerMs), share.size());
+}
+
+void Engine::Reshare(const std::vector<ShareChange>& changes, double handover_rate) {
+  if (driver_ && !ending_) driver_->Apply(changes, handover_rate);
 }
 
 void Engine::OnTimer() {
   if (!ending_) {
     // Duration over: let in-flight requests finish within graceful_stop.
     ending_ = true;
-    for (auto& u : users_) u->FinishIfIdle();
+    driver_->OnEnding();
     loop_->Arm(&end_timer_, end_ns_ + plan_.graceful_stop_ns);
     MaybeDone();
   } else {
@@ -208,20 +210,16 @@ void Engine::OnTimer() {
 }
 
 void Engine::Stop() {
-  if (aborting_) return;
+  if (aborting_ || !driver_) return;
   ending_ = true;
   aborting_ = true;
-  for (auto& u : users_) u->Abort();
-  MaybeDone();
-}
-
-void Engine::OnUserFinished() {
-  --active_users_;
+  driver_->OnEnding();
+  driver_->Abort();
   MaybeDone();
 }
 
 void Engine::MaybeDone() {
-  if (done_ || !ending_ || active_users_ > 0) return;
+  if (done_ || !ending_ || driver_->in_flight() > 0) return;
   done_ = true;
   loop_->Disarm(&end_timer_);
   if (on_done_) loop_->Defer(on_done_);

@@ -1,16 +1,13 @@
-// Engine: runs one worker's stripe of a closed-model plan on the event loop.
+// Engine: runs one worker's share of a run on the event loop: the prepared
+// requests, the statistics, the run's lifecycle, and a Driver (closed or
+// open model) that decides when requests start on Connections (native
+// HTTP/1.1, or libcurl). No thread, no blocking call after Prepare().
 //
-// Each user owns one keep-alive HTTP/1.1 connection and loops over the
-// plan's requests (weighted round robin) with no thread and no blocking
-// call: non-blocking sockets, edge-triggered epoll, responses parsed by
-// http_parser as bytes arrive into one buffer shared by all users, so a user
-// costs a few hundred bytes plus its socket.
-//
-// Lifecycle: Prepare() once, Start(start_ns); load runs until
-// start_ns + duration, then no new request starts and in-flight ones get the
-// plan's graceful_stop; what is still in flight then is counted as
-// `interrupted`. Stop() ends everything now. on_done runs (deferred, on the
-// loop) once every user has finished; the owner may then destroy the engine.
+// Lifecycle: Prepare() once, Start(); load runs until run time `duration`,
+// then no new request starts and in-flight ones get the plan's
+// graceful_stop; what is still in flight then is counted as `interrupted`.
+// Stop() ends everything now. on_done runs (deferred, on the loop) once
+// nothing is in flight; the owner may then destroy the engine.
 #ifndef LOADD_DAEMON_WORKER_ENGINE_H_
 #define LOADD_DAEMON_WORKER_ENGINE_H_
 
@@ -24,13 +21,14 @@
 #include <vector>
 
 #include "common/plan.h"
+#include "common/wire.h"
+#include "daemon/worker/connection.h"
+#include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
 #include "daemon/worker/run_stats.h"
-#include "daemon/worker/schedule.h"
 
 namespace loadd {
 
-class VirtualUser;
 class CurlDriver;
 
 // How users talk HTTP. kAuto: native HTTP/1.1 unless the plan has an
@@ -59,41 +57,45 @@ struct Address {
 
 class Engine : public TimerHandler {
  public:
-  Engine(EventLoop* loop, Plan plan, int64_t stripe_index, int64_t stripe_count,
-         EngineKind kind = EngineKind::kAuto);
+  Engine(EventLoop* loop, Plan plan, EngineKind kind = EngineKind::kAuto);
   ~Engine() override;
 
   // Resolves hosts (blocking getaddrinfo, before any load) and builds requests.
   Status Prepare();
-  void Start(int64_t start_ns);
+  // run_start_ns: this worker's clock reading of run time 0 (may be in the
+  // past when joining a run already going). share: the worker's classes.
+  void Start(int64_t run_start_ns, const std::vector<ShareChange>& share, double handover_rate);
+  // The share changes mid-run (a worker joined or left).
+  void Reshare(const std::vector<ShareChange>& changes, double handover_rate);
   // Ends the run now; in-flight requests are counted as interrupted.
   void Stop();
 
   void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
 
-  int64_t active_users() const { return active_users_; }
-  int64_t local_users() const { return schedule_.LocalUsers(); }
+  int64_t active_users() const { return driver_ ? driver_->active() : 0; }
   RunStats& stats() { return *stats_; }
   bool done() const { return done_; }
   bool uses_curl() const { return curl_ != nullptr; }
 
-  // Used by users.
+  // Used by drivers and connections.
   EventLoop* loop() { return loop_; }
+  std::unique_ptr<Connection> NewConnection(ExchangeOwner* owner);
   const PreparedRequest& request(size_t i) const { return requests_[i]; }
   const Address& address(int i) const { return addresses_[i]; }
+  // Closed model: the user's next request (weighted round robin from its
+  // own position). Open model: the request of fleet-wide iteration m, so
+  // weights hold exactly across the fleet.
   size_t NextRequestIndex(int64_t* position) const;
-  bool ending() const { return ending_; }
+  size_t RequestForIteration(int64_t m) const { return rotation_[m % rotation_.size()]; }
   int64_t timeout_ns() const { return plan_.timeout_ns; }
   char* read_buffer() { return read_buffer_.data(); }
   size_t read_buffer_size() const { return read_buffer_.size(); }
-  void OnUserStarted() { ++active_users_; }
-  void OnUserFinished();
+  // A request finished or a user stopped: the run may be over.
+  void MaybeDone();
 
   void OnTimer() override;  // end of duration, end of graceful stop
 
  private:
-  void MaybeDone();
-
   Status PrepareNative(const RequestSpec& spec, std::map<std::string, int>* address_of,
                        PreparedRequest* req);
   void PrepareCurl(const RequestSpec& spec, PreparedRequest* req);
@@ -102,20 +104,17 @@ class Engine : public TimerHandler {
   Plan plan_;
   EngineKind kind_;
   std::unique_ptr<CurlDriver> curl_;
-  ClosedSchedule schedule_;
   std::vector<Address> addresses_;
   std::vector<PreparedRequest> requests_;
   std::vector<uint32_t> rotation_;  // weighted round-robin order of request indices
   std::unique_ptr<RunStats> stats_;
-  std::vector<std::unique_ptr<VirtualUser>> users_;
+  std::unique_ptr<Driver> driver_;
   std::vector<char> read_buffer_;
   Timer end_timer_{this, this};
   int64_t end_ns_ = 0;
-  bool ending_ = false;       // duration over: no new requests
-  bool aborting_ = false;     // graceful stop over, or Stop()
+  bool ending_ = false;    // duration over: no new requests
+  bool aborting_ = false;  // graceful stop over, or Stop()
   bool done_ = false;
-  int64_t active_users_ = 0;
-  int64_t finished_users_ = 0;
   std::function<void()> on_done_;
 };
 

@@ -76,7 +76,23 @@ void EventLoop::Arm(Timer* timer, int64_t deadline_ns) {
   timer->armed = true;
   // An entry due no later than the new deadline already speaks for the
   // timer; it re-queues itself at the real deadline when it comes up.
-  if (!timer->queued || deadline_ns < timer->queued_key) Push(timer, deadline_ns);
+  if (!timer->queued || deadline_ns < timer->queued_key) {
+    if (timer->queued) ++superseded_;
+    Push(timer, deadline_ns);
+    CompactIfStale();
+  }
+}
+
+// A timer pulled earlier again and again (libcurl's, on every new request)
+// leaves superseded entries behind until their deadlines; drop them once
+// they outnumber the live ones, so the heap stays O(timers).
+void EventLoop::CompactIfStale() {
+  if (superseded_ < 4096 || superseded_ * 2 < heap_.size()) return;
+  std::erase_if(heap_, [](const Entry& e) {
+    return !e.timer->queued || e.timer->queued_seq != e.seq;
+  });
+  std::make_heap(heap_.begin(), heap_.end(), EntryLater{});
+  superseded_ = 0;
 }
 
 void EventLoop::ForgetGroup(const void* group) {
@@ -90,7 +106,10 @@ void EventLoop::RunDueTimers(int64_t now_ns) {
     Entry e = heap_.back();
     heap_.pop_back();
     Timer* t = e.timer;
-    if (!t->queued || t->queued_seq != e.seq) continue;  // superseded entry
+    if (!t->queued || t->queued_seq != e.seq) {  // superseded entry
+      if (superseded_ > 0) --superseded_;
+      continue;
+    }
     t->queued = false;
     if (!t->armed) continue;
     if (t->deadline_ns > now_ns) {

@@ -81,6 +81,7 @@ class EventLoop {
   };
   void Push(Timer* timer, int64_t key);
   void RunDueTimers(int64_t now_ns);
+  void CompactIfStale();
   int64_t NextTimeoutNs(int64_t now_ns) const;
 
   int epoll_fd_ = -1;
@@ -88,6 +89,7 @@ class EventLoop {
   std::atomic<bool> stop_{false};
   std::vector<Entry> heap_;  // min-heap on key
   uint64_t next_seq_ = 1;
+  size_t superseded_ = 0;  // heap entries that no longer speak for their timer
   std::vector<std::function<void()>> deferred_;
 };
 

@@ -16,12 +16,14 @@ RunStats::RunStats(const std::vector<std::string>& request_names) {
   }
 }
 
-void RunStats::RecordResponse(int slot, int64_t latency_us, int status, int64_t bytes_in) {
+void RunStats::RecordResponse(int slot, int64_t latency_us, int64_t service_us, int status,
+                              int64_t bytes_in) {
   EndpointStats& e = interval_[slot];
   ++e.requests;
   ++total_requests_;
   e.bytes_in += bytes_in;
   e.latency_us.Record(latency_us);
+  if (service_us >= 0) e.service_us.Record(service_us);
   if (status >= 400) {
     ++e.failures;
     ++e.errors[static_cast<int>(ErrorKind::kStatus)];
@@ -46,10 +48,12 @@ void RunStats::Drain(std::vector<EndpointStats>* out) {
     copy.errors = e.errors;
     copy.bytes_in = e.bytes_in;
     copy.latency_us.Merge(e.latency_us);
+    copy.service_us.Merge(e.service_us);
     out->push_back(std::move(copy));
     e.requests = e.failures = e.bytes_in = 0;
     e.errors.fill(0);
     e.latency_us.Reset();
+    e.service_us.Reset();
   }
 }
 

@@ -23,12 +23,22 @@ class RunStats {
   int SlotOf(size_t request_index) const { return slot_of_request_[request_index]; }
 
   // A complete response. status >= 400 also counts as a failure (kStatus).
-  void RecordResponse(int slot, int64_t latency_us, int status, int64_t bytes_in);
+  // service_us < 0: closed model, latency is the service time.
+  void RecordResponse(int slot, int64_t latency_us, int64_t service_us, int status,
+                      int64_t bytes_in);
   // A request that got no complete response.
   void RecordError(int slot, ErrorKind kind);
 
   // Appends the interval's non-empty endpoints to out and resets the interval.
   void Drain(std::vector<EndpointStats>* out);
+
+  // Open model: an arrival skipped because max_in_flight was reached.
+  void RecordDropped() { ++dropped_; }
+  int64_t TakeDropped() {
+    int64_t d = dropped_;
+    dropped_ = 0;
+    return d;
+  }
 
   int64_t total_requests() const { return total_requests_; }
 
@@ -36,6 +46,7 @@ class RunStats {
   std::vector<int> slot_of_request_;
   std::vector<EndpointStats> interval_;
   int64_t total_requests_ = 0;
+  int64_t dropped_ = 0;
 };
 
 }  // namespace loadd

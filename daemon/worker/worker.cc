@@ -98,6 +98,11 @@ void Worker::Handle(Message msg) {
     LOG_INFO("registered with the coordinator as %s", welcome->worker_id.c_str());
   } else if (auto* assign = std::get_if<AssignMsg>(&msg)) {
     StartRun(std::move(*assign));
+  } else if (auto* reshare = std::get_if<ReshareMsg>(&msg)) {
+    if (engine_ && reshare->run_id == run_id_) {
+      LOG_INFO("run %s: share changes (%zu class(es))", run_id_.c_str(), reshare->changes.size());
+      engine_->Reshare(reshare->changes, reshare->handover_rate);
+    }
   } else if (auto* stop = std::get_if<StopMsg>(&msg)) {
     if (engine_ && stop->run_id == run_id_) {
       LOG_INFO("run %s: stop requested by the coordinator", run_id_.c_str());
@@ -114,8 +119,7 @@ void Worker::StartRun(AssignMsg assign) {
              run_id_.c_str());
     return;
   }
-  auto engine = std::make_unique<Engine>(loop_, std::move(assign.plan), assign.stripe_index,
-                                         assign.stripe_count, config_.engine);
+  auto engine = std::make_unique<Engine>(loop_, std::move(assign.plan), config_.engine);
   Status st = engine->Prepare();
   run_id_ = assign.run_id;
   stats_seq_ = 0;
@@ -127,9 +131,13 @@ void Worker::StartRun(AssignMsg assign) {
   }
   engine_ = std::move(engine);
   engine_->set_on_done([this] { OnRunDone(); });
-  int64_t start_ns = MonotonicNowNs() + assign.start_delay_ms * kNsPerMs;
-  engine_->Start(start_ns);
+  int64_t now = MonotonicNowNs();
+  int64_t start_ns = now - assign.run_time_ms * kNsPerMs;
+  engine_->Start(start_ns, assign.share, assign.handover_rate);
+  // Stats ticks fall on whole seconds of run time, so each message covers
+  // one second of the run (a worker joining late ticks in step too).
   next_stats_ns_ = start_ns + kTickNs;
+  if (next_stats_ns_ < now) next_stats_ns_ += ((now - next_stats_ns_) / kTickNs + 1) * kTickNs;
   loop_->Arm(&stats_timer_, next_stats_ns_);
 }
 
@@ -148,6 +156,7 @@ void Worker::SendStats(bool final) {
   stats.cpu_percent = SampleCpuPercent();
   if (engine_) {
     stats.users = engine_->active_users();
+    stats.dropped = engine_->stats().TakeDropped();
     engine_->stats().Drain(&stats.endpoints);
   }
   Send(stats);

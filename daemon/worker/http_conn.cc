@@ -1,4 +1,4 @@
-#include "daemon/worker/user.h"
+#include "daemon/worker/http_conn.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,9 +14,11 @@
 namespace loadd {
 namespace {
 
-http_parser_settings MakeSettings(http_cb on_complete, http_data_cb on_body) {
+http_parser_settings MakeSettings(http_cb on_headers, http_cb on_complete,
+                                  http_data_cb on_body) {
   http_parser_settings s;
   http_parser_settings_init(&s);
+  s.on_headers_complete = on_headers;
   s.on_message_complete = on_complete;
   s.on_body = on_body;
   return s;
@@ -26,29 +28,16 @@ constexpr uint32_t kConnEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
 }  // namespace
 
-User::User(Engine* engine, int64_t global_index, int64_t start_ns)
-    : engine_(engine),
-      global_index_(global_index),
-      timer_(this, engine),
-      rotation_pos_(global_index) {
+HttpConn::HttpConn(Engine* engine, ExchangeOwner* owner)
+    : engine_(engine), owner_(owner), timer_(this, engine) {
   parser_.data = this;
-  engine_->loop()->Arm(&timer_, start_ns);
 }
 
-User::~User() { CloseConnection(); }
+HttpConn::~HttpConn() { CloseSocket(); }
 
-void User::Begin() {
-  begun_ = true;
-  engine_->OnUserStarted();
-  NextRequest();
-}
-
-void User::NextRequest() {
-  if (engine_->ending()) {
-    Finish();
-    return;
-  }
-  request_ = engine_->NextRequestIndex(&rotation_pos_);
+void HttpConn::Exchange(size_t request, int64_t intended_ns) {
+  request_ = request;
+  intended_ns_ = intended_ns;
   retried_ = false;
   if (fd_ < 0) {
     Connect();
@@ -57,9 +46,10 @@ void User::NextRequest() {
   }
 }
 
-void User::Connect() {
+void HttpConn::Connect() {
   const Address& a = engine_->address(engine_->request(request_).address);
   sent_ns_ = MonotonicNowNs();
+  state_ = State::kConnecting;
   fd_ = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     Fail(ErrorKind::kConnect);
@@ -77,41 +67,41 @@ void User::Connect() {
     Fail(ErrorKind::kConnect);
     return;
   }
-  state_ = State::kConnecting;
   engine_->loop()->Arm(&timer_, sent_ns_ + engine_->timeout_ns());
 }
 
-void User::Send() {
+void HttpConn::Send() {
   written_ = 0;
   bytes_in_ = 0;
   message_complete_ = false;
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
+  // A fresh connection's clock started when connecting began.
   if (state_ != State::kConnecting) sent_ns_ = MonotonicNowNs();
   state_ = State::kWriting;
   engine_->loop()->Arm(&timer_, sent_ns_ + engine_->timeout_ns());
   ContinueWrite();
 }
 
-void User::ContinueWrite() {
+void HttpConn::ContinueWrite() {
   const std::string& bytes = engine_->request(request_).bytes;
   while (written_ < bytes.size()) {
     ssize_t n = send(fd_, bytes.data() + written_, bytes.size() - written_, MSG_NOSIGNAL);
     if (n > 0) {
       written_ += static_cast<size_t>(n);
     } else if (n < 0 && errno == EAGAIN) {
-      return;  // EPOLLOUT will resume
+      return;  // EPOLLOUT resumes
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      Fail(ErrorKind::kIo);
+      if (!RetryOnFreshConnection()) Fail(ErrorKind::kIo);
       return;
     }
   }
   state_ = State::kReading;
 }
 
-void User::OnIo(uint32_t events) {
+void HttpConn::OnIo(uint32_t events) {
   switch (state_) {
     case State::kConnecting: {
       int err = 0;
@@ -125,47 +115,38 @@ void User::OnIo(uint32_t events) {
       return;
     }
     case State::kWriting:
-      if (events & (EPOLLERR | EPOLLHUP)) {
-        Fail(ErrorKind::kIo);
-      } else if (events & EPOLLOUT) {
-        ContinueWrite();
+      if (events & EPOLLOUT) ContinueWrite();
+      // Read even while still writing: a server may answer early (413) and
+      // this edge would not come again.
+      if (state_ != State::kIdle && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        Read();
       }
-      if (state_ == State::kReading && (events & EPOLLIN)) Read();
       return;
     case State::kReading:
       if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) Read();
       return;
-    case State::kWaiting:
-    case State::kFinished:
-      // The server closed an idle connection: reconnect on the next request.
-      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) CloseConnection();
+    case State::kIdle:
+      // The server closed an idle keep-alive connection: reconnect next time.
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) CloseSocket();
       return;
   }
 }
 
-void User::Read() {
-  static const http_parser_settings kSettings = MakeSettings(OnMessageComplete, OnBody);
+void HttpConn::Read() {
+  static const http_parser_settings kSettings =
+      MakeSettings(OnHeadersComplete, OnMessageComplete, OnBody);
   char* buf = engine_->read_buffer();
   for (;;) {
     ssize_t n = recv(fd_, buf, engine_->read_buffer_size(), 0);
-    if (n < 0) {
-      if (errno == EAGAIN) return;
-      if (errno == EINTR) continue;
-    }
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      // EOF or reset. Mark EOF for bodies delimited by connection close.
+      // EOF ends a body delimited by the connection's close.
       if (n == 0) http_parser_execute(&parser_, &kSettings, nullptr, 0);
       if (message_complete_) {
-        CloseConnection();
+        CloseSocket();
         Complete();
-      } else if (reused_ && !retried_ && parser_.nread == 0 && bytes_in_ == 0 &&
-                 written_ > 0) {
-        // A keep-alive connection the server had already closed: resend once
-        // on a fresh connection, as browsers and libcurl do.
-        retried_ = true;
-        CloseConnection();
-        Connect();
-      } else {
+      } else if (!RetryOnFreshConnection()) {
         Fail(ErrorKind::kIo);
       }
       return;
@@ -183,81 +164,82 @@ void User::Read() {
   }
 }
 
-int User::OnMessageComplete(http_parser* p) {
-  static_cast<User*>(p->data)->message_complete_ = true;
+bool HttpConn::RetryOnFreshConnection() {
+  // A keep-alive connection the server had already closed (EOF, reset or
+  // EPIPE before any byte of the answer): resend once on a fresh
+  // connection, as browsers and libcurl do.
+  if (!reused_ || retried_ || bytes_in_ > 0) return false;
+  retried_ = true;
+  CloseSocket();
+  Connect();
+  return true;
+}
+
+int HttpConn::OnMessageComplete(http_parser* p) {
+  static_cast<HttpConn*>(p->data)->message_complete_ = true;
   return 1;  // pause: one response per request
 }
 
-int User::OnBody(http_parser*, const char*, size_t) { return 0; }
+int HttpConn::OnBody(http_parser*, const char*, size_t) { return 0; }
 
-void User::Complete() {
+int HttpConn::OnHeadersComplete(http_parser* p) {
+  // 1 tells http_parser the response has no body: a HEAD response carries
+  // the Content-Length of the body it does not send.
+  auto* conn = static_cast<HttpConn*>(p->data);
+  return conn->engine_->request(conn->request_).head ? 1 : 0;
+}
+
+void HttpConn::Complete() {
   int64_t now = MonotonicNowNs();
   const PreparedRequest& req = engine_->request(request_);
-  engine_->stats().RecordResponse(req.slot, (now - sent_ns_) / kNsPerUs, parser_.status_code,
-                                  bytes_in_);
-  bool keep_alive = fd_ >= 0 && http_should_keep_alive(&parser_) != 0;
+  int64_t service_us = (now - sent_ns_) / kNsPerUs;
+  if (intended_ns_ > 0) {
+    engine_->stats().RecordResponse(req.slot, (now - intended_ns_) / kNsPerUs, service_us,
+                                    parser_.status_code, bytes_in_);
+  } else {
+    engine_->stats().RecordResponse(req.slot, service_us, -1, parser_.status_code, bytes_in_);
+  }
+  // Closed also when answered before the request was fully written.
+  bool whole = written_ == engine_->request(request_).bytes.size();
+  if (fd_ >= 0 && (!whole || !http_should_keep_alive(&parser_))) CloseSocket();
   reused_ = true;
-  state_ = State::kWaiting;
-  engine_->loop()->Disarm(&timer_);
-  if (!keep_alive) CloseConnection();
-  NextRequest();
+  Done();
 }
 
-void User::Fail(ErrorKind kind) {
+void HttpConn::Fail(ErrorKind kind) {
   engine_->stats().RecordError(engine_->request(request_).slot, kind);
-  CloseConnection();
-  state_ = State::kWaiting;
+  CloseSocket();
+  Done();
+}
+
+void HttpConn::Done() {
+  state_ = State::kIdle;
   engine_->loop()->Disarm(&timer_);
-  NextRequest();
+  owner_->OnExchangeDone(this);
 }
 
-void User::OnTimer() {
-  switch (state_) {
-    case State::kWaiting:
-      if (engine_->ending()) return;
-      Begin();
-      return;
-    case State::kConnecting:
-    case State::kWriting:
-    case State::kReading:
-      Fail(ErrorKind::kTimeout);
-      return;
-    case State::kFinished:
-      return;
-  }
+void HttpConn::OnTimer() {
+  if (state_ != State::kIdle) Fail(ErrorKind::kTimeout);
 }
 
-void User::Abort() {
-  if (state_ == State::kConnecting || state_ == State::kWriting || state_ == State::kReading) {
+void HttpConn::Interrupt() {
+  if (state_ != State::kIdle) {
     engine_->stats().RecordError(engine_->request(request_).slot, ErrorKind::kInterrupted);
-    CloseConnection();
-    Finish();
-  } else if (state_ == State::kWaiting) {
-    FinishIfIdle();
+    state_ = State::kIdle;
+    engine_->loop()->Disarm(&timer_);
   }
+  CloseSocket();
 }
 
-void User::FinishIfIdle() {
-  // A user that has not started yet never will; one that is waiting between
-  // requests (think time) finishes now.
-  if (state_ != State::kWaiting) return;
-  engine_->loop()->Disarm(&timer_);
-  if (begun_) Finish();
+void HttpConn::Close() {
+  if (state_ == State::kIdle) CloseSocket();
 }
 
-void User::CloseConnection() {
+void HttpConn::CloseSocket() {
   if (fd_ < 0) return;
   engine_->loop()->Remove(fd_);
   close(fd_);
   fd_ = -1;
-}
-
-void User::Finish() {
-  if (state_ == State::kFinished) return;
-  state_ = State::kFinished;
-  engine_->loop()->Disarm(&timer_);
-  CloseConnection();
-  engine_->OnUserFinished();
 }
 
 }  // namespace loadd

@@ -1,0 +1,160 @@
+#include "daemon/worker/closed_driver.h"
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "daemon/worker/engine.h"
+
+namespace loadd {
+namespace {
+
+constexpr int64_t kLocalFailureBackoffNs = 10 * kNsPerMs;
+
+}  // namespace
+
+// One fleet-wide user index this worker owns (or owned, or will own).
+class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
+ public:
+  UserSlot(ClosedDriver* d, int64_t index)
+      : d_(d), index_(index), toggles_(d->profile_.UserToggles(index)), timer_(this, d->engine_),
+        rotation_pos_(index) {}
+
+  void Own(int64_t from_ns, int64_t until_ns) {
+    own_from_ns_ = from_ns;
+    own_until_ns_ = until_ns;
+  }
+  void GiveUpAt(int64_t until_ns) { own_until_ns_ = std::min(own_until_ns_, until_ns); }
+
+  // Brings the user to the state run time `now` calls for, and arms the
+  // timer for the next change.
+  void Evaluate() {
+    int64_t t = MonotonicNowNs() - d_->run_start_ns_;
+    bool want = !d_->ending_ && t >= own_from_ns_ && t < own_until_ns_ && ProfileOn(t);
+    if (want && !active_) {
+      active_ = true;
+      ++d_->active_;
+    } else if (!want && active_) {
+      active_ = false;
+      --d_->active_;
+      if (conn_ && !conn_->busy()) conn_->Close();
+    }
+    if (active_ && !(conn_ && conn_->busy())) Next();
+    int64_t next = NextChangeAfter(t);
+    if (next != kForever) d_->engine_->loop()->Arm(&timer_, d_->run_start_ns_ + next);
+  }
+
+  void OnTimer() override { Evaluate(); }
+
+  void OnExchangeDone(Connection*) override {
+    --d_->busy_;
+    if (!active_) {
+      conn_->Close();
+      d_->engine_->MaybeDone();
+    } else if (in_exchange_) {
+      // Failed before Exchange() returned (out of sockets or ports, no
+      // route): go on from the loop after a pause, never by recursion.
+      d_->engine_->loop()->Arm(&timer_, MonotonicNowNs() + kLocalFailureBackoffNs);
+    } else {
+      Next();
+    }
+  }
+
+  void Interrupt() {
+    if (conn_ && conn_->busy()) --d_->busy_;
+    if (conn_) conn_->Interrupt();
+    if (active_) {
+      active_ = false;
+      --d_->active_;
+    }
+    d_->engine_->loop()->Disarm(&timer_);
+  }
+
+ private:
+  bool ProfileOn(int64_t t) const {
+    bool on = false;
+    for (auto [when, state] : toggles_) {
+      if (when > t) break;
+      on = state;
+    }
+    return on;
+  }
+
+  int64_t NextChangeAfter(int64_t t) const {
+    int64_t next = kForever;
+    for (int64_t c : {own_from_ns_, own_until_ns_}) {
+      if (c > t) next = std::min(next, c);
+    }
+    for (auto [when, state] : toggles_) {
+      if (when > t) {
+        next = std::min(next, when);
+        break;
+      }
+    }
+    return next;
+  }
+
+  void Next() {
+    if (!conn_) conn_ = d_->engine_->NewConnection(this);
+    ++d_->busy_;
+    in_exchange_ = true;
+    conn_->Exchange(d_->engine_->NextRequestIndex(&rotation_pos_), 0);
+    in_exchange_ = false;
+  }
+
+  ClosedDriver* d_;
+  int64_t index_;
+  std::vector<std::pair<int64_t, bool>> toggles_;
+  Timer timer_;
+  int64_t rotation_pos_;
+  int64_t own_from_ns_ = kSinceStart;
+  int64_t own_until_ns_ = kForever;
+  bool active_ = false;
+  bool in_exchange_ = false;
+  std::unique_ptr<Connection> conn_;
+};
+
+ClosedDriver::ClosedDriver(Engine* engine, LoadProfile profile, int64_t users)
+    : engine_(engine), profile_(std::move(profile)), users_(users) {}
+
+ClosedDriver::~ClosedDriver() = default;
+
+ClosedDriver::UserSlot* ClosedDriver::SlotFor(int64_t index) {
+  auto& slot = slots_[index];
+  if (!slot) slot = std::make_unique<UserSlot>(this, index);
+  return slot.get();
+}
+
+void ClosedDriver::Start(int64_t run_start_ns) {
+  run_start_ns_ = run_start_ns;
+  started_ = true;
+  for (auto& [index, slot] : slots_) slot->Evaluate();
+}
+
+void ClosedDriver::Apply(const std::vector<ShareChange>& changes, double handover_rate) {
+  for (const ShareChange& change : changes) {
+    OwnedClass cls = OwnedClass::From(change, handover_rate);
+    if (change.add) {
+      for (int64_t i = cls.residue; i < users_; i += cls.modulus) {
+        SlotFor(i)->Own(cls.HandoverNs(i), kForever);
+      }
+    } else {
+      for (auto& [i, slot] : slots_) {
+        if (cls.Contains(i)) slot->GiveUpAt(cls.HandoverNs(i));
+      }
+    }
+  }
+  if (!started_) return;
+  for (auto& [index, slot] : slots_) slot->Evaluate();
+}
+
+void ClosedDriver::OnEnding() {
+  ending_ = true;
+  for (auto& [index, slot] : slots_) slot->Evaluate();
+}
+
+void ClosedDriver::Abort() {
+  ending_ = true;
+  for (auto& [index, slot] : slots_) slot->Interrupt();
+}
+
+}  // namespace loadd

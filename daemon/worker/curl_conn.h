@@ -1,0 +1,46 @@
+// CurlConn: a connection whose requests go through libcurl (CurlDriver):
+// https://, or everything with `loadd worker --engine curl`. Same contract
+// as HttpConn. Loop-thread only.
+#ifndef LOADD_DAEMON_WORKER_CURL_CONN_H_
+#define LOADD_DAEMON_WORKER_CURL_CONN_H_
+
+#include <curl/curl.h>
+
+#include <cstdint>
+
+#include "daemon/worker/connection.h"
+#include "daemon/worker/curl_driver.h"
+
+namespace loadd {
+
+class Engine;
+
+class CurlConn final : public Connection, public CurlDriver::Transfer {
+ public:
+  CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner);
+  ~CurlConn() override;
+
+  void Exchange(size_t request, int64_t intended_ns) override;
+  bool busy() const override { return in_flight_; }
+  void Interrupt() override;
+  void Close() override {}  // libcurl's connection cache owns the socket
+
+  void OnDone(CURLcode result) override;
+
+ private:
+  static size_t OnData(char* data, size_t size, size_t n, void* conn);
+
+  Engine* engine_;
+  CurlDriver* driver_;
+  ExchangeOwner* owner_;
+  CURL* easy_;
+  size_t request_ = 0;
+  int64_t intended_ns_ = 0;
+  int64_t sent_ns_ = 0;
+  int64_t bytes_in_ = 0;
+  bool in_flight_ = false;
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_DAEMON_WORKER_CURL_CONN_H_

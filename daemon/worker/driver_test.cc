@@ -1,0 +1,157 @@
+// The engine and its drivers against a real `loadd target` on loopback, in
+// process: exact counts, share changes, and regressions from review.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <thread>
+
+#include "common/clock.h"
+#include "daemon/target/target_server.h"
+#include "daemon/worker/engine.h"
+
+namespace loadd {
+namespace {
+
+class DriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TargetOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    target_ = std::make_unique<TargetServer>(options);
+    ASSERT_TRUE(target_->Start().ok());
+    ASSERT_TRUE(loop_.Init().ok());
+  }
+
+  std::string Url(const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(target_->address().port()) + path;
+  }
+
+  struct Step : TimerHandler {
+    int64_t at_ms;
+    std::function<void(Engine*)> fn;
+    Engine* engine = nullptr;
+    Step(int64_t at, std::function<void(Engine*)> f) : at_ms(at), fn(std::move(f)) {}
+    void OnTimer() override { fn(engine); }
+  };
+
+  // Runs the plan's share on a fresh engine until it is done; each step
+  // runs on the loop at its run time.
+  RunStats* Run(const std::string& plan_json, std::vector<ShareChange> share,
+                std::vector<Step> steps = {}) {
+    Result<Plan> plan = ParsePlan(plan_json);
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    engine_ = std::make_unique<Engine>(&loop_, *plan);
+    EXPECT_TRUE(engine_->Prepare().ok());
+    engine_->set_on_done([this] { loop_.Stop(); });
+    int64_t start = MonotonicNowNs() + 20 * kNsPerMs;
+    engine_->Start(start, share, plan->HandoverRate());
+    std::vector<std::unique_ptr<Timer>> timers;
+    for (Step& step : steps) {
+      step.engine = engine_.get();
+      timers.push_back(std::make_unique<Timer>(&step));
+      loop_.Arm(timers.back().get(), start + step.at_ms * kNsPerMs);
+    }
+    loop_.Run();
+    return &engine_->stats();
+  }
+
+  int64_t Drain(RunStats* stats, ErrorKind* worst = nullptr) {
+    std::vector<EndpointStats> out;
+    stats->Drain(&out);
+    int64_t total = 0;
+    for (const EndpointStats& e : out) {
+      total += e.requests;
+      for (int k = 0; k < static_cast<int>(ErrorKind::kCount); ++k) {
+        if (e.errors[k] > 0 && worst) *worst = static_cast<ErrorKind>(k);
+      }
+    }
+    return total;
+  }
+
+  EventLoop loop_;
+  std::unique_ptr<TargetServer> target_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(DriverTest, OpenModelRunsExactlyItsShareOfArrivals) {
+  // 400/s for 1 s is 400 arrivals fleet-wide; stripe 1 of 2 owns 200.
+  RunStats* stats = Run(R"({"target": ")" + Url("/") +
+                            R"(", "arrival_rate": 400, "duration": "1s"})",
+                        {ShareChange{true, 2, 1, 1, 0, -1}});
+  EXPECT_EQ(stats->total_requests(), 200);
+  EXPECT_EQ(Drain(stats), 200);
+  EXPECT_EQ(target_->Stats().requests, 200u);
+}
+
+TEST_F(DriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
+  // Each request takes 300 ms, at most 5 in flight: arrivals beyond are dropped.
+  RunStats* stats = Run(R"({"target": ")" + Url("/delay/300ms") +
+                            R"(", "arrival_rate": 50, "duration": "1s", "max_in_flight": 5})",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  int64_t dropped = stats->TakeDropped();
+  EXPECT_GT(dropped, 20);
+  EXPECT_EQ(stats->total_requests() + dropped, 50);
+}
+
+TEST_F(DriverTest, HeadResponsesAreResponsesNotTimeouts) {
+  ErrorKind worst = ErrorKind::kCount;
+  RunStats* stats = Run(R"({"target": ")" + Url("/") + R"(", "users": 2, "duration": "300ms",
+      "timeout": "2s", "requests": [{"method": "HEAD", "url": ")" + Url("/bytes/100") + R"("}]})",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  int64_t total = Drain(stats, &worst);
+  EXPECT_GT(total, 10);
+  EXPECT_EQ(worst, ErrorKind::kCount) << "a request failed as " << ErrorKindName(worst);
+}
+
+TEST_F(DriverTest, GivingUpHalfTheUsersStopsThem) {
+  int64_t before = -1, after = -1;
+  Run(R"({"target": ")" + Url("/delay/10ms") +
+          R"(", "users": 10, "spawn_rate": 1000, "duration": "1s"})",
+      {ShareChange{true, 1, 0, 1, 0, -1}},
+      {Step(200,
+            [&](Engine* e) {
+              before = e->active_users();
+              // Give up users 1, 3, 5, 7, 9 from run time 300 ms, one per ms.
+              e->Reshare({ShareChange{false, 2, 1, 2, 1, 300}}, 1000);
+            }),
+       Step(600, [&](Engine* e) { after = e->active_users(); })});
+  EXPECT_EQ(before, 10);
+  EXPECT_EQ(after, 5);
+}
+
+TEST_F(DriverTest, StagesRampUpAndDown) {
+  std::vector<int64_t> seen;
+  std::vector<Step> steps;
+  // Sampled away from the instants where U(t) crosses a whole number.
+  for (int64_t t : {240, 760, 1240, 1730}) {
+    steps.emplace_back(t, [&](Engine* e) { seen.push_back(e->active_users()); });
+  }
+  Run(R"({"target": ")" + Url("/delay/5ms") + R"(", "stages": [
+         {"duration": "500ms", "users": 20}, {"duration": "1s", "users": 20},
+         {"duration": "500ms", "users": 0}]})",
+      {ShareChange{true, 1, 0, 1, 0, -1}}, std::move(steps));
+  // Ideal ceil(U(t)): U = 9.6 at 240 ms, 20 at 760 and 1240 ms, 10.8 at 1730 ms.
+  EXPECT_EQ(seen, (std::vector<int64_t>{10, 20, 20, 11}));
+}
+
+TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {
+  // Regression: a connect that failed before returning (EMFILE here) used
+  // to start the next request from inside the failure, until the stack ran
+  // out. Now the user pauses and tries again from the loop.
+  rlimit old;
+  getrlimit(RLIMIT_NOFILE, &old);
+  rlimit tight = old;
+  tight.rlim_cur = 40;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  ErrorKind worst = ErrorKind::kCount;
+  RunStats* stats = Run(R"({"target": ")" + Url("/delay/50ms") +
+                            R"(", "users": 200, "duration": "500ms"})",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_GT(Drain(stats, &worst), 0);
+  EXPECT_EQ(worst, ErrorKind::kInterrupted == worst ? worst : ErrorKind::kConnect);
+}
+
+}  // namespace
+}  // namespace loadd

@@ -1,0 +1,69 @@
+// HttpConn: a connection on the native HTTP/1.1 path: its own non-blocking
+// keep-alive socket on edge-triggered epoll, the request written whole from
+// bytes prepared once per plan, the response parsed by http_parser from the
+// engine's shared read buffer (so an idle connection costs no buffer).
+#ifndef LOADD_DAEMON_WORKER_HTTP_CONN_H_
+#define LOADD_DAEMON_WORKER_HTTP_CONN_H_
+
+#include <http_parser.h>
+
+#include <cstdint>
+
+#include "common/wire.h"
+#include "daemon/worker/connection.h"
+#include "daemon/worker/event_loop.h"
+
+namespace loadd {
+
+class Engine;
+
+class HttpConn final : public Connection, public IoHandler, public TimerHandler {
+ public:
+  HttpConn(Engine* engine, ExchangeOwner* owner);
+  ~HttpConn() override;
+
+  void Exchange(size_t request, int64_t intended_ns) override;
+  bool busy() const override { return state_ != State::kIdle; }
+  void Interrupt() override;
+  void Close() override;
+
+  void OnIo(uint32_t events) override;
+  void OnTimer() override;  // request timeout
+
+ private:
+  enum class State { kIdle, kConnecting, kWriting, kReading };
+
+  void Connect();
+  void Send();
+  void ContinueWrite();
+  void Read();
+  void Complete();
+  void Fail(ErrorKind kind);
+  void Done();
+  void CloseSocket();
+
+  bool RetryOnFreshConnection();
+
+  static int OnHeadersComplete(http_parser* p);
+  static int OnMessageComplete(http_parser* p);
+  static int OnBody(http_parser* p, const char* at, size_t len);
+
+  Engine* engine_;
+  ExchangeOwner* owner_;
+  Timer timer_;
+  State state_ = State::kIdle;
+  int fd_ = -1;
+  bool reused_ = false;   // the socket served a request before
+  bool retried_ = false;  // this request was already resent once
+  size_t request_ = 0;
+  int64_t intended_ns_ = 0;
+  size_t written_ = 0;
+  int64_t sent_ns_ = 0;
+  int64_t bytes_in_ = 0;
+  bool message_complete_ = false;
+  http_parser parser_;
+};
+
+}  // namespace loadd
+
+#endif  // LOADD_DAEMON_WORKER_HTTP_CONN_H_
