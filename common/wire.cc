@@ -77,6 +77,7 @@ void Write(JsonWriter* w, const StatsMsg& m) {
   w->Key("final");
   w->Bool(m.final);
   Int(w, "dropped", m.dropped);
+  Int(w, "interval_ms", m.interval_ms);
   w->Key("endpoints");
   w->StartArray();
   for (const EndpointStats& e : m.endpoints) {
@@ -202,6 +203,7 @@ Status Read(ObjectReader* r, StatsMsg* m) {
   LOADD_RETURN_IF_ERROR(r->Int("users", &m->users, 0, kMaxI));
   LOADD_RETURN_IF_ERROR(r->Bool("final", &m->final));
   LOADD_RETURN_IF_ERROR(r->Int("dropped", &m->dropped, 0, kMaxI));
+  LOADD_RETURN_IF_ERROR(r->Int("interval_ms", &m->interval_ms, 10, 60000));
   const rapidjson::Value* cpu = r->Get("cpu_percent");
   if (cpu != nullptr && cpu->IsNumber()) m->cpu_percent = cpu->GetDouble();
   const rapidjson::Value* endpoints = r->Get("endpoints");

@@ -132,6 +132,7 @@ struct StatsMsg {
   double cpu_percent = 0;
   bool final = false;  // the worker's share of the run is over; no more stats
   int64_t dropped = 0;  // open model: arrivals skipped at max_in_flight
+  int64_t interval_ms = 1000;  // the run time this message covers, ending now
   std::vector<EndpointStats> endpoints;
 };
 

@@ -9,9 +9,11 @@
 namespace loadd {
 namespace {
 
-// A stats message sent at worker second k covers [k-1, k); shifting arrival
-// by half a second files it under k-1 and absorbs up to 0.5 s of jitter.
-constexpr int64_t kArrivalShiftNs = kNsPerSec / 2;
+// A stats message arriving at run time T covers [T - interval, T); it is
+// filed under the second that holds the middle of that span, which absorbs
+// up to half an interval of delivery jitter. Seconds close 0.5 s after they
+// end (kCloseLagNs), when no message for them can still be on its way.
+constexpr int64_t kCloseLagNs = kNsPerSec / 2;
 
 void Num(JsonWriter* w, const char* key, int64_t v) {
   w->Key(key);
@@ -130,8 +132,9 @@ void Run::SetState(RunState state, int64_t now_ns, std::string message) {
   }
 }
 
-int64_t Run::SecondOf(int64_t now_ns) const {
-  return std::max<int64_t>(0, (now_ns - start_ns_ - kArrivalShiftNs) / kNsPerSec);
+int64_t Run::SecondOf(int64_t now_ns, int64_t interval_ms) const {
+  int64_t middle = now_ns - start_ns_ - interval_ms * kNsPerMs / 2;
+  return std::max<int64_t>(0, middle / kNsPerSec);
 }
 
 double Run::ElapsedSeconds(int64_t now_ns) const {
@@ -153,7 +156,7 @@ EndpointTotals* Run::EndpointFor(const std::string& name) {
 }
 
 void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
-  OpenSecond& second = open_seconds_[SecondOf(now_ns)];
+  OpenSecond& second = open_seconds_[SecondOf(now_ns, stats.interval_ms)];
   for (const EndpointStats& e : stats.endpoints) {
     EndpointFor(e.name)->Add(e);
     aggregated_.Add(e);
@@ -184,7 +187,7 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
   // Second s can receive data until arrival time start + s + 1.5 s.
   while (!open_seconds_.empty()) {
     auto it = open_seconds_.begin();
-    int64_t closes_ns = start_ns_ + (it->first + 1) * kNsPerSec + kArrivalShiftNs;
+    int64_t closes_ns = start_ns_ + (it->first + 1) * kNsPerSec + kCloseLagNs;
     if (!all && now_ns < closes_ns + 100 * kNsPerMs) break;
     const OpenSecond& s = it->second;
     SecondSummary sum;

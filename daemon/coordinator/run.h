@@ -120,7 +120,7 @@ class Run {
     std::map<std::string, int64_t> users;  // worker -> last gauge in this second
     HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
   };
-  int64_t SecondOf(int64_t now_ns) const;
+  int64_t SecondOf(int64_t now_ns, int64_t interval_ms) const;
   double ElapsedSeconds(int64_t now_ns) const;
   EndpointTotals* EndpointFor(const std::string& name);
 

@@ -134,17 +134,18 @@ void Worker::StartRun(AssignMsg assign) {
   int64_t now = MonotonicNowNs();
   int64_t start_ns = now - assign.run_time_ms * kNsPerMs;
   engine_->Start(start_ns, assign.share, assign.handover_rate);
-  // Stats ticks fall on whole seconds of run time, so each message covers
-  // one second of the run (a worker joining late ticks in step too).
-  next_stats_ns_ = start_ns + kTickNs;
-  if (next_stats_ns_ < now) next_stats_ns_ += ((now - next_stats_ns_) / kTickNs + 1) * kTickNs;
+  // Stats ticks fall on whole intervals of run time, so every worker's
+  // messages cover the same spans (a worker joining late ticks in step too).
+  int64_t interval = config_.stats_interval_ms * kNsPerMs;
+  next_stats_ns_ = start_ns + interval;
+  if (next_stats_ns_ < now) next_stats_ns_ += ((now - next_stats_ns_) / interval + 1) * interval;
   loop_->Arm(&stats_timer_, next_stats_ns_);
 }
 
 void Worker::OnStatsTick() {
   if (!engine_) return;
   SendStats(/*final=*/false);
-  next_stats_ns_ += kTickNs;
+  next_stats_ns_ += config_.stats_interval_ms * kNsPerMs;
   loop_->Arm(&stats_timer_, next_stats_ns_);
 }
 
@@ -154,6 +155,7 @@ void Worker::SendStats(bool final) {
   stats.seq = stats_seq_++;
   stats.final = final;
   stats.cpu_percent = SampleCpuPercent();
+  stats.interval_ms = config_.stats_interval_ms;
   if (engine_) {
     stats.users = engine_->active_users();
     stats.dropped = engine_->stats().TakeDropped();

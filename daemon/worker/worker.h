@@ -21,6 +21,9 @@ struct WorkerConfig {
   int64_t cpu = -1;           // pinned CPU, -1 for none
   int64_t coordinator_grace_ms = 10'000;  // silence after which load stops
   EngineKind engine = EngineKind::kAuto;
+  // How often stats go to the coordinator. Shorter loses less when a worker
+  // dies (its unsent stats die with it) and costs the coordinator more.
+  int64_t stats_interval_ms = 1000;
 };
 
 class Worker final : public IoHandler, public TimerHandler {

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "daemon/worker/worker.h"
@@ -53,6 +54,7 @@ int WorkerMain(int argc, char** argv) {
   WorkerConfig config;
   std::string grace = "10s";
   std::string engine = "auto";
+  std::string stats_interval = "1s";
   app.add_option("--coordinator", config.coordinator, "fleet bus URL of the coordinator")
       ->capture_default_str();
   app.add_option("--cpu", config.cpu, "pin this process to CPU N (-1: no pinning)")
@@ -66,7 +68,19 @@ int WorkerMain(int argc, char** argv) {
   app.add_option("--engine", engine,
                  "HTTP engine: auto (native HTTP/1.1, libcurl for https), native, curl")
       ->capture_default_str();
+  app.add_option("--stats-interval", stats_interval,
+                 "how often stats go to the coordinator (10ms to 1s; shorter loses less "
+                 "when this process dies)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  Result<int64_t> interval_ns = ParseDurationNs(stats_interval);
+  if (!interval_ns.ok() || *interval_ns < 10 * kNsPerMs || *interval_ns > kNsPerSec) {
+    LOG_ERROR("--stats-interval: must be a duration from 10ms to 1s, got \"%s\"",
+              stats_interval.c_str());
+    return 2;
+  }
+  config.stats_interval_ms = *interval_ns / kNsPerMs;
 
   Result<EngineKind> kind = ParseEngineKind(engine);
   if (!kind.ok()) {
