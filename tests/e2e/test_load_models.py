@@ -72,7 +72,9 @@ class OpenModel(unittest.TestCase):
     def test_stalled_target_shows_in_corrected_percentiles(self):
         # The target stops answering for 500 ms every 5 s: 10% of arrivals
         # wait up to 500 ms, so p95 = 250 ms and p99 = 450 ms from the
-        # intended start. Service time from sending hides most of it.
+        # intended start. Arrivals never queue in loadd (past max_in_flight
+        # they are dropped and counted), so the service time from sending is
+        # reported beside it and can only be lower by the loop's lateness.
         with Fleet(workers=2) as f:
             url = f.target_url + "/?stall_every=5s&stall_for=500ms"
             run_id = post_run(f, {"target": url, "arrival_rate": 500, "duration": "20s"})
@@ -82,7 +84,8 @@ class OpenModel(unittest.TestCase):
             self.assertAlmostEqual(agg["p95_us"] / 1000, 250, delta=30, msg=agg)
             self.assertAlmostEqual(agg["p99_us"] / 1000, 450, delta=30, msg=agg)
             service = agg["service"]
-            self.assertLess(service["p95_us"], agg["p95_us"], service)
+            self.assertLessEqual(service["p95_us"], agg["p95_us"], service)
+            self.assertGreater(service["p95_us"], 200_000, service)
             self.assertEqual(run["totals"]["requests"], f.served())
 
 
