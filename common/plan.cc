@@ -59,41 +59,10 @@ Status ReadHeaders(ObjectReader* reader, RequestSpec* spec) {
   return Status::Ok();
 }
 
-Status ReadUrl(ObjectReader* r, const Plan& plan, RequestSpec* spec) {
-  std::string url, path;
-  LOADD_RETURN_IF_ERROR(r->String("url", &url));
-  LOADD_RETURN_IF_ERROR(r->String("path", &path));
-  if (!url.empty() && !path.empty()) {
-    return Status::Invalid(r->FieldPath("path"), "give either url or path, not both");
-  }
-  if (url.empty() && path.empty()) {
-    if (plan.target.empty()) {
-      return Status::Invalid(r->FieldPath("url"), "is required (or set $.target and a path)");
-    }
-    url = plan.target;
-  } else if (!path.empty()) {
-    if (plan.target.empty()) {
-      return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
-    }
-    if (path[0] != '/') return Status::Invalid(r->FieldPath("path"), "must start with '/'");
-    Result<Url> base = ParseUrl(plan.target);
-    if (!base.ok()) return Status::Invalid("$.target", base.status().message());
-    std::string prefix = base->target == "/" ? "" : base->target;
-    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    url = base->scheme + "://" + base->HostHeader() + prefix + path;
-  }
-  Result<Url> parsed = ParseUrl(url);
-  if (!parsed.ok()) {
-    return Status::Invalid(r->FieldPath(path.empty() ? "url" : "path"), parsed.status().message());
-  }
-  spec->url = *parsed;
-  return Status::Ok();
-}
-
 Status ReadRequest(const rapidjson::Value& value, const std::string& path, const Plan& plan,
                    RequestSpec* spec) {
   ObjectReader r(value, path);
-  LOADD_RETURN_IF_ERROR(ReadUrl(&r, plan, spec));
+  LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, plan.target, &spec->url));
   spec->method = "GET";
   LOADD_RETURN_IF_ERROR(r.String("method", &spec->method));
   std::string upper = spec->method;
@@ -116,7 +85,47 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
   return r.Finish();
 }
 
+Status ReadEnv(ObjectReader* r, Plan* plan) {
+  const rapidjson::Value* env = r->Get("env");
+  if (env == nullptr) return Status::Ok();
+  if (!env->IsObject() || env->MemberCount() > 256) {
+    return Status::Invalid("$.env", "must be an object of at most 256 name: string values");
+  }
+  for (auto it = env->MemberBegin(); it != env->MemberEnd(); ++it) {
+    std::string at = JsonPathField("$.env", it->name.GetString());
+    if (!it->value.IsString()) return Status::Invalid(at, "must be a string");
+    if (it->value.GetStringLength() > 64 * 1024) return Status::Invalid(at, "is longer than 64 KiB");
+    plan->env[it->name.GetString()] = it->value.GetString();
+  }
+  return Status::Ok();
+}
+
+Status ReadPlanScenarios(ObjectReader* r, Plan* plan) {
+  const rapidjson::Value* scenarios = r->Get("scenarios");
+  std::set<std::string> env;
+  for (const auto& [k, v] : plan->env) env.insert(k);
+  LOADD_RETURN_IF_ERROR(ReadScenarios(*scenarios, plan->target, env, &plan->scenarios));
+  std::set<std::string> names;
+  for (const Scenario& sc : plan->scenarios) {
+    for (const Step& st : sc.steps) names.insert(st.name);
+  }
+  if (names.size() > Plan::kMaxNames) {
+    return Status::Invalid("$.scenarios", "a plan has at most 256 distinct step names");
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  scenarios->Accept(w);
+  plan->scenarios_json.assign(buf.GetString(), buf.GetSize());
+  return Status::Ok();
+}
+
 Status ReadRequests(ObjectReader* r, Plan* plan) {
+  if (r->Get("scenarios") != nullptr) {
+    if (r->Get("requests") != nullptr) {
+      return Status::Invalid("$.requests", "give requests or scenarios, not both");
+    }
+    return ReadPlanScenarios(r, plan);
+  }
   const rapidjson::Value* requests = r->Get("requests");
   if (requests == nullptr) {
     if (plan->target.empty()) {
@@ -297,7 +306,9 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   plan.graceful_stop_ns = kDefaultGracefulStopNs;
   LOADD_RETURN_IF_ERROR(
       r.DurationNs("graceful_stop", &plan.graceful_stop_ns, 0, 3600 * kNsPerSec));
+  LOADD_RETURN_IF_ERROR(ReadEnv(&r, &plan));
   LOADD_RETURN_IF_ERROR(ReadRequests(&r, &plan));
+  LOADD_RETURN_IF_ERROR(ReadThresholds(r.Get("thresholds"), &plan.thresholds));
   LOADD_RETURN_IF_ERROR(r.Finish());
   return plan;
 }
@@ -372,6 +383,22 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
   WriteString(w, FormatDurationNs(plan.timeout_ns));
   w->Key("graceful_stop");
   WriteString(w, FormatDurationNs(plan.graceful_stop_ns));
+  if (!plan.thresholds.empty()) WriteThresholds(plan.thresholds, w);
+  if (!plan.env.empty()) {
+    w->Key("env");
+    w->StartObject();
+    for (const auto& [k, v] : plan.env) {
+      WriteString(w, k);
+      WriteString(w, v);
+    }
+    w->EndObject();
+  }
+  if (!plan.scenarios.empty()) {
+    w->Key("scenarios");
+    w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(), rapidjson::kArrayType);
+    w->EndObject();
+    return;
+  }
   w->Key("requests");
   w->StartArray();
   for (const RequestSpec& req : plan.requests) {

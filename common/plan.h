@@ -8,6 +8,7 @@
 #define LOADD_COMMON_PLAN_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +16,9 @@
 
 #include "common/json.h"
 #include "common/load_profile.h"
+#include "common/scenario.h"
 #include "common/status.h"
+#include "common/threshold.h"
 #include "common/url.h"
 
 namespace loadd {
@@ -64,7 +67,13 @@ struct Plan {
   int64_t duration_ns = 0;         // how long load runs (the sum of stages, if any)
   int64_t timeout_ns = 0;          // per request
   int64_t graceful_stop_ns = 0;    // at the end, in-flight requests get this long
+  // Either requests (each iteration picks one, by weight) or scenarios
+  // (each user follows one scenario's steps in order).
   std::vector<RequestSpec> requests;
+  std::vector<Scenario> scenarios;
+  std::string scenarios_json;  // as given, compact: travels to workers verbatim
+  std::map<std::string, std::string> env;  // values given at start ({{env.NAME}})
+  std::vector<Threshold> thresholds;
 
   // The load over run time: users (closed) or arrivals per second (open).
   LoadProfile Profile() const;

@@ -95,6 +95,18 @@ void Write(JsonWriter* w, const StatsMsg& m) {
     w->EndObject();
   }
   w->EndArray();
+  if (!m.checks.empty()) {
+    w->Key("checks");
+    w->StartArray();
+    for (const CheckCount& c : m.checks) {
+      w->StartObject();
+      Str(w, "name", c.name);
+      Int(w, "passed", c.passed);
+      Int(w, "failed", c.failed);
+      w->EndObject();
+    }
+    w->EndArray();
+  }
 }
 
 Status Read(ObjectReader* r, HelloMsg* m) {
@@ -197,6 +209,26 @@ Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, Endpoint
   return r.Finish();
 }
 
+Status ReadChecks(ObjectReader* r, std::vector<CheckCount>* out) {
+  const rapidjson::Value* checks = r->Get("checks");
+  if (checks == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("checks");
+  if (!checks->IsArray() || checks->Size() > kMaxChecksPerStats) {
+    return Status::Invalid(path, "must be an array of at most 1024 check counts");
+  }
+  for (rapidjson::SizeType i = 0; i < checks->Size(); ++i) {
+    ObjectReader c((*checks)[i], JsonPathIndex(path, i));
+    CheckCount count;
+    LOADD_RETURN_IF_ERROR(c.String("name", &count.name, true));
+    if (count.name.size() > 512) return Status::Invalid(c.FieldPath("name"), "is too long");
+    LOADD_RETURN_IF_ERROR(c.Int("passed", &count.passed, 0, kMaxI));
+    LOADD_RETURN_IF_ERROR(c.Int("failed", &count.failed, 0, kMaxI));
+    LOADD_RETURN_IF_ERROR(c.Finish());
+    out->push_back(std::move(count));
+  }
+  return Status::Ok();
+}
+
 Status Read(ObjectReader* r, StatsMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
   LOADD_RETURN_IF_ERROR(r->Int("seq", &m->seq, 0, kMaxI));
@@ -206,6 +238,7 @@ Status Read(ObjectReader* r, StatsMsg* m) {
   LOADD_RETURN_IF_ERROR(r->Int("interval_ms", &m->interval_ms, 10, 60000));
   const rapidjson::Value* cpu = r->Get("cpu_percent");
   if (cpu != nullptr && cpu->IsNumber()) m->cpu_percent = cpu->GetDouble();
+  LOADD_RETURN_IF_ERROR(ReadChecks(r, &m->checks));
   const rapidjson::Value* endpoints = r->Get("endpoints");
   if (endpoints == nullptr) return Status::Ok();
   if (!endpoints->IsArray() || endpoints->Size() > kMaxEndpointsPerStats) {

@@ -124,6 +124,15 @@ struct EndpointStats {
   HdrHistogram service_us = HdrHistogram::ForLatencyMicros();
 };
 
+// How often one check of one step passed and failed in an interval. The name
+// identifies the check fleet-wide ("login: status == 200").
+struct CheckCount {
+  std::string name;
+  int64_t passed = 0;
+  int64_t failed = 0;
+};
+constexpr size_t kMaxChecksPerStats = 1024;
+
 // worker -> coordinator once per second during a run; deltas since the last.
 struct StatsMsg {
   std::string run_id;
@@ -134,6 +143,7 @@ struct StatsMsg {
   int64_t dropped = 0;  // open model: arrivals skipped at max_in_flight
   int64_t interval_ms = 1000;  // the run time this message covers, ending now
   std::vector<EndpointStats> endpoints;
+  std::vector<CheckCount> checks;  // only checks that ran in the interval
 };
 
 using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg, StopMsg,

@@ -21,6 +21,7 @@ TEST(WireTest, StatsRoundTrip) {
   for (int v : {100, 200, 20000}) e.latency_us.Record(v);
   e.service_us.Record(90);
   stats.dropped = 4;
+  stats.checks.push_back(CheckCount{"login: status == 200", 5, 2});
   stats.endpoints.push_back(e);
 
   Result<Message> decoded = DecodeMessage(EncodeMessage(stats));
@@ -35,6 +36,9 @@ TEST(WireTest, StatsRoundTrip) {
   EXPECT_EQ(got.endpoints[0].latency_us.Max(), e.latency_us.Max());
   EXPECT_EQ(got.endpoints[0].service_us.TotalCount(), 1);
   EXPECT_EQ(got.dropped, 4);
+  ASSERT_EQ(got.checks.size(), 1u);
+  EXPECT_EQ(got.checks[0].name, "login: status == 200");
+  EXPECT_EQ(got.checks[0].failed, 2);
 }
 
 TEST(WireTest, AssignCarriesThePlan) {

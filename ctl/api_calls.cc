@@ -56,6 +56,19 @@ Status FetchWorkers(ApiClient* api, JsonReply* reply, std::vector<WorkerView>* w
   return ParseWorkerList(reply->doc, workers);
 }
 
+Status FetchLiveWorkers(ApiClient* api, int64_t* live) {
+  JsonReply reply;
+  LOADD_RETURN_IF_ERROR(GetJson(api, "/healthz", &reply));
+  auto it = reply.doc.FindMember("workers");
+  if (it == reply.doc.MemberEnd() || !it->value.IsInt64()) {
+    return Status(
+        StatusCode::kInternal,
+        "GET " + api->BaseUrl() + "/healthz: the answer has no \"workers\" count");
+  }
+  *live = it->value.GetInt64();
+  return Status::Ok();
+}
+
 Status StopRun(ApiClient* api, const std::string& id, JsonReply* reply) {
   LOADD_RETURN_IF_ERROR(CheckRunId(id));
   return PostJson(api, "/v1/runs/" + id + "/stop", "{}", reply);

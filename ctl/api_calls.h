@@ -3,6 +3,7 @@
 #ifndef LOADD_CTL_API_CALLS_H_
 #define LOADD_CTL_API_CALLS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ Status FetchRun(ApiClient* api, const std::string& id, bool timeline, JsonReply*
 Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs);
 // GET /v1/workers.
 Status FetchWorkers(ApiClient* api, JsonReply* reply, std::vector<WorkerView>* workers);
+// GET /healthz: *live is its `workers`, the live workers.
+Status FetchLiveWorkers(ApiClient* api, int64_t* live);
 // POST /v1/runs/{id}/stop. 409 (the run already ended) is kFailedPrecondition.
 Status StopRun(ApiClient* api, const std::string& id, JsonReply* reply);
 

@@ -18,6 +18,13 @@ void DefineStart(CLI::App* c, Options* o) {
       ->type_name("N");
   c->add_option("-r,--spawn-rate", o->plan.spawn_rate, "Users started per second")
       ->type_name("R");
+  c->add_option(
+       "--arrival-rate", o->plan.arrival_rate,
+       "Open model: iterations started per second, fleet-wide (replaces --users)")
+      ->type_name("R");
+  c->add_option("--max-in-flight", o->plan.max_in_flight,
+                "Open model: iterations in flight at most, fleet-wide (default 1000)")
+      ->type_name("N");
   c->add_option("-t,--duration", o->plan.duration,
                 "How long the load runs (e.g. 30s, 5m)")
       ->type_name("DURATION");
@@ -26,6 +33,12 @@ void DefineStart(CLI::App* c, Options* o) {
   c->add_option("--timeout", o->plan.timeout, "Per-request timeout (e.g. 10s)")
       ->type_name("DURATION");
   c->add_option("--name", o->plan.name, "Run name");
+  c->add_option("--expect-workers", o->plan.expect_workers,
+                "Wait for this many live workers before starting")
+      ->type_name("N");
+  c->add_option("--expect-timeout", o->plan.expect_timeout,
+                "Fail the run if they are not there within this long (default 60s)")
+      ->type_name("DURATION");
   c->add_flag("--detach", o->detach, "Print the run id and exit; do not wait");
   c->add_flag("--local", o->local, "Run on a fleet started on this machine for this run");
   c->add_option("--out", o->out_file, "Also write the final run JSON to FILE")

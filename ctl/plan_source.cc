@@ -12,22 +12,46 @@ namespace {
 
 enum class Kind { kCount, kNumber, kString };
 
+// What a flag's field means to the load model.
+enum class Role {
+  kOther,   // fits any plan
+  kStaged,  // stages set it: refused on a plan with stages
+  kClosed,  // kStaged, and picks the closed model: removes kOpenOnly
+  kOpen,    // kStaged, and picks the open model: removes kClosedOnly
+};
+
+constexpr const char* kClosedOnly[] = {"users", "spawn_rate"};
+constexpr const char* kOpenOnly[] = {"arrival_rate", "max_in_flight"};
+
 // One flag that overrides one top-level plan field.
 struct Override {
   const char* flag;
   const char* key;
   std::string PlanFlags::*value;
   Kind kind;
+  Role role;
 };
 
 constexpr Override kOverrides[] = {
-    {"--users", "users", &PlanFlags::users, Kind::kCount},
-    {"--spawn-rate", "spawn_rate", &PlanFlags::spawn_rate, Kind::kNumber},
-    {"--duration", "duration", &PlanFlags::duration, Kind::kString},
-    {"--timeout", "timeout", &PlanFlags::timeout, Kind::kString},
-    {"--name", "name", &PlanFlags::name, Kind::kString},
-    {"--target", "target", &PlanFlags::target, Kind::kString},
+    {"--users", "users", &PlanFlags::users, Kind::kCount, Role::kClosed},
+    {"--spawn-rate", "spawn_rate", &PlanFlags::spawn_rate, Kind::kNumber, Role::kStaged},
+    {"--arrival-rate", "arrival_rate", &PlanFlags::arrival_rate, Kind::kNumber,
+     Role::kOpen},
+    {"--max-in-flight", "max_in_flight", &PlanFlags::max_in_flight, Kind::kCount,
+     Role::kOther},
+    {"--duration", "duration", &PlanFlags::duration, Kind::kString, Role::kStaged},
+    {"--timeout", "timeout", &PlanFlags::timeout, Kind::kString, Role::kOther},
+    {"--expect-workers", "expect_workers", &PlanFlags::expect_workers, Kind::kCount,
+     Role::kOther},
+    {"--expect-timeout", "expect_timeout", &PlanFlags::expect_timeout, Kind::kString,
+     Role::kOther},
+    {"--name", "name", &PlanFlags::name, Kind::kString, Role::kOther},
+    {"--target", "target", &PlanFlags::target, Kind::kString, Role::kOther},
 };
+
+bool IsSet(const PlanFlags& flags, const Override& o) {
+  return !(flags.*o.value).empty();
+}
 
 // Numbers go in as JSON numbers when they parse, otherwise as the string
 // typed, so ParsePlan reports the problem in its own words.
@@ -45,21 +69,54 @@ rapidjson::Value FlagValue(const std::string& text, Kind kind,
                           alloc);
 }
 
+// Refuses flags that have no meaning together or on this plan, before any
+// is applied, so the message names the flag rather than a field it touched.
+Status CheckConflicts(const PlanFlags& flags, const rapidjson::Document& doc) {
+  if (!flags.users.empty() && !flags.arrival_rate.empty()) {
+    return Status::Invalid(
+        "--arrival-rate",
+        "cannot be combined with --users: the open model (arrival rate) "
+        "has no users; cap iterations in flight with --max-in-flight");
+  }
+  if (!doc.IsObject() || !doc.HasMember("stages")) return Status::Ok();
+  for (const Override& o : kOverrides) {
+    if (o.role != Role::kOther && IsSet(flags, o)) {
+      return Status::Invalid(
+          o.flag,
+          "conflicts with the plan's stages, which set the load and its "
+          "duration; edit the stages instead");
+    }
+  }
+  return Status::Ok();
+}
+
+// Removes the other model's fields first, then sets every flag's field (in
+// place when the plan has it), so a flag never removes another flag's value.
 void ApplyOverrides(const PlanFlags& flags, rapidjson::Document* doc) {
   if (!doc->IsObject()) return;  // ParsePlan reports it
   auto& alloc = doc->GetAllocator();
   for (const Override& o : kOverrides) {
-    const std::string& text = flags.*o.value;
-    if (text.empty()) continue;
-    doc->RemoveMember(o.key);
-    doc->AddMember(rapidjson::StringRef(o.key), FlagValue(text, o.kind, alloc), alloc);
+    if (!IsSet(flags, o) || (o.role != Role::kClosed && o.role != Role::kOpen)) continue;
+    for (const char* key : o.role == Role::kClosed ? kOpenOnly : kClosedOnly) {
+      doc->EraseMember(key);
+    }
+  }
+  for (const Override& o : kOverrides) {
+    if (!IsSet(flags, o)) continue;
+    rapidjson::Value value = FlagValue(flags.*o.value, o.kind, alloc);
+    auto it = doc->FindMember(o.key);
+    if (it != doc->MemberEnd()) {
+      it->value = value;
+    } else {
+      doc->AddMember(rapidjson::StringRef(o.key), value, alloc);
+    }
   }
 }
 
 // Blames the flag when the offending value came from one.
 Status BlameFlag(const PlanFlags& flags, const Status& status) {
   for (const Override& o : kOverrides) {
-    if (!(flags.*o.value).empty() && status.path() == std::string("$.") + o.key) {
+    if (IsSet(flags, o) && status.path() == std::string("$.") + o.key) {
       return Status(status.code(), status.message(), o.flag);
     }
   }
@@ -84,8 +141,10 @@ Status LoadDocument(const PlanFlags& flags, Files* files, rapidjson::Document* d
           "PLAN", "no plan: give PLAN.json, put " + std::string(kDefaultPlanFile) +
                       " in the current directory, or use --target URL");
     }
-    if (flags.users.empty()) {
-      return Status::Invalid("--users", "is required for a plan built from flags");
+    if (flags.users.empty() && flags.arrival_rate.empty()) {
+      return Status::Invalid("",
+                             "a plan built from flags needs --users N (closed model) or "
+                             "--arrival-rate R (open model)");
     }
     *source = "flags";
     doc->SetObject();
@@ -112,6 +171,8 @@ Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
   if (!loaded.ok()) {
     return loaded.path() == "PLAN" ? loaded : InvalidPlan(loaded);
   }
+  Status conflict = CheckConflicts(flags, doc);
+  if (!conflict.ok()) return InvalidPlan(conflict);
   ApplyOverrides(flags, &doc);
   resolved.json = Serialize(doc);
   Result<Plan> plan = ParsePlan(resolved.json);

@@ -15,13 +15,17 @@ inline constexpr char kDefaultPlanFile[] = "loadplan.json";
 
 // The flags of `loadctl start` that shape the plan, as typed; empty = unset.
 struct PlanFlags {
-  std::string plan_file;   // the PLAN argument
-  std::string users;       // --users, a count ("200", "10k")
-  std::string spawn_rate;  // --spawn-rate, users per second
-  std::string duration;    // --duration ("30s")
-  std::string timeout;     // --timeout, per request ("10s")
-  std::string name;        // --name
-  std::string target;      // --target, base URL; alone it means "GET this URL"
+  std::string plan_file;       // the PLAN argument
+  std::string users;           // --users, a count ("200", "10k"): closed model
+  std::string spawn_rate;      // --spawn-rate, users per second
+  std::string arrival_rate;    // --arrival-rate, iterations per second: open model
+  std::string max_in_flight;   // --max-in-flight, a count
+  std::string duration;        // --duration ("30s")
+  std::string timeout;         // --timeout, per request ("10s")
+  std::string expect_workers;  // --expect-workers, a count
+  std::string expect_timeout;  // --expect-timeout ("30s")
+  std::string name;            // --name
+  std::string target;          // --target, base URL; alone it means "GET this URL"
 };
 
 struct ResolvedPlan {
@@ -31,11 +35,19 @@ struct ResolvedPlan {
 };
 
 // Picks the plan: flags.plan_file, else ./loadplan.json when it exists, else
-// a quick plan {"target": --target} that GETs the target (then --users is
-// required). Applies the flags and validates with ParsePlan, so the messages
-// match the coordinator's. A bad plan is kInvalidArgument with the message
-// "invalid plan: <path>: <reason>", where <path> is the flag's name when a
-// flag supplied the offending value.
+// a quick plan {"target": --target} that GETs the target (then exactly one of
+// --users and --arrival-rate is required). Applies the flags and validates
+// with ParsePlan, so the messages match the coordinator's.
+//
+// A flag replaces the plan's field of the same name. --users removes the
+// open model's arrival_rate and max_in_flight; --arrival-rate removes the
+// closed model's users and spawn_rate. --users, --spawn-rate, --arrival-rate
+// and --duration are refused on a plan with stages (the stages set the load
+// and its duration), and --users with --arrival-rate is refused outright.
+//
+// A bad plan is kInvalidArgument with the message "invalid plan: <path>:
+// <reason>", where <path> is the flag's name when a flag supplied the
+// offending value or is refused.
 Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files);
 
 // "invalid plan: <path>: <message>" with the cause's code (also used for the

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "common/json.h"
 #include "ctl/exit_code.h"
 #include "ctl/test_fakes.h"
 
@@ -30,6 +31,17 @@ constexpr Flag kRate = &PlanFlags::spawn_rate;
 constexpr Flag kDuration = &PlanFlags::duration;
 constexpr Flag kName = &PlanFlags::name;
 constexpr Flag kTarget = &PlanFlags::target;
+constexpr Flag kArrival = &PlanFlags::arrival_rate;
+constexpr Flag kInFlight = &PlanFlags::max_in_flight;
+constexpr Flag kExpect = &PlanFlags::expect_workers;
+constexpr Flag kExpectTimeout = &PlanFlags::expect_timeout;
+constexpr Flag kTimeout = &PlanFlags::timeout;
+
+constexpr char kOpenFile[] = R"({"name": "open", "arrival_rate": 200, "max_in_flight": 50,
+  "duration": "1m", "requests": [{"url": "http://127.0.0.1:9000/a"}]})";
+constexpr char kStagedFile[] = R"({"name": "ramp", "start_rate": 10,
+  "stages": [{"duration": "10s", "rate": 100}, {"duration": "20s", "rate": 100}],
+  "requests": [{"url": "http://127.0.0.1:9000/a"}]})";
 
 struct SourceCase {
   const char* label;
@@ -88,6 +100,90 @@ TEST(ResolvePlanTest, SpawnRateFlagIsANumber) {
   EXPECT_DOUBLE_EQ(resolved->plan.spawn_rate, 2.5);
 }
 
+// The top-level keys of a JSON object, in order, comma-separated.
+std::string Keys(const std::string& json) {
+  rapidjson::Document doc;
+  if (!ParseJson(json, &doc).ok() || !doc.IsObject()) return "<not an object>";
+  std::string keys;
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    keys += (keys.empty() ? "" : ",") + std::string(it->name.GetString());
+  }
+  return keys;
+}
+
+struct ModelCase {
+  const char* label;
+  const char* file_content;  // as p.json; null = a quick plan
+  PlanFlags flags;
+  // Expected on success:
+  const char* keys;  // the POSTed plan's top-level keys, in order
+  LoadModel model;
+  int64_t users;
+  double arrival_rate;
+  int64_t max_in_flight;
+  int64_t expect_workers;
+  int64_t expect_timeout_ns;
+  int64_t duration_ns;
+};
+
+TEST(ResolvePlanTest, LoadModelFlagsOverrideAndSwitchTheModel) {
+  constexpr LoadModel kOpen = LoadModel::kOpen;
+  constexpr LoadModel kClosed = LoadModel::kClosed;
+  const ModelCase kCases[] = {
+      {"quick open-model plan", nullptr,
+       Flags(
+           {{kArrival, "500"}, {kDuration, "20s"}, {kTarget, "http://127.0.0.1:9002/x"}}),
+       "arrival_rate,duration,target", kOpen, 0, 500, 1000, 0, 60 * kNsPerSec,
+       20 * kNsPerSec},
+      {"quick open-model plan with every flag", nullptr,
+       Flags({{kArrival, "2.5"},
+              {kInFlight, "10"},
+              {kExpect, "3"},
+              {kExpectTimeout, "30s"},
+              {kTarget, "http://127.0.0.1:9002/x"}}),
+       "arrival_rate,max_in_flight,expect_workers,expect_timeout,target", kOpen, 0, 2.5,
+       10, 3, 30 * kNsPerSec, 30 * kNsPerSec},
+      {"--arrival-rate removes users and spawn_rate",
+       R"({"name": "c", "users": 50, "spawn_rate": 5, "duration": "1m",
+           "requests": [{"url": "http://127.0.0.1:9000/a"}]})",
+       Flags({{kPlan, "p.json"}, {kArrival, "300"}}),
+       "name,duration,requests,arrival_rate", kOpen, 0, 300, 1000, 0, 60 * kNsPerSec,
+       60 * kNsPerSec},
+      {"--users removes arrival_rate and max_in_flight", kOpenFile,
+       Flags({{kPlan, "p.json"}, {kUsers, "20"}}), "name,duration,requests,users",
+       kClosed, 20, 0, 0, 0, 60 * kNsPerSec, 60 * kNsPerSec},
+      {"--arrival-rate on an open plan replaces it in place", kOpenFile,
+       Flags({{kPlan, "p.json"}, {kArrival, "1k"}, {kInFlight, "5"}}),
+       "name,arrival_rate,max_in_flight,duration,requests", kOpen, 0, 1000, 5, 0,
+       60 * kNsPerSec, 60 * kNsPerSec},
+      {"--expect-workers on a closed plan", kPlanFile,
+       Flags({{kPlan, "p.json"}, {kExpect, "4"}, {kExpectTimeout, "5s"}}),
+       "name,users,duration,requests,expect_workers,expect_timeout", kClosed, 50, 0, 0, 4,
+       5 * kNsPerSec, 60 * kNsPerSec},
+      {"stages keep --max-in-flight, --timeout, --expect-workers", kStagedFile,
+       Flags({{kPlan, "p.json"}, {kInFlight, "7"}, {kTimeout, "2s"}, {kExpect, "2"}}),
+       "name,start_rate,stages,requests,max_in_flight,timeout,expect_workers", kOpen, 0,
+       0, 7, 2, 60 * kNsPerSec, 30 * kNsPerSec},
+  };
+  for (const ModelCase& c : kCases) {
+    FakeFiles files;
+    if (c.file_content != nullptr) files.files["p.json"] = c.file_content;
+    Result<ResolvedPlan> resolved = ResolvePlan(c.flags, &files);
+    ASSERT_TRUE(resolved.ok()) << c.label << ": " << resolved.status().ToString();
+    EXPECT_EQ(resolved->source, c.file_content == nullptr ? "flags" : "p.json")
+        << c.label;
+    EXPECT_EQ(Keys(resolved->json), c.keys) << c.label;
+    const Plan& plan = resolved->plan;
+    EXPECT_EQ(plan.model, c.model) << c.label;
+    EXPECT_EQ(plan.users, c.users) << c.label;
+    EXPECT_DOUBLE_EQ(plan.arrival_rate, c.arrival_rate) << c.label;
+    EXPECT_EQ(plan.max_in_flight, c.max_in_flight) << c.label;
+    EXPECT_EQ(plan.expect_workers, c.expect_workers) << c.label;
+    EXPECT_EQ(plan.expect_timeout_ns, c.expect_timeout_ns) << c.label;
+    EXPECT_EQ(plan.duration_ns, c.duration_ns) << c.label;
+  }
+}
+
 struct ErrorCase {
   const char* label;
   const char* file_content;  // as p.json; null = no file
@@ -101,8 +197,55 @@ TEST(ResolvePlanTest, ErrorsNameThePathOrTheFlag) {
        "loadctl: PLAN: no plan: give PLAN.json, put loadplan.json in the current "
        "directory, "
        "or use --target URL"},
-      {"quick plan needs users", nullptr, Flags({{kTarget, "http://127.0.0.1:1"}}),
-       "loadctl: invalid plan: --users: is required for a plan built from flags"},
+      {"quick plan needs users or an arrival rate", nullptr,
+       Flags({{kTarget, "http://127.0.0.1:1"}, {kDuration, "5s"}}),
+       "loadctl: invalid plan: a plan built from flags needs --users N (closed model) or "
+       "--arrival-rate R (open model)"},
+      {"quick plan with users and an arrival rate", nullptr,
+       Flags({{kTarget, "http://127.0.0.1:1"}, {kUsers, "5"}, {kArrival, "5"}}),
+       "loadctl: invalid plan: --arrival-rate: cannot be combined with --users: the open "
+       "model (arrival rate) has no users; cap iterations in flight with "
+       "--max-in-flight"},
+      {"users and an arrival rate on a file", kOpenFile,
+       Flags({{kPlan, "p.json"}, {kUsers, "5"}, {kArrival, "5"}}),
+       "loadctl: invalid plan: --arrival-rate: cannot be combined with --users: the open "
+       "model (arrival rate) has no users; cap iterations in flight with "
+       "--max-in-flight"},
+      {"--users conflicts with stages", kStagedFile,
+       Flags({{kPlan, "p.json"}, {kUsers, "5"}}),
+       "loadctl: invalid plan: --users: conflicts with the plan's stages, which set the "
+       "load "
+       "and its duration; edit the stages instead"},
+      {"--arrival-rate conflicts with stages", kStagedFile,
+       Flags({{kPlan, "p.json"}, {kArrival, "5"}}),
+       "loadctl: invalid plan: --arrival-rate: conflicts with the plan's stages, which "
+       "set the "
+       "load and its duration; edit the stages instead"},
+      {"--duration conflicts with stages", kStagedFile,
+       Flags({{kPlan, "p.json"}, {kDuration, "5s"}}),
+       "loadctl: invalid plan: --duration: conflicts with the plan's stages, which set "
+       "the "
+       "load and its duration; edit the stages instead"},
+      {"--max-in-flight on a closed plan", kPlanFile,
+       Flags({{kPlan, "p.json"}, {kInFlight, "5"}}),
+       "loadctl: invalid plan: --max-in-flight: only for the open model (arrival_rate)"},
+      {"--max-in-flight with --users on an open plan", kOpenFile,
+       Flags({{kPlan, "p.json"}, {kUsers, "5"}, {kInFlight, "5"}}),
+       "loadctl: invalid plan: --max-in-flight: only for the open model (arrival_rate)"},
+      {"--spawn-rate with --arrival-rate", kPlanFile,
+       Flags({{kPlan, "p.json"}, {kArrival, "5"}, {kRate, "2"}}),
+       "loadctl: invalid plan: --spawn-rate: the open model (arrival_rate) has no users; "
+       "cap "
+       "iterations in flight with max_in_flight"},
+      {"bad arrival rate", kPlanFile, Flags({{kPlan, "p.json"}, {kArrival, "fast"}}),
+       "loadctl: invalid plan: --arrival-rate: \"fast\" is not a count (e.g. 100, 10k)"},
+      {"bad expect workers", kPlanFile, Flags({{kPlan, "p.json"}, {kExpect, "-1"}}),
+       "loadctl: invalid plan: --expect-workers: \"-1\" is not a count (e.g. 100, 10k)"},
+      {"bad expect timeout", kPlanFile,
+       Flags({{kPlan, "p.json"}, {kExpectTimeout, "3x"}}),
+       "loadctl: invalid plan: --expect-timeout: \"3x\" needs a unit: ns, us, ms, s, m "
+       "or h "
+       "(e.g. 30s)"},
       {"missing file", nullptr, Flags({{kPlan, "p.json"}}),
        "loadctl: invalid plan: p.json: cannot read: No such file or directory"},
       {"not JSON", "{users: 1}", Flags({{kPlan, "p.json"}}),

@@ -1,5 +1,6 @@
 #include "ctl/progress.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/clock.h"
@@ -7,8 +8,27 @@
 #include "ctl/report.h"
 
 namespace loadd {
+namespace {
 
-std::string ProgressTracker::Update(const RunView& run, int64_t now_ns) {
+std::string WaitingLine(const RunView& run, int64_t live_workers) {
+  return "waiting for workers (have " +
+         (live_workers < 0 ? std::string("?") : std::to_string(live_workers)) +
+         ", want " + std::to_string(run.expect_workers) + ")";
+}
+
+// "users 150/200" (closed model) or "in flight 37/1000" (open model).
+std::string LoadGauge(const RunView& run) {
+  if (run.open_model) {
+    return "in flight " + std::to_string(run.users) + "/" +
+           std::to_string(run.max_in_flight);
+  }
+  return "users " + std::to_string(run.users) + "/" + std::to_string(run.target_users);
+}
+
+}  // namespace
+
+std::string ProgressTracker::Update(const RunView& run, int64_t now_ns,
+                                    int64_t live_workers) {
   double rps = 0;
   if (run.has_timeline_entry) {
     rps = run.last_timeline_rps;
@@ -18,14 +38,25 @@ std::string ProgressTracker::Update(const RunView& run, int64_t now_ns) {
   }
   prev_ns_ = now_ns;
   prev_requests_ = run.requests;
+  if (run.state == "waiting") return WaitingLine(run, live_workers);
 
   char rps_text[32];
   std::snprintf(rps_text, sizeof rps_text, "%.1f", rps);
-  return run.state + "  " + FormatSeconds(run.elapsed_s) + "/" +
-         FormatSeconds(run.duration_s) + "  users " + std::to_string(run.users) + "/" +
-         std::to_string(run.target_users) + "  rps " + rps_text + "  p95 " +
-         FormatMicros(run.aggregated.p95_us) + "  failures " +
-         std::to_string(run.failures) + "  workers " + std::to_string(run.workers);
+  std::string line = run.state + "  " + FormatSeconds(run.elapsed_s) + "/" +
+                     FormatSeconds(run.duration_s) + "  " + LoadGauge(run) + "  rps " +
+                     rps_text + "  p95 " + FormatMicros(run.aggregated.latency.p95_us) +
+                     "  failures " + std::to_string(run.failures);
+  if (run.dropped > 0) line += "  dropped " + std::to_string(run.dropped);
+  return line + "  workers " + std::to_string(run.workers);
+}
+
+std::vector<std::string> ProgressTracker::NewWarnings(const RunView& run) {
+  std::vector<std::string> fresh;
+  for (size_t i = warnings_shown_; i < run.warnings.size(); ++i) {
+    fresh.push_back(run.warnings[i]);
+  }
+  warnings_shown_ = std::max(warnings_shown_, run.warnings.size());
+  return fresh;
 }
 
 }  // namespace loadd

@@ -16,19 +16,77 @@ std::string Printf(const char* format, double value) {
   return buf;
 }
 
-std::vector<std::string> EndpointRow(const EndpointView& e) {
-  return {e.name,
-          std::to_string(e.requests),
-          std::to_string(e.failures),
-          Printf("%.1f", e.rps),
-          FormatMicros(e.min_us),
-          FormatMicros(e.mean_us),
-          FormatMicros(e.p50_us),
-          FormatMicros(e.p90_us),
-          FormatMicros(e.p95_us),
-          FormatMicros(e.p99_us),
-          FormatMicros(e.p999_us),
-          FormatMicros(e.max_us)};
+constexpr char kCorrectedNote[] =
+    "Latency counts from each iteration's intended start (coordinated omission "
+    "corrected).\n";
+constexpr char kServiceTitle[] = "Service time (uncorrected, from sending)\n";
+
+void AppendLatencies(const LatencyView& l, std::vector<std::string>* row) {
+  for (double us : {l.min_us, l.mean_us, l.p50_us, l.p90_us, l.p95_us, l.p99_us,
+                    l.p999_us, l.max_us}) {
+    row->push_back(FormatMicros(us));
+  }
+}
+
+std::vector<Table::Column> LatencyColumns(std::vector<Table::Column> first) {
+  for (const char* title : {"Min", "Mean", "p50", "p90", "p95", "p99", "p99.9", "Max"}) {
+    first.push_back({title, Table::Align::kRight});
+  }
+  return first;
+}
+
+std::string EndpointTable(const RunView& run) {
+  using A = Table::Align;
+  Table table(LatencyColumns({{"Name", A::kLeft},
+                              {"Requests", A::kRight},
+                              {"Fails", A::kRight},
+                              {"RPS", A::kRight}}));
+  auto add = [&](const EndpointView& e) {
+    std::vector<std::string> row = {e.name, std::to_string(e.requests),
+                                    std::to_string(e.failures), Printf("%.1f", e.rps)};
+    AppendLatencies(e.latency, &row);
+    table.AddRow(std::move(row));
+  };
+  for (const EndpointView& e : run.endpoints) add(e);
+  add(run.aggregated);
+  return table.Format();
+}
+
+// Rows only for the endpoints that carry a service object.
+std::string ServiceTable(const RunView& run) {
+  Table table(LatencyColumns({{"Name", Table::Align::kLeft}}));
+  auto add = [&](const EndpointView& e) {
+    if (!e.has_service) return;
+    std::vector<std::string> row = {e.name};
+    AppendLatencies(e.service, &row);
+    table.AddRow(std::move(row));
+  };
+  for (const EndpointView& e : run.endpoints) add(e);
+  add(run.aggregated);
+  return table.Format();
+}
+
+bool HasService(const RunView& run) {
+  return run.aggregated.has_service ||
+         std::any_of(run.endpoints.begin(), run.endpoints.end(),
+                     [](const EndpointView& e) { return e.has_service; });
+}
+
+// Dropped iterations, lost workers, warnings: each only when there are any.
+std::string FormatNotes(const RunView& run) {
+  std::string out;
+  if (run.dropped > 0) {
+    out += "Dropped iterations: " + std::to_string(run.dropped) +
+           " (max_in_flight reached)\n";
+  }
+  for (size_t i = 0; i < run.lost_workers.size(); ++i) {
+    out += (i == 0 ? "Lost workers: " : ", ") + run.lost_workers[i].id + " at " +
+           FormatSeconds(run.lost_workers[i].lost_at_s);
+  }
+  if (!run.lost_workers.empty()) out += "\n";
+  if (!run.warnings.empty()) out += "Warnings:\n";
+  for (const std::string& message : run.warnings) out += "  " + message + "\n";
+  return out;
 }
 
 std::string FormatErrors(const RunView& run) {
@@ -68,46 +126,48 @@ std::string FormatSeconds(double seconds) {
   return buf;
 }
 
+std::string FormatRate(double per_second) {
+  std::string text = Printf("%.2f", per_second);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text + "/s";
+}
+
+std::string FormatLoad(const RunView& run) {
+  if (run.open_model) return "arrival rate " + FormatRate(run.arrival_rate);
+  return Plural(run.target_users > 0 ? run.target_users : run.users, "user");
+}
+
 std::string FormatRunHeader(const RunView& run) {
   std::string line = "Run " + run.id;
   if (!run.name.empty()) line += "  " + run.name;
   line += "  " + run.state + "  " + FormatSeconds(run.elapsed_s);
-  line += "  " + Plural(run.target_users > 0 ? run.target_users : run.users, "user");
+  line += "  " + FormatLoad(run);
   line += "  " + Plural(run.workers, "worker") + "\n";
   if (!run.message.empty()) line += "Message: " + run.message + "\n";
   return line;
 }
 
 std::string FormatReport(const RunView& run) {
-  using A = Table::Align;
-  Table table({{"Name", A::kLeft},
-               {"Requests", A::kRight},
-               {"Fails", A::kRight},
-               {"RPS", A::kRight},
-               {"Min", A::kRight},
-               {"Mean", A::kRight},
-               {"p50", A::kRight},
-               {"p90", A::kRight},
-               {"p95", A::kRight},
-               {"p99", A::kRight},
-               {"p99.9", A::kRight},
-               {"Max", A::kRight}});
-  for (const EndpointView& e : run.endpoints) table.AddRow(EndpointRow(e));
-  table.AddRow(EndpointRow(run.aggregated));
-  return FormatRunHeader(run) + table.Format() + FormatErrors(run);
+  bool service = HasService(run);
+  std::string out = FormatRunHeader(run);
+  if (service) out += kCorrectedNote;
+  out += EndpointTable(run);
+  if (service) out += kServiceTitle + ServiceTable(run);
+  return out + FormatErrors(run) + FormatNotes(run);
 }
 
 std::string FormatRunSummary(const RunView& run) {
   std::string out = FormatRunHeader(run);
   if (!run.created_at.empty()) out += "Created " + run.created_at + "\n";
   double fail_percent = run.requests > 0 ? 100.0 * run.failures / run.requests : 0;
-  const EndpointView& a = run.aggregated;
+  const LatencyView& a = run.aggregated.latency;
   out += "Requests " + std::to_string(run.requests) + "  Failures " +
          std::to_string(run.failures) + Printf(" (%.2f%%)", fail_percent) + "  RPS " +
          Printf("%.1f", run.rps) + "  p50 " + FormatMicros(a.p50_us) + "  p95 " +
          FormatMicros(a.p95_us) + "  p99 " + FormatMicros(a.p99_us) + "  Max " +
          FormatMicros(a.max_us) + "\n";
-  return out + FormatErrors(run);
+  return out + FormatErrors(run) + FormatNotes(run);
 }
 
 std::string FormatRunsTable(const std::vector<RunSummary>& runs) {

@@ -16,15 +16,27 @@ std::string Plural(int64_t n, const char* noun);
 // "4.2s", "2m05s", "1h02m05s". Negative reads as zero.
 std::string FormatSeconds(double seconds);
 
-// "Run <id>  <name>  <state>  <elapsed>  <N> users  <M> workers", plus a
+// Arrivals per second without needless decimals: "500/s", "2.5/s".
+std::string FormatRate(double per_second);
+
+// The load: "<N> users" (closed model) or "arrival rate <R>/s" (open model;
+// for stages, their peak).
+std::string FormatLoad(const RunView& run);
+
+// "Run <id>  <name>  <state>  <elapsed>  <load>  <M> workers", plus a
 // "Message: ..." line when the run says why it failed. Ends in '\n'.
 std::string FormatRunHeader(const RunView& run);
 
-// The header, one row per endpoint and "Aggregated" (Locust's columns,
-// latencies via FormatMicros), and an "Errors:" line by kind.
+// The header; for the open model a line saying latency is corrected; one row
+// per endpoint and "Aggregated" (Locust's columns, latencies via
+// FormatMicros); for the open model, the "Service time (uncorrected, from
+// sending)" table; an "Errors:" line by kind; then, when there are any,
+// "Dropped iterations: N (max_in_flight reached)", "Lost workers: h/1 at
+// 3.2s, ..." and "Warnings:" with one indented message per line.
 std::string FormatReport(const RunView& run);
 
-// `loadctl status`: the header, one line of totals, the errors line.
+// `loadctl status`: the header, one line of totals, the errors line, and the
+// dropped, lost-workers and warnings lines as in the report.
 std::string FormatRunSummary(const RunView& run);
 
 std::string FormatRunsTable(const std::vector<RunSummary>& runs);

@@ -27,6 +27,37 @@ constexpr char kFinishedRun[] = R"({
   "timeline": [{"t": 0, "rps": 1802}, {"t": 1, "rps": 1900}]
 })";
 
+// The open model: corrected latency beside the service time, dropped
+// arrivals, a CPU warning, two lost workers.
+constexpr char kOpenRun[] = R"({
+  "id": "r3", "name": "open", "state": "finished", "message": "",
+  "elapsed_s": 20.0, "duration_s": 20.0,
+  "plan": {"name": "open", "arrival_rate": 500, "duration": "20s", "max_in_flight": 1000},
+  "users": 0, "target_users": 0,
+  "workers": [{"id": "h/0", "state": "done"},
+              {"id": "h/1", "state": "lost", "lost_at_s": 3.2},
+              {"id": "h/2", "state": "lost", "lost_at_s": 75}],
+  "totals": {"requests": 9000, "failures": 0, "rps": 450, "dropped": 1000,
+             "errors": {"connect": 0}},
+  "warnings": [{"kind": "cpu", "worker": "h/0", "from_s": 3, "to_s": 9,
+                "max_cpu_percent": 97.2,
+                "message": "worker h/0 used 97% CPU from 3s to 9s"}],
+  "endpoints": [
+    {"name": "GET /a", "requests": 6000, "failures": 0, "rps": 300,
+     "min_us": 1000, "mean_us": 50000, "p50_us": 2000, "p90_us": 150000,
+     "p95_us": 300000, "p99_us": 900000, "p999_us": 1500000, "max_us": 2000000,
+     "service": {"min_us": 900, "mean_us": 1500, "p50_us": 1200, "p90_us": 2000,
+                 "p95_us": 2500, "p99_us": 5000, "p999_us": 9000, "max_us": 12000}},
+    {"name": "GET /b", "requests": 3000, "failures": 0, "rps": 150,
+     "min_us": 1000, "mean_us": 50000, "p50_us": 2000, "p90_us": 150000,
+     "p95_us": 300000, "p99_us": 900000, "p999_us": 1500000, "max_us": 2000000}],
+  "aggregated": {"name": "Aggregated", "requests": 9000, "failures": 0, "rps": 450,
+     "min_us": 1000, "mean_us": 50000, "p50_us": 2000, "p90_us": 150000,
+     "p95_us": 300000, "p99_us": 900000, "p999_us": 1500000, "max_us": 2000000,
+     "service": {"min_us": 900, "mean_us": 1500, "p50_us": 1200, "p90_us": 2000,
+                 "p95_us": 2500, "p99_us": 5000, "p999_us": 9000, "max_us": 12000}}
+})";
+
 RunView Parse(const char* json) {
   rapidjson::Document doc;
   EXPECT_TRUE(ParseJson(json, &doc).ok());
@@ -66,6 +97,139 @@ TEST(FormatReportTest, FailedRunSaysWhyAndHasNoErrors) {
   EXPECT_EQ(report.substr(0, report.find("Name")),
             "Run r2  failed  0.0s  1 user  0 workers\nMessage: all workers lost\n");
   EXPECT_NE(report.find("\nErrors: none\n"), std::string::npos);
+}
+
+TEST(FormatReportTest, OpenModelShowsServiceTimeDroppedLostAndWarnings) {
+  EXPECT_EQ(FormatReport(Parse(kOpenRun)),
+            "Run r3  open  finished  20.0s  arrival rate 500/s  3 workers\n"
+            "Latency counts from each iteration's intended start (coordinated omission "
+            "corrected).\n"
+            "Name        Requests  Fails    RPS     Min    Mean     p50      p90      p95"
+            "      p99  p99.9    Max\n"
+            "GET /a          6000      0  300.0  1.00ms  50.0ms  2.00ms  150.0ms  300.0ms"
+            "  900.0ms  1.50s  2.00s\n"
+            "GET /b          3000      0  150.0  1.00ms  50.0ms  2.00ms  150.0ms  300.0ms"
+            "  900.0ms  1.50s  2.00s\n"
+            "Aggregated      9000      0  450.0  1.00ms  50.0ms  2.00ms  150.0ms  300.0ms"
+            "  900.0ms  1.50s  2.00s\n"
+            "Service time (uncorrected, from sending)\n"
+            "Name          Min    Mean     p50     p90     p95     p99   p99.9     Max\n"
+            "GET /a      900us  1.50ms  1.20ms  2.00ms  2.50ms  5.00ms  9.00ms  12.0ms\n"
+            "Aggregated  900us  1.50ms  1.20ms  2.00ms  2.50ms  5.00ms  9.00ms  12.0ms\n"
+            "Errors: none\n"
+            "Dropped iterations: 1000 (max_in_flight reached)\n"
+            "Lost workers: h/1 at 3.2s, h/2 at 1m15s\n"
+            "Warnings:\n"
+            "  worker h/0 used 97% CPU from 3s to 9s\n");
+}
+
+TEST(FormatRunSummaryTest, OpenModelNotes) {
+  EXPECT_EQ(FormatRunSummary(Parse(kOpenRun)),
+            "Run r3  open  finished  20.0s  arrival rate 500/s  3 workers\n"
+            "Requests 9000  Failures 0 (0.00%)  RPS 450.0  p50 2.00ms  p95 300.0ms  p99 "
+            "900.0ms  Max 2.00s\n"
+            "Errors: none\n"
+            "Dropped iterations: 1000 (max_in_flight reached)\n"
+            "Lost workers: h/1 at 3.2s, h/2 at 1m15s\n"
+            "Warnings:\n"
+            "  worker h/0 used 97% CPU from 3s to 9s\n");
+}
+
+// Each addition alone: the report's extra lines appear only when there is
+// something to say.
+TEST(FormatReportTest, ExtraSectionsOnlyWhenPresent) {
+  struct Case {
+    const char* label;
+    void (*edit)(RunView*);
+    std::vector<const char*> present;
+    std::vector<const char*> absent;
+  };
+  const Case kCases[] = {
+      {"closed run",
+       [](RunView*) {},
+       {"Errors: status 3\n"},
+       {"Service time", "coordinated omission", "Dropped", "Lost workers", "Warnings"}},
+      {"one dropped iteration",
+       [](RunView* r) { r->dropped = 1; },
+       {"\nDropped iterations: 1 (max_in_flight reached)\n"},
+       {"Service time"}},
+      {"service on one endpoint only",
+       [](RunView* r) {
+         r->endpoints[0].has_service = true;
+         r->endpoints[0].service.p95_us = 1500;
+       },
+       {"\nService time (uncorrected, from sending)\nName             Min",
+        "coordinated omission corrected",
+        "\nGET /delay/20ms  0us   0us  0us  0us  1.50ms  0us    0us  0us\nErrors:"},
+       {"\nAggregated       0us"}},
+      {"one lost worker",
+       [](RunView* r) {
+         r->lost_workers.push_back({"h/9", 0.4});
+       },
+       {"\nLost workers: h/9 at 0.4s\n"},
+       {"Dropped"}},
+      {"two warnings",
+       [](RunView* r) {
+         r->warnings = {"first", "second"};
+       },
+       {"\nWarnings:\n  first\n  second\n"},
+       {"Lost workers"}},
+  };
+  for (const Case& c : kCases) {
+    RunView run = Parse(kFinishedRun);
+    c.edit(&run);
+    std::string report = FormatReport(run);
+    for (const char* text : c.present) {
+      EXPECT_NE(report.find(text), std::string::npos) << c.label << ": " << text << "\n"
+                                                      << report;
+    }
+    for (const char* text : c.absent) {
+      EXPECT_EQ(report.find(text), std::string::npos) << c.label << ": " << text << "\n"
+                                                      << report;
+    }
+  }
+}
+
+TEST(ParseRunViewTest, ReadsTheLoadModelFromThePlan) {
+  struct Case {
+    const char* plan;
+    bool open_model;
+    double arrival_rate;
+    int64_t max_in_flight;
+    int64_t expect_workers;
+    const char* header_load;
+  };
+  const Case kCases[] = {
+      {R"({"users": 200, "spawn_rate": 200})", false, 0, 0, 0, "200 users"},
+      {R"({"users": 1, "expect_workers": 3, "expect_timeout": "5s"})", false, 0, 0, 3,
+       "200 users"},
+      {R"({"arrival_rate": 2.5, "max_in_flight": 10})", true, 2.5, 10, 0,
+       "arrival rate 2.5/s"},
+      {R"({"start_rate": 5, "stages": [{"duration": "5s", "rate": 400},
+           {"duration": "5s", "rate": 100}], "max_in_flight": 1000})",
+       true, 400, 1000, 0, "arrival rate 400/s"},
+      {R"({"start_rate": 50, "stages": [{"duration": "5s", "rate": 0}]})", true, 50, 0, 0,
+       "arrival rate 50/s"},
+      {R"({"stages": [{"duration": "5s", "users": 10}]})", false, 0, 0, 0, "200 users"},
+      {R"("not an object")", false, 0, 0, 0, "200 users"},
+  };
+  for (const Case& c : kCases) {
+    std::string json =
+        R"({"id": "r1", "state": "running", "target_users": 200, "plan": )" +
+        std::string(c.plan) + "}";
+    RunView run = Parse(json.c_str());
+    EXPECT_EQ(run.open_model, c.open_model) << c.plan;
+    EXPECT_DOUBLE_EQ(run.arrival_rate, c.arrival_rate) << c.plan;
+    EXPECT_EQ(run.max_in_flight, c.max_in_flight) << c.plan;
+    EXPECT_EQ(run.expect_workers, c.expect_workers) << c.plan;
+    EXPECT_EQ(FormatLoad(run), c.header_load) << c.plan;
+  }
+}
+
+TEST(FormatRateTest, DropsNeedlessDecimals) {
+  const std::pair<double, const char*> kCases[] = {
+      {0, "0/s"}, {500, "500/s"}, {2.5, "2.5/s"}, {0.25, "0.25/s"}, {1e7, "10000000/s"}};
+  for (const auto& [rate, text] : kCases) EXPECT_EQ(FormatRate(rate), text) << rate;
 }
 
 TEST(ParseRunViewTest, RejectsAnswersWithoutIdOrState) {
@@ -155,6 +319,44 @@ TEST(ProgressTrackerTest, RateIsThisIntervalsGrowth) {
     run.requests = p.requests;
     EXPECT_EQ(tracker.Update(run, p.at_ms * kNsPerMs), p.line) << p.at_ms;
   }
+}
+
+TEST(ProgressTrackerTest, WaitingRunShowsHaveAndWant) {
+  RunView run = Parse(R"({"id": "r1", "state": "waiting", "duration_s": 20,
+                          "plan": {"users": 10, "expect_workers": 3}})");
+  const std::pair<int64_t, const char*> kCases[] = {
+      {1, "waiting for workers (have 1, want 3)"},
+      {0, "waiting for workers (have 0, want 3)"},
+      {-1, "waiting for workers (have ?, want 3)"},  // /healthz did not answer
+  };
+  ProgressTracker tracker(0);
+  for (const auto& [live, line] : kCases) {
+    EXPECT_EQ(tracker.Update(run, kNsPerSec, live), line) << live;
+  }
+}
+
+TEST(ProgressTrackerTest, OpenModelShowsInFlightAndDropped) {
+  RunView run = Parse(kOpenRun);
+  run.state = "running";
+  run.users = 37;
+  ProgressTracker tracker(0);
+  EXPECT_EQ(
+      tracker.Update(run, kNsPerSec),
+      "running  20.0s/20.0s  in flight 37/1000  rps 9000.0  p95 300.0ms  failures 0  "
+      "dropped 1000  workers 3");
+}
+
+TEST(ProgressTrackerTest, EachWarningIsNewOnce) {
+  RunView run = Parse(kOpenRun);
+  ProgressTracker tracker(0);
+  EXPECT_EQ(tracker.NewWarnings(run),
+            std::vector<std::string>{"worker h/0 used 97% CPU from 3s to 9s"});
+  run.warnings[0] = "worker h/0 used 99% CPU from 3s to 12s";  // the episode grew
+  EXPECT_TRUE(tracker.NewWarnings(run).empty());
+  run.warnings.push_back("worker h/1 used 95% CPU from 14s to 14s");
+  EXPECT_EQ(tracker.NewWarnings(run),
+            std::vector<std::string>{"worker h/1 used 95% CPU from 14s to 14s"});
+  EXPECT_TRUE(tracker.NewWarnings(run).empty());
 }
 
 TEST(ProgressTrackerTest, TimelineEntryWinsWhenPresent) {

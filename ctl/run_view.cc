@@ -1,5 +1,7 @@
 #include "ctl/run_view.h"
 
+#include <algorithm>
+
 namespace loadd {
 namespace {
 
@@ -32,20 +34,31 @@ Status Unexpected(const std::string& what) {
   return Status(StatusCode::kInternal, "unexpected answer from the coordinator: " + what);
 }
 
+LatencyView ParseLatency(const rapidjson::Value& json) {
+  LatencyView l;
+  l.min_us = Num(json, "min_us");
+  l.mean_us = Num(json, "mean_us");
+  l.p50_us = Num(json, "p50_us");
+  l.p90_us = Num(json, "p90_us");
+  l.p95_us = Num(json, "p95_us");
+  l.p99_us = Num(json, "p99_us");
+  l.p999_us = Num(json, "p999_us");
+  l.max_us = Num(json, "max_us");
+  return l;
+}
+
 EndpointView ParseEndpoint(const rapidjson::Value& json) {
   EndpointView e;
   e.name = Str(json, "name");
   e.requests = Int(json, "requests");
   e.failures = Int(json, "failures");
   e.rps = Num(json, "rps");
-  e.min_us = Num(json, "min_us");
-  e.mean_us = Num(json, "mean_us");
-  e.p50_us = Num(json, "p50_us");
-  e.p90_us = Num(json, "p90_us");
-  e.p95_us = Num(json, "p95_us");
-  e.p99_us = Num(json, "p99_us");
-  e.p999_us = Num(json, "p999_us");
-  e.max_us = Num(json, "max_us");
+  e.latency = ParseLatency(json);
+  const rapidjson::Value* service = Member(json, "service");
+  if (service != nullptr && service->IsObject()) {
+    e.has_service = true;
+    e.service = ParseLatency(*service);
+  }
   return e;
 }
 
@@ -53,6 +66,7 @@ void ParseTotals(const rapidjson::Value& totals, RunView* run) {
   run->requests = Int(totals, "requests");
   run->failures = Int(totals, "failures");
   run->rps = Num(totals, "rps");
+  run->dropped = Int(totals, "dropped");
   const rapidjson::Value* errors = Member(totals, "errors");
   if (errors == nullptr || !errors->IsObject()) return;
   for (auto it = errors->MemberBegin(); it != errors->MemberEnd(); ++it) {
@@ -64,6 +78,41 @@ void ParseTotals(const rapidjson::Value& totals, RunView* run) {
 const rapidjson::Value* Array(const rapidjson::Value& json, const char* name) {
   const rapidjson::Value* v = Member(json, name);
   return v != nullptr && v->IsArray() ? v : nullptr;
+}
+
+// The load model, from the run's (normalized) plan.
+void ParsePlanSummary(const rapidjson::Value& plan, RunView* run) {
+  run->expect_workers = Int(plan, "expect_workers");
+  run->max_in_flight = Int(plan, "max_in_flight");
+  if (Member(plan, "arrival_rate") != nullptr) {
+    run->open_model = true;
+    run->arrival_rate = Num(plan, "arrival_rate");
+  }
+  const rapidjson::Value* stages = Array(plan, "stages");
+  if (stages == nullptr || stages->Empty() || Member((*stages)[0], "rate") == nullptr) {
+    return;
+  }
+  run->open_model = true;
+  run->arrival_rate = Num(plan, "start_rate");
+  for (const rapidjson::Value& stage : stages->GetArray()) {
+    run->arrival_rate = std::max(run->arrival_rate, Num(stage, "rate"));
+  }
+}
+
+void ParseWorkers(const rapidjson::Value& workers, RunView* run) {
+  run->workers = static_cast<int>(workers.Size());
+  for (const rapidjson::Value& w : workers.GetArray()) {
+    if (Str(w, "state") == "lost") {
+      run->lost_workers.push_back({Str(w, "id"), Num(w, "lost_at_s")});
+    }
+  }
+}
+
+void ParseWarnings(const rapidjson::Value& warnings, RunView* run) {
+  for (const rapidjson::Value& w : warnings.GetArray()) {
+    std::string message = Str(w, "message");
+    run->warnings.push_back(message.empty() ? Str(w, "kind") + " warning" : message);
+  }
 }
 
 }  // namespace
@@ -86,10 +135,13 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   run->duration_s = Num(json, "duration_s");
   run->users = Int(json, "users");
   run->target_users = Int(json, "target_users");
-  if (const rapidjson::Value* workers = Array(json, "workers")) {
-    run->workers = workers->Size();
-  }
+  if (const rapidjson::Value* workers = Array(json, "workers"))
+    ParseWorkers(*workers, run);
   if (const rapidjson::Value* totals = Member(json, "totals")) ParseTotals(*totals, run);
+  if (const rapidjson::Value* warnings = Array(json, "warnings")) {
+    ParseWarnings(*warnings, run);
+  }
+  if (const rapidjson::Value* plan = Member(json, "plan")) ParsePlanSummary(*plan, run);
   if (const rapidjson::Value* endpoints = Array(json, "endpoints")) {
     for (const rapidjson::Value& e : endpoints->GetArray()) {
       run->endpoints.push_back(ParseEndpoint(e));

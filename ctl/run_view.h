@@ -19,15 +19,29 @@
 
 namespace loadd {
 
+// Latencies in microseconds.
+struct LatencyView {
+  double min_us = 0, mean_us = 0, p50_us = 0, p90_us = 0, p95_us = 0, p99_us = 0,
+         p999_us = 0, max_us = 0;
+};
+
 // One row of the report: an endpoint, or all of them merged ("Aggregated").
 struct EndpointView {
   std::string name;
   int64_t requests = 0;
   int64_t failures = 0;
   double rps = 0;
-  // Latencies in microseconds.
-  double min_us = 0, mean_us = 0, p50_us = 0, p90_us = 0, p95_us = 0, p99_us = 0,
-         p999_us = 0, max_us = 0;
+  // Open model: counted from each iteration's intended start (coordinated
+  // omission corrected); closed model: from sending.
+  LatencyView latency;
+  bool has_service = false;  // the open model's `service` object was there
+  LatencyView service;       // open model: from sending, uncorrected
+};
+
+// A worker that dropped out of the run (workers[].state "lost").
+struct LostWorkerView {
+  std::string id;
+  double lost_at_s = 0;  // run time when the coordinator gave up on it
 };
 
 // GET /v1/runs/{id}.
@@ -35,17 +49,27 @@ struct RunView {
   std::string id, name, state, message, created_at;
   double elapsed_s = 0;
   double duration_s = 0;
-  int64_t users = 0;                                    // started so far
-  int64_t target_users = 0;                             // the plan's users
-  int workers = 0;                                      // workers holding a share
-  int64_t requests = 0;                                 // totals.requests
-  int64_t failures = 0;                                 // totals.failures
-  double rps = 0;                                       // totals.rps
+  int64_t users = 0;         // started so far (open: in flight)
+  int64_t target_users = 0;  // the plan's users
+  int workers = 0;           // workers given a share, lost included
+  int64_t requests = 0;      // totals.requests
+  int64_t failures = 0;      // totals.failures
+  int64_t dropped = 0;       // totals.dropped (open model)
+  double rps = 0;            // totals.rps
   std::vector<std::pair<std::string, int64_t>> errors;  // by kind, non-zero only
   std::vector<EndpointView> endpoints;
   EndpointView aggregated;
+  std::vector<LostWorkerView> lost_workers;
+  // warnings[].message, oldest first. The coordinator only appends; an entry
+  // is updated in place while its episode lasts, so an index names a warning.
+  std::vector<std::string> warnings;
   bool has_timeline_entry = false;
   double last_timeline_rps = 0;  // rps of the newest timeline entry, if any
+  // From the run's plan:
+  bool open_model = false;     // arrival_rate, or stages of rate
+  double arrival_rate = 0;     // open: arrivals per second (stages: their peak)
+  int64_t max_in_flight = 0;   // open: the fleet-wide cap
+  int64_t expect_workers = 0;  // the run is "waiting" until this many are live
 };
 
 // One row of GET /v1/runs.
@@ -66,7 +90,8 @@ struct WorkerView {
   int64_t last_seen_ms = 0;
 };
 
-// "finished", "stopped" and "failed" never change again.
+// "finished", "stopped" and "failed" never change again. A run may be
+// "waiting" (for expect_workers) before "starting".
 bool IsFinalState(std::string_view state);
 
 Status ParseRunView(const rapidjson::Value& json, RunView* run);

@@ -1,5 +1,7 @@
 #include "ctl/start_command.h"
 
+#include <algorithm>
+
 #include "ctl/api_calls.h"
 #include "ctl/progress.h"
 #include "ctl/report.h"
@@ -22,6 +24,11 @@ class ProgressPrinter {
     } else {
       *out_ << line << '\n' << std::flush;
     }
+  }
+  // A line of its own that stays, after any in-place line.
+  void Note(const std::string& line) {
+    Break();
+    *out_ << line << '\n' << std::flush;
   }
   // Ends an in-place line, so what follows starts on a line of its own.
   void Break() {
@@ -75,6 +82,46 @@ int64_t IntMember(const rapidjson::Value& object, const char* name) {
   return it != object.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
 }
 
+std::string StrMember(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it != object.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+// "200 users" or "arrival rate 500/s" (for stages of rates: their peak).
+std::string PlanLoad(const Plan& plan) {
+  if (plan.model == LoadModel::kClosed) return Plural(plan.users, "user");
+  double rate = plan.stages.empty() ? plan.arrival_rate : plan.start_rate;
+  for (const Stage& stage : plan.stages) rate = std::max(rate, stage.target);
+  return "arrival rate " + FormatRate(rate);
+}
+
+// "Run r1 started: 200 users on 2 workers", or for a run that waits for
+// expect_workers "Run r1 created: 200 users; waiting for 3 workers".
+std::string CreatedLine(const std::string& id, const rapidjson::Value& created,
+                        const Plan& plan) {
+  if (StrMember(created, "state") == "waiting") {
+    return "Run " + id + " created: " + PlanLoad(plan) + "; waiting for " +
+           Plural(plan.expect_workers, "worker");
+  }
+  return "Run " + id + " started: " + PlanLoad(plan) + " on " +
+         Plural(IntMember(created, "workers"), "worker");
+}
+
+// Prints one successful poll: warnings new since the last poll as lines of
+// their own, then the progress line. A waiting run's line needs the live
+// workers, which /healthz knows; without an answer they show as unknown.
+void ShowPoll(ApiClient* api, const RunView& run, ProgressTracker* tracker,
+              ProgressPrinter* printer, Env* env) {
+  for (const std::string& warning : tracker->NewWarnings(run)) {
+    printer->Note("Warning: " + warning);
+  }
+  int64_t live_workers = -1;
+  if (run.state == "waiting" && !FetchLiveWorkers(api, &live_workers).ok()) {
+    live_workers = -1;
+  }
+  printer->Show(tracker->Update(run, env->clock->NowNs(), live_workers));
+}
+
 // Fetches the ended run with its timeline, prints it, writes --out.
 Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& options,
                          Env* env) {
@@ -87,6 +134,9 @@ Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& o
     *env->out << '\n' << FormatReport(run);
   }
   env->out->flush();
+  if (run.state == "failed" && !run.message.empty()) {
+    *env->err << "loadctl: run " << id << " failed: " << run.message << '\n';
+  }
   if (!options.out_file.empty()) {
     LOADD_RETURN_IF_ERROR(env->files->Write(options.out_file, reply.body));
   }
@@ -113,7 +163,7 @@ Status WatchRun(ApiClient* api, const std::string& id, const Options& options, E
     Status polled = FetchRun(api, id, /*timeline=*/false, &reply, &run);
     if (polled.ok()) {
       failures = 0;
-      printer.Show(tracker.Update(run, env->clock->NowNs()));
+      ShowPoll(api, run, &tracker, &printer, env);
       if (IsFinalState(run.state)) return Status::Ok();
     } else if (!IsRetryable(polled) || ++failures > kMaxPollFailures) {
       return polled;
@@ -142,9 +192,7 @@ Result<Outcome> RunStart(const Options& options, Env* env) {
     *env->out << (options.json ? created.body : id) << '\n';
     return Outcome::kSuccess;
   }
-  *ProgressStream(options, env)
-      << "Run " << id << " started: " << Plural(IntMember(created.doc, "users"), "user")
-      << " on " << Plural(IntMember(created.doc, "workers"), "worker") << '\n';
+  *ProgressStream(options, env) << CreatedLine(id, created.doc, plan->plan) << '\n';
   LOADD_RETURN_IF_ERROR(WatchRun(*api, id, options, env));
   return Conclude(*api, id, options, env);
 }

@@ -189,6 +189,113 @@ TEST_F(StartCommandTest, PollingGivesUpWhenTheCoordinatorStaysAway) {
   EXPECT_EQ(Count(kPollPath), kMaxPollFailures + 1);
 }
 
+constexpr char kExpectFailure[] =
+    "only 2 of 3 expected workers registered within 5s; start more workers or lower "
+    "expect_workers";
+
+std::string WaitingRunJson(const char* state, const char* message) {
+  return std::string(R"({"id": "r1", "name": "demo", "state": ")") + state +
+         R"(", "message": ")" + message + R"(", "elapsed_s": 0, "duration_s": 3,
+         "plan": {"users": 200, "expect_workers": 3, "expect_timeout": "5s"},
+         "users": 0, "target_users": 200, "workers": [],
+         "totals": {"requests": 0, "failures": 0, "rps": 0, "errors": {}},
+         "endpoints": [], "aggregated": {}})";
+}
+
+TEST_F(StartCommandTest, WaitingRunShowsTheWorkersThenFailsWithItsMessage) {
+  world_.files.files["plan.json"] = R"({"name": "demo", "users": 200, "duration": "3s",
+      "expect_workers": 3, "expect_timeout": "5s",
+      "requests": [{"url": "http://127.0.0.1:9000/"}]})";
+  world_.api.On("POST /v1/runs", 201,
+                R"({"id": "r1", "state": "waiting", "workers": 0, "users": 200})");
+  world_.api.On("GET /healthz", 200, R"({"status": "ok", "workers": 1})");
+  world_.api.On("GET /healthz", 200, R"({"status": "ok", "workers": 2})");
+  world_.api.On(kPollPath, 200, WaitingRunJson("waiting", ""));
+  world_.api.On(kPollPath, 200, WaitingRunJson("waiting", ""));
+  world_.api.On(kPollPath, 200, WaitingRunJson("failed", kExpectFailure));
+  world_.api.On(kFullPath, 200, WaitingRunJson("failed", kExpectFailure));
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(ExitCodeFor(outcome), kExitRunError);
+  EXPECT_EQ(Count("GET /healthz"), 2);  // only while the run waits
+  std::string out = world_.out.str();
+  EXPECT_EQ(out.substr(0, out.find("\n\n")),
+            "Run r1 created: 200 users; waiting for 3 workers\n"
+            "waiting for workers (have 1, want 3)\n"
+            "waiting for workers (have 2, want 3)\n"
+            "failed  0.0s/3.0s  users 0/200  rps 0.0  p95 0us  failures 0  workers 0");
+  EXPECT_NE(out.find(std::string("\nMessage: ") + kExpectFailure + "\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(world_.err.str(),
+            std::string("loadctl: run r1 failed: ") + kExpectFailure + "\n");
+}
+
+TEST_F(StartCommandTest, WaitingLineSurvivesAHealthzWithoutAnswer) {
+  world_.api.On("POST /v1/runs", 201,
+                R"({"id": "r1", "state": "waiting", "workers": 0, "users": 200})");
+  world_.api.OnNoAnswer("GET /healthz");
+  world_.api.On(kPollPath, 200, WaitingRunJson("waiting", ""));
+  world_.api.On(kPollPath, 200, RunJson("finished", 3, 3000));
+  world_.api.On(kFullPath, 200, RunJson("finished", 3, 3000));
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, Outcome::kSuccess);
+  EXPECT_NE(world_.out.str().find("\nwaiting for workers (have ?, want 3)\n"),
+            std::string::npos)
+      << world_.out.str();
+}
+
+// A run with its warnings array, as the coordinator grows it.
+std::string RunWithWarnings(const char* state, std::vector<const char*> messages) {
+  std::string run = RunJson(state, 1, 1000);
+  std::string warnings = R"(, "warnings": [)";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    warnings += std::string(i == 0 ? "" : ", ") + R"({"kind": "cpu", "message": ")" +
+                messages[i] + "\"}";
+  }
+  return run.substr(0, run.size() - 1) + warnings + "]}";
+}
+
+TEST_F(StartCommandTest, NewWarningsPrintOnceAsLinesOfTheirOwn) {
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.On(kPollPath, 200, RunWithWarnings("running", {}));
+  world_.api.On(kPollPath, 200, RunWithWarnings("running", {"cpu h/0"}));
+  world_.api.On(kPollPath, 200, RunWithWarnings("running", {"cpu h/0 longer"}));
+  world_.api.On(kPollPath, 200,
+                RunWithWarnings("finished", {"cpu h/0 longer", "cpu h/1"}));
+  world_.api.On(kFullPath, 200,
+                RunWithWarnings("finished", {"cpu h/0 longer", "cpu h/1"}));
+  world_.env.out_is_tty = true;
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  std::string out = world_.out.str();
+  // The in-place line is ended first, so the warning stays on its own line.
+  EXPECT_NE(out.find("\x1b[K\nWarning: cpu h/0\n\rrunning"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[K\nWarning: cpu h/1\n\rfinished"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Warning: cpu h/0 longer"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nWarnings:\n  cpu h/0 longer\n  cpu h/1\n"), std::string::npos)
+      << out;
+}
+
+TEST_F(StartCommandTest, QuickOpenModelPlanStartsWithAnArrivalRate) {
+  options_.plan = PlanFlags();
+  options_.plan.arrival_rate = "500";
+  options_.plan.duration = "20s";
+  options_.plan.target = "http://127.0.0.1:9000/";
+  world_.api.On("POST /v1/runs", 201,
+                R"({"id": "r1", "state": "starting", "workers": 2, "arrival_rate": 500,
+                    "users": 0})");
+  world_.api.On(kPollPath, 200, RunJson("finished", 3, 3000));
+  world_.api.On(kFullPath, 200, RunJson("finished", 3, 3000));
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  EXPECT_EQ(
+      world_.api.bodies[0],
+      R"({"arrival_rate":500.0,"duration":"20s","target":"http://127.0.0.1:9000/"})");
+  std::string out = world_.out.str();
+  EXPECT_EQ(out.substr(0, out.find('\n')),
+            "Run r1 started: arrival rate 500/s on 2 workers");
+}
+
 TEST_F(StartCommandTest, LocalExcludesDetachAndCoordinator) {
   options_.local = true;
   options_.detach = true;

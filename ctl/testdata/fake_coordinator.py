@@ -6,6 +6,11 @@ A run is "running" for RUNNING_POLLS polls of GET /v1/runs/{id}, then
 "stopping" for STOPPING_POLLS polls, then "stopped". A plan with more than 5000 users is
 rejected with a 400 naming $.users, as the real coordinator does for its
 limits. live_workers() decides what /healthz and /v1/workers report.
+
+A plan whose expect_workers exceeds live_workers() is "waiting" for
+WAITING_POLLS polls, then "failed" with the coordinator's message. An
+open-model plan (arrival_rate) gets the open model's fields: service times,
+totals.dropped, a CPU warning that grows with each poll, and a lost worker.
 """
 
 import json
@@ -15,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RUNNING_POLLS = 2
 STOPPING_POLLS = 2
+WAITING_POLLS = 2
+DROPPED = 7
 MAX_USERS = 5000
 
 
@@ -84,16 +91,31 @@ class FakeCoordinator:
                                "$.users")
         if any(r["state"] in ("running", "stopping") for r in self.runs):
             return 409, _error("failed_precondition", "a run is already active")
+        expect = plan.get("expect_workers", 0)
+        waiting = isinstance(expect, int) and expect > self.live_workers()
         run = {"id": "r1700000000-%04d" % (len(self.runs) + 1), "name": plan.get("name", ""),
-               "plan": plan, "users": users, "state": "running", "polls": 0, "stopping_polls": 0,
-               "message": ""}
+               "plan": plan, "users": users, "state": "waiting" if waiting else "running",
+               "polls": 0, "stopping_polls": 0, "waiting_polls": 0, "message": ""}
         self.runs.insert(0, run)
-        return 201, {"id": run["id"], "state": "running", "workers": 2, "users": users}
+        created = {"id": run["id"], "state": run["state"], "workers": 0 if waiting else 2,
+                   "users": users or 0}
+        if "arrival_rate" in plan:
+            created["arrival_rate"] = plan["arrival_rate"]
+        return 201, created
 
     def _find(self, run_id):
         return next((r for r in self.runs if r["id"] == run_id), None)
 
     def _advance(self, run):
+        if run["state"] == "waiting":
+            run["waiting_polls"] += 1
+            if run["waiting_polls"] > WAITING_POLLS:
+                run["state"] = "failed"
+                run["message"] = ("only %d of %d expected workers registered within %s; start "
+                                  "more workers or lower expect_workers"
+                                  % (self.live_workers(), run["plan"]["expect_workers"],
+                                     run["plan"].get("expect_timeout", "1m")))
+            return
         run["polls"] += 1
         if run["state"] == "stopping":
             run["stopping_polls"] += 1
@@ -117,7 +139,7 @@ class FakeCoordinator:
         run = self._find(run_id)
         if run is None:
             return 404, _error("not_found", "no run %s" % run_id)
-        if run["state"] not in ("running", "starting"):
+        if run["state"] not in ("waiting", "running", "starting"):
             return 409, _error("failed_precondition", "run %s already ended" % run_id)
         run["state"] = "stopping"
         return 200, {"id": run_id, "state": "stopping"}
@@ -146,10 +168,27 @@ class FakeCoordinator:
                        "errors": {"connect": 0, "timeout": 0, "status": 1}},
             "endpoints": [self._stats("GET /delay/20ms", requests)],
             "aggregated": self._stats("Aggregated", requests)})
+        out["warnings"] = []
+        if "arrival_rate" in run["plan"]:
+            self._open_model(run, out)
         if timeline:
             out["timeline"] = [{"t": t, "users": run["users"], "requests": 1000, "rps": 1000}
                                for t in range(run["polls"])]
         return out
+
+    @staticmethod
+    def _open_model(run, out):
+        service = {"min_us": 900, "mean_us": 1500, "p50_us": 1200, "p90_us": 2000,
+                   "p95_us": 2500, "p99_us": 5000, "p999_us": 9000, "max_us": 12000}
+        for endpoint in out["endpoints"] + [out["aggregated"]]:
+            endpoint["service"] = dict(service)
+        out["totals"]["dropped"] = DROPPED
+        out["workers"][1].update(state="lost", lost_at_s=1.5)
+        if run["polls"] >= 1:  # one episode, growing: loadctl shows it once while polling
+            out["warnings"] = [{"kind": "cpu", "worker": "fake/0", "from_s": 0,
+                                "to_s": run["polls"], "max_cpu_percent": 97.0,
+                                "message": "worker fake/0 used 97%% CPU from 0s to %ds"
+                                           % run["polls"]}]
 
     def _handler(self):
         fake = self

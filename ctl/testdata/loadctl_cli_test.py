@@ -86,6 +86,62 @@ class LoadctlTest(unittest.TestCase):
         self.assertEqual(self.fake.runs[0]["plan"], {"target": "http://127.0.0.1:9/",
                                                      "users": 5, "duration": "2s"})
 
+    def test_quick_open_model_plan(self):
+        r = self.loadctl("start", "--arrival-rate", "500", "--duration", "20s", "--target",
+                         "http://127.0.0.1:9/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.fake.runs[0]["plan"], {"arrival_rate": 500, "duration": "20s",
+                                                     "target": "http://127.0.0.1:9/"})
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0], "Run r1700000000-0001 started: arrival rate 500/s on 2 workers")
+        # The warning grows with each poll but prints once while polling, then in the report.
+        self.assertEqual(lines[1], "Warning: worker fake/0 used 97% CPU from 0s to 1s")
+        # The fake echoes the plan as posted: no max_in_flight, so "/0".
+        self.assertTrue(lines[2].startswith("running  1.0s/3.0s  in flight 0/0  rps "), lines[2])
+        self.assertIn("dropped 7  workers 2", lines[2])
+        self.assertEqual(r.stdout.count("Warning: worker fake/0"), 1, r.stdout)
+        self.assertIn("Run r1700000000-0001  finished  3.0s  arrival rate 500/s  2 workers\n"
+                      "Latency counts from each iteration's intended start (coordinated "
+                      "omission corrected).\n", r.stdout)
+        self.assertRegex(r.stdout, r"\nService time \(uncorrected, from sending\)\n"
+                                   r"Name +Min +Mean +p50 +p90 +p95 +p99 +p99\.9 +Max\n"
+                                   r"GET /delay/20ms +900us +1\.50ms")
+        self.assertIn("\nDropped iterations: 7 (max_in_flight reached)\n", r.stdout)
+        self.assertIn("\nLost workers: fake/1 at 1.5s\n", r.stdout)
+        self.assertIn("\nWarnings:\n  worker fake/0 used 97% CPU from 0s to 3s\n", r.stdout)
+
+    def test_waiting_for_workers_then_failed(self):
+        plan = dict(PLAN, expect_workers=3, expect_timeout="5s")
+        r = self.loadctl("start", self.write_plan(plan))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[:3], ["Run r1700000000-0001 created: 20 users; waiting for 3 workers",
+                                     "waiting for workers (have 2, want 3)",
+                                     "waiting for workers (have 2, want 3)"])
+        self.assertIn("GET /healthz", self.fake.requests)
+        self.assertEqual(r.stderr, "loadctl: run r1700000000-0001 failed: only 2 of 3 expected "
+                                   "workers registered within 5s; start more workers or lower "
+                                   "expect_workers\n")
+
+    def test_flag_conflicts_exit_3(self):
+        staged = {"stages": [{"duration": "2s", "rate": 10}],
+                  "requests": [{"url": "http://127.0.0.1:9/"}]}
+        cases = [
+            (["--target", "http://127.0.0.1:9/", "--users", "5", "--arrival-rate", "5"],
+             "loadctl: invalid plan: --arrival-rate: cannot be combined with --users"),
+            ([self.write_plan(staged, "staged.json"), "--duration", "5s"],
+             "loadctl: invalid plan: --duration: conflicts with the plan's stages"),
+            (["--target", "http://127.0.0.1:9/", "--duration", "5s"],
+             "loadctl: invalid plan: a plan built from flags needs --users N"),
+            ([self.write_plan(PLAN), "--max-in-flight", "5"],
+             "loadctl: invalid plan: --max-in-flight: only for the open model"),
+        ]
+        for args, error in cases:
+            r = self.loadctl("start", *args)
+            self.assertEqual(r.returncode, 3, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith(error), (args, r.stderr))
+        self.assertEqual(self.fake.requests, [])
+
     def test_rejected_plan_names_the_path(self):
         r = self.loadctl("start", self.write_plan(dict(PLAN, users=6000)))
         self.assertEqual(r.returncode, 3)

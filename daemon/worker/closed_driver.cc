@@ -17,7 +17,12 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
  public:
   UserSlot(ClosedDriver* d, int64_t index)
       : d_(d), index_(index), toggles_(d->profile_.UserToggles(index)), timer_(this, d->engine_),
-        rotation_pos_(index) {}
+        rotation_pos_(index) {
+    if (const CompiledScenarios* compiled = d->engine_->scenarios()) {
+      runner_ = std::make_unique<ScenarioRunner>(d->engine_, compiled, index);
+      runner_->Assign(index);  // a user keeps its scenario for the whole run
+    }
+  }
 
   void Own(int64_t from_ns, int64_t until_ns) {
     own_from_ns_ = from_ns;
@@ -28,7 +33,9 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   // Brings the user to the state run time `now` calls for, and arms the
   // timer for the next change.
   void Evaluate() {
-    int64_t t = MonotonicNowNs() - d_->run_start_ns_;
+    int64_t now = MonotonicNowNs();
+    int64_t t = now - d_->run_start_ns_;
+    if (thinking_ && now >= think_until_ns_) thinking_ = false;
     bool want = !d_->ending_ && t >= own_from_ns_ && t < own_until_ns_ && ProfileOn(t);
     if (want && !active_) {
       active_ = true;
@@ -38,15 +45,26 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
       --d_->active_;
       if (conn_ && !conn_->busy()) conn_->Close();
     }
-    if (active_ && !(conn_ && conn_->busy())) Next();
+    if (active_ && !thinking_ && !(conn_ && conn_->busy())) Next();
     int64_t next = NextChangeAfter(t);
+    if (thinking_) next = std::min(next, think_until_ns_ - d_->run_start_ns_);
     if (next != kForever) d_->engine_->loop()->Arm(&timer_, d_->run_start_ns_ + next);
   }
 
   void OnTimer() override { Evaluate(); }
 
-  void OnExchangeDone(Connection*) override {
+  void OnExchangeDone(Connection*, const ExchangeResult& result) override {
     --d_->busy_;
+    if (runner_ && !runner_->OnStepDone(result)) {
+      // The iteration is over: think before the next one.
+      int64_t now = MonotonicNowNs();
+      int64_t think = runner_->ThinkNs(iteration_start_ns_, now);
+      if (think > 0) {
+        thinking_ = true;
+        think_until_ns_ = now + think;
+        d_->engine_->loop()->Arm(&timer_, think_until_ns_);
+      }
+    }
     if (!active_) {
       conn_->Close();
       d_->engine_->MaybeDone();
@@ -54,7 +72,7 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
       // Failed before Exchange() returned (out of sockets or ports, no
       // route): go on from the loop after a pause, never by recursion.
       d_->engine_->loop()->Arm(&timer_, MonotonicNowNs() + kLocalFailureBackoffNs);
-    } else {
+    } else if (!thinking_) {
       Next();
     }
   }
@@ -97,7 +115,12 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
     if (!conn_) conn_ = d_->engine_->NewConnection(this);
     ++d_->busy_;
     in_exchange_ = true;
-    conn_->Exchange(d_->engine_->NextRequestIndex(&rotation_pos_), 0);
+    if (runner_) {
+      if (runner_->at_first_step()) iteration_start_ns_ = MonotonicNowNs();
+      conn_->Exchange(runner_->RenderStep(), 0);
+    } else {
+      conn_->Exchange(d_->engine_->request(d_->engine_->NextRequestIndex(&rotation_pos_)), 0);
+    }
     in_exchange_ = false;
   }
 
@@ -110,6 +133,10 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   int64_t own_until_ns_ = kForever;
   bool active_ = false;
   bool in_exchange_ = false;
+  bool thinking_ = false;
+  int64_t think_until_ns_ = 0;
+  int64_t iteration_start_ns_ = 0;
+  std::unique_ptr<ScenarioRunner> runner_;
   std::unique_ptr<Connection> conn_;
 };
 

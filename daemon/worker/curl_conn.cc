@@ -1,5 +1,9 @@
 #include "daemon/worker/curl_conn.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "common/clock.h"
 #include "daemon/worker/engine.h"
 
@@ -32,7 +36,6 @@ CurlConn::CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner)
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(engine->timeout_ns() / kNsPerMs));
   // Plan URLs never leave the protocols the plan was validated for.
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
@@ -43,15 +46,40 @@ CurlConn::~CurlConn() {
   curl_easy_cleanup(easy_);
 }
 
-size_t CurlConn::OnData(char*, size_t size, size_t n, void* conn) {
-  static_cast<CurlConn*>(conn)->bytes_in_ += static_cast<int64_t>(size * n);
+size_t CurlConn::OnData(char* data, size_t size, size_t n, void* conn_ptr) {
+  auto* conn = static_cast<CurlConn*>(conn_ptr);
+  conn->bytes_in_ += static_cast<int64_t>(size * n);
+  if (conn->req_->capture_body && conn->result_.body.size() < (1u << 20)) {
+    conn->result_.body.append(data, std::min(size * n, (1u << 20) - conn->result_.body.size()));
+  }
   return size * n;
 }
 
-void CurlConn::Exchange(size_t request, int64_t intended_ns) {
-  request_ = request;
+size_t CurlConn::OnHeader(char* data, size_t size, size_t n, void* conn_ptr) {
+  auto* conn = static_cast<CurlConn*>(conn_ptr);
+  std::string_view line(data, size * n);
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || conn->result_.headers.size() >= 64) return size * n;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto& wanted = conn->req_->capture_headers;
+  if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) return size * n;
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.remove_suffix(1);
+  conn->result_.headers.emplace_back(std::move(name), std::string(value.substr(0, 8192)));
+  return size * n;
+}
+
+void CurlConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
+  req_ = request;
   intended_ns_ = intended_ns;
-  const PreparedRequest& req = engine_->request(request_);
+  const PreparedRequest& req = *req_;
+  result_ = ExchangeResult();
+  long timeout_ms = (req.timeout_ns > 0 ? req.timeout_ns : engine_->timeout_ns()) / kNsPerMs;
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, req.capture_headers.empty() ? nullptr : OnHeader);
+  curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy_, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_NOBODY, req.head ? 1L : 0L);
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, req.curl_headers);
@@ -70,30 +98,28 @@ void CurlConn::Exchange(size_t request, int64_t intended_ns) {
 
 void CurlConn::OnDone(CURLcode result) {
   in_flight_ = false;
-  const PreparedRequest& req = engine_->request(request_);
+  const PreparedRequest& req = *req_;
   if (result == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
     int64_t now = MonotonicNowNs();
     int64_t service_us = (now - sent_ns_) / kNsPerUs;
-    if (intended_ns_ > 0) {
-      engine_->stats().RecordResponse(req.slot, (now - intended_ns_) / kNsPerUs, service_us,
-                                      static_cast<int>(status), bytes_in_);
-    } else {
-      engine_->stats().RecordResponse(req.slot, service_us, -1, static_cast<int>(status),
-                                      bytes_in_);
-    }
+    result_.ok = true;
+    result_.status = static_cast<int>(status);
+    result_.latency_us = intended_ns_ > 0 ? (now - intended_ns_) / kNsPerUs : service_us;
+    engine_->stats().RecordResponse(req.slot, result_.latency_us,
+                                    intended_ns_ > 0 ? service_us : -1, result_.status, bytes_in_);
   } else {
     engine_->stats().RecordError(req.slot, KindOf(result));
   }
-  owner_->OnExchangeDone(this);
+  owner_->OnExchangeDone(this, result_);
 }
 
 void CurlConn::Interrupt() {
   if (!in_flight_) return;
   driver_->Remove(easy_);
   in_flight_ = false;
-  engine_->stats().RecordError(engine_->request(request_).slot, ErrorKind::kInterrupted);
+  engine_->stats().RecordError(req_->slot, ErrorKind::kInterrupted);
 }
 
 }  // namespace loadd

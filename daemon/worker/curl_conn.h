@@ -20,7 +20,7 @@ class CurlConn final : public Connection, public CurlDriver::Transfer {
   CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner);
   ~CurlConn() override;
 
-  void Exchange(size_t request, int64_t intended_ns) override;
+  void Exchange(const PreparedRequest* request, int64_t intended_ns) override;
   bool busy() const override { return in_flight_; }
   void Interrupt() override;
   void Close() override {}  // libcurl's connection cache owns the socket
@@ -29,12 +29,14 @@ class CurlConn final : public Connection, public CurlDriver::Transfer {
 
  private:
   static size_t OnData(char* data, size_t size, size_t n, void* conn);
+  static size_t OnHeader(char* data, size_t size, size_t n, void* conn);
 
   Engine* engine_;
   CurlDriver* driver_;
   ExchangeOwner* owner_;
   CURL* easy_;
-  size_t request_ = 0;
+  const PreparedRequest* req_ = nullptr;
+  ExchangeResult result_;
   int64_t intended_ns_ = 0;
   int64_t sent_ns_ = 0;
   int64_t bytes_in_ = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <map>
 #include <thread>
 
 #include "common/clock.h"
@@ -133,6 +134,55 @@ TEST_F(DriverTest, StagesRampUpAndDown) {
       {ShareChange{true, 1, 0, 1, 0, -1}}, std::move(steps));
   // Ideal ceil(U(t)): U = 9.6 at 240 ms, 20 at 760 and 1240 ms, 10.8 at 1730 ms.
   EXPECT_EQ(seen, (std::vector<int64_t>{10, 20, 20, 11}));
+}
+
+TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
+  // Step 1 extracts "o" from the body "ok"; step 2 sends it back in its
+  // query. Checks that must pass, and one that must fail, every iteration.
+  RunStats* stats = Run(R"({"target": ")" + Url("") + R"(", "users": 2, "spawn_rate": 100,
+      "duration": "600ms", "scenarios": [{"name": "s", "think_time": "50ms", "steps": [
+        {"name": "home", "path": "/", "extract": {"w": {"regex": "(o)k"}},
+         "checks": [{"status": 200}, {"body_contains": "ok"}, {"body_contains": "nope"}]},
+        {"name": "echo", "path": "/delay/1ms?v={{w}}&u={{user}}",
+         "checks": [{"latency": "<1s"}, {"header": "Content-Type", "contains": "text"}]}
+      ]}]})",
+      {ShareChange{true, 1, 0, 1, 0, -1}});
+  std::vector<EndpointStats> endpoints;
+  stats->Drain(&endpoints);
+  std::vector<CheckCount> checks;
+  stats->DrainChecks(&checks);
+  std::map<std::string, CheckCount> by_name;
+  for (const CheckCount& c : checks) by_name[c.name] = c;
+  int64_t homes = 0, echoes = 0;
+  for (const EndpointStats& e : endpoints) (e.name == "home" ? homes : echoes) += e.requests;
+  // 2 users, each iteration ~2 ms of requests + 50 ms think in 600 ms:
+  // about 11 iterations each (without the think time, hundreds).
+  EXPECT_GE(homes, 14);
+  EXPECT_LE(homes, 30) << "think time was not applied";
+  EXPECT_GE(echoes, homes - 2);
+  EXPECT_EQ(by_name["home: status == 200"].passed, homes);
+  EXPECT_EQ(by_name["home: body contains \"ok\""].passed, homes);
+  EXPECT_EQ(by_name["home: body contains \"nope\""].failed, homes);
+  EXPECT_EQ(by_name["home: extract w"].passed, homes);
+  EXPECT_EQ(by_name["echo: latency <1s"].passed, echoes);
+  EXPECT_EQ(by_name["echo: header Content-Type contains \"text\""].passed, echoes);
+}
+
+TEST_F(DriverTest, FailedExtractionEndsTheIteration) {
+  RunStats* stats = Run(R"({"target": ")" + Url("") + R"(", "users": 1, "duration": "300ms",
+      "scenarios": [{"steps": [
+        {"name": "a", "path": "/", "extract": {"t": {"json": "/token"}}},
+        {"name": "b", "path": "/x?t={{t}}"}]}]})",
+      {ShareChange{true, 1, 0, 1, 0, -1}});
+  std::vector<EndpointStats> endpoints;
+  stats->Drain(&endpoints);
+  ASSERT_EQ(endpoints.size(), 1u) << "step b must never run without its variable";
+  EXPECT_EQ(endpoints[0].name, "a");
+  std::vector<CheckCount> checks;
+  stats->DrainChecks(&checks);
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].name, "a: extract t");
+  EXPECT_EQ(checks[0].failed, endpoints[0].requests);
 }
 
 TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {

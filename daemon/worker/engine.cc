@@ -19,7 +19,6 @@ namespace loadd {
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
-constexpr size_t kMaxRotation = 100'000;
 
 bool HasHeader(const RequestSpec& spec, const char* name) {
   for (const auto& [k, v] : spec.headers) {
@@ -62,30 +61,6 @@ Result<Address> Resolve(const Url& url) {
   return a;
 }
 
-// Smooth weighted round robin (as nginx balances upstreams): every request
-// appears `weight` times per cycle, spread out rather than bunched.
-std::vector<uint32_t> BuildRotation(const std::vector<RequestSpec>& specs) {
-  int64_t g = 0;
-  for (const RequestSpec& s : specs) g = std::gcd(g, s.weight);
-  int64_t total = 0;
-  for (const RequestSpec& s : specs) total += s.weight / g;
-  std::vector<uint32_t> order;
-  if (total > static_cast<int64_t>(kMaxRotation)) total = kMaxRotation;
-  std::vector<int64_t> current(specs.size(), 0);
-  int64_t sum = 0;
-  for (const RequestSpec& s : specs) sum += s.weight;
-  for (int64_t n = 0; n < total; ++n) {
-    size_t best = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      current[i] += specs[i].weight;
-      if (current[i] > current[best]) best = i;
-    }
-    current[best] -= sum;
-    order.push_back(static_cast<uint32_t>(best));
-  }
-  return order;
-}
-
 }  // namespace
 
 Result<EngineKind> ParseEngineKind(std::string_view name) {
@@ -106,20 +81,27 @@ Engine::~Engine() {
   for (PreparedRequest& r : requests_) curl_slist_free_all(r.curl_headers);
 }
 
-Status Engine::PrepareNative(const RequestSpec& spec, std::map<std::string, int>* address_of,
-                             PreparedRequest* req) {
-  std::string key = spec.url.host + ":" + std::to_string(spec.url.port);
-  auto it = address_of->find(key);
-  if (it == address_of->end()) {
-    Result<Address> a = Resolve(spec.url);
-    if (!a.ok()) return a.status();
-    it = address_of->emplace(key, static_cast<int>(addresses_.size())).first;
-    addresses_.push_back(*a);
-  }
+Result<int> Engine::AddressFor(const Url& url) {
+  std::string key = url.host + ":" + std::to_string(url.port);
+  auto it = address_of_.find(key);
+  if (it != address_of_.end()) return it->second;
+  Result<Address> a = Resolve(url);
+  if (!a.ok()) return a.status();
+  int index = static_cast<int>(addresses_.size());
+  addresses_.push_back(*a);
+  address_of_.emplace(key, index);
+  return index;
+}
+
+Status Engine::PrepareNative(const RequestSpec& spec, PreparedRequest* req) {
+  Result<int> address = AddressFor(spec.url);
+  if (!address.ok()) return address.status();
   req->bytes = BuildRequest(spec);
-  req->address = it->second;
+  req->address = *address;
   return Status::Ok();
 }
+
+int Engine::SlotOf(const std::string& name) const { return slot_of_.at(name); }
 
 void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
   req->url = spec.url.ToString();
@@ -141,28 +123,58 @@ void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
 Status Engine::Prepare() {
   bool any_https = std::any_of(plan_.requests.begin(), plan_.requests.end(),
                                [](const RequestSpec& r) { return r.url.scheme == "https"; });
+  for (const Scenario& sc : plan_.scenarios) {
+    for (const Step& st : sc.steps) any_https |= st.url.scheme == "https";
+  }
   if (kind_ == EngineKind::kCurl || (kind_ == EngineKind::kAuto && any_https)) {
     curl_ = std::make_unique<CurlDriver>(loop_);
     LOADD_RETURN_IF_ERROR(curl_->Init());
   } else if (any_https) {
     return Status::Invalid("--engine", "the native engine speaks plain http:// only");
   }
-  std::map<std::string, int> address_of;
   std::vector<std::string> names;
+  std::vector<int64_t> weights;
   for (const RequestSpec& spec : plan_.requests) {
     PreparedRequest req;
     req.head = spec.method == "HEAD";
     if (curl_) {
       PrepareCurl(spec, &req);
     } else {
-      LOADD_RETURN_IF_ERROR(PrepareNative(spec, &address_of, &req));
+      LOADD_RETURN_IF_ERROR(PrepareNative(spec, &req));
     }
     requests_.push_back(std::move(req));
     names.push_back(spec.name);
+    weights.push_back(spec.weight);
+  }
+  for (const Scenario& sc : plan_.scenarios) {
+    weights.push_back(sc.weight);
+    for (const Step& st : sc.steps) {
+      names.push_back(st.name);
+      if (!curl_) {
+        Result<int> address = AddressFor(st.url);  // resolve now, never mid-run
+        if (!address.ok()) return address.status();
+      }
+    }
   }
   stats_ = std::make_unique<RunStats>(names);
+  for (size_t i = 0; i < names.size(); ++i) slot_of_[names[i]] = stats_->SlotOf(i);
   for (size_t i = 0; i < requests_.size(); ++i) requests_[i].slot = stats_->SlotOf(i);
-  rotation_ = BuildRotation(plan_.requests);
+  rotation_ = WeightedRotation(weights);
+  for (const Scenario& sc : plan_.scenarios) {
+    std::vector<CompiledScenarios::StepInfo> infos;
+    for (const Step& st : sc.steps) {
+      CompiledScenarios::StepInfo info;
+      info.slot = slot_of_[st.name];
+      if (!curl_) info.address = *AddressFor(st.url);
+      for (const Check& c : st.checks) info.check_ids.push_back(stats_->AddCheck(c.name));
+      for (const Extract& e : st.extracts) {
+        info.extract_ids.push_back(stats_->AddCheck(st.name + ": extract " + e.var));
+      }
+      infos.push_back(std::move(info));
+    }
+    compiled_.steps.push_back(std::move(infos));
+  }
+  compiled_.rotation = rotation_;
   read_buffer_.resize(kReadBufferBytes);
   return Status::Ok();
 }

@@ -26,6 +26,7 @@
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
 #include "daemon/worker/run_stats.h"
+#include "daemon/worker/scenario_runner.h"
 
 namespace loadd {
 
@@ -35,20 +36,6 @@ class CurlDriver;
 // https:// request, then libcurl for every user.
 enum class EngineKind { kAuto, kNative, kCurl };
 Result<EngineKind> ParseEngineKind(std::string_view name);
-
-// A request ready to send, shared by every user.
-struct PreparedRequest {
-  std::string bytes;      // native path: the whole request, headers and body
-  int address = 0;        // native path: index into Engine::addresses_
-  bool head = false;      // response to HEAD has no body
-  int slot = 0;           // RunStats slot
-  // libcurl path.
-  std::string url;
-  std::string method;
-  std::string body;
-  bool has_body = false;
-  curl_slist* curl_headers = nullptr;  // owned by the Engine
-};
 
 struct Address {
   sockaddr_storage addr{};
@@ -80,7 +67,16 @@ class Engine : public TimerHandler {
   // Used by drivers and connections.
   EventLoop* loop() { return loop_; }
   std::unique_ptr<Connection> NewConnection(ExchangeOwner* owner);
-  const PreparedRequest& request(size_t i) const { return requests_[i]; }
+  const PreparedRequest* request(size_t i) const { return &requests_[i]; }
+  // Resolves a URL's host (once per host:port) for the native path.
+  Result<int> AddressFor(const Url& url);
+  const Plan& plan() const { return plan_; }
+  // The RunStats slot of a name (request or step).
+  int SlotOf(const std::string& name) const;
+  // Scenario plans only (nullptr for a plan of requests).
+  const CompiledScenarios* scenarios() const {
+    return plan_.scenarios.empty() ? nullptr : &compiled_;
+  }
   const Address& address(int i) const { return addresses_[i]; }
   // Closed model: the user's next request (weighted round robin from its
   // own position). Open model: the request of fleet-wide iteration m, so
@@ -96,8 +92,7 @@ class Engine : public TimerHandler {
   void OnTimer() override;  // end of duration, end of graceful stop
 
  private:
-  Status PrepareNative(const RequestSpec& spec, std::map<std::string, int>* address_of,
-                       PreparedRequest* req);
+  Status PrepareNative(const RequestSpec& spec, PreparedRequest* req);
   void PrepareCurl(const RequestSpec& spec, PreparedRequest* req);
 
   EventLoop* loop_;
@@ -107,6 +102,9 @@ class Engine : public TimerHandler {
   std::vector<Address> addresses_;
   std::vector<PreparedRequest> requests_;
   std::vector<uint32_t> rotation_;  // weighted round-robin order of request indices
+  std::map<std::string, int> address_of_;  // "host:port" -> addresses_ index
+  std::map<std::string, int> slot_of_;     // request or step name -> stats slot
+  CompiledScenarios compiled_;
   std::unique_ptr<RunStats> stats_;
   std::unique_ptr<Driver> driver_;
   std::vector<char> read_buffer_;

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 #include "common/clock.h"
@@ -14,15 +16,8 @@
 namespace loadd {
 namespace {
 
-http_parser_settings MakeSettings(http_cb on_headers, http_cb on_complete,
-                                  http_data_cb on_body) {
-  http_parser_settings s;
-  http_parser_settings_init(&s);
-  s.on_headers_complete = on_headers;
-  s.on_message_complete = on_complete;
-  s.on_body = on_body;
-  return s;
-}
+constexpr size_t kMaxCapturedBodyBytes = 1 << 20;
+constexpr size_t kMaxCapturedHeaderBytes = 8 << 10;
 
 constexpr uint32_t kConnEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
@@ -35,8 +30,8 @@ HttpConn::HttpConn(Engine* engine, ExchangeOwner* owner)
 
 HttpConn::~HttpConn() { CloseSocket(); }
 
-void HttpConn::Exchange(size_t request, int64_t intended_ns) {
-  request_ = request;
+void HttpConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
+  req_ = request;
   intended_ns_ = intended_ns;
   retried_ = false;
   if (fd_ < 0) {
@@ -47,7 +42,7 @@ void HttpConn::Exchange(size_t request, int64_t intended_ns) {
 }
 
 void HttpConn::Connect() {
-  const Address& a = engine_->address(engine_->request(request_).address);
+  const Address& a = engine_->address(req_->address);
   sent_ns_ = MonotonicNowNs();
   state_ = State::kConnecting;
   fd_ = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -67,24 +62,27 @@ void HttpConn::Connect() {
     Fail(ErrorKind::kConnect);
     return;
   }
-  engine_->loop()->Arm(&timer_, sent_ns_ + engine_->timeout_ns());
+  engine_->loop()->Arm(&timer_, sent_ns_ + TimeoutNs());
 }
 
 void HttpConn::Send() {
   written_ = 0;
   bytes_in_ = 0;
   message_complete_ = false;
+  result_.body.clear();
+  result_.headers.clear();
+  header_wanted_ = false;
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
   // A fresh connection's clock started when connecting began.
   if (state_ != State::kConnecting) sent_ns_ = MonotonicNowNs();
   state_ = State::kWriting;
-  engine_->loop()->Arm(&timer_, sent_ns_ + engine_->timeout_ns());
+  engine_->loop()->Arm(&timer_, sent_ns_ + TimeoutNs());
   ContinueWrite();
 }
 
 void HttpConn::ContinueWrite() {
-  const std::string& bytes = engine_->request(request_).bytes;
+  const std::string& bytes = req_->bytes;
   while (written_ < bytes.size()) {
     ssize_t n = send(fd_, bytes.data() + written_, bytes.size() - written_, MSG_NOSIGNAL);
     if (n > 0) {
@@ -133,8 +131,16 @@ void HttpConn::OnIo(uint32_t events) {
 }
 
 void HttpConn::Read() {
-  static const http_parser_settings kSettings =
-      MakeSettings(OnHeadersComplete, OnMessageComplete, OnBody);
+  static const http_parser_settings kSettings = [] {
+    http_parser_settings s;
+    http_parser_settings_init(&s);
+    s.on_header_field = OnHeaderField;
+    s.on_header_value = OnHeaderValue;
+    s.on_headers_complete = OnHeadersComplete;
+    s.on_message_complete = OnMessageComplete;
+    s.on_body = OnBody;
+    return s;
+  }();
   char* buf = engine_->read_buffer();
   for (;;) {
     ssize_t n = recv(fd_, buf, engine_->read_buffer_size(), 0);
@@ -180,34 +186,69 @@ int HttpConn::OnMessageComplete(http_parser* p) {
   return 1;  // pause: one response per request
 }
 
-int HttpConn::OnBody(http_parser*, const char*, size_t) { return 0; }
+int HttpConn::OnBody(http_parser* p, const char* at, size_t len) {
+  auto* conn = static_cast<HttpConn*>(p->data);
+  if (conn->req_->capture_body) {
+    size_t room = kMaxCapturedBodyBytes - std::min(kMaxCapturedBodyBytes, conn->result_.body.size());
+    conn->result_.body.append(at, std::min(len, room));
+  }
+  return 0;
+}
+
+// A header name may arrive in pieces; the first piece of its value closes
+// it (OnHeaderValue clears header_field_), so a new name starts empty.
+int HttpConn::OnHeaderField(http_parser* p, const char* at, size_t len) {
+  auto* conn = static_cast<HttpConn*>(p->data);
+  if (conn->req_->capture_headers.empty()) return 0;
+  conn->header_wanted_ = false;
+  for (size_t i = 0; i < len && conn->header_field_.size() < 256; ++i) {
+    conn->header_field_.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
+  }
+  return 0;
+}
+
+int HttpConn::OnHeaderValue(http_parser* p, const char* at, size_t len) {
+  auto* conn = static_cast<HttpConn*>(p->data);
+  if (conn->req_->capture_headers.empty()) return 0;
+  if (!conn->header_field_.empty()) {
+    const auto& wanted = conn->req_->capture_headers;
+    conn->header_wanted_ =
+        std::find(wanted.begin(), wanted.end(), conn->header_field_) != wanted.end();
+    if (conn->header_wanted_) conn->result_.headers.emplace_back(conn->header_field_, "");
+    conn->header_field_.clear();
+  }
+  if (conn->header_wanted_ && conn->result_.headers.back().second.size() + len <= kMaxCapturedHeaderBytes) {
+    conn->result_.headers.back().second.append(at, len);
+  }
+  return 0;
+}
 
 int HttpConn::OnHeadersComplete(http_parser* p) {
   // 1 tells http_parser the response has no body: a HEAD response carries
   // the Content-Length of the body it does not send.
-  auto* conn = static_cast<HttpConn*>(p->data);
-  return conn->engine_->request(conn->request_).head ? 1 : 0;
+  return static_cast<HttpConn*>(p->data)->req_->head ? 1 : 0;
 }
 
 void HttpConn::Complete() {
   int64_t now = MonotonicNowNs();
-  const PreparedRequest& req = engine_->request(request_);
   int64_t service_us = (now - sent_ns_) / kNsPerUs;
-  if (intended_ns_ > 0) {
-    engine_->stats().RecordResponse(req.slot, (now - intended_ns_) / kNsPerUs, service_us,
-                                    parser_.status_code, bytes_in_);
-  } else {
-    engine_->stats().RecordResponse(req.slot, service_us, -1, parser_.status_code, bytes_in_);
-  }
+  result_.ok = true;
+  result_.status = parser_.status_code;
+  result_.latency_us = intended_ns_ > 0 ? (now - intended_ns_) / kNsPerUs : service_us;
+  engine_->stats().RecordResponse(req_->slot, result_.latency_us,
+                                  intended_ns_ > 0 ? service_us : -1, parser_.status_code,
+                                  bytes_in_);
   // Closed also when answered before the request was fully written.
-  bool whole = written_ == engine_->request(request_).bytes.size();
+  bool whole = written_ == req_->bytes.size();
   if (fd_ >= 0 && (!whole || !http_should_keep_alive(&parser_))) CloseSocket();
   reused_ = true;
   Done();
 }
 
 void HttpConn::Fail(ErrorKind kind) {
-  engine_->stats().RecordError(engine_->request(request_).slot, kind);
+  engine_->stats().RecordError(req_->slot, kind);
+  result_.ok = false;
+  result_.status = 0;
   CloseSocket();
   Done();
 }
@@ -215,7 +256,11 @@ void HttpConn::Fail(ErrorKind kind) {
 void HttpConn::Done() {
   state_ = State::kIdle;
   engine_->loop()->Disarm(&timer_);
-  owner_->OnExchangeDone(this);
+  owner_->OnExchangeDone(this, result_);
+}
+
+int64_t HttpConn::TimeoutNs() const {
+  return req_->timeout_ns > 0 ? req_->timeout_ns : engine_->timeout_ns();
 }
 
 void HttpConn::OnTimer() {
@@ -224,7 +269,7 @@ void HttpConn::OnTimer() {
 
 void HttpConn::Interrupt() {
   if (state_ != State::kIdle) {
-    engine_->stats().RecordError(engine_->request(request_).slot, ErrorKind::kInterrupted);
+    engine_->stats().RecordError(req_->slot, ErrorKind::kInterrupted);
     state_ = State::kIdle;
     engine_->loop()->Disarm(&timer_);
   }

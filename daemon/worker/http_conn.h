@@ -22,7 +22,7 @@ class HttpConn final : public Connection, public IoHandler, public TimerHandler 
   HttpConn(Engine* engine, ExchangeOwner* owner);
   ~HttpConn() override;
 
-  void Exchange(size_t request, int64_t intended_ns) override;
+  void Exchange(const PreparedRequest* request, int64_t intended_ns) override;
   bool busy() const override { return state_ != State::kIdle; }
   void Interrupt() override;
   void Close() override;
@@ -41,12 +41,15 @@ class HttpConn final : public Connection, public IoHandler, public TimerHandler 
   void Fail(ErrorKind kind);
   void Done();
   void CloseSocket();
+  int64_t TimeoutNs() const;
 
   bool RetryOnFreshConnection();
 
   static int OnHeadersComplete(http_parser* p);
   static int OnMessageComplete(http_parser* p);
   static int OnBody(http_parser* p, const char* at, size_t len);
+  static int OnHeaderField(http_parser* p, const char* at, size_t len);
+  static int OnHeaderValue(http_parser* p, const char* at, size_t len);
 
   Engine* engine_;
   ExchangeOwner* owner_;
@@ -55,8 +58,11 @@ class HttpConn final : public Connection, public IoHandler, public TimerHandler 
   int fd_ = -1;
   bool reused_ = false;   // the socket served a request before
   bool retried_ = false;  // this request was already resent once
-  size_t request_ = 0;
+  const PreparedRequest* req_ = nullptr;
   int64_t intended_ns_ = 0;
+  ExchangeResult result_;
+  std::string header_field_;  // the header being parsed (lower case)
+  bool header_wanted_ = false;
   size_t written_ = 0;
   int64_t sent_ns_ = 0;
   int64_t bytes_in_ = 0;

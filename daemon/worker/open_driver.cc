@@ -108,11 +108,24 @@ void OpenDriver::Dispatch(int64_t m, int64_t t_ns) {
     return;
   }
   ++busy_;
-  int64_t intended = run_start_ns_ + t_ns;
-  conn->Exchange(engine_->RequestForIteration(m), intended > 0 ? intended : 1);
+  int64_t intended = std::max<int64_t>(1, run_start_ns_ + t_ns);
+  if (const CompiledScenarios* compiled = engine_->scenarios()) {
+    auto& runner = runners_[conn];
+    if (!runner) runner = std::make_unique<ScenarioRunner>(engine_, compiled, m);
+    runner->Assign(m);  // arrival m runs one iteration of the scenario m selects
+    conn->Exchange(runner->RenderStep(), intended);
+  } else {
+    conn->Exchange(engine_->request(engine_->RequestForIteration(m)), intended);
+  }
 }
 
-void OpenDriver::OnExchangeDone(Connection* conn) {
+void OpenDriver::OnExchangeDone(Connection* conn, const ExchangeResult& result) {
+  auto runner = runners_.find(conn);
+  if (runner != runners_.end() && runner->second->OnStepDone(result) && !ending_) {
+    // The iteration's next step: its latency counts from sending.
+    conn->Exchange(runner->second->RenderStep(), 0);
+    return;
+  }
   --busy_;
   idle_.push_back(conn);
   if (ending_) engine_->MaybeDone();

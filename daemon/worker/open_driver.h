@@ -8,6 +8,7 @@
 #ifndef LOADD_DAEMON_WORKER_OPEN_DRIVER_H_
 #define LOADD_DAEMON_WORKER_OPEN_DRIVER_H_
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "daemon/worker/connection.h"
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
+#include "daemon/worker/scenario_runner.h"
 #include "daemon/worker/share.h"
 
 namespace loadd {
@@ -34,7 +36,7 @@ class OpenDriver final : public Driver, public TimerHandler, public ExchangeOwne
   int64_t in_flight() const override { return busy_; }
 
   void OnTimer() override;
-  void OnExchangeDone(Connection* conn) override;
+  void OnExchangeDone(Connection* conn, const ExchangeResult& result) override;
 
  private:
   // Arrivals m with m % modulus == residue at run times >= from_ns, except
@@ -62,6 +64,8 @@ class OpenDriver final : public Driver, public TimerHandler, public ExchangeOwne
   int64_t busy_ = 0;
   std::vector<Grant> grants_;
   std::vector<std::unique_ptr<Connection>> conns_;
+  // Scenario plans: the iteration each busy connection is running.
+  std::map<Connection*, std::unique_ptr<ScenarioRunner>> runners_;
   std::vector<Connection*> idle_;
   Timer timer_;
 };

@@ -38,6 +38,22 @@ void RunStats::RecordError(int slot, ErrorKind kind) {
   ++e.errors[static_cast<int>(kind)];
 }
 
+int RunStats::AddCheck(const std::string& name) {
+  for (size_t i = 0; i < checks_.size(); ++i) {
+    if (checks_[i].name == name) return static_cast<int>(i);
+  }
+  checks_.push_back(CheckCount{name, 0, 0});
+  return static_cast<int>(checks_.size() - 1);
+}
+
+void RunStats::DrainChecks(std::vector<CheckCount>* out) {
+  for (CheckCount& c : checks_) {
+    if (c.passed == 0 && c.failed == 0) continue;
+    out->push_back(c);
+    c.passed = c.failed = 0;
+  }
+}
+
 void RunStats::Drain(std::vector<EndpointStats>* out) {
   for (EndpointStats& e : interval_) {
     if (e.requests == 0) continue;

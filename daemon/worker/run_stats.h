@@ -32,6 +32,12 @@ class RunStats {
   // Appends the interval's non-empty endpoints to out and resets the interval.
   void Drain(std::vector<EndpointStats>* out);
 
+  // Checks: registered once before the run (ids are dense), counted per
+  // interval, drained with the endpoints.
+  int AddCheck(const std::string& name);
+  void RecordCheck(int id, bool passed) { (passed ? checks_[id].passed : checks_[id].failed)++; }
+  void DrainChecks(std::vector<CheckCount>* out);
+
   // Open model: an arrival skipped because max_in_flight was reached.
   void RecordDropped() { ++dropped_; }
   int64_t TakeDropped() {
@@ -47,6 +53,7 @@ class RunStats {
   std::vector<EndpointStats> interval_;
   int64_t total_requests_ = 0;
   int64_t dropped_ = 0;
+  std::vector<CheckCount> checks_;
 };
 
 }  // namespace loadd

@@ -160,6 +160,7 @@ void Worker::SendStats(bool final) {
     stats.users = engine_->active_users();
     stats.dropped = engine_->stats().TakeDropped();
     engine_->stats().Drain(&stats.endpoints);
+    engine_->stats().DrainChecks(&stats.checks);
   }
   Send(stats);
 }

@@ -1,0 +1,454 @@
+#include "common/scenario.h"
+
+#include <rapidjson/pointer.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/clock.h"
+#include "common/units.h"
+
+namespace loadd {
+namespace {
+
+constexpr size_t kMaxScenarios = 100;
+constexpr size_t kMaxSteps = 100;
+constexpr size_t kMaxChecks = 32;
+constexpr int64_t kMaxWaitNs = 3600 * kNsPerSec;
+constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+
+std::string Compact(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  return s;
+}
+
+// Compiles a template, turning its error into one at `path`.
+Status CompileAt(const std::string& path, const std::string& text, Escape escape,
+                 const std::set<std::string>& vars, const std::set<std::string>& env,
+                 Template* out) {
+  Result<Template> t = Template::Compile(text, escape, vars, env);
+  if (!t.ok()) return Status::Invalid(path, t.status().message());
+  *out = std::move(*t);
+  return Status::Ok();
+}
+
+Status ReadThink(ObjectReader* r, ThinkTime* think) {
+  const rapidjson::Value* v = r->Get("think_time");
+  if (v == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("think_time");
+  if (v->IsString() || v->IsNumber()) {
+    think->kind = ThinkTime::Kind::kConstant;
+    return r->DurationNs("think_time", &think->min_ns, 0, kMaxWaitNs);
+  }
+  ObjectReader t(*v, path);
+  if (v->IsObject() && v->HasMember("pacing")) {
+    think->kind = ThinkTime::Kind::kPacing;
+    LOADD_RETURN_IF_ERROR(t.DurationNs("pacing", &think->min_ns, kNsPerMs, kMaxWaitNs, true));
+    return t.Finish();
+  }
+  think->kind = ThinkTime::Kind::kUniform;
+  LOADD_RETURN_IF_ERROR(t.DurationNs("min", &think->min_ns, 0, kMaxWaitNs, true));
+  LOADD_RETURN_IF_ERROR(t.DurationNs("max", &think->max_ns, 0, kMaxWaitNs, true));
+  if (think->max_ns < think->min_ns) return Status::Invalid(path + ".max", "must be >= min");
+  return t.Finish();
+}
+
+Status ReadBody(ObjectReader* r, const std::set<std::string>& vars,
+                const std::set<std::string>& env, Step* step, std::string* content_type) {
+  const rapidjson::Value* json = r->Get("json");
+  const rapidjson::Value* form = r->Get("form");
+  const rapidjson::Value* body = r->Get("body");
+  if ((json != nullptr) + (form != nullptr) + (body != nullptr) > 1) {
+    return Status::Invalid(r->FieldPath(json ? "json" : "form"),
+                           "give one of body, json or form");
+  }
+  std::string text;
+  Escape escape = Escape::kNone;
+  std::string path;
+  if (json != nullptr) {
+    text = Compact(*json);
+    escape = Escape::kJsonString;  // templates sit inside JSON strings
+    *content_type = "application/json";
+    path = r->FieldPath("json");
+  } else if (form != nullptr) {
+    path = r->FieldPath("form");
+    if (!form->IsObject()) return Status::Invalid(path, "must be an object of strings");
+    for (auto it = form->MemberBegin(); it != form->MemberEnd(); ++it) {
+      if (!it->value.IsString()) {
+        return Status::Invalid(JsonPathField(path, it->name.GetString()), "must be a string");
+      }
+      Template part;
+      LOADD_RETURN_IF_ERROR(CompileAt(JsonPathField(path, it->name.GetString()),
+                                      it->value.GetString(), Escape::kUrl, vars, env, &part));
+    }
+    // Keys and literal values are url-encoded here; templates encode their
+    // values when rendered.
+    for (auto it = form->MemberBegin(); it != form->MemberEnd(); ++it) {
+      if (!text.empty()) text += "&";
+      text += it->name.GetString();
+      text += "=";
+      text += it->value.GetString();
+    }
+    escape = Escape::kUrl;
+    *content_type = "application/x-www-form-urlencoded";
+  } else if (body != nullptr) {
+    path = r->FieldPath("body");
+    if (!body->IsString()) return Status::Invalid(path, "must be a string (or use json)");
+    text = body->GetString();
+  } else {
+    return Status::Ok();
+  }
+  if (text.size() > (1 << 20)) return Status::Invalid(path, "is larger than 1 MiB");
+  step->has_body = true;
+  return CompileAt(path, text, escape, vars, env, &step->body);
+}
+
+Status ReadExtracts(ObjectReader* r, std::set<std::string>* vars, Step* step) {
+  const rapidjson::Value* v = r->Get("extract");
+  if (v == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("extract");
+  if (!v->IsObject()) return Status::Invalid(path, "must be an object of name: {json|regex|header}");
+  for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+    std::string name = it->name.GetString();
+    std::string at = JsonPathField(path, name);
+    Extract e;
+    e.var = name;
+    ObjectReader x(it->value, at);
+    std::string json, regex, header;
+    LOADD_RETURN_IF_ERROR(x.String("json", &json));
+    LOADD_RETURN_IF_ERROR(x.String("regex", &regex));
+    LOADD_RETURN_IF_ERROR(x.String("header", &header));
+    LOADD_RETURN_IF_ERROR(x.Finish());
+    if (!json.empty() + !regex.empty() + !header.empty() != 1) {
+      return Status::Invalid(at, "give exactly one of json (a JSON pointer), regex or header");
+    }
+    if (!json.empty()) {
+      if (!rapidjson::Pointer(json.c_str()).IsValid()) {
+        return Status::Invalid(at + ".json", "\"" + json + "\" is not a JSON pointer (e.g. /token)");
+      }
+      e.kind = Extract::Kind::kJson;
+      e.expr = json;
+      step->need_body = true;
+    } else if (!regex.empty()) {
+      try {
+        e.regex = std::make_shared<std::regex>(regex, std::regex::ECMAScript);
+      } catch (const std::regex_error& err) {
+        return Status::Invalid(at + ".regex", std::string("bad regex: ") + err.what());
+      }
+      e.kind = Extract::Kind::kRegex;
+      e.expr = regex;
+      step->need_body = true;
+    } else {
+      e.kind = Extract::Kind::kHeader;
+      e.expr = Lower(header);
+      step->need_headers.push_back(e.expr);
+    }
+    step->extracts.push_back(std::move(e));
+    vars->insert(name);
+  }
+  return Status::Ok();
+}
+
+Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
+  ObjectReader c(v, at);
+  Check check;
+  const rapidjson::Value* status = c.Get("status");
+  std::string contains, regex, pointer, header, latency;
+  LOADD_RETURN_IF_ERROR(c.String("body_contains", &contains));
+  LOADD_RETURN_IF_ERROR(c.String("body_regex", &regex));
+  LOADD_RETURN_IF_ERROR(c.String("json", &pointer));
+  const rapidjson::Value* equals = c.Get("equals");
+  LOADD_RETURN_IF_ERROR(c.String("header", &header));
+  std::string header_contains;
+  LOADD_RETURN_IF_ERROR(c.String("contains", &header_contains));
+  LOADD_RETURN_IF_ERROR(c.String("latency", &latency));
+  LOADD_RETURN_IF_ERROR(c.Finish());
+  int kinds = (status != nullptr) + !contains.empty() + !regex.empty() + !pointer.empty() +
+              !header.empty() + !latency.empty();
+  if (kinds != 1) {
+    return Status::Invalid(at, "give exactly one of status, body_contains, body_regex, "
+                               "json (+ equals), header (+ contains) or latency");
+  }
+  std::string what;
+  if (status != nullptr) {
+    check.kind = Check::Kind::kStatus;
+    auto add = [&](const rapidjson::Value& s) {
+      if (!s.IsInt() || s.GetInt() < 100 || s.GetInt() > 599) return false;
+      check.statuses.push_back(s.GetInt());
+      return true;
+    };
+    bool ok = status->IsArray() ? !status->Empty() : add(*status);
+    if (status->IsArray()) {
+      for (const auto& s : status->GetArray()) ok = ok && add(s);
+    }
+    if (!ok) return Status::Invalid(at + ".status", "must be a status code or a list of them");
+    what = "status == " + Compact(*status);
+  } else if (!contains.empty()) {
+    check.kind = Check::Kind::kBodyContains;
+    check.text = contains;
+    what = "body contains \"" + contains + "\"";
+    step->need_body = true;
+  } else if (!regex.empty()) {
+    check.kind = Check::Kind::kBodyRegex;
+    try {
+      check.regex = std::make_shared<std::regex>(regex, std::regex::ECMAScript);
+    } catch (const std::regex_error& err) {
+      return Status::Invalid(at + ".body_regex", std::string("bad regex: ") + err.what());
+    }
+    what = "body matches /" + regex + "/";
+    step->need_body = true;
+  } else if (!pointer.empty()) {
+    if (!rapidjson::Pointer(pointer.c_str()).IsValid()) {
+      return Status::Invalid(at + ".json", "\"" + pointer + "\" is not a JSON pointer");
+    }
+    if (equals == nullptr) return Status::Invalid(at + ".equals", "is required with json");
+    check.kind = Check::Kind::kJsonEquals;
+    check.text = pointer;
+    check.equals_json = Compact(*equals);
+    what = pointer + " == " + check.equals_json;
+    step->need_body = true;
+  } else if (!header.empty()) {
+    check.kind = Check::Kind::kHeaderContains;
+    check.header = Lower(header);
+    check.text = header_contains;
+    step->need_headers.push_back(check.header);
+    what = "header " + header + " contains \"" + header_contains + "\"";
+  } else {
+    check.kind = Check::Kind::kLatency;
+    if (latency.empty() || latency[0] != '<') {
+      return Status::Invalid(at + ".latency", "must be \"<DURATION\", e.g. \"<250ms\"");
+    }
+    Result<int64_t> ns = ParseDurationNs(latency.substr(1));
+    if (!ns.ok()) return Status::Invalid(at + ".latency", ns.status().message());
+    check.latency_us = *ns / kNsPerUs;
+    what = "latency " + latency;
+  }
+  if (equals != nullptr && check.kind != Check::Kind::kJsonEquals) {
+    return Status::Invalid(at + ".equals", "goes with json");
+  }
+  check.name = step->name + ": " + what;
+  step->checks.push_back(std::move(check));
+  return Status::Ok();
+}
+
+Status ReadChecks(ObjectReader* r, Step* step) {
+  const rapidjson::Value* v = r->Get("checks");
+  if (v == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("checks");
+  if (!v->IsArray() || v->Size() > kMaxChecks) {
+    return Status::Invalid(path, "must be an array of at most 32 checks");
+  }
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    LOADD_RETURN_IF_ERROR(ReadCheck((*v)[i], JsonPathIndex(path, i), step));
+  }
+  return Status::Ok();
+}
+
+Status ReadAuth(ObjectReader* r, const std::set<std::string>& vars,
+                const std::set<std::string>& env, Step* step) {
+  const rapidjson::Value* v = r->Get("auth");
+  if (v == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("auth");
+  ObjectReader a(*v, path);
+  std::string bearer;
+  LOADD_RETURN_IF_ERROR(a.String("bearer", &bearer));
+  const rapidjson::Value* basic = a.Get("basic");
+  LOADD_RETURN_IF_ERROR(a.Finish());
+  if (!bearer.empty() == (basic != nullptr)) {
+    return Status::Invalid(path, "give one of bearer (a token template) or basic {user, password}");
+  }
+  Template t;
+  if (!bearer.empty()) {
+    LOADD_RETURN_IF_ERROR(CompileAt(path + ".bearer", "Bearer " + bearer, Escape::kHeader, vars,
+                                    env, &t));
+  } else {
+    ObjectReader b(*basic, path + ".basic");
+    std::string user, password;
+    LOADD_RETURN_IF_ERROR(b.String("user", &user, true));
+    LOADD_RETURN_IF_ERROR(b.String("password", &password, true));
+    LOADD_RETURN_IF_ERROR(b.Finish());
+    // Basic credentials are literal (no templates): base64 of user:password.
+    static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string in = user + ":" + password, out;
+    for (size_t i = 0; i < in.size(); i += 3) {
+      uint32_t n = static_cast<uint8_t>(in[i]) << 16;
+      if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
+      if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
+      out += kB64[(n >> 18) & 63];
+      out += kB64[(n >> 12) & 63];
+      out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
+      out += i + 2 < in.size() ? kB64[n & 63] : '=';
+    }
+    LOADD_RETURN_IF_ERROR(CompileAt(path + ".basic", "Basic " + out, Escape::kHeader, {}, {}, &t));
+  }
+  step->headers.emplace_back("Authorization", std::move(t));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<uint32_t> WeightedRotation(const std::vector<int64_t>& weights) {
+  constexpr size_t kMaxRotation = 100'000;
+  int64_t g = 0, sum = 0;
+  for (int64_t w : weights) {
+    g = std::gcd(g, w);
+    sum += w;
+  }
+  int64_t total = 0;
+  for (int64_t w : weights) total += w / g;
+  total = std::min<int64_t>(total, kMaxRotation);
+  std::vector<int64_t> current(weights.size(), 0);
+  std::vector<uint32_t> order;
+  for (int64_t n = 0; n < total; ++n) {
+    size_t best = 0;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      current[i] += weights[i];
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= sum;
+    order.push_back(static_cast<uint32_t>(best));
+  }
+  return order;
+}
+
+Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
+  std::string url, path;
+  LOADD_RETURN_IF_ERROR(r->String("url", &url));
+  LOADD_RETURN_IF_ERROR(r->String("path", &path));
+  if (!url.empty() && !path.empty()) {
+    return Status::Invalid(r->FieldPath("path"), "give either url or path, not both");
+  }
+  if (url.empty() && path.empty()) {
+    if (target.empty()) {
+      return Status::Invalid(r->FieldPath("url"), "is required (or set $.target and a path)");
+    }
+    url = target;
+  } else if (!path.empty()) {
+    if (target.empty()) return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
+    if (path[0] != '/') return Status::Invalid(r->FieldPath("path"), "must start with '/'");
+    Result<Url> base = ParseUrl(target);
+    if (!base.ok()) return Status::Invalid("$.target", base.status().message());
+    std::string prefix = base->target == "/" ? "" : base->target;
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    url = base->scheme + "://" + base->HostHeader() + prefix + path;
+  }
+  const char* field = path.empty() ? "url" : "path";
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed.ok()) return Status::Invalid(r->FieldPath(field), parsed.status().message());
+  if (parsed->host.find('{') != std::string::npos) {
+    return Status::Invalid(r->FieldPath(field), "the host cannot be a template");
+  }
+  *out = *parsed;
+  return Status::Ok();
+}
+
+namespace {
+
+Status ReadStep(const rapidjson::Value& v, const std::string& at, const std::string& target,
+                const std::set<std::string>& env, std::set<std::string>* vars, Step* step) {
+  ObjectReader r(v, at);
+  LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, target, &step->url));
+  step->method = "GET";
+  LOADD_RETURN_IF_ERROR(r.String("method", &step->method));
+  std::transform(step->method.begin(), step->method.end(), step->method.begin(), ::toupper);
+  if (std::find(std::begin(kMethods), std::end(kMethods), step->method) == std::end(kMethods)) {
+    return Status::Invalid(r.FieldPath("method"), "\"" + step->method + "\" is not one of GET, "
+                                                  "POST, PUT, DELETE, PATCH, HEAD, OPTIONS");
+  }
+  LOADD_RETURN_IF_ERROR(r.String("name", &step->name));
+  if (step->name.empty()) step->name = step->method + " " + step->url.target;
+  std::string target_text = step->url.target;
+  const rapidjson::Value* query = r.Get("query");
+  if (query != nullptr) {
+    if (!query->IsObject()) return Status::Invalid(r.FieldPath("query"), "must be an object of strings");
+    for (auto it = query->MemberBegin(); it != query->MemberEnd(); ++it) {
+      if (!it->value.IsString()) {
+        return Status::Invalid(JsonPathField(r.FieldPath("query"), it->name.GetString()),
+                               "must be a string");
+      }
+      target_text += (target_text.find('?') == std::string::npos ? "?" : "&");
+      target_text += std::string(it->name.GetString()) + "=" + it->value.GetString();
+    }
+  }
+  LOADD_RETURN_IF_ERROR(CompileAt(r.FieldPath(query ? "query" : "path"), target_text,
+                                  Escape::kUrl, *vars, env, &step->target));
+  const rapidjson::Value* headers = r.Get("headers");
+  if (headers != nullptr) {
+    if (!headers->IsObject() || headers->MemberCount() > 64) {
+      return Status::Invalid(r.FieldPath("headers"), "must be an object of at most 64 strings");
+    }
+    for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
+      std::string hp = JsonPathField(r.FieldPath("headers"), it->name.GetString());
+      if (!it->value.IsString()) return Status::Invalid(hp, "must be a string");
+      std::string value = it->value.GetString();
+      if (value.find_first_of("\r\n") != std::string::npos) {
+        return Status::Invalid(hp, "must not contain CR or LF");
+      }
+      Template t;
+      LOADD_RETURN_IF_ERROR(CompileAt(hp, value, Escape::kHeader, *vars, env, &t));
+      step->headers.emplace_back(it->name.GetString(), std::move(t));
+    }
+  }
+  LOADD_RETURN_IF_ERROR(ReadAuth(&r, *vars, env, step));
+  std::string content_type;
+  LOADD_RETURN_IF_ERROR(ReadBody(&r, *vars, env, step, &content_type));
+  if (!content_type.empty()) {
+    bool given = false;
+    for (const auto& [k, t] : step->headers) given |= Lower(k) == "content-type";
+    if (!given) {
+      step->headers.emplace_back("Content-Type",
+                                 *Template::Compile(content_type, Escape::kNone, {}, {}));
+    }
+  }
+  LOADD_RETURN_IF_ERROR(r.DurationNs("timeout", &step->timeout_ns, kNsPerMs, kMaxWaitNs));
+  // Checks see variables extracted by this very step? No: a step's checks
+  // and extractions read the response; later steps read the variables.
+  LOADD_RETURN_IF_ERROR(ReadChecks(&r, step));
+  LOADD_RETURN_IF_ERROR(ReadExtracts(&r, vars, step));
+  return r.Finish();
+}
+
+}  // namespace
+
+Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
+                     const std::set<std::string>& env, std::vector<Scenario>* out) {
+  if (!value.IsArray() || value.Empty() || value.Size() > kMaxScenarios) {
+    return Status::Invalid("$.scenarios", "must be an array of 1 to 100 scenarios");
+  }
+  std::set<std::string> names;
+  for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+    std::string at = JsonPathIndex("$.scenarios", i);
+    ObjectReader r(value[i], at);
+    Scenario sc;
+    LOADD_RETURN_IF_ERROR(r.String("name", &sc.name));
+    if (sc.name.empty()) sc.name = "scenario " + std::to_string(i + 1);
+    if (!names.insert(sc.name).second) {
+      return Status::Invalid(r.FieldPath("name"), "\"" + sc.name + "\" is used twice");
+    }
+    LOADD_RETURN_IF_ERROR(r.Int("weight", &sc.weight, 1, 1000));
+    LOADD_RETURN_IF_ERROR(ReadThink(&r, &sc.think));
+    const rapidjson::Value* steps = r.Get("steps");
+    if (steps == nullptr || !steps->IsArray() || steps->Empty() || steps->Size() > kMaxSteps) {
+      return Status::Invalid(r.FieldPath("steps"), "must be an array of 1 to 100 steps");
+    }
+    std::set<std::string> vars;
+    for (rapidjson::SizeType j = 0; j < steps->Size(); ++j) {
+      Step step;
+      LOADD_RETURN_IF_ERROR(ReadStep((*steps)[j], JsonPathIndex(r.FieldPath("steps"), j), target,
+                                     env, &vars, &step));
+      sc.steps.push_back(std::move(step));
+    }
+    LOADD_RETURN_IF_ERROR(r.Finish());
+    out->push_back(std::move(sc));
+  }
+  return Status::Ok();
+}
+
+}  // namespace loadd
