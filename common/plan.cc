@@ -104,7 +104,12 @@ Status ReadPlanScenarios(ObjectReader* r, Plan* plan) {
   const rapidjson::Value* scenarios = r->Get("scenarios");
   std::set<std::string> env;
   for (const auto& [k, v] : plan->env) env.insert(k);
-  LOADD_RETURN_IF_ERROR(ReadScenarios(*scenarios, plan->target, env, &plan->scenarios));
+  const rapidjson::Value* data = r->Get("data");
+  if (data != nullptr) LOADD_RETURN_IF_ERROR(ReadDataFile(*data, &plan->data));
+  std::set<std::string> columns;
+  for (const std::string& c : plan->data.columns) columns.insert("data." + c);
+  LOADD_RETURN_IF_ERROR(
+      ReadScenarios(*scenarios, plan->target, env, columns, &plan->scenarios));
   std::set<std::string> names;
   for (const Scenario& sc : plan->scenarios) {
     for (const Step& st : sc.steps) names.insert(st.name);
@@ -125,6 +130,9 @@ Status ReadRequests(ObjectReader* r, Plan* plan) {
       return Status::Invalid("$.requests", "give requests or scenarios, not both");
     }
     return ReadPlanScenarios(r, plan);
+  }
+  if (r->Get("data") != nullptr) {
+    return Status::Invalid("$.data", "data files feed scenarios' templates: add scenarios");
   }
   const rapidjson::Value* requests = r->Get("requests");
   if (requests == nullptr) {
@@ -393,6 +401,7 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
     }
     w->EndObject();
   }
+  if (!plan.data.empty()) WriteDataFile(plan.data, w);
   if (!plan.scenarios.empty()) {
     w->Key("scenarios");
     w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(), rapidjson::kArrayType);

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/data_file.h"
 #include "common/json.h"
 #include "common/load_profile.h"
 #include "common/scenario.h"
@@ -73,6 +74,7 @@ struct Plan {
   std::vector<Scenario> scenarios;
   std::string scenarios_json;  // as given, compact: travels to workers verbatim
   std::map<std::string, std::string> env;  // values given at start ({{env.NAME}})
+  DataFile data;                           // empty() when the plan has none
   std::vector<Threshold> thresholds;
 
   // The load over run time: users (closed) or arrivals per second (open).

@@ -418,7 +418,8 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at, const std::str
 }  // namespace
 
 Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
-                     const std::set<std::string>& env, std::vector<Scenario>* out) {
+                     const std::set<std::string>& env, const std::set<std::string>& data_vars,
+                     std::vector<Scenario>* out) {
   if (!value.IsArray() || value.Empty() || value.Size() > kMaxScenarios) {
     return Status::Invalid("$.scenarios", "must be an array of 1 to 100 scenarios");
   }
@@ -438,7 +439,7 @@ Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
     if (steps == nullptr || !steps->IsArray() || steps->Empty() || steps->Size() > kMaxSteps) {
       return Status::Invalid(r.FieldPath("steps"), "must be an array of 1 to 100 steps");
     }
-    std::set<std::string> vars;
+    std::set<std::string> vars = data_vars;
     for (rapidjson::SizeType j = 0; j < steps->Size(); ++j) {
       Step step;
       LOADD_RETURN_IF_ERROR(ReadStep((*steps)[j], JsonPathIndex(r.FieldPath("steps"), j), target,

@@ -79,8 +79,10 @@ struct Scenario {
 
 // Reads $.scenarios. `target` resolves step paths; `env` are the names of
 // values given at start; `default_timeout_ns` fills steps without one.
+// `data_vars` are "data.COLUMN" for the plan's data file.
 Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
-                     const std::set<std::string>& env, std::vector<Scenario>* out);
+                     const std::set<std::string>& env, const std::set<std::string>& data_vars,
+                     std::vector<Scenario>* out);
 
 // Smooth weighted round robin (as nginx balances upstreams): each index
 // appears weight/gcd times per cycle, spread out rather than bunched. Entry

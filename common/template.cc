@@ -79,6 +79,12 @@ Result<Template::Segment> Template::CompileExpression(std::string_view expr,
     }
     return Status::Invalid("", "{{" + e + "}}: use random_int(min, max) or random_string(1..4096)");
   }
+  if (e.rfind("data.", 0) == 0) {
+    if (known_vars.count(e) == 0) {
+      return Status::Invalid("", "{{" + e + "}}: the plan's data file has no such column");
+    }
+    return Segment{Kind::kVar, e};
+  }
   if (IsIdentifier(e)) {
     if (known_vars.count(e) == 0) {
       return Status::Invalid("", "{{" + e + "}}: unknown variable (extracted by earlier steps: " +

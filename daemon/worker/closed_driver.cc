@@ -117,7 +117,18 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
     in_exchange_ = true;
     if (runner_) {
       if (runner_->at_first_step()) iteration_start_ns_ = MonotonicNowNs();
-      conn_->Exchange(runner_->RenderStep(), 0);
+      const PreparedRequest* request = runner_->RenderStep();
+      if (request == nullptr) {  // out of data rows: this user is done
+        --d_->busy_;
+        in_exchange_ = false;
+        own_until_ns_ = kSinceStart + 1;
+        active_ = false;
+        --d_->active_;
+        conn_->Close();
+        d_->engine_->MaybeDone();
+        return;
+      }
+      conn_->Exchange(request, 0);
     } else {
       conn_->Exchange(d_->engine_->request(d_->engine_->NextRequestIndex(&rotation_pos_)), 0);
     }

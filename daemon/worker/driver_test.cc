@@ -21,7 +21,6 @@ class DriverTest : public ::testing::Test {
     options.threads = 1;
     target_ = std::make_unique<TargetServer>(options);
     ASSERT_TRUE(target_->Start().ok());
-    ASSERT_TRUE(loop_.Init().ok());
   }
 
   std::string Url(const std::string& path) {
@@ -42,18 +41,22 @@ class DriverTest : public ::testing::Test {
                 std::vector<Step> steps = {}) {
     Result<Plan> plan = ParsePlan(plan_json);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
-    engine_ = std::make_unique<Engine>(&loop_, *plan);
+    // A stopped loop stays stopped: each run gets a fresh one.
+    engine_.reset();
+    loop_ = std::make_unique<EventLoop>();
+    EXPECT_TRUE(loop_->Init().ok());
+    engine_ = std::make_unique<Engine>(loop_.get(), *plan);
     EXPECT_TRUE(engine_->Prepare().ok());
-    engine_->set_on_done([this] { loop_.Stop(); });
+    engine_->set_on_done([this] { loop_->Stop(); });
     int64_t start = MonotonicNowNs() + 20 * kNsPerMs;
     engine_->Start(start, share, plan->HandoverRate());
     std::vector<std::unique_ptr<Timer>> timers;
     for (Step& step : steps) {
       step.engine = engine_.get();
       timers.push_back(std::make_unique<Timer>(&step));
-      loop_.Arm(timers.back().get(), start + step.at_ms * kNsPerMs);
+      loop_->Arm(timers.back().get(), start + step.at_ms * kNsPerMs);
     }
-    loop_.Run();
+    loop_->Run();
     return &engine_->stats();
   }
 
@@ -70,7 +73,7 @@ class DriverTest : public ::testing::Test {
     return total;
   }
 
-  EventLoop loop_;
+  std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<TargetServer> target_;
   std::unique_ptr<Engine> engine_;
 };
@@ -183,6 +186,28 @@ TEST_F(DriverTest, FailedExtractionEndsTheIteration) {
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].name, "a: extract t");
   EXPECT_EQ(checks[0].failed, endpoints[0].requests);
+}
+
+TEST_F(DriverTest, SharedDataRowsAreUsedOncePerStripe) {
+  // 10 rows over 4 stripes: 3, 3, 2, 2 rows; with on_exhausted=stop each
+  // stripe's users stop when its rows are used, and no row is used twice.
+  std::string csv = "id\\n";
+  for (int i = 0; i < 10; ++i) csv += std::to_string(i) + "\\n";
+  // Users are striped like rows: every stripe needs a user to use its rows.
+  std::string plan = R"({"target": ")" + Url("") + R"(", "users": 8, "spawn_rate": 1000,
+      "duration": "500ms", "data": {"name": "ids.csv", "content": ")" + csv + R"(",
+      "mode": "shared", "on_exhausted": "stop"},
+      "scenarios": [{"steps": [{"name": "row", "path": "/r?id={{data.id}}"}]}]})";
+  int64_t total = 0;
+  std::vector<int64_t> per_stripe;
+  for (int64_t k = 0; k < 4; ++k) {
+    RunStats* stats = Run(plan, {ShareChange{true, 4, k, 1, 0, -1}});
+    per_stripe.push_back(stats->total_requests());
+    total += stats->total_requests();
+  }
+  EXPECT_EQ(per_stripe, (std::vector<int64_t>{3, 3, 2, 2}));
+  EXPECT_EQ(total, 10);
+  EXPECT_EQ(target_->Stats().requests, 10u);
 }
 
 TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {

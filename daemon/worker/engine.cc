@@ -192,6 +192,10 @@ std::unique_ptr<Connection> Engine::NewConnection(ExchangeOwner* owner) {
 
 void Engine::Start(int64_t run_start_ns, const std::vector<ShareChange>& share,
                    double handover_rate) {
+  if (!plan_.data.empty() && !share.empty()) {
+    // Data rows follow the worker's first stripe (its share at the start).
+    data_ = std::make_unique<DataPicker>(&plan_.data, share[0].modulus, share[0].residue);
+  }
   if (plan_.model == LoadModel::kOpen) {
     driver_ = std::make_unique<OpenDriver>(this, plan_.Profile(), plan_.max_in_flight);
   } else {

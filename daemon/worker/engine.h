@@ -23,6 +23,7 @@
 #include "common/plan.h"
 #include "common/wire.h"
 #include "daemon/worker/connection.h"
+#include "daemon/worker/data_picker.h"
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
 #include "daemon/worker/run_stats.h"
@@ -73,6 +74,8 @@ class Engine : public TimerHandler {
   const Plan& plan() const { return plan_; }
   // The RunStats slot of a name (request or step).
   int SlotOf(const std::string& name) const;
+  // The plan's data file rows for this worker (nullptr without a data file).
+  DataPicker* data() { return data_.get(); }
   // Scenario plans only (nullptr for a plan of requests).
   const CompiledScenarios* scenarios() const {
     return plan_.scenarios.empty() ? nullptr : &compiled_;
@@ -105,6 +108,7 @@ class Engine : public TimerHandler {
   std::map<std::string, int> address_of_;  // "host:port" -> addresses_ index
   std::map<std::string, int> slot_of_;     // request or step name -> stats slot
   CompiledScenarios compiled_;
+  std::unique_ptr<DataPicker> data_;
   std::unique_ptr<RunStats> stats_;
   std::unique_ptr<Driver> driver_;
   std::vector<char> read_buffer_;

@@ -113,7 +113,14 @@ void OpenDriver::Dispatch(int64_t m, int64_t t_ns) {
     auto& runner = runners_[conn];
     if (!runner) runner = std::make_unique<ScenarioRunner>(engine_, compiled, m);
     runner->Assign(m);  // arrival m runs one iteration of the scenario m selects
-    conn->Exchange(runner->RenderStep(), intended);
+    const PreparedRequest* request = runner->RenderStep();
+    if (request == nullptr) {  // out of data rows: the arrival cannot run
+      --busy_;
+      idle_.push_back(conn);
+      engine_->stats().RecordDropped();
+      return;
+    }
+    conn->Exchange(request, intended);
   } else {
     conn->Exchange(engine_->request(engine_->RequestForIteration(m)), intended);
   }
@@ -123,8 +130,10 @@ void OpenDriver::OnExchangeDone(Connection* conn, const ExchangeResult& result) 
   auto runner = runners_.find(conn);
   if (runner != runners_.end() && runner->second->OnStepDone(result) && !ending_) {
     // The iteration's next step: its latency counts from sending.
-    conn->Exchange(runner->second->RenderStep(), 0);
-    return;
+    if (const PreparedRequest* next = runner->second->RenderStep()) {
+      conn->Exchange(next, 0);
+      return;
+    }
   }
   --busy_;
   idle_.push_back(conn);

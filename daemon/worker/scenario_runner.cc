@@ -65,6 +65,12 @@ const Scenario& ScenarioRunner::scenario() const {
 }
 
 const PreparedRequest* ScenarioRunner::RenderStep() {
+  if (step_ == 0 && engine_->data() != nullptr) {
+    const std::vector<std::string>* row = engine_->data()->Next(&rng_);
+    if (row == nullptr) return nullptr;  // this worker's rows are used up
+    const std::vector<std::string>& columns = engine_->plan().data.columns;
+    for (size_t i = 0; i < columns.size(); ++i) vars_["data." + columns[i]] = (*row)[i];
+  }
   const Step& step = scenario().steps[step_];
   const CompiledScenarios::StepInfo& info = compiled_->steps[scenario_][step_];
   TemplateContext ctx{user_, iteration_, &engine_->plan().env, &vars_, &rng_};

@@ -39,6 +39,7 @@ class ScenarioRunner {
   void Assign(int64_t index);
   const Scenario& scenario() const;
   // The request of the current step, rendered now. Valid until the next call.
+  // nullptr when a new iteration needs a data row and none is left.
   const PreparedRequest* RenderStep();
   // Runs checks and extractions; returns false when the iteration ends (its
   // last step is done, or an extraction failed so later steps cannot run).
