@@ -63,6 +63,10 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
                    RequestSpec* spec) {
   ObjectReader r(value, path);
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, plan.target, &spec->url));
+  if (spec->url.target.find("{{") != std::string::npos) {
+    return Status::Invalid(r.FieldPath(r.Get("path") ? "path" : "url"),
+                           "{{templates}} need scenarios (steps), not plain requests");
+  }
   spec->method = "GET";
   LOADD_RETURN_IF_ERROR(r.String("method", &spec->method));
   std::string upper = spec->method;

@@ -4,6 +4,9 @@
 
 #include "common/clock.h"
 
+#include <map>
+#include <random>
+
 namespace loadd {
 namespace {
 
@@ -96,6 +99,8 @@ TEST(PlanTest, BadInputNamesTheField) {
        "$.requests[0].headers.Bad Name", "header name"},
       {R"({"users": 1, "target": "http://h", "requests": [{"url": "http://a", "path": "/"}]})",
        "$.requests[0].path", "not both"},
+      {R"({"users": 1, "target": "http://h", "requests": [{"path": "/{{user}}"}]})",
+       "$.requests[0].path", "need scenarios"},
       {"{\"users\": 1, \"target\": \"http://h\", \"name\": \"\xff\"}", "$", "invalid JSON"},
   };
   for (const BadCase& c : kCases) {
@@ -177,6 +182,106 @@ TEST(PlanTest, LoadModelMistakesNameTheField) {
     EXPECT_EQ(plan.status().path(), c.path) << c.json << " -> " << plan.status().ToString();
     EXPECT_NE(plan.status().message().find(c.message), std::string::npos)
         << c.json << " -> " << plan.status().ToString();
+  }
+}
+
+constexpr const char* kScenarioPlan = R"({"target": "http://h", "users": 2, "env": {"PW": "x"},
+  "scenarios": [{"name": "login", "weight": 2, "think_time": {"min": "1s", "max": "2s"},
+    "steps": [
+      {"name": "login", "method": "POST", "path": "/login",
+       "json": {"user": "u{{user}}", "password": "{{env.PW}}"},
+       "extract": {"token": {"json": "/token"}}, "checks": [{"status": [200, 201]}]},
+      {"name": "/items/[id]", "path": "/items/{{random_int(1, 9)}}", "auth": {"bearer": "{{token}}"},
+       "query": {"q": "{{uuid}}"}, "checks": [{"json": "/id", "equals": 3},
+       {"header": "Content-Type", "contains": "json"}, {"latency": "<250ms"}]}]}]})";
+
+TEST(PlanTest, ScenariosParseAndRoundTrip) {
+  Result<Plan> plan = ParsePlan(kScenarioPlan);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->scenarios.size(), 1u);
+  const Scenario& sc = plan->scenarios[0];
+  EXPECT_EQ(sc.weight, 2);
+  EXPECT_EQ(sc.think.kind, ThinkTime::Kind::kUniform);
+  ASSERT_EQ(sc.steps.size(), 2u);
+  EXPECT_EQ(sc.steps[0].checks[0].name, "login: status == [200,201]");
+  EXPECT_TRUE(sc.steps[1].need_body);
+  std::mt19937_64 rng(1);
+  std::map<std::string, std::string> vars = {{"token", "t\r\nX: y"}};
+  TemplateContext ctx{7, 0, &plan->env, &vars, &rng};
+  EXPECT_EQ(sc.steps[0].body.Render(ctx), R"({"user":"u7","password":"x"})");
+  // An extracted value can never inject a header.
+  std::string auth;
+  for (const auto& [k, t] : sc.steps[1].headers) {
+    if (k == "Authorization") auth = t.Render(ctx);
+  }
+  EXPECT_EQ(auth, "Bearer tX: y");
+  Result<Plan> again = ParsePlan(PlanToJson(*plan));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(PlanToJson(*again), PlanToJson(*plan));
+}
+
+TEST(PlanTest, ScenarioMistakesNameTheField) {
+  auto plan = [](const std::string& steps, const std::string& extra = "") {
+    return R"({"target": "http://h", "users": 1)" + extra +
+           R"(, "scenarios": [{"steps": [)" + steps + "]}]}";
+  };
+  struct Case {
+    std::string json;
+    const char* path;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {plan(R"({"path": "/{{tokn}}"})"), "$.scenarios[0].steps[0].path", "unknown variable"},
+      {plan(R"({"path": "/x", "extract": {"t": {"json": "/t"}}}, {"path": "/{{tokn}}"})"),
+       "$.scenarios[0].steps[1].path", "extracted by earlier steps: t"},
+      {plan(R"({"path": "/{{env.NOPE}}"})"), "$.scenarios[0].steps[0].path", "--env NOPE="},
+      {plan(R"({"path": "/{{random_int(5, 1)}}"})"), "$.scenarios[0].steps[0].path", "random_int"},
+      {plan(R"({"path": "/{{user"})"), "$.scenarios[0].steps[0].path", "unclosed"},
+      {plan(R"({"path": "/", "json": {}, "body": "x"})"), "$.scenarios[0].steps[0].json", "one of"},
+      {plan(R"({"path": "/", "checks": [{"status": 99}]})"),
+       "$.scenarios[0].steps[0].checks[0].status", "status code"},
+      {plan(R"({"path": "/", "checks": [{"status": 200, "body_contains": "x"}]})"),
+       "$.scenarios[0].steps[0].checks[0]", "exactly one"},
+      {plan(R"({"path": "/", "checks": [{"json": "/a"}]})"),
+       "$.scenarios[0].steps[0].checks[0].equals", "required"},
+      {plan(R"({"path": "/", "checks": [{"json": "a", "equals": 1}]})"),
+       "$.scenarios[0].steps[0].checks[0].json", "JSON pointer"},
+      {plan(R"({"path": "/", "checks": [{"body_regex": "("}]})"),
+       "$.scenarios[0].steps[0].checks[0].body_regex", "bad regex"},
+      {plan(R"({"path": "/", "checks": [{"latency": "250ms"}]})"),
+       "$.scenarios[0].steps[0].checks[0].latency", "<DURATION"},
+      {plan(R"({"path": "/", "extract": {"t": {"json": "/a", "regex": "x"}}})"),
+       "$.scenarios[0].steps[0].extract.t", "exactly one"},
+      {plan(R"({"path": "/", "auth": {"bearer": "a", "basic": {}}})"),
+       "$.scenarios[0].steps[0].auth", "one of"},
+      {plan(R"({"path": "/", "timeout": "fast"})"), "$.scenarios[0].steps[0].timeout", "duration"},
+      {plan(R"({"url": "http://{{host}}/"})"), "$.scenarios[0].steps[0].url", "template"},
+      {plan(R"({"path": "/", "stepname": "x"})"), "$.scenarios[0].steps[0].stepname", "unknown"},
+      {R"({"target": "http://h", "users": 1, "scenarios": []})", "$.scenarios", "1 to 100"},
+      {R"({"target": "http://h", "users": 1, "scenarios": [{"steps": []}]})",
+       "$.scenarios[0].steps", "1 to 100"},
+      {R"({"target": "http://h", "users": 1, "scenarios": [{"steps": [{}]}],
+          "requests": [{}]})", "$.requests", "not both"},
+      {R"({"target": "http://h", "users": 1, "scenarios": [{"think_time": {"min": "2s",
+          "max": "1s"}, "steps": [{}]}]})", "$.scenarios[0].think_time.max", ">= min"},
+      {plan(R"({"path": "/{{data.nope}}"})", R"(, "data": {"content": "id\n1\n"})"),
+       "$.scenarios[0].steps[0].path", "no such column"},
+      {plan(R"({"path": "/"})", R"(, "data": {"content": "id,x\n1\n"})"), "$.data.content",
+       "line 2"},
+      {plan(R"({"path": "/"})", R"(, "data": {"content": "id\n1\n", "mode": "all"})"),
+       "$.data.mode", "shared, sharded or random"},
+      {plan(R"({"path": "/"})", R"(, "data": {"file": "u.csv", "content": "id\n1\n"})"),
+       "$.data.file", "inlines"},
+      {R"({"target": "http://h", "users": 1, "data": {"content": "id\n1\n"}})", "$.data",
+       "add scenarios"},
+      {plan(R"({"path": "/"})", R"(, "env": {"A": 1})"), "$.env.A", "must be a string"},
+  };
+  for (const Case& c : kCases) {
+    Result<Plan> p = ParsePlan(c.json);
+    ASSERT_FALSE(p.ok()) << c.json;
+    EXPECT_EQ(p.status().path(), c.path) << c.json << " -> " << p.status().ToString();
+    EXPECT_NE(p.status().message().find(c.message), std::string::npos)
+        << c.json << " -> " << p.status().ToString();
   }
 }
 

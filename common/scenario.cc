@@ -340,12 +340,32 @@ Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
     url = base->scheme + "://" + base->HostHeader() + prefix + path;
   }
   const char* field = path.empty() ? "url" : "path";
-  Result<Url> parsed = ParseUrl(url);
+  // Validate with each {{template}} masked (they may hold spaces), and keep
+  // the raw path and query as the template source.
+  std::string masked;
+  for (size_t i = 0; i < url.size();) {
+    size_t open = url.find("{{", i);
+    size_t close = open == std::string::npos ? open : url.find("}}", open + 2);
+    if (close == std::string::npos) {
+      masked += url.substr(i);
+      break;
+    }
+    masked += url.substr(i, open - i) + "T";
+    i = close + 2;
+  }
+  Result<Url> parsed = ParseUrl(masked);
   if (!parsed.ok()) return Status::Invalid(r->FieldPath(field), parsed.status().message());
-  if (parsed->host.find('{') != std::string::npos) {
+  size_t authority = url.find("://") + 3;
+  size_t target_at = url.find_first_of("/?#", authority);
+  if (url.substr(authority, target_at - authority).find("{{") != std::string::npos) {
     return Status::Invalid(r->FieldPath(field), "the host cannot be a template");
   }
+  std::string target_text = target_at == std::string::npos ? "" : url.substr(target_at);
+  size_t hash = target_text.find('#');
+  if (hash != std::string::npos) target_text.resize(hash);
+  if (target_text.empty() || target_text[0] != '/') target_text = "/" + target_text;
   *out = *parsed;
+  out->target = target_text;
   return Status::Ok();
 }
 
