@@ -12,11 +12,23 @@ build_deps=(
 # Peer tools and targets used by tests and bench/.
 tool_deps=(curl python3 wrk nginx-light)
 
+# Node.js runs test-only checks with other projects' libraries (tests/js).
+command -v npm >/dev/null 2>&1 || tool_deps+=(nodejs npm)
+
 want=()
 for p in "${build_deps[@]}" "${tool_deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
+install_js() {
+  local js_dir
+  js_dir="$(dirname "$0")/../tests/js"
+  if [ ! -d "$js_dir/node_modules/hdr-histogram-js" ]; then
+    (cd "$js_dir" && npm ci --silent --no-audit --no-fund)
+  fi
+}
+
 if [ ${#want[@]} -eq 0 ]; then
+  install_js
   echo "install-deps: everything is installed"
   exit 0
 fi
@@ -31,3 +43,4 @@ $SUDO apt-get install -y -q --no-install-recommends "${want[@]}"
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
+install_js
