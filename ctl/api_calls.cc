@@ -46,6 +46,11 @@ Status FetchRun(ApiClient* api, const std::string& id, bool timeline, JsonReply*
   return ParseRunView(reply->doc, run);
 }
 
+Status FetchHlog(ApiClient* api, const std::string& id, std::string* hlog) {
+  LOADD_RETURN_IF_ERROR(CheckRunId(id));
+  return GetText(api, "/v1/runs/" + id + "/hlog", hlog);
+}
+
 Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs) {
   LOADD_RETURN_IF_ERROR(GetJson(api, "/v1/runs", reply));
   return ParseRunList(reply->doc, runs);

@@ -24,6 +24,8 @@ Status CreateRun(ApiClient* api, const std::string& plan_json, JsonReply* reply,
 // GET /v1/runs/{id}, with or without the per-second timeline.
 Status FetchRun(ApiClient* api, const std::string& id, bool timeline, JsonReply* reply,
                 RunView* run);
+// GET /v1/runs/{id}/hlog: the run's HdrHistogram interval log, as text.
+Status FetchHlog(ApiClient* api, const std::string& id, std::string* hlog);
 // GET /v1/runs, newest first.
 Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs);
 // GET /v1/workers.

@@ -104,6 +104,16 @@ Status GetJson(ApiClient* api, const std::string& path, JsonReply* reply) {
   return CheckReply("GET " + api->BaseUrl() + path, api->Get(path), reply);
 }
 
+Status GetText(ApiClient* api, const std::string& path, std::string* body) {
+  Result<HttpReply> reply = api->Get(path);
+  if (!reply.ok()) return reply.status();
+  if (reply->status < 200 || reply->status > 299) {
+    return StatusFromErrorReply("GET " + api->BaseUrl() + path, *reply);
+  }
+  *body = std::move(reply->body);
+  return Status::Ok();
+}
+
 Status PostJson(ApiClient* api, const std::string& path, const std::string& body,
                 JsonReply* reply) {
   return CheckReply("POST " + api->BaseUrl() + path, api->Post(path, body), reply);

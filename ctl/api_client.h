@@ -49,6 +49,10 @@ Status GetJson(ApiClient* api, const std::string& path, JsonReply* reply);
 Status PostJson(ApiClient* api, const std::string& path, const std::string& body,
                 JsonReply* reply);
 
+// Sends the request and accepts any 2xx answer, whose body is returned as
+// is (text/plain routes such as the interval log). Errors as GetJson.
+Status GetText(ApiClient* api, const std::string& path, std::string* body);
+
 // Maps a non-2xx reply to a Status (exposed for tests).
 Status StatusFromErrorReply(const std::string& what, const HttpReply& reply);
 

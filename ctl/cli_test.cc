@@ -42,6 +42,42 @@ TEST(ParseCommandLineTest, FillsOptionsFromFlags) {
   EXPECT_EQ(o.out_file, "r.json");
 }
 
+TEST(ParseCommandLineTest, EnvIsRepeatableAndTakesOneValueEach) {
+  struct Case {
+    std::vector<const char*> args;
+    const char* plan;
+    std::vector<std::string> env;
+  };
+  const Case kCases[] = {
+      {{"start", "--env", "A=1", "plan.json", "--env", "B=x=y"},
+       "plan.json",
+       {"A=1", "B=x=y"}},
+      {{"start", "--env=A=1", "--env", "A=2", "p.json"}, "p.json", {"A=1", "A=2"}},
+      // An empty value reaches the parser, which refuses it naming --env.
+      {{"start", "--env", "", "p.json"}, "p.json", {""}},
+      {{"validate", "p.json", "--env", "HOST=h"}, "p.json", {"HOST=h"}},
+  };
+  for (const Case& c : kCases) {
+    Result<Invocation> inv = Parse(c.args);
+    ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+    EXPECT_EQ(inv->options.plan.plan_file, c.plan);
+    EXPECT_EQ(inv->options.plan.env, c.env);
+  }
+}
+
+TEST(ParseCommandLineTest, ResultFilesAndReportFormat) {
+  Result<Invocation> inv =
+      Parse({"start", "plan.json", "--out", "r.json", "--junit", "junit.xml"});
+  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  EXPECT_EQ(inv->options.out_file, "r.json");
+  EXPECT_EQ(inv->options.junit_file, "junit.xml");
+  inv = Parse({"report", "r1", "--format", "csv-history", "-o", "h.csv"});
+  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  EXPECT_EQ(inv->options.run_id, "r1");
+  EXPECT_EQ(inv->options.format, "csv-history");
+  EXPECT_EQ(inv->options.output_file, "h.csv");
+}
+
 TEST(ParseCommandLineTest, GlobalFlagsGoBeforeOrAfterTheCommand) {
   for (auto args :
        {std::vector<const char*>{"--coordinator", "http://c:1", "--json", "runs"},
@@ -59,6 +95,7 @@ TEST(ParseCommandLineTest, BadCommandLinesAreInvalidInput) {
       {},                      // no command
       {"launch"},              // unknown command
       {"start", "--users"},    // flag without its value
+      {"start", "--env"},      // likewise
       {"start", "--bogus"},    // unknown flag
       {"report"},              // RUN is required
       {"validate"},            // PLAN is required

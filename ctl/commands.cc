@@ -5,10 +5,20 @@
 #include "common/plan.h"
 #include "ctl/api_calls.h"
 #include "ctl/report.h"
+#include "ctl/report_command.h"
 #include "ctl/start_command.h"
 
 namespace loadd {
 namespace {
+
+void DefineEnv(CLI::App* c, Options* o) {
+  c->add_option("--env", "Set {{env.KEY}} for the plan's templates (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      // Collected one by one: bound to a vector, a lone "" would vanish.
+      ->each([o](const std::string& value) { o->plan.env.push_back(value); });
+}
 
 void DefineStart(CLI::App* c, Options* o) {
   c->add_option("PLAN", o->plan.plan_file,
@@ -41,7 +51,11 @@ void DefineStart(CLI::App* c, Options* o) {
       ->type_name("DURATION");
   c->add_flag("--detach", o->detach, "Print the run id and exit; do not wait");
   c->add_flag("--local", o->local, "Run on a fleet started on this machine for this run");
+  DefineEnv(c, o);
   c->add_option("--out", o->out_file, "Also write the final run JSON to FILE")
+      ->type_name("FILE");
+  c->add_option("--junit", o->junit_file,
+                "Also write the thresholds and checks as JUnit XML to FILE")
       ->type_name("FILE");
 }
 
@@ -53,14 +67,20 @@ void DefineStopRun(CLI::App* c, Options* o) {
   c->add_option("RUN", o->run_id, "Run id (default: the active run)");
 }
 
-void DefineRequiredRun(CLI::App* c, Options* o) {
+void DefineReport(CLI::App* c, Options* o) {
   c->add_option("RUN", o->run_id, "Run id")->required();
+  c->add_option("--format", o->format,
+                "table (default), json, csv, csv-history, hlog or junit")
+      ->type_name("FORMAT");
+  c->add_option("-o,--output", o->output_file, "Write to FILE instead of stdout")
+      ->type_name("FILE");
 }
 
 void DefineNothing(CLI::App*, Options*) {}
 
 void DefineValidate(CLI::App* c, Options* o) {
   c->add_option("PLAN", o->plan.plan_file, "Plan file")->required();
+  DefineEnv(c, o);
 }
 
 void PrintJson(const JsonReply& reply, Env* env) { *env->out << reply.body << '\n'; }
@@ -140,25 +160,11 @@ Result<Outcome> RunRuns(const Options& options, Env* env) {
   return Outcome::kSuccess;
 }
 
-Result<Outcome> RunReport(const Options& options, Env* env) {
-  LOADD_RETURN_IF_ERROR(CheckRunId(options.run_id));
-  Result<ApiClient*> api = env->connector->Connect();
-  if (!api.ok()) return api.status();
-  JsonReply reply;
-  RunView run;
-  LOADD_RETURN_IF_ERROR(FetchRun(*api, options.run_id, /*timeline=*/true, &reply, &run));
-  if (options.json) {
-    PrintJson(reply, env);
-  } else {
-    *env->out << FormatReport(run);
-  }
-  return Outcome::kSuccess;
-}
-
 // Offline: never contacts a coordinator. --json prints the normalized plan.
 Result<Outcome> RunValidate(const Options& options, Env* env) {
   PlanFlags file_only;
   file_only.plan_file = options.plan.plan_file;
+  file_only.env = options.plan.env;
   Result<ResolvedPlan> plan = ResolvePlan(file_only, env->files);
   if (!plan.ok()) return plan.status();
   *env->out << (options.json ? PlanToJson(plan->plan) : "ok") << '\n';
@@ -173,7 +179,8 @@ constexpr Command kCommands[] = {
     {"stop", "Stop a run (default: the active one)", DefineStopRun, RunStop, false},
     {"workers", "List the fleet's workers", DefineNothing, RunWorkers, false},
     {"runs", "List runs, newest first", DefineNothing, RunRuns, false},
-    {"report", "Print a run's report", DefineRequiredRun, RunReport, false},
+    {"report", "Print a run's report (or JSON, CSV, hlog, JUnit)", DefineReport,
+     RunReport, false},
     {"validate", "Check a plan file offline", DefineValidate, RunValidate, false},
 };
 

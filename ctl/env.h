@@ -23,8 +23,11 @@ struct Options {
   PlanFlags plan;           // start: PLAN and the overriding flags; validate: PLAN
   bool detach = false;      // start --detach
   bool local = false;       // start --local
-  std::string out_file;     // start --out
+  std::string out_file;     // start --out: the final run JSON
+  std::string junit_file;   // start --junit: JUnit XML of thresholds and checks
   std::string run_id;       // status, stop, report: RUN
+  std::string format;       // report --format; empty = table (json with --json)
+  std::string output_file;  // report --output; empty = stdout
 };
 
 // Hands out the coordinator's client on first use, so commands that need no

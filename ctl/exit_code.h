@@ -12,7 +12,7 @@
 namespace loadd {
 
 inline constexpr int kExitOk = 0;  // the command worked; a watched run finished
-inline constexpr int kExitThresholdsFailed = 1;  // reserved: the run missed a threshold
+inline constexpr int kExitThresholdsFailed = 1;  // the run missed a threshold
 inline constexpr int kExitRunError = 2;  // the watched run ended failed or stopped
 inline constexpr int kExitInvalidInput =
     3;  // bad flag, bad plan, unknown run, HTTP 400/404
@@ -22,7 +22,7 @@ inline constexpr int kExitUnavailable =
 // What a command that worked reports about the run it watched (if any).
 enum class Outcome {
   kSuccess,           // nothing to report, or the run reached "finished"
-  kThresholdsFailed,  // reserved for threshold evaluation
+  kThresholdsFailed,  // the run finished (or was aborted) with thresholds failed
   kRunError,          // the run ended "failed" or "stopped" (Ctrl-C included)
 };
 

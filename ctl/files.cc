@@ -17,12 +17,20 @@ Status Errno(const std::string& path, const char* doing) {
 
 }  // namespace
 
+Status FileTooLarge(const std::string& path, size_t max_bytes) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  std::string limit = max_bytes >= kMiB && max_bytes % kMiB == 0
+                          ? std::to_string(max_bytes / kMiB) + " MiB"
+                          : std::to_string(max_bytes) + " bytes";
+  return Status::Invalid(path, "is larger than " + limit);
+}
+
 bool RealFiles::Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
 }
 
-Result<std::string> RealFiles::Read(const std::string& path) {
+Result<std::string> RealFiles::Read(const std::string& path, size_t max_bytes) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno(path, "cannot read");
   std::string content;
@@ -37,10 +45,9 @@ Result<std::string> RealFiles::Read(const std::string& path) {
     }
     if (n == 0) break;
     content.append(buf, static_cast<size_t>(n));
-    if (content.size() > kMaxReadBytes) {
+    if (content.size() > max_bytes) {
       close(fd);
-      return Status::Invalid(
-          path, "is larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB");
+      return FileTooLarge(path, max_bytes);
     }
   }
   close(fd);

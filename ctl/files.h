@@ -3,6 +3,7 @@
 #ifndef LOADD_CTL_FILES_H_
 #define LOADD_CTL_FILES_H_
 
+#include <cstddef>
 #include <string>
 
 #include "common/status.h"
@@ -13,21 +14,23 @@ class Files {
  public:
   virtual ~Files() = default;
   virtual bool Exists(const std::string& path) = 0;
-  // Errors are kInvalidArgument with the path, e.g. "plan.json: No such file or
+  // The whole file, refused (FileTooLarge) past max_bytes. Errors are
+  // kInvalidArgument with the path, e.g. "plan.json: No such file or
   // directory".
-  virtual Result<std::string> Read(const std::string& path) = 0;
+  virtual Result<std::string> Read(const std::string& path, size_t max_bytes) = 0;
   // Replaces the file's content (via a temporary file and rename).
   virtual Status Write(const std::string& path, const std::string& content) = 0;
 };
 
+// The error for a file past its size limit: kInvalidArgument naming the
+// path, "is larger than 8 MiB" (or "... than 100 bytes" below a MiB).
+Status FileTooLarge(const std::string& path, size_t max_bytes);
+
 // The real file system, relative paths from the current directory.
 class RealFiles final : public Files {
  public:
-  // Plans larger than this are refused: the coordinator takes 1 MiB bodies.
-  static constexpr size_t kMaxReadBytes = size_t{16} << 20;
-
   bool Exists(const std::string& path) override;
-  Result<std::string> Read(const std::string& path) override;
+  Result<std::string> Read(const std::string& path, size_t max_bytes) override;
   Status Write(const std::string& path, const std::string& content) override;
 };
 

@@ -6,6 +6,8 @@
 
 #include "common/json.h"
 #include "common/units.h"
+#include "ctl/data_inline.h"
+#include "ctl/plan_env.h"
 
 namespace loadd {
 namespace {
@@ -113,11 +115,19 @@ void ApplyOverrides(const PlanFlags& flags, rapidjson::Document* doc) {
   }
 }
 
-// Blames the flag when the offending value came from one.
+// Blames the flag when the offending value came from one: "--users", or
+// "--env KEY" for $.env.KEY.
 Status BlameFlag(const PlanFlags& flags, const Status& status) {
   for (const Override& o : kOverrides) {
     if (IsSet(flags, o) && status.path() == std::string("$.") + o.key) {
       return Status(status.code(), status.message(), o.flag);
+    }
+  }
+  for (const std::string& flag : flags.env) {
+    Result<std::pair<std::string, std::string>> pair = ParseEnvFlag(flag);
+    if (pair.ok() && status.path() == JsonPathField("$.env", pair->first)) {
+      return Status(status.code(), status.message(),
+                    std::string(kEnvFlag) + " " + pair->first);
     }
   }
   return status;
@@ -151,11 +161,11 @@ Status LoadDocument(const PlanFlags& flags, Files* files, rapidjson::Document* d
     return Status::Ok();
   }
   *source = file;
-  Result<std::string> text = files->Read(file);
+  Result<std::string> text = files->Read(file, kMaxPlanFileBytes);
   if (!text.ok()) return text.status();
   Status parsed = ParseJson(*text, doc);
   if (!parsed.ok()) return Status::Invalid(file, parsed.message());
-  return Status::Ok();
+  return InlineDataFile(file, files, doc);
 }
 
 }  // namespace
@@ -165,6 +175,9 @@ Status InvalidPlan(const Status& cause) {
 }
 
 Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
+  // A malformed flag is the flag's fault whatever the plan holds.
+  Status env_flags = CheckEnvFlags(flags.env);
+  if (!env_flags.ok()) return InvalidPlan(env_flags);
   ResolvedPlan resolved;
   rapidjson::Document doc;
   Status loaded = LoadDocument(flags, files, &doc, &resolved.source);
@@ -174,6 +187,8 @@ Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
   Status conflict = CheckConflicts(flags, doc);
   if (!conflict.ok()) return InvalidPlan(conflict);
   ApplyOverrides(flags, &doc);
+  Status env = ApplyEnvFlags(flags.env, &doc);
+  if (!env.ok()) return InvalidPlan(env);
   resolved.json = Serialize(doc);
   Result<Plan> plan = ParsePlan(resolved.json);
   if (!plan.ok()) return InvalidPlan(BlameFlag(flags, plan.status()));

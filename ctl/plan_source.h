@@ -3,7 +3,9 @@
 #ifndef LOADD_CTL_PLAN_SOURCE_H_
 #define LOADD_CTL_PLAN_SOURCE_H_
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "common/plan.h"
 #include "common/status.h"
@@ -12,20 +14,23 @@
 namespace loadd {
 
 inline constexpr char kDefaultPlanFile[] = "loadplan.json";
+// Plan files larger than this are refused (a data file is read separately).
+inline constexpr size_t kMaxPlanFileBytes = size_t{16} << 20;
 
 // The flags of `loadctl start` that shape the plan, as typed; empty = unset.
 struct PlanFlags {
-  std::string plan_file;       // the PLAN argument
-  std::string users;           // --users, a count ("200", "10k"): closed model
-  std::string spawn_rate;      // --spawn-rate, users per second
-  std::string arrival_rate;    // --arrival-rate, iterations per second: open model
-  std::string max_in_flight;   // --max-in-flight, a count
-  std::string duration;        // --duration ("30s")
-  std::string timeout;         // --timeout, per request ("10s")
-  std::string expect_workers;  // --expect-workers, a count
-  std::string expect_timeout;  // --expect-timeout ("30s")
-  std::string name;            // --name
-  std::string target;          // --target, base URL; alone it means "GET this URL"
+  std::string plan_file;         // the PLAN argument
+  std::string users;             // --users, a count ("200", "10k"): closed model
+  std::string spawn_rate;        // --spawn-rate, users per second
+  std::string arrival_rate;      // --arrival-rate, iterations per second: open model
+  std::string max_in_flight;     // --max-in-flight, a count
+  std::string duration;          // --duration ("30s")
+  std::string timeout;           // --timeout, per request ("10s")
+  std::string expect_workers;    // --expect-workers, a count
+  std::string expect_timeout;    // --expect-timeout ("30s")
+  std::string name;              // --name
+  std::string target;            // --target, base URL; alone it means "GET this URL"
+  std::vector<std::string> env;  // --env KEY=VALUE, repeatable, in order
 };
 
 struct ResolvedPlan {
@@ -38,6 +43,9 @@ struct ResolvedPlan {
 // a quick plan {"target": --target} that GETs the target (then exactly one of
 // --users and --arrival-rate is required). Applies the flags and validates
 // with ParsePlan, so the messages match the coordinator's.
+//
+// A plan file's $.data.file is read and inlined (data_inline.h); --env
+// values are set in $.env (plan_env.h).
 //
 // A flag replaces the plan's field of the same name. --users removes the
 // open model's arrival_rate and max_in_flight; --arrival-rate removes the

@@ -6,6 +6,7 @@
 
 #include "common/units.h"
 #include "ctl/table.h"
+#include "ctl/verdict.h"
 
 namespace loadd {
 namespace {
@@ -99,6 +100,43 @@ std::string FormatErrors(const RunView& run) {
   return line + "\n";
 }
 
+// "Thresholds: 1 of 2 failed" (or "all 2 passed"), then one row each.
+std::string FormatThresholds(const RunView& run) {
+  if (run.thresholds.empty()) return "";
+  using A = Table::Align;
+  Table table({{"Result", A::kLeft},
+               {"Threshold", A::kLeft},
+               {"Condition", A::kLeft},
+               {"Actual", A::kRight}});
+  int64_t failed = 0;
+  for (const ThresholdView& t : run.thresholds) {
+    failed += t.passed ? 0 : 1;
+    table.AddRow({t.passed ? "PASS" : "FAIL", t.key, t.condition,
+                  t.measured ? FormatThresholdActual(t) : "- (" + t.message + ")"});
+  }
+  std::string total = std::to_string(run.thresholds.size());
+  std::string head = failed == 0 ? "all " + total + " passed"
+                                 : std::to_string(failed) + " of " + total + " failed";
+  if (run.thresholds_verdict == ThresholdsVerdict::kUndecided) {
+    head += " so far (the run is still going)";
+  }
+  return "Thresholds: " + head + "\n" + table.Format();
+}
+
+std::string FormatChecks(const RunView& run) {
+  if (run.checks.empty()) return "";
+  using A = Table::Align;
+  Table table({{"Name", A::kLeft},
+               {"Passed", A::kRight},
+               {"Failed", A::kRight},
+               {"Pass rate", A::kRight}});
+  for (const CheckView& c : run.checks) {
+    table.AddRow({c.name, std::to_string(c.passed), std::to_string(c.failed),
+                  FormatPassRate(c.passed, c.failed)});
+  }
+  return "Checks:\n" + table.Format();
+}
+
 std::string FormatLastSeen(int64_t ms) {
   if (ms < 1000) return std::to_string(std::max<int64_t>(ms, 0)) + "ms ago";
   return FormatSeconds(static_cast<double>(ms) / 1000) + " ago";
@@ -154,7 +192,8 @@ std::string FormatReport(const RunView& run) {
   if (service) out += kCorrectedNote;
   out += EndpointTable(run);
   if (service) out += kServiceTitle + ServiceTable(run);
-  return out + FormatErrors(run) + FormatNotes(run);
+  return out + FormatErrors(run) + FormatNotes(run) + FormatChecks(run) +
+         FormatThresholds(run);
 }
 
 std::string FormatRunSummary(const RunView& run) {

@@ -32,7 +32,10 @@ std::string FormatRunHeader(const RunView& run);
 // FormatMicros); for the open model, the "Service time (uncorrected, from
 // sending)" table; an "Errors:" line by kind; then, when there are any,
 // "Dropped iterations: N (max_in_flight reached)", "Lost workers: h/1 at
-// 3.2s, ..." and "Warnings:" with one indented message per line.
+// 3.2s, ..." and "Warnings:" with one indented message per line; then, when
+// the run has any, "Checks:" (name, passed, failed, pass rate) and
+// "Thresholds: N of M failed" (PASS or FAIL, key, condition, actual value),
+// so a CI log ends with the verdict.
 std::string FormatReport(const RunView& run);
 
 // `loadctl status`: the header, one line of totals, the errors line, and the

@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "ctl/progress.h"
 #include "ctl/table.h"
+#include "ctl/test_runs.h"
 
 namespace loadd {
 namespace {
@@ -363,6 +364,54 @@ TEST(ProgressTrackerTest, TimelineEntryWinsWhenPresent) {
   RunView run = Parse(kFinishedRun);  // its newest timeline entry says 1900 rps
   ProgressTracker tracker(0);
   EXPECT_NE(tracker.Update(run, kNsPerSec).find("rps 1900.0"), std::string::npos);
+}
+
+TEST(FormatReportTest, EndsWithChecksAndTheThresholdsVerdict) {
+  std::string report = FormatReport(ParseTestRun(kCiRunJson));
+  size_t errors = report.find("Errors: status 30\n");
+  ASSERT_NE(errors, std::string::npos) << report;
+  EXPECT_EQ(report.substr(errors),
+            "Errors: status 30\n"
+            "Checks:\n"
+            "Name                       Passed  Failed  Pass rate\n"
+            "login: status is 200 <&\">     990      10     99.00%\n"
+            "cart: body has id            2000       0    100.00%\n"
+            "Thresholds: 1 of 2 failed\n"
+            "Result  Threshold        Condition  Actual\n"
+            "PASS    http.p95         <250ms     5.00ms\n"
+            "FAIL    http.error_rate  <0.5%       1.00%\n");
+}
+
+TEST(FormatReportTest, ThresholdsHeadSaysAllPassedOrNotDecided) {
+  struct Case {
+    const char* label;
+    const char* json;
+    const char* want;  // the Thresholds part
+  };
+  const Case kCases[] = {
+      {"all passed", R"({"id": "r1", "state": "finished", "thresholds_passed": true,
+          "thresholds": [{"key": "http.p95", "condition": "<1s", "actual": 20815,
+                          "passed": true}]})",
+       "Thresholds: all 1 passed\n"
+       "Result  Threshold  Condition  Actual\n"
+       "PASS    http.p95   <1s        20.8ms\n"},
+      {"running, nothing measured", R"({"id": "r1", "state": "running",
+          "thresholds_passed": null,
+          "thresholds": [{"key": "checks.pass_rate", "condition": ">99%", "actual": null,
+                          "passed": false, "message": "no checks ran"}]})",
+       "Thresholds: 1 of 1 failed so far (the run is still going)\n"
+       "Result  Threshold         Condition             Actual\n"
+       "FAIL    checks.pass_rate  >99%       - (no checks ran)\n"},
+      {"no thresholds: no section", R"({"id": "r1", "state": "finished",
+          "thresholds_passed": true, "thresholds": [], "checks": []})",
+       ""},
+  };
+  for (const Case& c : kCases) {
+    std::string report = FormatReport(ParseTestRun(c.json));
+    size_t at = report.find("Thresholds:");
+    EXPECT_EQ(at == std::string::npos ? "" : report.substr(at), c.want) << c.label;
+    EXPECT_EQ(report.find("Checks:"), std::string::npos) << c.label;
+  }
 }
 
 }  // namespace

@@ -50,9 +50,11 @@ LatencyView ParseLatency(const rapidjson::Value& json) {
 EndpointView ParseEndpoint(const rapidjson::Value& json) {
   EndpointView e;
   e.name = Str(json, "name");
+  e.method = Str(json, "method");
   e.requests = Int(json, "requests");
   e.failures = Int(json, "failures");
   e.rps = Num(json, "rps");
+  e.bytes_in = Int(json, "bytes_in");
   e.latency = ParseLatency(json);
   const rapidjson::Value* service = Member(json, "service");
   if (service != nullptr && service->IsObject()) {
@@ -115,6 +117,60 @@ void ParseWarnings(const rapidjson::Value& warnings, RunView* run) {
   }
 }
 
+TimelineEntry ParseTimelineEntry(const rapidjson::Value& json) {
+  TimelineEntry e;
+  e.t = Int(json, "t");
+  e.users = Int(json, "users");
+  e.requests = Int(json, "requests");
+  e.failures = Int(json, "failures");
+  e.rps = Num(json, "rps");
+  e.p50_us = Num(json, "p50_us");
+  e.p95_us = Num(json, "p95_us");
+  e.p99_us = Num(json, "p99_us");
+  e.max_us = Num(json, "max_us");
+  return e;
+}
+
+void ParseTimeline(const rapidjson::Value& timeline, RunView* run) {
+  if (timeline.Empty()) return;
+  run->has_timeline_entry = true;
+  run->last_timeline_rps = Num(timeline[timeline.Size() - 1], "rps");
+  for (const rapidjson::Value& entry : timeline.GetArray()) {
+    run->timeline.push_back(ParseTimelineEntry(entry));
+  }
+}
+
+void ParseThresholds(const rapidjson::Value& json, RunView* run) {
+  if (const rapidjson::Value* list = Array(json, "thresholds")) {
+    for (const rapidjson::Value& t : list->GetArray()) {
+      ThresholdView v;
+      v.key = Str(t, "key");
+      v.condition = Str(t, "condition");
+      const rapidjson::Value* actual = Member(t, "actual");
+      v.measured = actual != nullptr && actual->IsNumber();
+      v.actual = Num(t, "actual");
+      const rapidjson::Value* passed = Member(t, "passed");
+      v.passed = passed != nullptr && passed->IsBool() && passed->GetBool();
+      v.message = Str(t, "message");
+      run->thresholds.push_back(std::move(v));
+    }
+  }
+  const rapidjson::Value* verdict = Member(json, "thresholds_passed");
+  if (verdict == nullptr) return;
+  if (verdict->IsBool()) {
+    run->thresholds_verdict =
+        verdict->GetBool() ? ThresholdsVerdict::kPassed : ThresholdsVerdict::kFailed;
+  } else {
+    run->thresholds_verdict = ThresholdsVerdict::kUndecided;
+  }
+}
+
+void ParseChecks(const rapidjson::Value& checks, RunView* run) {
+  for (const rapidjson::Value& c : checks.GetArray()) {
+    run->checks.push_back({Str(c, "name"), Int(c, "passed"), Int(c, "failed")});
+  }
+}
+
 }  // namespace
 
 bool IsFinalState(std::string_view state) {
@@ -151,11 +207,11 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
     run->aggregated = ParseEndpoint(*aggregated);
   }
   run->aggregated.name = "Aggregated";
-  const rapidjson::Value* timeline = Array(json, "timeline");
-  if (timeline != nullptr && !timeline->Empty()) {
-    run->has_timeline_entry = true;
-    run->last_timeline_rps = Num((*timeline)[timeline->Size() - 1], "rps");
+  if (const rapidjson::Value* timeline = Array(json, "timeline")) {
+    ParseTimeline(*timeline, run);
   }
+  ParseThresholds(json, run);
+  if (const rapidjson::Value* checks = Array(json, "checks")) ParseChecks(*checks, run);
   return Status::Ok();
 }
 

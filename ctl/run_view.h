@@ -28,9 +28,11 @@ struct LatencyView {
 // One row of the report: an endpoint, or all of them merged ("Aggregated").
 struct EndpointView {
   std::string name;
+  std::string method;  // "GET"; empty when the coordinator does not say
   int64_t requests = 0;
   int64_t failures = 0;
   double rps = 0;
+  int64_t bytes_in = 0;  // bytes received over all responses, headers included
   // Open model: counted from each iteration's intended start (coordinated
   // omission corrected); closed model: from sending.
   LatencyView latency;
@@ -42,6 +44,42 @@ struct EndpointView {
 struct LostWorkerView {
   std::string id;
   double lost_at_s = 0;  // run time when the coordinator gave up on it
+};
+
+// One threshold's verdict (thresholds[]); the coordinator evaluates them.
+struct ThresholdView {
+  std::string key;        // "http.p95", "step:/cart.p99", "checks.pass_rate"
+  std::string condition;  // as the plan wrote it: "<250ms"
+  bool measured = false;  // false: `actual` was null (nothing to measure)
+  // Microseconds for latencies, a fraction for rates, 1/s for rps.
+  double actual = 0;
+  bool passed = false;
+  std::string message;  // "actual 212ms meets <250ms", "no checks ran"
+};
+
+// One check's counts over the run (checks[]).
+struct CheckView {
+  std::string name;
+  int64_t passed = 0;
+  int64_t failed = 0;
+};
+
+// One second of the run (timeline[]).
+struct TimelineEntry {
+  int64_t t = 0;  // seconds since the run started
+  int64_t users = 0;
+  int64_t requests = 0;
+  int64_t failures = 0;
+  double rps = 0;
+  double p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
+};
+
+// The run's verdict on its thresholds.
+enum class ThresholdsVerdict {
+  kNone,       // the coordinator said nothing (no thresholds_passed field)
+  kUndecided,  // null: the run is still going
+  kPassed,
+  kFailed,
 };
 
 // GET /v1/runs/{id}.
@@ -64,7 +102,11 @@ struct RunView {
   // is updated in place while its episode lasts, so an index names a warning.
   std::vector<std::string> warnings;
   bool has_timeline_entry = false;
-  double last_timeline_rps = 0;  // rps of the newest timeline entry, if any
+  double last_timeline_rps = 0;         // rps of the newest timeline entry, if any
+  std::vector<TimelineEntry> timeline;  // only when asked for (not ?timeline=0)
+  std::vector<ThresholdView> thresholds;
+  ThresholdsVerdict thresholds_verdict = ThresholdsVerdict::kNone;
+  std::vector<CheckView> checks;
   // From the run's plan:
   bool open_model = false;     // arrival_rate, or stages of rate
   double arrival_rate = 0;     // open: arrivals per second (stages: their peak)

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "ctl/api_calls.h"
+#include "ctl/junit_report.h"
 #include "ctl/progress.h"
 #include "ctl/report.h"
 #include "ctl/run_view.h"
+#include "ctl/verdict.h"
 
 namespace loadd {
 namespace {
@@ -50,6 +52,13 @@ Status CheckStartOptions(const Options& options) {
   }
   if (options.local && !options.coordinator.empty()) {
     return Status::Invalid("--local", "cannot be combined with --coordinator");
+  }
+  // Both files describe the ended run, which --detach does not wait for.
+  if (options.detach && !options.out_file.empty()) {
+    return Status::Invalid("--out", "cannot be combined with --detach");
+  }
+  if (options.detach && !options.junit_file.empty()) {
+    return Status::Invalid("--junit", "cannot be combined with --detach");
   }
   return Status::Ok();
 }
@@ -122,7 +131,21 @@ void ShowPoll(ApiClient* api, const RunView& run, ProgressTracker* tracker,
   printer->Show(tracker->Update(run, env->clock->NowNs(), live_workers));
 }
 
-// Fetches the ended run with its timeline, prints it, writes --out.
+// Writes --out (the run JSON) and --junit; both are tried, the first error
+// is returned.
+Status WriteResultFiles(const JsonReply& reply, const RunView& run,
+                        const Options& options, Env* env) {
+  Status status;
+  if (!options.out_file.empty()) status = env->files->Write(options.out_file, reply.body);
+  if (!options.junit_file.empty()) {
+    Status junit = env->files->Write(options.junit_file, FormatJunit(run));
+    if (status.ok()) status = junit;
+  }
+  return status;
+}
+
+// Fetches the ended run with its timeline, prints it, writes the result
+// files, and returns the verdict.
 Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& options,
                          Env* env) {
   JsonReply reply;
@@ -134,13 +157,15 @@ Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& o
     *env->out << '\n' << FormatReport(run);
   }
   env->out->flush();
+  Outcome verdict = VerdictOf(run);
   if (run.state == "failed" && !run.message.empty()) {
     *env->err << "loadctl: run " << id << " failed: " << run.message << '\n';
+  } else if (verdict == Outcome::kThresholdsFailed) {
+    *env->err << "loadctl: run " << id << " failed thresholds: " << FailedThresholds(run)
+              << '\n';
   }
-  if (!options.out_file.empty()) {
-    LOADD_RETURN_IF_ERROR(env->files->Write(options.out_file, reply.body));
-  }
-  return run.state == "finished" ? Outcome::kSuccess : Outcome::kRunError;
+  LOADD_RETURN_IF_ERROR(WriteResultFiles(reply, run, options, env));
+  return verdict;
 }
 
 }  // namespace

@@ -15,9 +15,12 @@ inline constexpr int64_t kPollIntervalNs = kNsPerSec;
 // Polls in a row that may fail for want of an answer before giving up.
 inline constexpr int kMaxPollFailures = 5;
 
-// Outcome::kSuccess when the run finished (or --detach), kRunError when it
-// ended "failed" or "stopped". The first interrupt (Ctrl-C) asks the
-// coordinator to stop the run; the report of the stopped run still prints.
+// The run's verdict (VerdictOf): kSuccess when it finished with its
+// thresholds passed (or --detach), kThresholdsFailed when they failed,
+// kRunError when it ended "failed" or "stopped". The first interrupt
+// (Ctrl-C) asks the coordinator to stop the run; the report of the stopped
+// run still prints. --out and --junit are written whatever the verdict; a
+// file that cannot be written is the command's error (exit 3).
 Result<Outcome> RunStart(const Options& options, Env* env);
 
 // Polls GET /v1/runs/{id}?timeline=0 every kPollIntervalNs until the state is

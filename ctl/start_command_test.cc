@@ -296,6 +296,18 @@ TEST_F(StartCommandTest, QuickOpenModelPlanStartsWithAnArrivalRate) {
             "Run r1 started: arrival rate 500/s on 2 workers");
 }
 
+TEST_F(StartCommandTest, DetachExcludesTheResultFiles) {
+  options_.detach = true;
+  options_.out_file = "report.json";
+  EXPECT_EQ(FormatError(RunStart(options_, &world_.env).status()),
+            "loadctl: --out: cannot be combined with --detach");
+  options_.out_file = "";
+  options_.junit_file = "junit.xml";
+  EXPECT_EQ(FormatError(RunStart(options_, &world_.env).status()),
+            "loadctl: --junit: cannot be combined with --detach");
+  EXPECT_EQ(world_.connector.connects, 0);
+}
+
 TEST_F(StartCommandTest, LocalExcludesDetachAndCoordinator) {
   options_.local = true;
   options_.detach = true;
@@ -304,6 +316,112 @@ TEST_F(StartCommandTest, LocalExcludesDetachAndCoordinator) {
   options_.coordinator = "http://x:1";
   EXPECT_EQ(RunStart(options_, &world_.env).status().path(), "--local");
   EXPECT_EQ(world_.connector.connects, 0);
+}
+
+// The final run with the coordinator's verdict fields appended.
+std::string RunWithVerdict(const char* state, const char* message, const char* verdict) {
+  std::string run = RunJson(state, 3, 3000);
+  return run.substr(0, run.size() - 1) + R"(, "message": ")" + message + R"(", )" +
+         verdict + "}";
+}
+
+constexpr char kThresholdsPassed[] = R"("thresholds_passed": true, "thresholds": [
+    {"key": "http.p95", "condition": "<250ms", "actual": 20815, "passed": true,
+     "message": "actual 20.8ms meets <250ms"}], "checks": [])";
+constexpr char kThresholdsFailed[] = R"("thresholds_passed": false, "thresholds": [
+    {"key": "http.p95", "condition": "<10ms", "actual": 20815, "passed": false,
+     "message": "actual 20.8ms misses <10ms"}], "checks": [])";
+constexpr char kAbortMessage[] =
+    "threshold http.p95 <10ms failed (actual 20.8ms); run aborted";
+
+TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
+  struct Case {
+    const char* label;
+    const char* state;
+    const char* message;
+    const char* verdict;
+    int exit_code;
+    const char* junit_counts;  // in the JUnit file
+    const char* err;           // stderr
+  };
+  const Case kCases[] = {
+      {"passed", "finished", "", kThresholdsPassed, kExitOk, "tests=\"1\" failures=\"0\"",
+       ""},
+      {"no thresholds at all", "finished", "", R"("checks": [])", kExitOk,
+       "tests=\"1\" failures=\"0\"", ""},
+      {"thresholds failed", "finished", "", kThresholdsFailed, kExitThresholdsFailed,
+       "tests=\"1\" failures=\"1\"",
+       "loadctl: run r1 failed thresholds: http.p95 <10ms (actual 20.8ms)\n"},
+      {"aborted by a threshold", "stopped", kAbortMessage, kThresholdsFailed,
+       kExitThresholdsFailed, "tests=\"2\" failures=\"2\"",
+       "loadctl: run r1 failed thresholds: http.p95 <10ms (actual 20.8ms)\n"},
+      {"failed run: a run error even with thresholds passed", "failed",
+       "all workers lost", kThresholdsPassed, kExitRunError, "tests=\"2\" failures=\"1\"",
+       "loadctl: run r1 failed: all workers lost\n"},
+  };
+  for (const Case& c : kCases) {
+    FakeWorld world;
+    world.files.files["plan.json"] = kPlan;
+    std::string final_run = RunWithVerdict(c.state, c.message, c.verdict);
+    world.api.On("POST /v1/runs", 201, kCreated);
+    world.api.On(kPollPath, 200, final_run);
+    world.api.On(kFullPath, 200, final_run);
+    options_.out_file = "report.json";
+    options_.junit_file = "junit.xml";
+    Result<Outcome> outcome = RunStart(options_, &world.env);
+    EXPECT_EQ(ExitCodeFor(outcome), c.exit_code) << c.label;
+    EXPECT_EQ(world.files.files["report.json"], final_run) << c.label;
+    const std::string& junit = world.files.files["junit.xml"];
+    EXPECT_NE(junit.find("<testsuite name=\"loadd r1\" " + std::string(c.junit_counts)),
+              std::string::npos)
+        << c.label << "\n"
+        << junit;
+    EXPECT_EQ(world.err.str(), c.err) << c.label;
+  }
+}
+
+TEST_F(StartCommandTest, TheReportEndsWithTheThresholds) {
+  std::string final_run = RunWithVerdict("finished", "", kThresholdsFailed);
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.On(kPollPath, 200, final_run);
+  world_.api.On(kFullPath, 200, final_run);
+  EXPECT_EQ(ExitCodeFor(RunStart(options_, &world_.env)), kExitThresholdsFailed);
+  std::string out = world_.out.str();
+  EXPECT_NE(out.find("\nThresholds: 1 of 1 failed\n"
+                     "Result  Threshold  Condition  Actual\n"
+                     "FAIL    http.p95   <10ms      20.8ms\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(StartCommandTest, AnUnwritableResultFileIsInvalidInputButTheOtherIsWritten) {
+  ScriptRun(0, "finished");
+  options_.out_file = "ro/report.json";
+  options_.junit_file = "junit.xml";
+  world_.files.unwritable.insert("ro/report.json");
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: ro/report.json: cannot write: Permission denied");
+  EXPECT_EQ(world_.files.files.count("junit.xml"), 1u);
+  EXPECT_NE(world_.out.str().find("Run r1  demo  finished"), std::string::npos);
+}
+
+TEST_F(StartCommandTest, EnvFlagsArePosted) {
+  ScriptRun(0, "finished");
+  options_.plan.env = {"TOKEN=abc", "TOKEN=def=1"};
+  ASSERT_TRUE(RunStart(options_, &world_.env).ok());
+  EXPECT_NE(world_.api.bodies[0].find(R"("env":{"TOKEN":"def=1"})"), std::string::npos)
+      << world_.api.bodies[0];
+}
+
+TEST_F(StartCommandTest, ABadEnvFlagIsInvalidInputAndSendsNothing) {
+  options_.plan.env = {"TOKEN"};
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+  EXPECT_EQ(FormatError(outcome.status()),
+            "loadctl: invalid plan: --env: \"TOKEN\" is not KEY=VALUE");
+  EXPECT_TRUE(world_.api.requests.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,18 +74,23 @@ class FakeConnector final : public Connector {
 class FakeFiles final : public Files {
  public:
   bool Exists(const std::string& path) override { return files.count(path) > 0; }
-  Result<std::string> Read(const std::string& path) override {
+  Result<std::string> Read(const std::string& path, size_t max_bytes) override {
     auto it = files.find(path);
     if (it == files.end()) {
       return Status::Invalid(path, "cannot read: No such file or directory");
     }
+    if (it->second.size() > max_bytes) return FileTooLarge(path, max_bytes);
     return it->second;
   }
   Status Write(const std::string& path, const std::string& content) override {
+    if (unwritable.count(path) > 0) {
+      return Status::Invalid(path, "cannot write: Permission denied");
+    }
     files[path] = content;
     return Status::Ok();
   }
   std::map<std::string, std::string> files;
+  std::set<std::string> unwritable;  // Write fails for these paths
 };
 
 // Sleeping advances the clock; the interrupt arrives during sleep number

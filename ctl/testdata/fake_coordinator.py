@@ -11,9 +11,16 @@ A plan whose expect_workers exceeds live_workers() is "waiting" for
 WAITING_POLLS polls, then "failed" with the coordinator's message. An
 open-model plan (arrival_rate) gets the open model's fields: service times,
 totals.dropped, a CPU warning that grows with each poll, and a lost worker.
+
+The plan's thresholds are evaluated against the fake's fixed statistics
+(thresholds[], and thresholds_passed: null until the run ends); checks[]
+reports the `checks` given to the constructor. A plan named "abort" ends
+"stopped" as if its first threshold had aborted it. GET /v1/runs/{id}/hlog
+answers HLOG as text/plain.
 """
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +30,16 @@ STOPPING_POLLS = 2
 WAITING_POLLS = 2
 DROPPED = 7
 MAX_USERS = 5000
+HLOG = ("#[Histogram log format version 1.3]\n"
+        "#[StartTime: 1700000000.000 (seconds since epoch), Tue Nov 14 22:13:20 UTC 2023]\n"
+        "#[BaseTime: 1700000000.000 (seconds since epoch)]\n"
+        "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
+        "\"Interval_Compressed_Histogram\"\n"
+        "Tag=GET_/delay/20ms,0.000,1.000,22.015,HISTFAAAACl4nJNpmSzMwMDAxAABzFCaEUzOmNZg/wEi\n")
+# The fake's aggregated latencies (microseconds), as _stats reports them.
+LATENCY_US = {"min": 20051, "mean": 20410.3, "p50": 20351, "p90": 20687, "p95": 20815,
+              "p99": 21055, "p99.9": 21503, "max": 22015}
+CONDITION = re.compile(r"^(<=|>=|<|>)\s*([0-9.]+)\s*(us|ms|s|%)?$")
 
 
 def _error(code, message, path=""):
@@ -33,8 +50,9 @@ def _error(code, message, path=""):
 
 
 class FakeCoordinator:
-    def __init__(self, live_workers=lambda: 2):
+    def __init__(self, live_workers=lambda: 2, checks=()):
         self.live_workers = live_workers
+        self.checks = [dict(c) for c in checks]  # [{"name", "passed", "failed"}]
         self.runs = []  # newest first
         self.requests = []  # "METHOD /path"
         self.times = []  # time.monotonic() of each request, same order
@@ -70,6 +88,10 @@ class FakeCoordinator:
                 return self._create(body)
             if len(route) == 3 and route[:2] == ["v1", "runs"] and method == "GET":
                 return self._get(route[2], "timeline=0" not in path)
+            if len(route) == 4 and route[:2] == ["v1", "runs"] and route[3] == "hlog":
+                if self._find(route[2]) is None:
+                    return 404, _error("not_found", "no run %s" % route[2])
+                return 200, HLOG
             if len(route) == 4 and route[:2] == ["v1", "runs"] and route[3] == "stop":
                 return self._stop(route[2])
             return 404, _error("not_found", "no route %s %s" % (method, path))
@@ -124,6 +146,11 @@ class FakeCoordinator:
         elif run["state"] == "running" and run["polls"] > RUNNING_POLLS:
             if run["name"] == "fail":
                 run["state"], run["message"] = "failed", "all workers lost"
+            elif run["name"] == "abort":
+                key, verdict = self._thresholds(run)[0]
+                run["state"] = "stopped"
+                run["message"] = ("threshold %s %s failed (%s); run aborted"
+                                  % (key, verdict["condition"], verdict["message"]))
             else:
                 run["state"] = "finished"
 
@@ -169,12 +196,52 @@ class FakeCoordinator:
             "endpoints": [self._stats("GET /delay/20ms", requests)],
             "aggregated": self._stats("Aggregated", requests)})
         out["warnings"] = []
+        final = run["state"] in ("finished", "stopped", "failed")
+        verdicts = [v for _, v in self._thresholds(run)]
+        out["thresholds"] = verdicts
+        out["thresholds_passed"] = (all(v["passed"] for v in verdicts) and run["name"] != "abort"
+                                    if final else None)
+        out["checks"] = self.checks
         if "arrival_rate" in run["plan"]:
             self._open_model(run, out)
         if timeline:
-            out["timeline"] = [{"t": t, "users": run["users"], "requests": 1000, "rps": 1000}
+            out["timeline"] = [{"t": t, "users": run["users"], "requests": 1000, "failures": 0,
+                                "rps": 1000, "p50_us": 20351, "p95_us": 20815,
+                                "p99_us": 21055, "max_us": 22015}
                                for t in range(run["polls"])]
         return out
+
+    def _thresholds(self, run):
+        """[(key, {"key", "condition", "actual", "passed", "message"})] for the plan's."""
+        out = []
+        for key, spec in run["plan"].get("thresholds", {}).items():
+            condition = spec["condition"] if isinstance(spec, dict) else spec
+            actual = self._metric(run, key)
+            verdict = {"key": key, "condition": condition, "actual": actual, "passed": False,
+                       "message": "no checks ran" if actual is None else ""}
+            m = CONDITION.match(condition)
+            if actual is not None and m:
+                op, number, unit = m.group(1), float(m.group(2)), m.group(3)
+                limit = number * {"us": 1, "ms": 1e3, "s": 1e6, "%": 0.01}.get(unit, 1)
+                verdict["passed"] = {"<": actual < limit, "<=": actual <= limit,
+                                     ">": actual > limit, ">=": actual >= limit}[op]
+                verdict["message"] = "actual %s %s %s" % (
+                    actual, "meets" if verdict["passed"] else "misses", condition)
+            out.append((key, verdict))
+        return out
+
+    def _metric(self, run, key):
+        metric = key.rsplit(".", 1)[-1]
+        if key.endswith(".p99.9"):
+            metric = "p99.9"
+        if metric == "pass_rate":
+            ran = sum(c["passed"] + c["failed"] for c in self.checks)
+            return sum(c["passed"] for c in self.checks) / ran if ran else None
+        if metric == "error_rate":
+            return 1 / max(1, 1000 * run["polls"])
+        if metric == "rps":
+            return 1000 * run["polls"] / 3.0
+        return LATENCY_US[metric]
 
     @staticmethod
     def _open_model(run, out):
@@ -200,9 +267,10 @@ class FakeCoordinator:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 status, reply = fake.handle(method, self.path, body)
-                data = json.dumps(reply).encode()
+                text = isinstance(reply, str)
+                data = (reply if text else json.dumps(reply)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/plain" if text else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
