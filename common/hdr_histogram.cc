@@ -300,7 +300,8 @@ Status DecodeZigZagCounts(std::string_view payload, std::vector<int64_t>& counts
     if (value < 0) {  // a run of -value empty buckets
       if (value == std::numeric_limits<int64_t>::min() ||
           static_cast<uint64_t>(-value) > counts.size() - index) {
-        return Status::Invalid("", "a run of " + std::to_string(-value) +
+        // 0 - (unsigned)value: -INT64_MIN does not fit in int64_t.
+        return Status::Invalid("", "a run of " + std::to_string(0 - static_cast<uint64_t>(value)) +
                                        " empty buckets at payload byte " +
                                        std::to_string(pos) + " goes past the " +
                                        std::to_string(counts.size()) + " buckets");

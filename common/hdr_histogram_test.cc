@@ -598,3 +598,18 @@ TEST(HdrHistogramTest, SurvivesRandomMutations) {
 
 }  // namespace
 }  // namespace loadd
+
+namespace loadd {
+namespace {
+
+// Fuzz finding: a zero run of INT64_MIN buckets negated INT64_MIN (undefined
+// behaviour) while building the error message.
+TEST(HdrHistogramRegressionTest, ZeroRunOfInt64MinIsAnErrorNotUndefinedBehaviour) {
+  Result<HdrHistogram> h = HdrHistogram::DecodeBase64(
+      "HISTMwAAACUEASgBAAAAAQAA////AaYAKsEqCQAB///9//////uTNAAAACX//////////////////+3aACgBAwAAKgAA"
+      "AQnIIEgBAAA=");
+  EXPECT_FALSE(h.ok());
+}
+
+}  // namespace
+}  // namespace loadd

@@ -27,7 +27,10 @@ Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth)
       --depth;
     }
   }
-  doc->Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
+  // Full precision: the fast path may be 3 ulp off, and a plan's rates must
+  // read the same on the coordinator and on every worker.
+  doc->Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag |
+             rapidjson::kParseFullPrecisionFlag>(
       text.data(), text.size());
   if (doc->HasParseError()) {
     return Status::Invalid("$", std::string("invalid JSON at offset ") +

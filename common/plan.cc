@@ -85,7 +85,9 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
   LOADD_RETURN_IF_ERROR(r.Int("weight", &spec->weight, 1, 1000));
   LOADD_RETURN_IF_ERROR(r.String("name", &spec->name));
   if (spec->name.size() > 200) return Status::Invalid(r.FieldPath("name"), "is longer than 200 bytes");
-  if (spec->name.empty()) spec->name = spec->method + " " + spec->url.target;
+  // A default name is cut to the same bound, so the normalized plan (which
+  // writes it out) parses again.
+  if (spec->name.empty()) spec->name = (spec->method + " " + spec->url.target).substr(0, 200);
   return r.Finish();
 }
 

@@ -285,6 +285,23 @@ TEST(PlanTest, ScenarioMistakesNameTheField) {
   }
 }
 
+// Fuzz findings: every plan the parser accepts must normalize to a plan it
+// accepts again, unchanged.
+TEST(PlanTest, RegressionNormalizedPlansParseAgain) {
+  const std::string kPlans[] = {
+      R"({"target": "http://h/)" + std::string(200, 'a') + R"(", "users": 1})",  // long default name
+      R"({"target": "http://h", "users": 3, "spawn_rate": 33.333333333333336})",  // full precision
+  };
+  for (const std::string& json : kPlans) {
+    Result<Plan> plan = ParsePlan(json);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    Result<Plan> again = ParsePlan(PlanToJson(*plan));
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(PlanToJson(*again), PlanToJson(*plan));
+  }
+  EXPECT_DOUBLE_EQ(ParsePlan(kPlans[1])->spawn_rate, 33.333333333333336);
+}
+
 TEST(PlanTest, DeepNestingIsRejectedWithoutRecursion) {
   std::string deep(100000, '[');
   Result<Plan> plan = ParsePlan(deep);

@@ -63,6 +63,10 @@ Result<Url> ParseUrl(std::string_view text) {
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
   if (url.host.empty()) return Status::Invalid("", "URL has no host");
+  if (authority[0] != '[' && url.host.find_first_of(":[]") != std::string::npos) {
+    return Status::Invalid("", "host \"" + url.host + "\" has ':', '[' or ']' (IPv6 goes in "
+                                                   "brackets: http://[::1]:8080/)");
+  }
   url.port = scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     char* end = nullptr;
