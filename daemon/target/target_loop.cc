@@ -36,8 +36,8 @@ bool IsResourceShortage(int error) {
 
 struct TargetLoop::Conn {
   Conn(int conn_fd, uint64_t conn_id, TargetStats* stats, TargetStats::Shard* shard,
-       const SessionLimits& limits)
-      : fd(conn_fd), id(conn_id), session(stats, shard, limits) {}
+       DemoApi* api, const SessionLimits& limits)
+      : fd(conn_fd), id(conn_id), session(stats, shard, api, limits) {}
 
   const int fd;
   const uint64_t id;
@@ -52,11 +52,12 @@ struct TargetLoop::Conn {
 };
 
 TargetLoop::TargetLoop(int listen_fd, const LoopOptions& options, TargetStats* stats,
-                       TargetStats::Shard* shard)
+                       TargetStats::Shard* shard, DemoApi* api)
     : listen_fd_(listen_fd),
       options_(options),
       stats_(stats),
       shard_(shard),
+      api_(api),
       read_buf_(new char[kReadBufBytes]) {}
 
 TargetLoop::~TargetLoop() {
@@ -215,7 +216,7 @@ void TargetLoop::AddConn(int fd) {
   }
   if (static_cast<size_t>(fd) >= conns_.size()) conns_.resize(fd + 1024);
   conns_[fd] =
-      std::make_unique<Conn>(fd, next_conn_id_++, stats_, shard_, options_.session);
+      std::make_unique<Conn>(fd, next_conn_id_++, stats_, shard_, api_, options_.session);
   stats_->OnAccept();
 }
 

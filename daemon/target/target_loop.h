@@ -30,10 +30,10 @@ struct LoopOptions {
 
 class TargetLoop {
  public:
-  // Takes ownership of `listen_fd` (non-blocking, listening). `stats` and
-  // `shard` must outlive the loop.
+  // Takes ownership of `listen_fd` (non-blocking, listening). `stats`,
+  // `shard` and `api` (shared by every loop) must outlive the loop.
   TargetLoop(int listen_fd, const LoopOptions& options, TargetStats* stats,
-             TargetStats::Shard* shard);
+             TargetStats::Shard* shard, DemoApi* api);
   ~TargetLoop();  // closes the listener and every connection
   TargetLoop(const TargetLoop&) = delete;
   TargetLoop& operator=(const TargetLoop&) = delete;
@@ -79,6 +79,7 @@ class TargetLoop {
   const LoopOptions options_;
   TargetStats* stats_;
   TargetStats::Shard* shard_;
+  DemoApi* api_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd written by Stop()
   std::atomic<bool> stop_{false};

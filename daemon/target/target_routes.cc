@@ -6,15 +6,9 @@
 #include "common/units.h"
 
 namespace loadd {
-namespace {
-
-struct SplitUrl {
-  std::string_view path;
-  std::string_view query;
-};
 
 // Drops the fragment and, for absolute form, the scheme and authority.
-SplitUrl Split(std::string_view url) {
+UrlParts SplitRequestUrl(std::string_view url) {
   url = url.substr(0, url.find('#'));
   size_t scheme_end = url.find("://");
   if (!url.empty() && url[0] != '/' && scheme_end != std::string_view::npos) {
@@ -23,11 +17,13 @@ SplitUrl Split(std::string_view url) {
                                                : url.substr(path_start);
   }
   size_t question = url.find('?');
-  SplitUrl split;
+  UrlParts split;
   split.path = url.substr(0, question);
   if (question != std::string_view::npos) split.query = url.substr(question + 1);
   return split;
 }
+
+namespace {
 
 Route BadRequest(std::string_view what, const std::string& why) {
   Route route;
@@ -103,7 +99,7 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 Route RouteRequest(std::string_view url) {
-  SplitUrl split = Split(url);
+  UrlParts split = SplitRequestUrl(url);
   Route route;
   Route error;
   if (split.path == "/__stats") {

@@ -43,11 +43,12 @@ Status TargetServer::OpenLoops(int count) {
   if (!probed.ok()) return probed.status();
   address_ = *probed;
   stats_ = std::make_unique<TargetStats>(count);
+  api_ = std::make_unique<DemoApi>(TokenSigner::Random());
   for (int i = 0; i < count; ++i) {
     Result<int> fd = OpenListener(address_);
     if (!fd.ok()) return fd.status();
-    loops_.push_back(
-        std::make_unique<TargetLoop>(*fd, options_.loop, stats_.get(), stats_->shard(i)));
+    loops_.push_back(std::make_unique<TargetLoop>(*fd, options_.loop, stats_.get(),
+                                                  stats_->shard(i), api_.get()));
     LOADD_RETURN_IF_ERROR(loops_.back()->Init());
   }
   return Status::Ok();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "daemon/target/target_api.h"
 #include "daemon/target/target_listen.h"
 #include "daemon/target/target_loop.h"
 #include "daemon/target/target_stats.h"
@@ -58,6 +59,9 @@ class TargetServer {
   void ResetStats() {
     if (stats_) stats_->Reset();
   }
+  // The demo API state shared by every loop (tokens, items, carts); null
+  // before Start().
+  DemoApi* api() { return api_.get(); }
 
  private:
   Status OpenLoops(int count);
@@ -65,6 +69,7 @@ class TargetServer {
   TargetOptions options_;
   ListenAddress address_;
   std::unique_ptr<TargetStats> stats_;
+  std::unique_ptr<DemoApi> api_;  // token key random per process
   std::vector<std::unique_ptr<TargetLoop>> loops_;
   std::vector<std::thread> threads_;
 };

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace loadd {
@@ -11,6 +12,8 @@ namespace {
 constexpr std::string_view kTextPlain = "text/plain";
 constexpr std::string_view kJson = "application/json";
 constexpr size_t kFieldPrefixBytes = 16;
+// A kept body buffer larger than this is freed after its request.
+constexpr size_t kKeptBodyCapacityBytes = 64 * 1024;
 
 HttpSession* SessionOf(http_parser* parser) {
   return static_cast<HttpSession*>(parser->data);
@@ -36,9 +39,9 @@ const char* ErrorText(int status) {
 
 }  // namespace
 
-HttpSession::HttpSession(TargetStats* stats, TargetStats::Shard* shard,
+HttpSession::HttpSession(TargetStats* stats, TargetStats::Shard* shard, DemoApi* api,
                          const SessionLimits& limits)
-    : stats_(stats), shard_(shard), limits_(limits) {
+    : stats_(stats), shard_(shard), api_(api), limits_(limits) {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
 }
@@ -115,7 +118,53 @@ int HttpSession::OnMessageBegin(http_parser* parser) {
   s->body_bytes_ = 0;
   s->last_was_value_ = false;
   s->expect_continue_ = false;
+  s->field_kind_ = FieldKind::kOther;
+  s->keep_field_ = false;
+  s->classified_ = false;
+  s->needs_ = ApiNeeds();
+  s->authorization_.clear();
+  s->content_type_.clear();
+  s->headers_.clear();
+  if (s->body_.capacity() > kKeptBodyCapacityBytes) {
+    std::string().swap(s->body_);
+  } else {
+    s->body_.clear();
+  }
   return 0;
+}
+
+// `field` is the first kFieldPrefixBytes of a header name.
+HttpSession::FieldKind HttpSession::KindOf(const std::string& field) {
+  switch (field.size()) {
+    case 6:
+      return strcasecmp(field.c_str(), "expect") == 0 ? FieldKind::kExpect
+                                                      : FieldKind::kOther;
+    case 12:
+      return strcasecmp(field.c_str(), "content-type") == 0 ? FieldKind::kContentType
+                                                            : FieldKind::kOther;
+    case 13:
+      return strcasecmp(field.c_str(), "authorization") == 0 ? FieldKind::kAuthorization
+                                                             : FieldKind::kOther;
+    default:
+      return FieldKind::kOther;
+  }
+}
+
+// The request line is parsed: decide what the API needs kept.
+void HttpSession::Classify() {
+  classified_ = true;
+  if (api_ == nullptr) return;
+  needs_ = DemoApi::NeedsFor(http_method_str(static_cast<http_method>(parser_.method)),
+                             SplitRequestUrl(url_).path);
+}
+
+// Appends to the kept Authorization or Content-Type value, at most one byte
+// past the bound (a longer value then reads as absent).
+void HttpSession::KeepHeaderValue(std::string_view chunk) {
+  std::string& value =
+      field_kind_ == FieldKind::kAuthorization ? authorization_ : content_type_;
+  size_t room = kMaxKeptHeaderBytes + 1 - std::min(kMaxKeptHeaderBytes + 1, value.size());
+  value.append(chunk.substr(0, room));
 }
 
 int HttpSession::OnUrl(http_parser* parser, const char* at, size_t len) {
@@ -126,34 +175,48 @@ int HttpSession::OnUrl(http_parser* parser, const char* at, size_t len) {
 
 int HttpSession::OnHeaderField(http_parser* parser, const char* at, size_t len) {
   HttpSession* s = SessionOf(parser);
+  if (!s->classified_) s->Classify();
   size_t separators = 0;
   if (s->last_was_value_ || s->field_.empty()) {
     s->field_.clear();
     s->last_was_value_ = false;
     separators = 4;  // ": " and CRLF
+    s->keep_field_ = s->needs_.headers && s->headers_.size() < kMaxEchoHeaders;
+    if (s->keep_field_) s->headers_.emplace_back();
   }
   size_t room = kFieldPrefixBytes - std::min(kFieldPrefixBytes, s->field_.size());
   s->field_.append(at, std::min(room, len));
+  if (s->keep_field_) {
+    for (size_t i = 0; i < len; ++i) {
+      s->headers_.back().name.push_back(static_cast<char>(tolower(at[i])));
+    }
+  }
   return s->AddHeaderBytes(len + separators);
 }
 
 int HttpSession::OnHeaderValue(http_parser* parser, const char* at, size_t len) {
   HttpSession* s = SessionOf(parser);
+  if (!s->last_was_value_) s->field_kind_ = KindOf(s->field_);
   s->last_was_value_ = true;
-  if (strcasecmp(s->field_.c_str(), "expect") == 0 &&
-      ContainsNoCase(std::string_view(at, len), "100-continue")) {
-    s->expect_continue_ = true;
+  std::string_view chunk(at, len);
+  if (s->field_kind_ == FieldKind::kExpect) {
+    if (ContainsNoCase(chunk, "100-continue")) s->expect_continue_ = true;
+  } else if (s->field_kind_ != FieldKind::kOther && s->needs_.api) {
+    s->KeepHeaderValue(chunk);  // Authorization or Content-Type
   }
+  if (s->keep_field_) s->headers_.back().value.append(chunk);
   return s->AddHeaderBytes(len);
 }
 
 int HttpSession::OnHeadersComplete(http_parser* parser) {
   HttpSession* s = SessionOf(parser);
+  if (!s->classified_) s->Classify();
   bool has_length = (parser->flags & F_CONTENTLENGTH) != 0;
   if (has_length && parser->content_length > s->limits_.max_body_bytes) {
     s->error_status_ = 413;
     return -1;  // not 1 or 2: those mean "skip body" to http_parser
   }
+  if (s->needs_.body && has_length) s->body_.reserve(parser->content_length);
   bool expects_body =
       (has_length && parser->content_length > 0) || (parser->flags & F_CHUNKED) != 0;
   if (s->expect_continue_ && expects_body) {
@@ -166,12 +229,15 @@ int HttpSession::OnHeadersComplete(http_parser* parser) {
   return 0;
 }
 
-int HttpSession::OnBody(http_parser* parser, const char*, size_t len) {
+int HttpSession::OnBody(http_parser* parser, const char* at, size_t len) {
   HttpSession* s = SessionOf(parser);
   s->body_bytes_ += len;
-  if (s->body_bytes_ <= s->limits_.max_body_bytes) return 0;
-  s->error_status_ = 413;
-  return -1;
+  if (s->body_bytes_ > s->limits_.max_body_bytes) {
+    s->error_status_ = 413;
+    return -1;
+  }
+  if (s->needs_.body) s->body_.append(at, len);
+  return 0;
 }
 
 int HttpSession::OnMessageComplete(http_parser* parser) {
@@ -182,7 +248,7 @@ int HttpSession::OnMessageComplete(http_parser* parser) {
 void HttpSession::QueueRequestResponse() {
   bool keep_alive = http_should_keep_alive(&parser_) && !parser_.upgrade;
   bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
-  Route route = RouteRequest(url_);
+  Route route = needs_.api ? RouteApiRequest() : RouteRequest(url_);
   Response& r = Push();
   int64_t wait_ns = StallDelayNs(route, now_ns_) + route.delay_ns;
   r.due_ns = wait_ns > 0 ? now_ns_ + wait_ns : 0;
@@ -195,13 +261,27 @@ void HttpSession::QueueRequestResponse() {
                  : http10    ? ConnectionHeader::kKeepAlive
                              : ConnectionHeader::kNone;
   if (route.kind == RouteKind::kPlain) {
-    Build(&r, route.text, route.fill_bytes, kTextPlain);
+    Build(&r, route.text, route.fill_bytes, route.content_type);
   }
   if (!keep_alive) stopped_ = true;
   if (stopped_ || Pending() >= limits_.max_pending_responses) {
     paused_ = true;
     http_parser_pause(&parser_, 1);
   }
+}
+
+Route HttpSession::RouteApiRequest() {
+  auto kept = [](const std::string& value) {
+    return value.size() > kMaxKeptHeaderBytes ? std::string_view() : value;
+  };
+  ApiRequest request;
+  request.method = http_method_str(static_cast<http_method>(parser_.method));
+  request.url = url_;
+  request.authorization = kept(authorization_);
+  request.content_type = kept(content_type_);
+  request.body = body_;
+  request.headers = needs_.headers ? &headers_ : nullptr;
+  return api_->Handle(request);
 }
 
 void HttpSession::QueueError(int status) {

@@ -8,6 +8,11 @@
 // queued: past that, parsing pauses and unparsed bytes are kept until the
 // queue drains (Resume). A response is counted in the stats shard when its
 // last byte has been reported written. Not thread-safe: one loop thread.
+//
+// Requests to the demo API (target_api.h) keep what the API needs: the
+// Authorization and Content-Type values (at most kMaxKeptHeaderBytes each),
+// the body (at most max_body_bytes) and, for /echo, every header. Other
+// requests keep nothing: their body is counted and dropped.
 #ifndef LOADD_DAEMON_TARGET_TARGET_SESSION_H_
 #define LOADD_DAEMON_TARGET_TARGET_SESSION_H_
 
@@ -20,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/target/target_api.h"
 #include "daemon/target/target_response.h"
 #include "daemon/target/target_routes.h"
 #include "daemon/target/target_stats.h"
@@ -32,10 +38,16 @@ struct SessionLimits {
   size_t max_pending_responses = 128;     // queued per connection before parsing pauses
 };
 
+// A longer Authorization or Content-Type value is treated as absent.
+constexpr size_t kMaxKeptHeaderBytes = 4096;
+
 class HttpSession {
  public:
-  // `stats` and `shard` must outlive the session.
-  HttpSession(TargetStats* stats, TargetStats::Shard* shard, const SessionLimits& limits);
+  // `stats`, `shard` and `api` must outlive the session; `api` is shared
+  // with other sessions and threads (it is thread-safe). A null `api` turns
+  // the demo API off: its paths answer like any other path.
+  HttpSession(TargetStats* stats, TargetStats::Shard* shard, DemoApi* api,
+              const SessionLimits& limits);
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -97,8 +109,15 @@ class HttpSession {
   static int OnBody(http_parser* parser, const char* at, size_t len);
   static int OnMessageComplete(http_parser* parser);
 
+  // Which header a value belongs to, decided once per header.
+  enum class FieldKind { kOther, kExpect, kAuthorization, kContentType };
+
   size_t Execute(const char* data, size_t len);
   int AddHeaderBytes(size_t bytes);
+  static FieldKind KindOf(const std::string& field);
+  void Classify();
+  void KeepHeaderValue(std::string_view chunk);
+  Route RouteApiRequest();
   void QueueRequestResponse();
   void QueueError(int status);
   Response& Push();
@@ -110,6 +129,7 @@ class HttpSession {
 
   TargetStats* stats_;
   TargetStats::Shard* shard_;
+  DemoApi* api_;
   SessionLimits limits_;
   http_parser parser_;
   int64_t now_ns_ = 0;           // receive time of the bytes being parsed
@@ -124,6 +144,14 @@ class HttpSession {
   uint64_t body_bytes_ = 0;
   bool last_was_value_ = false;
   bool expect_continue_ = false;
+  FieldKind field_kind_ = FieldKind::kOther;
+  bool keep_field_ = false;  // the current header goes into headers_
+  bool classified_ = false;  // needs_ is set: the request line is parsed
+  ApiNeeds needs_;
+  std::string authorization_;  // kept for API requests only
+  std::string content_type_;
+  std::string body_;                  // kept when needs_.body
+  std::vector<HeaderField> headers_;  // kept when needs_.headers
 
   int error_status_ = 0;  // set by a callback that rejects the request
   bool paused_ = false;   // queue full; parsing waits for Resume

@@ -38,7 +38,8 @@ class SessionTest : public testing::Test {
 
   TargetStats stats_{1};
   SessionLimits limits_;
-  HttpSession session_{&stats_, stats_.shard(0), limits_};
+  DemoApi api_{TokenSigner(1, 2)};
+  HttpSession session_{&stats_, stats_.shard(0), &api_, limits_};
 };
 
 TEST_F(SessionTest, AnswersOneRequestAndCountsIt) {
@@ -235,6 +236,63 @@ TEST_F(SessionTest, InputClosedStillAnswersQueuedRequests) {
   EXPECT_FALSE(session_.Idle());
   EXPECT_EQ(Take(5 * kMs), kOk);
   EXPECT_TRUE(session_.Idle());
+}
+
+// The demo API through the session: the body, Authorization and, for /echo,
+// every header reach DemoApi, split at any byte.
+TEST_F(SessionTest, ApiRequestKeepsBodyAndAuthorizationAcrossSplits) {
+  std::string token = api_.signer().Mint("alice");
+  std::string request = "POST /items HTTP/1.1\r\nauthorization: Bearer " + token +
+                        "\r\nContent-Length: 8\r\n\r\n{\"a\": 1}";
+  for (char c : request) Feed(std::string(1, c));
+  EXPECT_EQ(Take(),
+            "HTTP/1.1 201 Created\r\nContent-Length: 28\r\nContent-Type: "
+            "application/json\r\n\r\n{\"id\": 1, \"item\": {\"a\": 1}}\n");
+  EXPECT_EQ(*api_.store().GetItem(1), "{\"a\": 1}");
+  Feed("GET /items/1 HTTP/1.1\r\n\r\n");  // the next request keeps nothing of this one
+  EXPECT_EQ(Take().rfind("HTTP/1.1 401 ", 0), 0u);
+}
+
+TEST_F(SessionTest, OverlongAuthorizationReadsAsAbsent) {
+  std::string token = api_.signer().Mint("alice");
+  Feed("GET /me HTTP/1.1\r\nAuthorization: Bearer " + token +
+       std::string(kMaxKeptHeaderBytes, ' ') + "\r\n\r\n");
+  EXPECT_EQ(Take().rfind("HTTP/1.1 401 ", 0), 0u);
+  Feed("GET /me HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  EXPECT_EQ(Take().rfind("HTTP/1.1 200 ", 0), 0u);
+}
+
+TEST_F(SessionTest, EchoKeepsHeadersLowerCasedAndBounded) {
+  std::string request = "GET /echo?q=1 HTTP/1.1\r\nX-Long-Header-Name-Here: v1\r\n";
+  for (int i = 0; i < 100; ++i) request += "X-N" + std::to_string(i) + ": n\r\n";
+  Feed(request + "\r\n");
+  std::string out = Take();
+  EXPECT_NE(out.find("\"x-long-header-name-here\": \"v1\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"x-n62\": \"n\""), std::string::npos);
+  EXPECT_EQ(out.find("\"x-n63\""), std::string::npos);  // 64 headers at most
+}
+
+TEST_F(SessionTest, OtherExpectValueIsNotTakenForTheContentType) {
+  Feed("POST /echo HTTP/1.1\r\nExpect: x\r\nContent-Length: 1\r\n\r\nz");
+  EXPECT_NE(Take().find("Content-Type: application/octet-stream\r\n"), std::string::npos);
+}
+
+TEST_F(SessionTest, EchoCopiesBodyAndType) {
+  Feed(
+      "POST /echo HTTP/1.1\r\nContent-Type: text/x-demo\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(
+      Take(),
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/x-demo\r\n\r\nabc");
+}
+
+TEST_F(SessionTest, WithoutApiItsPathsAreBuiltIn) {
+  HttpSession plain(&stats_, stats_.shard(0), nullptr, limits_);
+  std::string request = "POST /login HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
+  plain.Feed(request.data(), request.size(), 0);
+  iovec iov[4];
+  int count = plain.GatherOutput(0, iov, 4);
+  ASSERT_EQ(count, 1);
+  EXPECT_EQ(std::string(static_cast<char*>(iov[0].iov_base), iov[0].iov_len), kOk);
 }
 
 }  // namespace
