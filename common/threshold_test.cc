@@ -49,8 +49,8 @@ TEST(ThresholdTest, GoodKeysAndConditions) {
       {R"("step:api.v1.login.p95": "<1s")", "step:api.v1.login", "p95", "<", 1e6},
       {R"("step:x.p99.9": "<1s")", "step:x", "p99.9", "<", 1e6},
       {R"j("step:v2.0.p(99.9)": "<1s")j", "step:v2.0", "p99.9", "<", 1e6},
-      {R"("step:GET /items/[id].error_rate": "<0.5%")", "step:GET /items/[id]", "error_rate",
-       "<", 0.005},
+      {R"("step:GET /items/[id].error_rate": "<0.5%")", "step:GET /items/[id]",
+       "error_rate", "<", 0.005},
   };
   for (const GoodCase& c : cases) {
     std::vector<Threshold> out;
@@ -67,9 +67,10 @@ TEST(ThresholdTest, GoodKeysAndConditions) {
 
 TEST(ThresholdTest, ObjectFormCarriesAbortAndDelay) {
   std::vector<Threshold> out;
-  Status s = Read(R"("http.p95": {"condition": "<250ms", "abort_on_fail": true, "delay": "10s"},
+  Status s =
+      Read(R"("http.p95": {"condition": "<250ms", "abort_on_fail": true, "delay": "10s"},
                      "http.error_rate": {"condition": "<1%"})",
-                  &out);
+           &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].key, "http.p95");
@@ -98,29 +99,36 @@ TEST(ThresholdTest, MistakesNameTheKey) {
   const BadCase cases[] = {
       {R"("http.p95": "<250")", R"($.thresholds["http.p95"])",
        R"("<250" needs a unit (e.g. <250ms))"},
-      {R"("http.p95": "250ms")", R"($.thresholds["http.p95"])", "needs a comparison first"},
-      {R"("http.p95": "=250ms")", R"($.thresholds["http.p95"])", "needs a comparison first"},
+      {R"("http.p95": "250ms")", R"($.thresholds["http.p95"])",
+       "needs a comparison first"},
+      {R"("http.p95": "=250ms")", R"($.thresholds["http.p95"])",
+       "needs a comparison first"},
       {R"("http.p95": "<")", R"($.thresholds["http.p95"])", "needs a value after <"},
       {R"("http.p95": "<5%")", R"($.thresholds["http.p95"])", "is a latency"},
-      {R"("http.p95": "<5parsecs")", R"($.thresholds["http.p95"])", "needs a unit: ns, us"},
+      {R"("http.p95": "<5parsecs")", R"($.thresholds["http.p95"])",
+       "needs a unit: ns, us"},
       {R"("http.p95": "<-5ms")", R"($.thresholds["http.p95"])", "is not a duration"},
       {R"("http.p95": 250)", R"($.thresholds["http.p95"])", "got number"},
       {R"("http.p95": ["<1s"])", R"($.thresholds["http.p95"])", "got array"},
       {R"("http.error_rate": "<5ms")", R"($.thresholds["http.error_rate"])", "is a rate"},
       {R"("http.error_rate": "<5")", R"($.thresholds["http.error_rate"])",
        "is not a fraction between 0 and 1: write <5%"},
-      {R"("http.error_rate": "<150%")", R"($.thresholds["http.error_rate"])", "above 100%"},
-      {R"("http.error_rate": "<1e-3")", R"($.thresholds["http.error_rate"])", "is a rate"},
+      {R"("http.error_rate": "<150%")", R"($.thresholds["http.error_rate"])",
+       "above 100%"},
+      {R"("http.error_rate": "<1e-3")", R"($.thresholds["http.error_rate"])",
+       "is a rate"},
       {R"("http.rps": ">5%")", R"($.thresholds["http.rps"])", "needs a plain number"},
       {R"("http.rps": ">5ms")", R"($.thresholds["http.rps"])", "needs a plain number"},
       {R"("http.p96": "<1s")", R"($.thresholds["http.p96"])", R"(unknown metric "p96")"},
       {R"("http": "<1s")", R"($.thresholds["http"])", "is not a threshold key"},
       {R"("http_req_duration": "<1s")", R"($.thresholds["http_req_duration"])",
        "is not a threshold key"},
-      {R"("latency.p95": "<1s")", R"($.thresholds["latency.p95"])", R"(unknown scope "latency")"},
+      {R"("latency.p95": "<1s")", R"($.thresholds["latency.p95"])",
+       R"(unknown scope "latency")"},
       {R"("step:.p95": "<1s")", R"($.thresholds["step:.p95"])", "step name"},
       {R"("checks.p95": "<1s")", R"($.thresholds["checks.p95"])", "pass_rate"},
-      {R"("http.pass_rate": ">99%")", R"($.thresholds["http.pass_rate"])", "for checks only"},
+      {R"("http.pass_rate": ">99%")", R"($.thresholds["http.pass_rate"])",
+       "for checks only"},
       {R"("step:a\"b.p96": "<1s")", R"($.thresholds["step:a\"b.p96"])", "unknown metric"},
       {R"("http.p95": {"abort_on_fail": true})", R"($.thresholds["http.p95"].condition)",
        "is required"},
@@ -130,16 +138,18 @@ TEST(ThresholdTest, MistakesNameTheKey) {
        R"($.thresholds["http.p95"].delay)", "is not a duration"},
       {R"("http.p95": {"condition": "<1s", "abort_on_fail": "yes"})",
        R"($.thresholds["http.p95"].abort_on_fail)", "true or false"},
-      {R"("http.p95": {"condition": "<1s", "abort": true})", R"($.thresholds["http.p95"].abort)",
-       "unknown field"},
-      {R"("http.p95": "<1s", "http.p95": "<2s")", R"($.thresholds["http.p95"])", "appears twice"},
+      {R"("http.p95": {"condition": "<1s", "abort": true})",
+       R"($.thresholds["http.p95"].abort)", "unknown field"},
+      {R"("http.p95": "<1s", "http.p95": "<2s")", R"($.thresholds["http.p95"])",
+       "appears twice"},
   };
   for (const BadCase& c : cases) {
     std::vector<Threshold> out;
     Status s = Read(c.body, &out);
     ASSERT_FALSE(s.ok()) << c.body;
     EXPECT_EQ(s.path(), c.path) << c.body << " -> " << s.ToString();
-    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.body << " -> " << s.ToString();
+    EXPECT_NE(s.message().find(c.message), std::string::npos)
+        << c.body << " -> " << s.ToString();
     EXPECT_TRUE(out.empty()) << c.body;
   }
 }
@@ -154,7 +164,8 @@ TEST(ThresholdTest, NotAnObjectAndTooMany) {
 
   std::string body;
   for (int i = 0; i < 101; ++i) {
-    body += (i ? "," : "") + std::string("\"step:s") + std::to_string(i) + ".p95\": \"<1s\"";
+    body +=
+        (i ? "," : "") + std::string("\"step:s") + std::to_string(i) + ".p95\": \"<1s\"";
   }
   s = Read(body, &out);
   EXPECT_EQ(s.path(), "$.thresholds");
@@ -202,7 +213,8 @@ TEST(ThresholdTest, BadThresholdFailsThePlanWithItsPath) {
   Result<Plan> plan = ParsePlan(R"({"target": "http://h:1", "users": 2,
       "thresholds": {"http.p95": "<250"}})");
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().ToString(), R"($.thresholds["http.p95"]: "<250" needs a unit (e.g. <250ms))");
+  EXPECT_EQ(plan.status().ToString(),
+            R"($.thresholds["http.p95"]: "<250" needs a unit (e.g. <250ms))");
 }
 
 TEST(ThresholdTest, Holds) {
@@ -212,15 +224,16 @@ TEST(ThresholdTest, Holds) {
     bool holds;
   };
   const Case cases[] = {
-      {"<", 250, 249, true},  {"<", 250, 250, false}, {"<=", 250, 250, true},
-      {"<=", 250, 251, false}, {">", 0.99, 0.995, true}, {">", 0.99, 0.99, false},
+      {"<", 250, 249, true},    {"<", 250, 250, false},    {"<=", 250, 250, true},
+      {"<=", 250, 251, false},  {">", 0.99, 0.995, true},  {">", 0.99, 0.99, false},
       {">=", 0.99, 0.99, true}, {">=", 0.99, 0.98, false},
   };
   for (const Case& c : cases) {
     Threshold t;
     t.op = c.op;
     t.value = c.value;
-    EXPECT_EQ(ThresholdHolds(t, c.actual), c.holds) << c.op << c.value << " vs " << c.actual;
+    EXPECT_EQ(ThresholdHolds(t, c.actual), c.holds)
+        << c.op << c.value << " vs " << c.actual;
   }
 }
 

@@ -289,8 +289,12 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
   if (lost == static_cast<int64_t>(run->workers().size())) {
     run->SetState(RunState::kFailed, now, "every worker of the run was lost");
   } else {
-    std::string message;
-    if (lost > 0) message = std::to_string(lost) + " worker(s) lost during the run";
+    // An aborted run keeps the threshold that aborted it first in its message.
+    std::string message = run->aborted() ? run->message() : "";
+    if (lost > 0) {
+      message += (message.empty() ? "" : "; ") + std::to_string(lost) +
+                 " worker(s) lost during the run";
+    }
     if (silent > 0) {
       message += (message.empty() ? "" : "; ") + std::to_string(silent) +
                  " worker(s) sent no final stats";
@@ -346,6 +350,13 @@ void Coordinator::Tick() {
     }
     if (run->state() == RunState::kStarting && now >= run->start_ns()) {
       run->SetState(RunState::kRunning, now);
+    }
+    if (run->AbortOnThresholds(now)) {
+      // Stopped as POST /stop does; the run ends as "stopped" with the
+      // failing threshold in its message.
+      run->set_stop_requested_ns(now);
+      StopWorkers(*run);
+      LOG_WARN("run %s: %s", run->id().c_str(), run->message().c_str());
     }
     run->CloseSeconds(now, /*all=*/false);
     MaybeFinish(run, now);
@@ -464,10 +475,7 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     run->SetState(RunState::kStopping, clock_->NowNs());
   }
   run->set_stop_requested_ns(clock_->NowNs());
-  std::string stop = EncodeMessage(StopMsg{id});
-  for (const RunWorker& rw : run->workers()) {
-    if (!rw.lost && !rw.final) bus_->SendTo(rw.pipe, stop);
-  }
+  StopWorkers(*run);
   LOG_INFO("run %s: stop requested", id.c_str());
   return ToJson([&](JsonWriter* w) {
     w->StartObject();
@@ -477,6 +485,20 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     w->String(RunStateName(run->state()));
     w->EndObject();
   });
+}
+
+void Coordinator::StopWorkers(const Run& run) {
+  std::string stop = EncodeMessage(StopMsg{run.id()});
+  for (const RunWorker& rw : run.workers()) {
+    if (!rw.lost && !rw.final) bus_->SendTo(rw.pipe, stop);
+  }
+}
+
+Result<std::string> Coordinator::GetRunHlog(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+  return it->second->Hlog();
 }
 
 Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline) {

@@ -51,6 +51,8 @@ class Coordinator {
   Result<std::string> CreateRun(std::string_view plan_json);
   Result<std::string> StopRun(const std::string& id);
   Result<std::string> GetRun(const std::string& id, bool timeline);
+  // The run's HdrHistogram interval log (text, docs/rest-api.md).
+  Result<std::string> GetRunHlog(const std::string& id);
   std::string ListRuns();
   std::string ListWorkers();
   std::string Health();
@@ -80,6 +82,8 @@ class Coordinator {
   void HandleStats(WorkerEntry* w, const StatsMsg& stats);
   void MarkLost(WorkerEntry* w, const char* why);
   void MaybeFinish(Run* run, int64_t now);
+  // Sends StopMsg to every worker of the run still carrying load.
+  void StopWorkers(const Run& run);
   // Assigns the run to every live worker in striped order.
   void Launch(Run* run, int64_t now);
   // A worker of the run was lost: deal its classes out to the others.

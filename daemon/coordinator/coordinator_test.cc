@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cmath>
+#include <map>
+#include <sstream>
 #include <vector>
 
 #include "daemon/coordinator/rest_api.h"
@@ -244,6 +247,259 @@ TEST_F(CoordinatorTest, GarbageFromAPeerChangesNothing) {
   coordinator_.OnMessage(1, R"({"type":"stats","run_id":"nope","endpoints":[]})");
   coordinator_.OnMessage(99, EncodeMessage(HeartbeatMsg{}));  // unknown pipe
   EXPECT_EQ(coordinator_.LiveWorkers(), 1u);
+}
+
+// --- Thresholds, checks and the interval log ---------------------------------
+
+EndpointStats Endpoint(const std::string& name, int64_t requests, int64_t failures,
+                       int64_t latency_us) {
+  EndpointStats e;
+  e.name = name;
+  e.requests = requests;
+  e.failures = failures;
+  e.errors[static_cast<int>(ErrorKind::kStatus)] = failures;
+  e.latency_us.RecordN(latency_us, requests);
+  return e;
+}
+
+class RunDataTest : public CoordinatorTest {
+ protected:
+  // Two workers, a 60 s run with these thresholds, started and running.
+  std::string Start(const std::string& thresholds) {
+    Register(1, "a", 0);
+    Register(2, "a", 1);
+    std::string plan =
+        R"({"target": "http://127.0.0.1:9/x", "users": 4, "duration": "60s",
+                           "thresholds": )" +
+        thresholds + "}";
+    Result<std::string> created = coordinator_.CreateRun(plan);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return "";
+    clock_.AdvanceNs(300'000'000);  // the start delay
+    coordinator_.Tick();
+    return Json(*created)["id"].GetString();
+  }
+  void Send(uint32_t pipe, const std::string& id, std::vector<EndpointStats> endpoints,
+            std::vector<CheckCount> checks = {}, bool final = false) {
+    StatsMsg stats;
+    stats.run_id = id;
+    stats.final = final;
+    stats.endpoints = std::move(endpoints);
+    stats.checks = std::move(checks);
+    coordinator_.OnMessage(pipe, EncodeMessage(stats));
+  }
+  // Heartbeats from both workers, so neither is lost while the clock moves.
+  void Beat(const std::string& id) {
+    coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 2, 10}));
+    coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 2, 10}));
+  }
+  void Finish(const std::string& id) {
+    Send(1, id, {}, {}, true);
+    Send(2, id, {}, {}, true);
+  }
+  // thresholds[] of the run by key.
+  std::map<std::string, const rapidjson::Value*> ByKey(const rapidjson::Document& run) {
+    std::map<std::string, const rapidjson::Value*> out;
+    for (const auto& t : run["thresholds"].GetArray()) out[t["key"].GetString()] = &t;
+    return out;
+  }
+};
+
+TEST_F(RunDataTest, ThresholdsAreEvaluatedAtTheEnd) {
+  std::string id =
+      Start(R"({"http.p95": "<5ms", "http.max": "<2ms", "http.error_rate": "<1%",
+      "step:GET /slow.p50": ">=9ms", "step:GET /nope.p95": "<1s", "http.rps": ">1",
+      "checks.pass_rate": ">=75%"})");
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {Endpoint("GET /fast", 990, 0, 1000)}, {{"status is 200", 3, 1}});
+  Send(2, id, {Endpoint("GET /slow", 10, 10, 9000)}, {{"status is 200", 6, 0}});
+  rapidjson::Document live = Json(*coordinator_.GetRun(id, false));
+  EXPECT_TRUE(live["thresholds_passed"].IsNull()) << "undecided while running";
+  clock_.AdvanceNs(1'000'000'000);
+  Finish(id);
+
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  ASSERT_STREQ(run["state"].GetString(), "finished");
+  auto t = ByKey(run);
+  ASSERT_EQ(t.size(), 7u);
+  struct Want {
+    const char* key;
+    bool passed;
+    double actual;  // NaN: null
+    const char* message;
+  };
+  const double kNull = std::nan("");
+  const Want want[] = {
+      {"http.p95", true, 1000, "actual 1.00ms meets <5ms"},
+      {"http.max", false, 9007, "actual 9.01ms misses <2ms"},
+      {"http.error_rate", true, 0.01, ""},  // 10 / 1000 is not < 1%
+      {"step:GET /slow.p50", true, 9007, "meets >=9ms"},
+      {"step:GET /nope.p95", false, kNull, "no step named \"GET /nope\""},
+      {"http.rps", true, 1000.0 / 2.2, "meets >1"},
+      {"checks.pass_rate", true, 0.9, "actual 90.00% meets >=75%"},
+  };
+  for (const Want& w : want) {
+    SCOPED_TRACE(w.key);
+    ASSERT_EQ(t.count(w.key), 1u);
+    const rapidjson::Value& r = *t[w.key];
+    if (std::string(w.key) == "http.error_rate") {
+      EXPECT_FALSE(r["passed"].GetBool());
+      EXPECT_DOUBLE_EQ(r["actual"].GetDouble(), 0.01);
+      continue;
+    }
+    EXPECT_EQ(r["passed"].GetBool(), w.passed) << r["message"].GetString();
+    if (std::isnan(w.actual)) {
+      EXPECT_TRUE(r["actual"].IsNull());
+    } else {
+      EXPECT_NEAR(r["actual"].GetDouble(), w.actual, 0.1);
+    }
+    EXPECT_NE(std::string(r["message"].GetString()).find(w.message), std::string::npos)
+        << r["message"].GetString();
+  }
+  EXPECT_FALSE(run["thresholds_passed"].GetBool());
+  EXPECT_FALSE(Json(coordinator_.ListRuns())["runs"][0]["thresholds_passed"].GetBool());
+}
+
+TEST_F(RunDataTest, AllThresholdsPassing) {
+  std::string id = Start(R"({"http.p99": "<=1ms", "step:GET /a.error_rate": "<=0"})");
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {Endpoint("GET /a", 50, 0, 1000)});
+  Finish(id);
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_TRUE(run["thresholds"][0]["passed"].GetBool());
+  EXPECT_TRUE(run["thresholds"][1]["passed"].GetBool());
+  EXPECT_TRUE(run["thresholds_passed"].GetBool());
+  EXPECT_TRUE(Json(coordinator_.ListRuns())["runs"][0]["thresholds_passed"].GetBool());
+}
+
+TEST_F(RunDataTest, NoThresholdsPassAndNoDataFails) {
+  std::string none = Start("{}");
+  Finish(none);
+  rapidjson::Document run = Json(*coordinator_.GetRun(none, false));
+  EXPECT_EQ(run["thresholds"].Size(), 0u);
+  EXPECT_TRUE(run["thresholds_passed"].GetBool());
+
+  clock_.AdvanceNs(1'000'000'000);
+  std::string id = Json(*coordinator_.CreateRun(R"({"target": "http://127.0.0.1:9/x",
+      "users": 2, "thresholds": {"http.p95": "<1s", "checks.pass_rate": ">0%"}})"))["id"]
+                       .GetString();
+  Finish(id);
+  run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_TRUE(run["thresholds"][0]["actual"].IsNull());
+  EXPECT_STREQ(run["thresholds"][0]["message"].GetString(), "no latencies recorded");
+  EXPECT_STREQ(run["thresholds"][1]["message"].GetString(), "no checks ran");
+  EXPECT_FALSE(run["thresholds_passed"].GetBool());
+}
+
+TEST_F(RunDataTest, AbortOnFailStopsTheRunAfterItsDelay) {
+  std::string id = Start(R"({
+      "http.p95": {"condition": "<5ms", "abort_on_fail": true, "delay": "3s"},
+      "step:GET /later.p95": {"condition": "<1ms", "abort_on_fail": true},
+      "http.error_rate": "<50%"})");
+  coordinator_.Tick();
+  EXPECT_EQ(bus_.Of<StopMsg>().size(), 0u) << "missing data never aborts";
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {Endpoint("GET /x", 100, 0, 20'000)});
+  coordinator_.Tick();
+  EXPECT_EQ(bus_.Of<StopMsg>().size(), 0u) << "before its delay";
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "running");
+
+  clock_.AdvanceNs(1'900'000'000);  // run time 3.1 s
+  Beat(id);
+  coordinator_.Tick();
+  EXPECT_EQ(bus_.Of<StopMsg>().size(), 2u);
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_STREQ(run["state"].GetString(), "stopping");
+  const char* kWhy = "threshold http.p95 <5ms failed (actual 20.0ms); run aborted";
+  EXPECT_STREQ(run["message"].GetString(), kWhy);
+  coordinator_.Tick();
+  EXPECT_EQ(bus_.Of<StopMsg>().size(), 2u) << "aborts once";
+
+  Finish(id);
+  run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_STREQ(run["state"].GetString(), "stopped");
+  EXPECT_STREQ(run["message"].GetString(), kWhy);
+  EXPECT_FALSE(run["thresholds_passed"].GetBool());
+  EXPECT_FALSE(run["thresholds"][0]["passed"].GetBool());
+  EXPECT_NE(std::string(run["thresholds"][0]["message"].GetString())
+                .find("aborted the run at 3.1s"),
+            std::string::npos)
+      << run["thresholds"][0]["message"].GetString();
+  EXPECT_TRUE(run["thresholds"][2]["passed"].GetBool())
+      << "the others are still evaluated";
+}
+
+TEST_F(RunDataTest, ChecksMergeByNameAndAreBounded) {
+  std::string id = Start("{}");
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {}, {{"b: body has id", 5, 1}, {"a: status is 200", 10, 0}});
+  Send(2, id, {}, {{"a: status is 200", 7, 3}});
+  std::vector<CheckCount> many;
+  for (int i = 0; i < 1003; ++i) many.push_back({"n" + std::to_string(1000 + i), 1, 1});
+  Send(1, id, {}, many);
+  Finish(id);
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  const rapidjson::Value& checks = run["checks"];
+  ASSERT_EQ(checks.Size(), Run::kMaxChecks + 1);  // 1000 names and "other"
+  std::map<std::string, std::pair<int64_t, int64_t>> by_name;
+  for (const auto& c : checks.GetArray()) {
+    by_name[c["name"].GetString()] = {c["passed"].GetInt64(), c["failed"].GetInt64()};
+  }
+  EXPECT_EQ(by_name["a: status is 200"], std::make_pair(int64_t{17}, int64_t{3}));
+  EXPECT_EQ(by_name["b: body has id"], std::make_pair(int64_t{5}, int64_t{1}));
+  EXPECT_EQ(by_name["other"],
+            std::make_pair(int64_t{5}, int64_t{5}));                // 1003 - 998 names
+  EXPECT_STREQ(checks[0]["name"].GetString(), "a: status is 200");  // sorted by name
+}
+
+TEST_F(RunDataTest, HlogHoldsEachEndpointsSeconds) {
+  std::string id = Start("{}");
+  clock_.AdvanceNs(1'200'000'000);  // run time 1.2 s: second 0
+  Send(1, id, {Endpoint("GET /a", 30, 0, 1000), Endpoint("POST /b, c", 5, 0, 40'000)});
+  Send(2, id, {Endpoint("GET /a", 20, 0, 3000)});
+  clock_.AdvanceNs(1'000'000'000);  // second 1
+  Send(1, id, {Endpoint("GET /a", 7, 0, 2000)});
+  Finish(id);
+
+  Result<std::string> hlog = coordinator_.GetRunHlog(id);
+  ASSERT_TRUE(hlog.ok()) << hlog.status().ToString();
+  std::istringstream in(*hlog);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 7u) << *hlog;
+  EXPECT_EQ(lines[0], "#[Histogram log format version 1.3]");
+  EXPECT_EQ(lines[1].rfind("#[StartTime: ", 0), 0u);
+  EXPECT_EQ(lines[2].rfind("#[BaseTime: ", 0), 0u);
+  EXPECT_EQ(lines[3][0], '"');
+
+  struct Want {
+    const char* prefix;
+    int64_t count;
+    int64_t p50_us;
+  };
+  const Want want[] = {{"Tag=GET_/a,0.000,1.000,", 50, 1000},
+                       {"Tag=POST_/b__c,0.000,1.000,", 5, 40'000},
+                       {"Tag=GET_/a,1.000,1.000,", 7, 2000}};
+  HdrHistogram merged_a = HdrHistogram::ForLatencyMicros();
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string& line = lines[4 + i];
+    ASSERT_EQ(line.rfind(want[i].prefix, 0), 0u) << line;
+    Result<HdrHistogram> h = HdrHistogram::DecodeBase64(line.substr(line.rfind(',') + 1));
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    EXPECT_EQ(h->TotalCount(), want[i].count) << line;
+    EXPECT_EQ(h->LowestEquivalentValue(h->ValueAtPercentile(50)),
+              h->LowestEquivalentValue(want[i].p50_us));
+    if (line.rfind("Tag=GET_/a,", 0) == 0) merged_a.Merge(*h);
+  }
+  // The log's intervals add up to the run's totals for the endpoint.
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  const rapidjson::Value& a = run["endpoints"][0];
+  ASSERT_STREQ(a["name"].GetString(), "GET /a");
+  EXPECT_EQ(merged_a.TotalCount(), a["requests"].GetInt64());
+  EXPECT_EQ(merged_a.ValueAtPercentile(99), a["p99_us"].GetInt64());
+  EXPECT_EQ(merged_a.Max(), a["max_us"].GetInt64());
+
+  EXPECT_EQ(HttpCodeOf(coordinator_.GetRunHlog("nope").status()), 404);
 }
 
 }  // namespace

@@ -28,6 +28,16 @@ void Reply(ResponseWriter& response, const Result<std::string>& result, int ok_c
   }
 }
 
+// A text/plain reply; errors stay JSON.
+void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
+  if (!result.ok()) {
+    Reply(response, result);
+    return;
+  }
+  response.setMime(MIME(Text, Plain));
+  response.send(Code::Ok, *result);
+}
+
 // One row per route: method, path, handler.
 struct RouteRow {
   enum Method { kGet, kPost } method;
@@ -51,6 +61,10 @@ constexpr RouteRow kRoutes[] = {
        std::optional<std::string> timeline = req.query().get("timeline");
        bool with_timeline = !timeline || (*timeline != "0" && *timeline != "false");
        Reply(r, c->GetRun(req.param(":id").as<std::string>(), with_timeline));
+     }},
+    {RouteRow::kGet, "/v1/runs/:id/hlog",
+     [](Coordinator* c, const Request& req, ResponseWriter& r) {
+       ReplyText(r, c->GetRunHlog(req.param(":id").as<std::string>()));
      }},
     {RouteRow::kPost, "/v1/runs/:id/stop",
      [](Coordinator* c, const Request& req, ResponseWriter& r) {

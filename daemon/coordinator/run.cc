@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/clock.h"
+#include "common/units.h"
 
 namespace loadd {
 namespace {
@@ -75,6 +76,66 @@ void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
   w->EndObject();
 }
 
+bool IsRate(const std::string& metric) {
+  return metric == "error_rate" || metric == "pass_rate";
+}
+
+// A metric's value in people's units: "312.0ms", "1.25%", "512.3/s".
+std::string FormatActual(const std::string& metric, double v) {
+  char buf[64];
+  if (IsRate(metric)) {
+    std::snprintf(buf, sizeof buf, "%.2f%%", v * 100);
+  } else if (metric == "rps") {
+    std::snprintf(buf, sizeof buf, "%.1f/s", v);
+  } else {
+    return FormatMicros(v);
+  }
+  return buf;
+}
+
+// An http.* or step:*.* metric on one set of totals; nullopt (and *why)
+// when there is nothing to measure.
+std::optional<double> MetricOf(const EndpointTotals& e, const std::string& metric,
+                               double seconds, std::string* why) {
+  const HdrHistogram& h = e.latency_us;
+  bool rps = metric == "rps", error_rate = metric == "error_rate";
+  *why = rps          ? (seconds > 0 ? "" : "the run measured no time")
+         : error_rate ? (e.requests > 0 ? "" : "no requests completed")
+                      : (h.TotalCount() > 0 ? "" : "no latencies recorded");
+  if (!why->empty()) return std::nullopt;
+  if (rps) return static_cast<double>(e.requests) / seconds;
+  if (error_rate) {
+    return static_cast<double>(e.failures) / static_cast<double>(e.requests);
+  }
+  if (metric == "min") return static_cast<double>(h.Min());
+  if (metric == "max") return static_cast<double>(h.Max());
+  if (metric == "mean") return h.Mean();
+  // p50 p90 p95 p99 p99.9
+  return static_cast<double>(
+      h.ValueAtPercentile(std::strtod(metric.c_str() + 1, nullptr)));
+}
+
+// Latencies as whole us (mean to 0.1 us), rates to 6 decimals, rps to 0.1.
+void WriteActual(JsonWriter* w, const std::string& metric, const ThresholdResult& r) {
+  w->Key("actual");
+  if (!r.measured) {
+    w->Null();
+  } else if (IsRate(metric)) {
+    w->Double(std::round(r.actual * 1e6) / 1e6);
+  } else if (metric == "rps" || metric == "mean") {
+    w->Double(std::round(r.actual * 10) / 10);
+  } else {
+    w->Int64(static_cast<int64_t>(r.actual));
+  }
+}
+
+// Wall-clock seconds since the Unix epoch, for the interval log's StartTime.
+double WallEpochSeconds() {
+  timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  return static_cast<double>(wall.tv_sec) + static_cast<double>(wall.tv_nsec) / 1e9;
+}
+
 std::string IsoTime(std::time_t t) {
   char buf[32];
   std::tm tm;
@@ -118,6 +179,7 @@ Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns)
     : id_(std::move(id)),
       plan_(std::move(plan)),
       created_wall_(std::time(nullptr)),
+      created_epoch_s_(WallEpochSeconds()),
       created_ns_(created_ns),
       start_ns_(start_ns) {
   aggregated_.name = "Aggregated";
@@ -129,6 +191,7 @@ void Run::SetState(RunState state, int64_t now_ns, std::string message) {
   if (IsFinal(state)) {
     end_ns_ = std::max(now_ns, start_ns_);
     CloseSeconds(now_ns, /*all=*/true);
+    results_ = EvaluateAll(now_ns);
   }
 }
 
@@ -143,28 +206,47 @@ double Run::ElapsedSeconds(int64_t now_ns) const {
   return std::max<double>(0, static_cast<double>(end - start_ns_) / 1e9);
 }
 
-EndpointTotals* Run::EndpointFor(const std::string& name) {
+size_t Run::EndpointIndex(const std::string& name) {
   auto it = endpoint_index_.find(name);
-  if (it != endpoint_index_.end()) return &endpoints_[it->second];
+  if (it != endpoint_index_.end()) return it->second;
   std::string key = endpoints_.size() >= kMaxEndpoints ? "other" : name;
   it = endpoint_index_.find(key);
-  if (it != endpoint_index_.end()) return &endpoints_[it->second];
+  if (it != endpoint_index_.end()) return it->second;
   endpoint_index_[key] = endpoints_.size();
   endpoints_.emplace_back();
   endpoints_.back().name = key;
-  return &endpoints_.back();
+  return endpoints_.size() - 1;
+}
+
+void Run::AddChecks(const std::vector<CheckCount>& checks) {
+  for (const CheckCount& c : checks) {
+    auto it = checks_.find(c.name);
+    if (it == checks_.end()) {
+      it = checks_.try_emplace(checks_.size() >= kMaxChecks ? "other" : c.name).first;
+    }
+    it->second.passed += c.passed;
+    it->second.failed += c.failed;
+  }
 }
 
 void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
   OpenSecond& second = open_seconds_[SecondOf(now_ns, stats.interval_ms)];
   for (const EndpointStats& e : stats.endpoints) {
-    EndpointFor(e.name)->Add(e);
+    size_t index = EndpointIndex(e.name);
+    endpoints_[index].Add(e);
+    auto it = second.endpoint_latency_us.find(index);
+    if (it == second.endpoint_latency_us.end()) {
+      it = second.endpoint_latency_us.emplace(index, HdrHistogram::ForLatencyMicros())
+               .first;
+    }
+    it->second.Merge(e.latency_us);
     aggregated_.Add(e);
     worker->requests += e.requests;
     second.requests += e.requests;
     second.failures += e.failures;
     second.latency_us.Merge(e.latency_us);
   }
+  AddChecks(stats.checks);
   second.dropped += stats.dropped;
   dropped_ += stats.dropped;
   worker->users_now = stats.users;
@@ -202,6 +284,9 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     sum.p99_us = s.latency_us.ValueAtPercentile(99);
     sum.max_us = s.latency_us.Max();
     timeline_.push_back(sum);
+    for (const auto& [index, latency_us] : s.endpoint_latency_us) {
+      hlog_.Add(it->first, endpoints_[index].name, latency_us);
+    }
     open_seconds_.erase(it);
   }
 }
@@ -237,6 +322,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   Num(w, "requests", aggregated_.requests);
   Num(w, "warnings", static_cast<int64_t>(cpu_warnings_.size()));
   Num(w, "failures", aggregated_.failures);
+  WriteThresholdsPassed(w);
   w->EndObject();
 }
 
@@ -303,6 +389,8 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   w->EndArray();
   w->Key("aggregated");
   WriteEndpoint(w, aggregated_, seconds);
+  WriteThresholds(w, now_ns);
+  WriteChecks(w);
   if (timeline) {
     w->Key("timeline");
     w->StartArray();
@@ -324,6 +412,129 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
     w->EndArray();
   }
   w->EndObject();
+}
+
+ThresholdResult Run::Evaluate(const Threshold& t, int64_t now_ns) const {
+  ThresholdResult r;
+  std::optional<double> actual;
+  if (t.scope == "checks") {
+    CheckTotals sum;
+    for (const auto& [name, c] : checks_) {
+      sum.passed += c.passed;
+      sum.failed += c.failed;
+    }
+    int64_t ran = sum.passed + sum.failed;
+    if (ran > 0) {
+      actual = static_cast<double>(sum.passed) / static_cast<double>(ran);
+    } else {
+      r.message = "no checks ran";
+    }
+  } else if (t.scope == "http") {
+    actual = MetricOf(aggregated_, t.metric, ElapsedSeconds(now_ns), &r.message);
+  } else {
+    std::string step = t.scope.substr(std::string_view("step:").size());
+    auto it = endpoint_index_.find(step);
+    if (it == endpoint_index_.end()) {
+      r.message = "no step named \"" + step + "\" reported in this run";
+    } else {
+      actual =
+          MetricOf(endpoints_[it->second], t.metric, ElapsedSeconds(now_ns), &r.message);
+    }
+  }
+  if (!actual) return r;
+  r.measured = true;
+  r.actual = *actual;
+  r.passed = ThresholdHolds(t, *actual);
+  r.message = "actual " + FormatActual(t.metric, *actual) +
+              (r.passed ? " meets " : " misses ") + t.condition;
+  return r;
+}
+
+std::vector<ThresholdResult> Run::EvaluateAll(int64_t now_ns) const {
+  std::vector<ThresholdResult> results;
+  for (size_t i = 0; i < plan_.thresholds.size(); ++i) {
+    results.push_back(aborted_index_ == i ? aborted_result_
+                                          : Evaluate(plan_.thresholds[i], now_ns));
+  }
+  return results;
+}
+
+bool Run::AbortOnThresholds(int64_t now_ns) {
+  if (state_ != RunState::kRunning || aborted()) return false;
+  for (size_t i = 0; i < plan_.thresholds.size(); ++i) {
+    const Threshold& t = plan_.thresholds[i];
+    if (!t.abort_on_fail || now_ns - start_ns_ < t.delay_ns) continue;
+    ThresholdResult r = Evaluate(t, now_ns);
+    if (!r.measured || r.passed) continue;
+    char at[32];
+    std::snprintf(at, sizeof at, "%.1fs", static_cast<double>(now_ns - start_ns_) / 1e9);
+    r.message += std::string("; aborted the run at ") + at;
+    aborted_index_ = i;
+    aborted_result_ = r;
+    SetState(RunState::kStopping, now_ns,
+             "threshold " + t.key + " " + t.condition + " failed (actual " +
+                 FormatActual(t.metric, r.actual) + "); run aborted");
+    return true;
+  }
+  return false;
+}
+
+bool Run::ThresholdsPassed() const {
+  if (aborted()) return false;
+  return std::all_of(results_.begin(), results_.end(),
+                     [](const ThresholdResult& r) { return r.passed; });
+}
+
+std::string Run::Hlog() const {
+  return hlog_.Format(created_epoch_s_ +
+                      static_cast<double>(start_ns_ - created_ns_) / 1e9);
+}
+
+void Run::WriteThresholds(JsonWriter* w, int64_t now_ns) const {
+  std::vector<ThresholdResult> live;
+  const std::vector<ThresholdResult>* results = &results_;
+  if (!IsFinal(state_)) {
+    live = EvaluateAll(now_ns);
+    results = &live;
+  }
+  w->Key("thresholds");
+  w->StartArray();
+  for (size_t i = 0; i < plan_.thresholds.size() && i < results->size(); ++i) {
+    const Threshold& t = plan_.thresholds[i];
+    const ThresholdResult& r = (*results)[i];
+    w->StartObject();
+    Str(w, "key", t.key);
+    Str(w, "condition", t.condition);
+    WriteActual(w, t.metric, r);
+    w->Key("passed");
+    w->Bool(r.passed);
+    Str(w, "message", r.message);
+    w->EndObject();
+  }
+  w->EndArray();
+  WriteThresholdsPassed(w);
+}
+
+void Run::WriteThresholdsPassed(JsonWriter* w) const {
+  w->Key("thresholds_passed");
+  if (IsFinal(state_)) {
+    w->Bool(ThresholdsPassed());
+  } else {
+    w->Null();  // not decided while the run goes on
+  }
+}
+
+void Run::WriteChecks(JsonWriter* w) const {
+  w->Key("checks");
+  w->StartArray();
+  for (const auto& [name, c] : checks_) {
+    w->StartObject();
+    Str(w, "name", name);
+    Num(w, "passed", c.passed);
+    Num(w, "failed", c.failed);
+    w->EndObject();
+  }
+  w->EndArray();
 }
 
 }  // namespace loadd

@@ -4,6 +4,10 @@
 // Statistics are exact: cumulative per-endpoint HdrHistograms are merged
 // from the workers' interval histograms, and the per-second timeline is
 // keyed by the coordinator's clock (arrival time), never by worker clocks.
+// Each endpoint's latency per second is also kept, encoded, for the
+// HdrHistogram interval log (hlog.h). Check counts are summed by name. At the
+// end the plan's thresholds are evaluated on the fleet-wide totals
+// (docs/thresholds.md).
 // Not thread-safe; the Coordinator holds its lock around every call.
 #ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
 #define LOADD_DAEMON_COORDINATOR_RUN_H_
@@ -11,12 +15,14 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/json.h"
 #include "common/plan.h"
 #include "common/wire.h"
+#include "daemon/coordinator/hlog.h"
 
 namespace loadd {
 
@@ -37,6 +43,19 @@ struct EndpointTotals {
   HdrHistogram service_us = HdrHistogram::ForLatencyMicros();  // open model only
 
   void Add(const EndpointStats& e);
+};
+
+struct CheckTotals {
+  int64_t passed = 0;
+  int64_t failed = 0;
+};
+
+// One threshold's verdict on the run's data.
+struct ThresholdResult {
+  bool measured = false;  // false: nothing to measure yet; actual is null
+  double actual = 0;      // us for latencies, a fraction for rates, 1/s for rps
+  bool passed = false;
+  std::string message;  // the actual value against the condition, or why none
 };
 
 struct RunWorker {
@@ -79,6 +98,8 @@ class Run {
  public:
   // Caps the distinct endpoint names; past it, stats go to "other".
   static constexpr size_t kMaxEndpoints = 1000;
+  // Caps the distinct check names; past it, counts go to "other".
+  static constexpr size_t kMaxChecks = 1000;
 
   Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns);
 
@@ -98,6 +119,7 @@ class Run {
   RunWorker* Find(const std::string& worker_id);
   void NoteCpu(const std::string& worker_id, double percent, int64_t now_ns);
 
+  // A final state closes the timeline and evaluates the thresholds.
   void SetState(RunState state, int64_t now_ns, std::string message = "");
   // Merges one worker's stats message arriving at now_ns.
   void AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns);
@@ -105,6 +127,20 @@ class Run {
   void CloseSeconds(int64_t now_ns, bool all);
   bool AllWorkersDone() const;
   int64_t ActiveUsers() const;
+
+  // Abort on fail: evaluates every abort_on_fail threshold whose delay has
+  // passed on the data so far. The first that fails on a measured value
+  // moves a running run to kStopping with a message naming it, and true is
+  // returned: the caller stops the workers. Missing data (no requests yet, a
+  // step not seen yet) never aborts.
+  bool AbortOnThresholds(int64_t now_ns);
+  bool aborted() const { return aborted_index_.has_value(); }
+  // Valid once the run is final: every threshold passed and none aborted the
+  // run (true when the plan has none).
+  bool ThresholdsPassed() const;
+
+  // The HdrHistogram interval log of the closed seconds (hlog.h).
+  std::string Hlog() const;
 
   int64_t total_requests() const { return aggregated_.requests; }
   int64_t total_failures() const { return aggregated_.failures; }
@@ -119,14 +155,26 @@ class Run {
     int64_t dropped = 0;
     std::map<std::string, int64_t> users;  // worker -> last gauge in this second
     HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
+    // Decoded only while the second is open (at most ~2 at a time); encoded
+    // into hlog_ when it closes.
+    std::map<size_t, HdrHistogram> endpoint_latency_us;  // by index in endpoints_
   };
   int64_t SecondOf(int64_t now_ns, int64_t interval_ms) const;
   double ElapsedSeconds(int64_t now_ns) const;
-  EndpointTotals* EndpointFor(const std::string& name);
+  size_t EndpointIndex(const std::string& name);
+  void AddChecks(const std::vector<CheckCount>& checks);
+  ThresholdResult Evaluate(const Threshold& t, int64_t now_ns) const;
+  // Every threshold's verdict on the data so far (the aborting one keeps the
+  // verdict it aborted on).
+  std::vector<ThresholdResult> EvaluateAll(int64_t now_ns) const;
+  void WriteThresholds(JsonWriter* w, int64_t now_ns) const;
+  void WriteThresholdsPassed(JsonWriter* w) const;  // null until the run is final
+  void WriteChecks(JsonWriter* w) const;
 
   std::string id_;
   Plan plan_;
   std::time_t created_wall_;
+  double created_epoch_s_;  // wall clock at creation, with a fraction
   int64_t created_ns_;
   int64_t start_ns_;
   int64_t end_ns_ = 0;
@@ -141,6 +189,11 @@ class Run {
   std::vector<CpuWarning> cpu_warnings_;
   int64_t dropped_ = 0;
   std::map<int64_t, OpenSecond> open_seconds_;
+  IntervalLog hlog_;
+  std::map<std::string, CheckTotals> checks_;
+  std::vector<ThresholdResult> results_;  // set when the run ends
+  std::optional<size_t> aborted_index_;   // the threshold that aborted the run
+  ThresholdResult aborted_result_;        // its verdict when it did
 };
 
 }  // namespace loadd

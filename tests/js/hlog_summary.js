@@ -21,7 +21,8 @@ process.stdin.on("end", () => {
       count: t.totalCount,
       p50: t.getValueAtPercentile(50),
       p99: t.getValueAtPercentile(99),
-      max: t.maxValue,
+      // The top of the max's bucket, as the reference getMaxValue() reports.
+      max: t.highestEquivalentValue(t.maxValue),
     };
   }
   process.stdout.write(JSON.stringify(out) + "\n");
