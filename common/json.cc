@@ -2,6 +2,8 @@
 
 #include <rapidjson/error/en.h>
 
+#include <cstdio>
+
 namespace loadd {
 Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth) {
   // Bracket depth is checked before parsing, so no caller's recursive walk
@@ -27,10 +29,11 @@ Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth)
       --depth;
     }
   }
-  // Full precision: the fast path may be 3 ulp off, and a plan's rates must
-  // read the same on the coordinator and on every worker.
-  doc->Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag |
-             rapidjson::kParseFullPrecisionFlag>(
+  // Not kParseFullPrecisionFlag: in rapidjson 1.1.0 that path has undefined
+  // behaviour on inputs such as "0e223" (fuzz findings). The fast path may
+  // be 3 ulp off; plans therefore write rates with 15 digits (WriteNumber15),
+  // which read back to the same text.
+  doc->Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
       text.data(), text.size());
   if (doc->HasParseError()) {
     return Status::Invalid("$", std::string("invalid JSON at offset ") +
@@ -46,6 +49,12 @@ std::string JsonPathField(const std::string& parent, std::string_view field) {
 
 std::string JsonPathIndex(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
+}
+
+void WriteNumber15(JsonWriter* w, double value) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.15g", value);
+  w->RawNumber(buf, static_cast<rapidjson::SizeType>(n));
 }
 
 const char* JsonTypeName(const rapidjson::Value& value) {

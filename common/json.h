@@ -24,6 +24,11 @@ Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth 
 std::string JsonPathField(const std::string& parent, std::string_view field);
 std::string JsonPathIndex(const std::string& parent, size_t index);
 
+// Writes a double with 15 significant digits: parsing that text (even on
+// rapidjson's fast path) and writing it again gives the same text, so a
+// normalized plan is a fixed point.
+void WriteNumber15(JsonWriter* w, double value);
+
 // "object", "array", "string", ... for error messages.
 const char* JsonTypeName(const rapidjson::Value& value);
 

@@ -340,7 +340,7 @@ void WriteLoad(const Plan& plan, JsonWriter* w) {
     const char* key = plan.model == LoadModel::kOpen ? "rate" : "users";
     if (plan.model == LoadModel::kOpen) {
       w->Key("start_rate");
-      w->Double(plan.start_rate);
+      WriteNumber15(w, plan.start_rate);
     }
     w->Key("stages");
     w->StartArray();
@@ -350,7 +350,7 @@ void WriteLoad(const Plan& plan, JsonWriter* w) {
       WriteString(w, FormatDurationNs(s.duration_ns));
       w->Key(key);
       if (plan.model == LoadModel::kOpen) {
-        w->Double(s.target);
+        WriteNumber15(w, s.target);
       } else {
         w->Int64(static_cast<int64_t>(s.target));
       }
@@ -360,12 +360,12 @@ void WriteLoad(const Plan& plan, JsonWriter* w) {
   } else {
     if (plan.model == LoadModel::kOpen) {
       w->Key("arrival_rate");
-      w->Double(plan.arrival_rate);
+      WriteNumber15(w, plan.arrival_rate);
     } else {
       w->Key("users");
       w->Int64(plan.users);
       w->Key("spawn_rate");
-      w->Double(plan.spawn_rate);
+      WriteNumber15(w, plan.spawn_rate);
     }
     w->Key("duration");
     WriteString(w, FormatDurationNs(plan.duration_ns));
