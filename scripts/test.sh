@@ -8,3 +8,6 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADD_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+# libFuzzer targets (plan parser, bus decoder, histogram decoder), each for
+# a bounded 30 s; any finding fails the run.
+bash scripts/fuzz.sh 30
