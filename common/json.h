@@ -37,6 +37,16 @@ inline void WriteString(JsonWriter* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// "key": value, for objects written field by field.
+inline void WriteField(JsonWriter* w, const char* key, std::string_view value) {
+  w->Key(key);
+  WriteString(w, value);
+}
+inline void WriteField(JsonWriter* w, const char* key, int64_t value) {
+  w->Key(key);
+  w->Int64(value);
+}
+
 }  // namespace loadd
 
 #endif  // LOADD_COMMON_JSON_H_

@@ -7,31 +7,23 @@ namespace {
 
 constexpr int64_t kMaxI = int64_t{1} << 50;
 
-void Str(JsonWriter* w, const char* key, std::string_view value) {
-  w->Key(key);
-  WriteString(w, value);
-}
-void Int(JsonWriter* w, const char* key, int64_t value) {
-  w->Key(key);
-  w->Int64(value);
-}
 
 void Write(JsonWriter* w, const HelloMsg& m) {
-  Str(w, "host", m.host);
-  Int(w, "instance", m.instance);
-  Int(w, "cpu", m.cpu);
-  Int(w, "cores", m.cores);
-  Int(w, "pid", m.pid);
-  Str(w, "version", m.version);
-  Str(w, "run_id", m.run_id);
+  WriteField(w, "host", m.host);
+  WriteField(w, "instance", m.instance);
+  WriteField(w, "cpu", m.cpu);
+  WriteField(w, "cores", m.cores);
+  WriteField(w, "pid", m.pid);
+  WriteField(w, "version", m.version);
+  WriteField(w, "run_id", m.run_id);
 }
 void Write(JsonWriter* w, const WelcomeMsg& m) {
-  Str(w, "worker_id", m.worker_id);
-  Int(w, "heartbeat_ms", m.heartbeat_ms);
+  WriteField(w, "worker_id", m.worker_id);
+  WriteField(w, "heartbeat_ms", m.heartbeat_ms);
 }
 void Write(JsonWriter* w, const HeartbeatMsg& m) {
-  Str(w, "run_id", m.run_id);
-  Int(w, "users", m.users);
+  WriteField(w, "run_id", m.run_id);
+  WriteField(w, "users", m.users);
   w->Key("cpu_percent");
   w->Double(m.cpu_percent);
 }
@@ -43,55 +35,55 @@ void WriteChanges(JsonWriter* w, const char* key, const std::vector<ShareChange>
     w->StartObject();
     w->Key("add");
     w->Bool(c.add);
-    Int(w, "modulus", c.modulus);
-    Int(w, "residue", c.residue);
-    Int(w, "rank_modulus", c.rank_modulus);
-    Int(w, "rank_residue", c.rank_residue);
-    Int(w, "at_ms", c.at_ms);
+    WriteField(w, "modulus", c.modulus);
+    WriteField(w, "residue", c.residue);
+    WriteField(w, "rank_modulus", c.rank_modulus);
+    WriteField(w, "rank_residue", c.rank_residue);
+    WriteField(w, "at_ms", c.at_ms);
     w->EndObject();
   }
   w->EndArray();
 }
 void Write(JsonWriter* w, const AssignMsg& m) {
-  Str(w, "run_id", m.run_id);
+  WriteField(w, "run_id", m.run_id);
   w->Key("plan");
   WritePlan(m.plan, w);
   WriteChanges(w, "share", m.share);
   w->Key("handover_rate");
   w->Double(m.handover_rate);
-  Int(w, "run_time_ms", m.run_time_ms);
+  WriteField(w, "run_time_ms", m.run_time_ms);
 }
 void Write(JsonWriter* w, const ReshareMsg& m) {
-  Str(w, "run_id", m.run_id);
+  WriteField(w, "run_id", m.run_id);
   WriteChanges(w, "changes", m.changes);
   w->Key("handover_rate");
   w->Double(m.handover_rate);
 }
-void Write(JsonWriter* w, const StopMsg& m) { Str(w, "run_id", m.run_id); }
+void Write(JsonWriter* w, const StopMsg& m) { WriteField(w, "run_id", m.run_id); }
 void Write(JsonWriter* w, const StatsMsg& m) {
-  Str(w, "run_id", m.run_id);
-  Int(w, "seq", m.seq);
-  Int(w, "users", m.users);
+  WriteField(w, "run_id", m.run_id);
+  WriteField(w, "seq", m.seq);
+  WriteField(w, "users", m.users);
   w->Key("cpu_percent");
   w->Double(m.cpu_percent);
   w->Key("final");
   w->Bool(m.final);
-  Int(w, "dropped", m.dropped);
-  Int(w, "interval_ms", m.interval_ms);
+  WriteField(w, "dropped", m.dropped);
+  WriteField(w, "interval_ms", m.interval_ms);
   w->Key("endpoints");
   w->StartArray();
   for (const EndpointStats& e : m.endpoints) {
     w->StartObject();
-    Str(w, "name", e.name);
-    Int(w, "requests", e.requests);
-    Int(w, "failures", e.failures);
-    Int(w, "bytes_in", e.bytes_in);
+    WriteField(w, "name", e.name);
+    WriteField(w, "requests", e.requests);
+    WriteField(w, "failures", e.failures);
+    WriteField(w, "bytes_in", e.bytes_in);
     w->Key("errors");
     w->StartArray();
     for (int64_t n : e.errors) w->Int64(n);
     w->EndArray();
-    Str(w, "latency_us", e.latency_us.EncodeBase64());
-    if (e.service_us.TotalCount() > 0) Str(w, "service_us", e.service_us.EncodeBase64());
+    WriteField(w, "latency_us", e.latency_us.EncodeBase64());
+    if (e.service_us.TotalCount() > 0) WriteField(w, "service_us", e.service_us.EncodeBase64());
     w->EndObject();
   }
   w->EndArray();
@@ -100,9 +92,9 @@ void Write(JsonWriter* w, const StatsMsg& m) {
     w->StartArray();
     for (const CheckCount& c : m.checks) {
       w->StartObject();
-      Str(w, "name", c.name);
-      Int(w, "passed", c.passed);
-      Int(w, "failed", c.failed);
+      WriteField(w, "name", c.name);
+      WriteField(w, "passed", c.passed);
+      WriteField(w, "failed", c.failed);
       w->EndObject();
     }
     w->EndArray();
@@ -292,8 +284,8 @@ std::string EncodeMessage(const Message& msg) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  Str(&w, "type", MessageTypeName(msg));
-  Int(&w, "v", kWireVersion);
+  WriteField(&w, "type", MessageTypeName(msg));
+  WriteField(&w, "v", kWireVersion);
   std::visit([&w](const auto& m) { Write(&w, m); }, msg);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());

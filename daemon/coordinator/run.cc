@@ -16,17 +16,9 @@ namespace {
 // end (kCloseLagNs), when no message for them can still be on its way.
 constexpr int64_t kCloseLagNs = kNsPerSec / 2;
 
-void Num(JsonWriter* w, const char* key, int64_t v) {
-  w->Key(key);
-  w->Int64(v);
-}
 void Dbl(JsonWriter* w, const char* key, double v) {
   w->Key(key);
   w->Double(std::isfinite(v) ? std::round(v * 10) / 10 : 0);
-}
-void Str(JsonWriter* w, const char* key, std::string_view v) {
-  w->Key(key);
-  WriteString(w, v);
 }
 
 void WriteErrors(JsonWriter* w, const ErrorCounts& errors, bool all) {
@@ -34,7 +26,7 @@ void WriteErrors(JsonWriter* w, const ErrorCounts& errors, bool all) {
   w->StartObject();
   for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
     if (!all && errors[i] == 0) continue;
-    Num(w, ErrorKindName(static_cast<ErrorKind>(i)), errors[i]);
+    WriteField(w, ErrorKindName(static_cast<ErrorKind>(i)), errors[i]);
   }
   w->EndObject();
 }
@@ -42,20 +34,20 @@ void WriteErrors(JsonWriter* w, const ErrorCounts& errors, bool all) {
 void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
   const HdrHistogram& h = e.latency_us;
   w->StartObject();
-  Str(w, "name", e.name);
-  Num(w, "requests", e.requests);
-  Num(w, "failures", e.failures);
+  WriteField(w, "name", e.name);
+  WriteField(w, "requests", e.requests);
+  WriteField(w, "failures", e.failures);
   Dbl(w, "rps", seconds > 0 ? static_cast<double>(e.requests) / seconds : 0);
-  Num(w, "bytes_in", e.bytes_in);
-  Num(w, "min_us", h.Min());
+  WriteField(w, "bytes_in", e.bytes_in);
+  WriteField(w, "min_us", h.Min());
   Dbl(w, "mean_us", h.Mean());
   Dbl(w, "stddev_us", h.StdDev());
-  Num(w, "p50_us", h.ValueAtPercentile(50));
-  Num(w, "p90_us", h.ValueAtPercentile(90));
-  Num(w, "p95_us", h.ValueAtPercentile(95));
-  Num(w, "p99_us", h.ValueAtPercentile(99));
-  Num(w, "p999_us", h.ValueAtPercentile(99.9));
-  Num(w, "max_us", h.Max());
+  WriteField(w, "p50_us", h.ValueAtPercentile(50));
+  WriteField(w, "p90_us", h.ValueAtPercentile(90));
+  WriteField(w, "p95_us", h.ValueAtPercentile(95));
+  WriteField(w, "p99_us", h.ValueAtPercentile(99));
+  WriteField(w, "p999_us", h.ValueAtPercentile(99.9));
+  WriteField(w, "max_us", h.Max());
   WriteErrors(w, e.errors, false);
   if (e.service_us.TotalCount() > 0) {
     // Open model: the uncorrected time from sending, beside the corrected
@@ -63,14 +55,14 @@ void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
     const HdrHistogram& s = e.service_us;
     w->Key("service");
     w->StartObject();
-    Num(w, "min_us", s.Min());
+    WriteField(w, "min_us", s.Min());
     Dbl(w, "mean_us", s.Mean());
-    Num(w, "p50_us", s.ValueAtPercentile(50));
-    Num(w, "p90_us", s.ValueAtPercentile(90));
-    Num(w, "p95_us", s.ValueAtPercentile(95));
-    Num(w, "p99_us", s.ValueAtPercentile(99));
-    Num(w, "p999_us", s.ValueAtPercentile(99.9));
-    Num(w, "max_us", s.Max());
+    WriteField(w, "p50_us", s.ValueAtPercentile(50));
+    WriteField(w, "p90_us", s.ValueAtPercentile(90));
+    WriteField(w, "p95_us", s.ValueAtPercentile(95));
+    WriteField(w, "p99_us", s.ValueAtPercentile(99));
+    WriteField(w, "p999_us", s.ValueAtPercentile(99.9));
+    WriteField(w, "max_us", s.Max());
     w->EndObject();
   }
   w->EndObject();
@@ -313,15 +305,15 @@ int64_t Run::ActiveUsers() const {
 
 void Run::WriteSummary(JsonWriter* w) const {
   w->StartObject();
-  Str(w, "id", id_);
-  Str(w, "name", plan_.name);
-  Str(w, "state", RunStateName(state_));
-  Str(w, "created_at", IsoTime(created_wall_));
-  Num(w, "users", plan_.users);
+  WriteField(w, "id", id_);
+  WriteField(w, "name", plan_.name);
+  WriteField(w, "state", RunStateName(state_));
+  WriteField(w, "created_at", IsoTime(created_wall_));
+  WriteField(w, "users", plan_.users);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
-  Num(w, "requests", aggregated_.requests);
-  Num(w, "warnings", static_cast<int64_t>(cpu_warnings_.size()));
-  Num(w, "failures", aggregated_.failures);
+  WriteField(w, "requests", aggregated_.requests);
+  WriteField(w, "warnings", static_cast<int64_t>(cpu_warnings_.size()));
+  WriteField(w, "failures", aggregated_.failures);
   WriteThresholdsPassed(w);
   w->EndObject();
 }
@@ -329,49 +321,49 @@ void Run::WriteSummary(JsonWriter* w) const {
 void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   double seconds = ElapsedSeconds(now_ns);
   w->StartObject();
-  Str(w, "id", id_);
-  Str(w, "name", plan_.name);
-  Str(w, "state", RunStateName(state_));
-  Str(w, "message", message_);
-  Str(w, "created_at", IsoTime(created_wall_));
+  WriteField(w, "id", id_);
+  WriteField(w, "name", plan_.name);
+  WriteField(w, "state", RunStateName(state_));
+  WriteField(w, "message", message_);
+  WriteField(w, "created_at", IsoTime(created_wall_));
   Dbl(w, "elapsed_s", seconds);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   w->Key("plan");
   WritePlan(plan_, w);
-  Num(w, "users", ActiveUsers());
-  Num(w, "target_users", plan_.users);
+  WriteField(w, "users", ActiveUsers());
+  WriteField(w, "target_users", plan_.users);
   w->Key("workers");
   w->StartArray();
   for (const RunWorker& rw : workers_) {
     w->StartObject();
-    Str(w, "id", rw.worker_id);
-    Str(w, "host", rw.host);
-    Num(w, "stripe", rw.stripe);
-    Num(w, "users", rw.users_assigned);
-    Num(w, "users_now", rw.users_now);
-    Str(w, "state", rw.lost ? "lost" : rw.final ? "done" : "running");
+    WriteField(w, "id", rw.worker_id);
+    WriteField(w, "host", rw.host);
+    WriteField(w, "stripe", rw.stripe);
+    WriteField(w, "users", rw.users_assigned);
+    WriteField(w, "users_now", rw.users_now);
+    WriteField(w, "state", rw.lost ? "lost" : rw.final ? "done" : "running");
     if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
-    Num(w, "requests", rw.requests);
+    WriteField(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
     w->EndObject();
   }
   w->EndArray();
   w->Key("totals");
   w->StartObject();
-  Num(w, "requests", aggregated_.requests);
-  Num(w, "failures", aggregated_.failures);
+  WriteField(w, "requests", aggregated_.requests);
+  WriteField(w, "failures", aggregated_.failures);
   Dbl(w, "rps", seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0);
-  Num(w, "dropped", dropped_);
+  WriteField(w, "dropped", dropped_);
   WriteErrors(w, aggregated_.errors, true);
   w->EndObject();
   w->Key("warnings");
   w->StartArray();
   for (const CpuWarning& c : cpu_warnings_) {
     w->StartObject();
-    Str(w, "kind", "cpu");
-    Str(w, "worker", c.worker_id);
-    Num(w, "from_s", c.from_s);
-    Num(w, "to_s", c.to_s);
+    WriteField(w, "kind", "cpu");
+    WriteField(w, "worker", c.worker_id);
+    WriteField(w, "from_s", c.from_s);
+    WriteField(w, "to_s", c.to_s);
     Dbl(w, "max_cpu_percent", c.max_percent);
     char text[256];
     std::snprintf(text, sizeof text,
@@ -379,7 +371,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
                   "(add workers or lower the load per worker)",
                   c.worker_id.c_str(), c.max_percent, static_cast<long long>(c.from_s),
                   static_cast<long long>(c.to_s));
-    Str(w, "message", text);
+    WriteField(w, "message", text);
     w->EndObject();
   }
   w->EndArray();
@@ -396,17 +388,17 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
     w->StartArray();
     for (const SecondSummary& s : timeline_) {
       w->StartObject();
-      Num(w, "t", s.t);
-      Num(w, "users", s.users);
-      Num(w, "requests", s.requests);
-      Num(w, "failures", s.failures);
-      Num(w, "rps", s.requests);
-      Num(w, "p50_us", s.p50_us);
-      Num(w, "p95_us", s.p95_us);
-      Num(w, "p99_us", s.p99_us);
-      Num(w, "max_us", s.max_us);
-      Num(w, "dropped", s.dropped);
-      Num(w, "workers", s.workers);
+      WriteField(w, "t", s.t);
+      WriteField(w, "users", s.users);
+      WriteField(w, "requests", s.requests);
+      WriteField(w, "failures", s.failures);
+      WriteField(w, "rps", s.requests);
+      WriteField(w, "p50_us", s.p50_us);
+      WriteField(w, "p95_us", s.p95_us);
+      WriteField(w, "p99_us", s.p99_us);
+      WriteField(w, "max_us", s.max_us);
+      WriteField(w, "dropped", s.dropped);
+      WriteField(w, "workers", s.workers);
       w->EndObject();
     }
     w->EndArray();
@@ -503,12 +495,12 @@ void Run::WriteThresholds(JsonWriter* w, int64_t now_ns) const {
     const Threshold& t = plan_.thresholds[i];
     const ThresholdResult& r = (*results)[i];
     w->StartObject();
-    Str(w, "key", t.key);
-    Str(w, "condition", t.condition);
+    WriteField(w, "key", t.key);
+    WriteField(w, "condition", t.condition);
     WriteActual(w, t.metric, r);
     w->Key("passed");
     w->Bool(r.passed);
-    Str(w, "message", r.message);
+    WriteField(w, "message", r.message);
     w->EndObject();
   }
   w->EndArray();
@@ -529,9 +521,9 @@ void Run::WriteChecks(JsonWriter* w) const {
   w->StartArray();
   for (const auto& [name, c] : checks_) {
     w->StartObject();
-    Str(w, "name", name);
-    Num(w, "passed", c.passed);
-    Num(w, "failed", c.failed);
+    WriteField(w, "name", name);
+    WriteField(w, "passed", c.passed);
+    WriteField(w, "failed", c.failed);
     w->EndObject();
   }
   w->EndArray();
