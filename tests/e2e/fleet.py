@@ -4,6 +4,7 @@ API and loadctl. Standard library only. Every process is killed on exit."""
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,16 +24,34 @@ def binary(name):
     raise FileNotFoundError(f"{name} not found under {BIN_DIR}; set LOADD_BIN_DIR")
 
 
+# One REST token and one fleet key per test process. Every daemon and loadctl
+# this module starts finds them through LOADD_TOKEN_FILE / LOADD_FLEET_KEY_FILE
+# (each flag's environment name), and http() sends the token.
+TOKEN = secrets.token_hex(24)
+FLEET_KEY = secrets.token_hex(32)
+
+
+def write_secret(directory, name, value):
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return path
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, timeout=10):
-    """Returns (status, parsed JSON or raw text)."""
+def http(method, url, body=None, timeout=10, token=TOKEN, headers=None):
+    """Returns (status, parsed JSON or raw text). token=None sends no
+    Authorization header."""
     data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if token is not None:
+        req.add_header("Authorization", "Bearer " + token)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, raw = resp.status, resp.read()
@@ -55,6 +74,10 @@ class Fleet:
         self.procs = []
         self.workers = []
         self.tmp = tempfile.mkdtemp(prefix="loadd-e2e-")
+        self.secrets = tempfile.mkdtemp(prefix="loadd-e2e-secrets-")
+        self.env = dict(os.environ,
+                        LOADD_TOKEN_FILE=write_secret(self.secrets, "token", TOKEN),
+                        LOADD_FLEET_KEY_FILE=write_secret(self.secrets, "fleet.key", FLEET_KEY))
 
     def __enter__(self):
         try:
@@ -94,7 +117,7 @@ class Fleet:
     def spawn(self, name, args, stdout=None):
         with open(os.path.join(self.tmp, name + ".log"), "w") as err:
             p = subprocess.Popen([binary("loadd")] + args, stdout=stdout or err, stderr=err,
-                                 start_new_session=True)
+                                 start_new_session=True, env=self.env)
         self.procs.append(p)
         return p
 
@@ -136,6 +159,6 @@ class Fleet:
         return http("GET", f"{self.rest}/v1/runs/{run_id}")[1]
 
     def loadctl(self, *args, timeout=120):
-        env = dict(os.environ, LOADD_COORDINATOR=self.rest)
+        env = dict(self.env, LOADD_COORDINATOR=self.rest)
         return subprocess.run([binary("loadctl")] + list(args), capture_output=True, text=True,
                               timeout=timeout, env=env, cwd=self.tmp)
