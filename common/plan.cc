@@ -63,6 +63,7 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
                    RequestSpec* spec) {
   ObjectReader r(value, path);
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, plan.target, &spec->url));
+  LOADD_RETURN_IF_ERROR(CheckHttpVersionFor(plan.http, spec->url, path));
   if (spec->url.target.find("{{") != std::string::npos) {
     return Status::Invalid(r.FieldPath(r.Get("path") ? "path" : "url"),
                            "{{templates}} need scenarios (steps), not plain requests");
@@ -296,6 +297,19 @@ double Plan::HandoverRate() const {
 
 namespace {
 
+// $.http_version "2" holds for every step's URL (requests check theirs
+// in ReadRequest).
+Status CheckHttpVersion(const Plan& plan) {
+  for (size_t i = 0; i < plan.scenarios.size(); ++i) {
+    for (size_t j = 0; j < plan.scenarios[i].steps.size(); ++j) {
+      LOADD_RETURN_IF_ERROR(CheckHttpVersionFor(
+          plan.http, plan.scenarios[i].steps[j].url,
+          JsonPathIndex(JsonPathIndex("$.scenarios", i) + ".steps", j)));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ReadExpect(ObjectReader* r, Plan* plan) {
   LOADD_RETURN_IF_ERROR(r->Int("expect_workers", &plan->expect_workers, 0, 100000));
   plan->expect_timeout_ns = kDefaultExpectTimeoutNs;
@@ -321,7 +335,9 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   LOADD_RETURN_IF_ERROR(
       r.DurationNs("graceful_stop", &plan.graceful_stop_ns, 0, 3600 * kNsPerSec));
   LOADD_RETURN_IF_ERROR(ReadEnv(&r, &plan));
+  LOADD_RETURN_IF_ERROR(ReadHttpOptions(&r, &plan.http));
   LOADD_RETURN_IF_ERROR(ReadRequests(&r, &plan));
+  LOADD_RETURN_IF_ERROR(CheckHttpVersion(plan));
   LOADD_RETURN_IF_ERROR(ReadThresholds(r.Get("thresholds"), &plan.thresholds));
   LOADD_RETURN_IF_ERROR(r.Finish());
   return plan;
@@ -408,6 +424,7 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
     w->EndObject();
   }
   if (!plan.data.empty()) WriteDataFile(plan.data, w);
+  WriteHttpOptions(plan.http, w);
   if (!plan.scenarios.empty()) {
     w->Key("scenarios");
     w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(), rapidjson::kArrayType);

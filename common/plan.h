@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/data_file.h"
+#include "common/http_options.h"
 #include "common/json.h"
 #include "common/load_profile.h"
 #include "common/scenario.h"
@@ -75,6 +76,7 @@ struct Plan {
   std::string scenarios_json;  // as given, compact: travels to workers verbatim
   std::map<std::string, std::string> env;  // values given at start ({{env.NAME}})
   DataFile data;                           // empty() when the plan has none
+  HttpOptions http;                        // cookies, HTTP version, TLS
   std::vector<Threshold> thresholds;
 
   // The load over run time: users (closed) or arrivals per second (open).

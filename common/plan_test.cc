@@ -285,6 +285,70 @@ TEST(PlanTest, ScenarioMistakesNameTheField) {
   }
 }
 
+constexpr char kPemCert[] = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
+constexpr char kPemKey[] = "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n";
+
+TEST(PlanTest, HttpOptionsParseAndRoundTrip) {
+  std::string json = std::string(R"({"target": "https://h", "users": 1, "cookies": false,
+      "http_version": "2", "tls": {"ca": {"name": "ca.pem", "content": ")") + kPemCert +
+                     R"("}, "cert": {"name": "c.pem", "content": ")" + kPemCert +
+                     R"("}, "key": {"name": "c.key", "content": ")" + kPemKey + R"("}}})";
+  Result<Plan> plan = ParsePlan(json);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(plan->http.cookies);
+  EXPECT_EQ(plan->http.version, HttpOptions::Version::kHttp2);
+  EXPECT_EQ(plan->http.tls.ca.name, "ca.pem");
+  EXPECT_NE(plan->http.tls.key.content.find("PRIVATE KEY"), std::string::npos);
+  Result<Plan> again = ParsePlan(PlanToJson(*plan));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(PlanToJson(*again), PlanToJson(*plan));
+  // Defaults: cookies on, auto, no TLS settings; none written out.
+  Result<Plan> plain = ParsePlan(R"({"target": "http://h", "users": 1})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->http.cookies);
+  EXPECT_EQ(plain->http.version, HttpOptions::Version::kAuto);
+  EXPECT_EQ(PlanToJson(*plain).find("tls"), std::string::npos);
+}
+
+TEST(PlanTest, HttpOptionMistakesNameTheField) {
+  auto plan = [](const std::string& extra, const char* target = "https://h") {
+    return std::string(R"({"target": ")") + target + R"(", "users": 1, )" + extra + "}";
+  };
+  auto pem = [](const char* content) {
+    return std::string(R"({"name": "x.pem", "content": ")") + content + "\"}";
+  };
+  const std::pair<std::string, BadCase> kCases[] = {
+      {plan(R"("cookies": "yes")"), {"", "$.cookies", "true or false"}},
+      {plan(R"("http_version": "3")"), {"", "$.http_version", "not auto, 1.1 or 2"}},
+      {plan(R"("http_version": 2)"), {"", "$.http_version", "string"}},
+      {plan(R"("http_version": "2")", "http://h"), {"", "$.target", "needs https://"}},
+      {plan(R"("tls": {"ca": {"file": "ca.pem"}})"), {"", "$.tls.ca.file", "loadctl inlines"}},
+      {plan(R"("tls": {"ca": )" + pem("hello") + "}"), {"", "$.tls.ca.content", "not PEM"}},
+      {plan(R"("tls": {"cert": )" + pem(kPemCert) + "}"), {"", "$.tls.key", "both cert and key"}},
+      {plan(R"("tls": {"key": )" + pem(kPemKey) + "}"), {"", "$.tls.cert", "both cert and key"}},
+      {plan(R"("tls": {"key": )" + pem(kPemCert) + "}"), {"", "$.tls.key.content", "PRIVATE KEY"}},
+      {plan(R"("tls": {"insecure": 1})"), {"", "$.tls.insecure", "true or false"}},
+      {plan(R"("tls": {"ca": )" + pem(kPemCert) + R"(, "insecure": true})"),
+       {"", "$.tls.insecure", "cannot be combined with ca"}},
+      {plan(R"("tls": {"verify": false})"), {"", "$.tls.verify", "unknown field"}},
+      {plan(R"("tls": {"ca": {"content": ")" + std::string(PemFile::kMaxBytes + 1, 'x') + "\"}}"),
+       {"", "$.tls.ca.content", "64 KiB"}},
+      {plan(R"("tls": "insecure")"), {"", "$.tls", "must be an object"}},
+  };
+  for (const auto& [json, c] : kCases) {
+    Result<Plan> p = ParsePlan(json);
+    ASSERT_FALSE(p.ok()) << json;
+    EXPECT_EQ(p.status().path(), c.path) << json << " -> " << p.status().ToString();
+    EXPECT_NE(p.status().message().find(c.message), std::string::npos)
+        << json << " -> " << p.status().ToString();
+  }
+  // Scenario steps name their own path.
+  Result<Plan> p = ParsePlan(R"({"target": "http://h", "users": 1, "http_version": "2",
+      "scenarios": [{"steps": [{"path": "/"}]}]})");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().path(), "$.scenarios[0].steps[0]");
+}
+
 // Fuzz findings: every plan the parser accepts must normalize to a plan it
 // accepts again, unchanged.
 TEST(PlanTest, RegressionNormalizedPlansParseAgain) {

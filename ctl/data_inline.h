@@ -1,5 +1,6 @@
-// Data files travel with the plan: loadctl reads the file named by
-// $.data.file and posts its text, so workers never read the operator's disk.
+// Files travel with the plan: loadctl reads the files named by $.data.file
+// and $.tls.{ca,cert,key}.file and posts their text, so workers never read
+// the operator's disk.
 //
 //   "data": {"file": "users.csv", "mode": "shared"}
 //   -> "data": {"name": "users.csv", "content": "id,name\n...", "mode": "shared"}
@@ -19,16 +20,18 @@ namespace loadd {
 inline constexpr char kDataFilePath[] = "$.data.file";
 // The coordinator's limit on $.data.content (DataFile::kMaxBytes).
 inline constexpr size_t kMaxDataFileBytes = size_t{8} << 20;
+// ... and on each PEM file of $.tls (PemFile::kMaxBytes).
+inline constexpr size_t kMaxPemFileBytes = size_t{64} << 10;
 
 // Where a data file named in the plan is: relative paths are relative to the
 // directory of the plan file (plan_path), absolute ones are kept.
 std::string DataFilePath(const std::string& plan_path, const std::string& file);
 
-// Replaces $.data.file by "name" (the file's base name) and "content" (its
-// text), keeping the other members of $.data. A plan without $.data.file is
-// unchanged; other mistakes in $.data are left to ParsePlan. Errors are
-// kInvalidArgument naming $.data.file: not a string, combined with content,
-// unreadable, or larger than kMaxDataFileBytes.
+// Replaces $.data.file (and $.tls.ca.file, $.tls.cert.file, $.tls.key.file)
+// by "name" (the file's base name) and "content" (its text), keeping the
+// other members. A plan without such files is unchanged; other mistakes are
+// left to ParsePlan. Errors are kInvalidArgument naming the .file path: not
+// a string, combined with content, unreadable, or larger than the limit.
 Status InlineDataFile(const std::string& plan_path, Files* files,
                       rapidjson::Document* doc);
 

@@ -70,7 +70,11 @@ Route Login(const ApiCall& call) {
   AppendJsonString(&body, call.signer.Mint(user));
   body += ", \"user\": ";
   AppendJsonString(&body, user);
-  return Json(200, body + "}");
+  Route route = Json(200, body + "}");
+  // The same token as a session cookie, for clients that keep cookies
+  // (browsers, Locust's HttpUser, loadd scenarios).
+  route.set_cookie = "session=" + call.signer.Mint(user) + "; Path=/; HttpOnly";
+  return route;
 }
 
 Route Me(const ApiCall& call) {
@@ -346,7 +350,8 @@ Route DemoApi::Handle(const ApiRequest& request) {
   std::string user;
   if (route->auth) {
     std::optional<std::string> verified =
-        signer_.Verify(BearerToken(request.authorization));
+        request.authorization.empty() ? signer_.Verify(SessionCookie(request.cookie))
+                                      : signer_.Verify(BearerToken(request.authorization));
     if (!verified) return Error(401, "missing or invalid bearer token");
     user = std::move(*verified);
   }

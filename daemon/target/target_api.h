@@ -29,6 +29,7 @@ struct ApiRequest {
   std::string_view method;         // as http_method_str() spells it: "GET", "POST", ...
   std::string_view url;            // the request target as sent
   std::string_view authorization;  // Authorization value; empty when absent
+  std::string_view cookie;         // Cookie value; empty when absent
   std::string_view content_type;   // Content-Type value; empty when absent
   std::string_view body;           // empty unless ApiNeeds::body
   const std::vector<HeaderField>* headers = nullptr;  // set only for ApiNeeds::headers

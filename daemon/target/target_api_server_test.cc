@@ -41,6 +41,21 @@ class TargetApiServerTest : public testing::Test {
   uint16_t port_ = 0;
 };
 
+TEST_F(TargetApiServerTest, LoginSetsASessionCookieThatAuthenticates) {
+  Client client(port_);
+  Reply reply = client.Call("POST", "/login", "Content-Type: application/json\r\n",
+                            R"({"user": "carol", "password": "secret"})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  size_t at = reply.head.find("Set-Cookie: session=");
+  ASSERT_NE(at, std::string::npos) << reply.head;
+  size_t end = reply.head.find(';', at);
+  std::string cookie = reply.head.substr(at + 12, end - at - 12);
+  Reply me = client.Call("GET", "/me", "Cookie: " + cookie + "\r\n");
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.body, "{\"user\": \"carol\"}\n");
+  EXPECT_EQ(client.Call("GET", "/me").status, 401);
+}
+
 TEST_F(TargetApiServerTest, LoginCreateReadDelete) {
   std::string auth = "Authorization: Bearer " + Login("alice") + "\r\n";
   Client client(port_);

@@ -105,6 +105,26 @@ TEST_F(DemoApiTest, LoginAnswersTheTokenAndTheUser) {
   EXPECT_EQ(route.status, 200);
   EXPECT_EQ(route.text,
             "{\"token\": \"" + signer_.Mint("alice") + "\", \"user\": \"alice\"}\n");
+  EXPECT_EQ(route.set_cookie, "session=" + signer_.Mint("alice") + "; Path=/; HttpOnly");
+}
+
+TEST_F(DemoApiTest, TheSessionCookieAuthenticatesWithoutABearerToken) {
+  std::string cookie = "theme=dark; session=" + signer_.Mint("bob");
+  ApiRequest request;
+  request.method = "GET";
+  request.url = "/me";
+  request.cookie = cookie;
+  request.headers = &headers_;
+  Route route = api_.Handle(request);
+  EXPECT_EQ(route.status, 200);
+  EXPECT_EQ(route.text, "{\"user\": \"bob\"}\n");
+  std::string forged = "session=" + TokenSigner(3, 4).Mint("bob");
+  request.cookie = forged;
+  EXPECT_EQ(api_.Handle(request).status, 401);
+  // ApiRequest holds string_views: the cookie text must outlive the call.
+  std::string other_name = "sessionx=" + signer_.Mint("bob");
+  request.cookie = other_name;
+  EXPECT_EQ(api_.Handle(request).status, 401);
 }
 
 TEST_F(DemoApiTest, LoginRejectsAnOverlongUser) {

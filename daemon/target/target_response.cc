@@ -99,7 +99,7 @@ bool StatusAllowsBody(int status) {
 
 size_t FormatResponseHead(int status, uint64_t content_bytes,
                           std::string_view content_type, ConnectionHeader connection,
-                          char* buf, size_t buf_bytes) {
+                          char* buf, size_t buf_bytes, std::string_view set_cookie) {
   Appender out(buf, buf_bytes);
   out.Add("HTTP/1.1 ");
   out.AddNumber(static_cast<uint64_t>(status));
@@ -113,6 +113,10 @@ size_t FormatResponseHead(int status, uint64_t content_bytes,
   }
   if (connection == ConnectionHeader::kKeepAlive) out.Add("\r\nConnection: keep-alive");
   if (connection == ConnectionHeader::kClose) out.Add("\r\nConnection: close");
+  if (!set_cookie.empty()) {
+    out.Add("\r\nSet-Cookie: ");
+    out.Add(set_cookie);
+  }
   out.Add("\r\n\r\n");
   return out.Finish();
 }

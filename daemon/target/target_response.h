@@ -21,11 +21,12 @@ const char* ReasonPhrase(int status);
 bool StatusAllowsBody(int status);
 
 // Writes "HTTP/1.1 <status> <reason>", Content-Length (when the status
-// allows a body), Content-Type, Connection and the blank line into `buf`.
+// allows a body), Content-Type, Connection, `set_cookie` as a Set-Cookie
+// header (when not empty) and the blank line into `buf`.
 // Returns the bytes written, or 0 when `buf_bytes` is too small.
 size_t FormatResponseHead(int status, uint64_t content_bytes,
                           std::string_view content_type, ConnectionHeader connection,
-                          char* buf, size_t buf_bytes);
+                          char* buf, size_t buf_bytes, std::string_view set_cookie = {});
 
 // The interim response to "Expect: 100-continue".
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -64,6 +64,7 @@ struct Route {
   std::string content_type = "text/plain";  // of `text` (or the filler)
   int64_t stall_every_ns = 0;               // 0: no stall windows
   int64_t stall_for_ns = 0;
+  std::string set_cookie;  // a Set-Cookie header value; empty: none
 };
 
 // Extra wait for a request arriving at now_ns (monotonic) under the route's

@@ -14,6 +14,8 @@ constexpr std::string_view kJson = "application/json";
 constexpr size_t kFieldPrefixBytes = 16;
 // A kept body buffer larger than this is freed after its request.
 constexpr size_t kKeptBodyCapacityBytes = 64 * 1024;
+// A response head with a Set-Cookie (a session token: a few hundred bytes).
+constexpr size_t kMaxLongHeadBytes = 1024;
 
 HttpSession* SessionOf(http_parser* parser) {
   return static_cast<HttpSession*>(parser->data);
@@ -123,6 +125,7 @@ int HttpSession::OnMessageBegin(http_parser* parser) {
   s->classified_ = false;
   s->needs_ = ApiNeeds();
   s->authorization_.clear();
+  s->cookie_.clear();
   s->content_type_.clear();
   s->headers_.clear();
   if (s->body_.capacity() > kKeptBodyCapacityBytes) {
@@ -137,8 +140,8 @@ int HttpSession::OnMessageBegin(http_parser* parser) {
 HttpSession::FieldKind HttpSession::KindOf(const std::string& field) {
   switch (field.size()) {
     case 6:
-      return strcasecmp(field.c_str(), "expect") == 0 ? FieldKind::kExpect
-                                                      : FieldKind::kOther;
+      if (strcasecmp(field.c_str(), "expect") == 0) return FieldKind::kExpect;
+      return strcasecmp(field.c_str(), "cookie") == 0 ? FieldKind::kCookie : FieldKind::kOther;
     case 12:
       return strcasecmp(field.c_str(), "content-type") == 0 ? FieldKind::kContentType
                                                             : FieldKind::kOther;
@@ -161,8 +164,9 @@ void HttpSession::Classify() {
 // Appends to the kept Authorization or Content-Type value, at most one byte
 // past the bound (a longer value then reads as absent).
 void HttpSession::KeepHeaderValue(std::string_view chunk) {
-  std::string& value =
-      field_kind_ == FieldKind::kAuthorization ? authorization_ : content_type_;
+  std::string& value = field_kind_ == FieldKind::kAuthorization ? authorization_
+                       : field_kind_ == FieldKind::kCookie      ? cookie_
+                                                                : content_type_;
   size_t room = kMaxKeptHeaderBytes + 1 - std::min(kMaxKeptHeaderBytes + 1, value.size());
   value.append(chunk.substr(0, room));
 }
@@ -255,13 +259,14 @@ void HttpSession::QueueRequestResponse() {
   r.kind = route.kind;
   r.status = route.status;
   r.counted = route.kind == RouteKind::kPlain;
+  if (r.counted) shard_->NoteRequest(now_ns_);
   r.head_only = parser_.method == HTTP_HEAD;
   r.close_after = !keep_alive;
   r.connection = !keep_alive ? ConnectionHeader::kClose
                  : http10    ? ConnectionHeader::kKeepAlive
                              : ConnectionHeader::kNone;
   if (route.kind == RouteKind::kPlain) {
-    Build(&r, route.text, route.fill_bytes, route.content_type);
+    Build(&r, route.text, route.fill_bytes, route.content_type, route.set_cookie);
   }
   if (!keep_alive) stopped_ = true;
   if (stopped_ || Pending() >= limits_.max_pending_responses) {
@@ -278,6 +283,7 @@ Route HttpSession::RouteApiRequest() {
   request.method = http_method_str(static_cast<http_method>(parser_.method));
   request.url = url_;
   request.authorization = kept(authorization_);
+  request.cookie = kept(cookie_);
   request.content_type = kept(content_type_);
   request.body = body_;
   request.headers = needs_.headers ? &headers_ : nullptr;
@@ -306,12 +312,24 @@ HttpSession::Response& HttpSession::Push() {
 
 // Writes the head, and the body unless it is filler or the request was HEAD.
 void HttpSession::Build(Response* r, std::string_view text, int64_t fill_bytes,
-                        std::string_view content_type) {
+                        std::string_view content_type, std::string_view set_cookie) {
   r->built = true;
   bool has_body = StatusAllowsBody(r->status);
   uint64_t body_bytes = !has_body ? 0 : fill_bytes >= 0 ? fill_bytes : text.size();
-  r->head_bytes = static_cast<uint32_t>(FormatResponseHead(
-      r->status, body_bytes, content_type, r->connection, r->head, sizeof r->head));
+  r->head_bytes = static_cast<uint32_t>(FormatResponseHead(r->status, body_bytes, content_type,
+                                                           r->connection, r->head,
+                                                           sizeof r->head, set_cookie));
+  if (r->head_bytes == 0) {
+    // A head too long for the inline buffer (a Set-Cookie): it goes first
+    // in `body`, which AddSegments sends after the (empty) inline part.
+    char head[kMaxLongHeadBytes];
+    size_t n = FormatResponseHead(r->status, body_bytes, content_type, r->connection, head,
+                                  sizeof head, set_cookie);
+    r->body.assign(head, n);
+    if (!r->head_only && has_body && fill_bytes < 0) r->body.append(text);
+    if (!r->head_only && has_body && fill_bytes >= 0) r->fill_bytes = fill_bytes;
+    return;
+  }
   if (r->head_only || !has_body) return;
   if (fill_bytes >= 0) {
     r->fill_bytes = static_cast<uint64_t>(fill_bytes);

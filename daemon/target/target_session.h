@@ -110,7 +110,7 @@ class HttpSession {
   static int OnMessageComplete(http_parser* parser);
 
   // Which header a value belongs to, decided once per header.
-  enum class FieldKind { kOther, kExpect, kAuthorization, kContentType };
+  enum class FieldKind { kOther, kExpect, kAuthorization, kContentType, kCookie };
 
   size_t Execute(const char* data, size_t len);
   int AddHeaderBytes(size_t bytes);
@@ -122,7 +122,7 @@ class HttpSession {
   void QueueError(int status);
   Response& Push();
   void Build(Response* response, std::string_view text, int64_t fill_bytes,
-             std::string_view content_type);
+             std::string_view content_type, std::string_view set_cookie = {});
   void BuildDeferred(Response* response);
   static int AddSegments(const Response& response, iovec* iov, int count, int max_iov);
   size_t Pending() const { return queue_.size() - front_; }
@@ -149,6 +149,7 @@ class HttpSession {
   bool classified_ = false;  // needs_ is set: the request line is parsed
   ApiNeeds needs_;
   std::string authorization_;  // kept for API requests only
+  std::string cookie_;         // likewise
   std::string content_type_;
   std::string body_;                  // kept when needs_.body
   std::vector<HeaderField> headers_;  // kept when needs_.headers

@@ -111,4 +111,17 @@ std::string_view BearerToken(std::string_view authorization) {
   return trim(authorization.substr(kScheme.size()));
 }
 
+std::string_view SessionCookie(std::string_view cookie_header) {
+  constexpr std::string_view kName = "session=";
+  while (!cookie_header.empty()) {
+    size_t semi = cookie_header.find(';');
+    std::string_view pair = cookie_header.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.substr(0, kName.size()) == kName) return pair.substr(kName.size());
+    if (semi == std::string_view::npos) break;
+    cookie_header.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
 }  // namespace loadd

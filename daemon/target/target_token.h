@@ -41,6 +41,9 @@ class TokenSigner {
 // The token of an "Authorization: Bearer <token>" header value (scheme
 // case-insensitive, surrounding blanks ignored); empty when it is not one.
 std::string_view BearerToken(std::string_view authorization);
+// The value of the "session" cookie in a Cookie header ("a=1; session=T"),
+// or empty.
+std::string_view SessionCookie(std::string_view cookie_header);
 
 }  // namespace loadd
 

@@ -16,14 +16,53 @@ ErrorKind KindOf(CURLcode result) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
       return ErrorKind::kConnect;
     case CURLE_OPERATION_TIMEDOUT:
       return ErrorKind::kTimeout;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
       return ErrorKind::kParse;
     default:
       return ErrorKind::kIo;
+  }
+}
+
+// libcurl keeps a pointer to blobs set with CURL_BLOB_NOCOPY: the plan
+// (owned by the engine) outlives every connection.
+void SetBlob(CURL* easy, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_NOCOPY};
+  curl_easy_setopt(easy, option, &blob);
+}
+
+void ApplyHttpOptions(CURL* easy, const HttpOptions& http) {
+  switch (http.version) {
+    // h2 where TLS offers it (ALPN), else 1.1; kHttp2 then checks the
+    // version of every response (OnDone). The plan parser refuses h2c:
+    // libcurl 7.88 breaks reused prior-knowledge connections (curl PR #10643).
+    case HttpOptions::Version::kAuto:
+    case HttpOptions::Version::kHttp2:
+      curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+      break;
+    case HttpOptions::Version::kHttp11:
+      curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+      break;
+  }
+  const TlsOptions& tls = http.tls;
+  if (!tls.ca.empty()) SetBlob(easy, CURLOPT_CAINFO_BLOB, tls.ca.content);
+  if (!tls.cert.empty()) {
+    SetBlob(easy, CURLOPT_SSLCERT_BLOB, tls.cert.content);
+    curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+    SetBlob(easy, CURLOPT_SSLKEY_BLOB, tls.key.content);
+    curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (tls.insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 }
 
@@ -39,6 +78,7 @@ CurlConn::CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner)
   // Plan URLs never leave the protocols the plan was validated for.
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
+  ApplyHttpOptions(easy_, engine_->plan().http);
 }
 
 CurlConn::~CurlConn() {
@@ -99,6 +139,16 @@ void CurlConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
 void CurlConn::OnDone(CURLcode result) {
   in_flight_ = false;
   const PreparedRequest& req = *req_;
+  long version = 0;
+  curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
+  if (result == CURLE_OK && engine_->plan().http.version == HttpOptions::Version::kHttp2 &&
+      version != CURL_HTTP_VERSION_2_0) {
+    // The plan requires HTTP/2 and the server answered in HTTP/1.x: the
+    // measurement would not be what was asked for.
+    engine_->stats().RecordError(req.slot, ErrorKind::kParse);
+    owner_->OnExchangeDone(this, result_);
+    return;
+  }
   if (result == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);

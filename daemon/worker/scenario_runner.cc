@@ -3,7 +3,10 @@
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
+#include <strings.h>
+
 #include <algorithm>
+#include <ctime>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -58,6 +61,7 @@ void ScenarioRunner::Assign(int64_t index) {
   user_ = index;
   step_ = 0;
   vars_.clear();
+  cookies_.Clear();  // a new user (or arrival) starts without cookies
 }
 
 const Scenario& ScenarioRunner::scenario() const {
@@ -85,6 +89,12 @@ const PreparedRequest* ScenarioRunner::RenderStep() {
   r.timeout_ns = step.timeout_ns;
   r.capture_body = step.need_body;
   r.capture_headers = step.need_headers;
+  std::string cookie = CookieHeader(step, target);
+  if (engine_->plan().http.cookies &&
+      std::find(r.capture_headers.begin(), r.capture_headers.end(), "set-cookie") ==
+          r.capture_headers.end()) {
+    r.capture_headers.push_back("set-cookie");
+  }
   if (engine_->uses_curl()) {
     r.url = step.url.scheme + "://" + step.url.HostHeader() + target;
     r.method = step.method;
@@ -96,6 +106,7 @@ const PreparedRequest* ScenarioRunner::RenderStep() {
     for (const auto& [name, value] : step.headers) {
       r.curl_headers = curl_slist_append(r.curl_headers, (name + ": " + value.Render(ctx)).c_str());
     }
+    if (!cookie.empty()) r.curl_headers = curl_slist_append(r.curl_headers, cookie.c_str());
     return &r;
   }
   r.bytes.clear();
@@ -106,10 +117,30 @@ const PreparedRequest* ScenarioRunner::RenderStep() {
     value.Render(ctx, &r.bytes);
     r.bytes += "\r\n";
   }
+  if (!cookie.empty()) r.bytes += cookie + "\r\n";
   if (wants_length) r.bytes += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   r.bytes += "\r\n";
   r.bytes += body;
   return &r;
+}
+
+std::string ScenarioRunner::CookieHeader(const Step& step, const std::string& target) {
+  if (!engine_->plan().http.cookies) return "";
+  request_path_ = target.substr(0, target.find('?'));
+  for (const auto& header : step.headers) {
+    if (strcasecmp(header.first.c_str(), "cookie") == 0) return "";  // the step's own wins
+  }
+  std::string value = cookies_.HeaderFor(step.url.host, request_path_, step.url.scheme == "https",
+                                         static_cast<int64_t>(std::time(nullptr)));
+  return value.empty() ? "" : "Cookie: " + value;
+}
+
+void ScenarioRunner::KeepCookies(const Step& step, const ExchangeResult& result) {
+  if (!engine_->plan().http.cookies || !result.ok) return;
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  for (const auto& [name, value] : result.headers) {
+    if (name == "set-cookie") cookies_.Set(value, step.url.host, request_path_, now);
+  }
 }
 
 bool ScenarioRunner::RunCheck(const Check& check, const ExchangeResult& result) const {
@@ -170,6 +201,7 @@ bool ScenarioRunner::Extract(const Step& step, const ExchangeResult& result) {
 bool ScenarioRunner::OnStepDone(const ExchangeResult& result) {
   const Step& step = scenario().steps[step_];
   const CompiledScenarios::StepInfo& info = compiled_->steps[scenario_][step_];
+  KeepCookies(step, result);
   for (size_t i = 0; i < step.checks.size(); ++i) {
     engine_->stats().RecordCheck(info.check_ids[i], RunCheck(step.checks[i], result));
   }

@@ -1,7 +1,7 @@
 // ScenarioRunner: one user's (or one open-model arrival's) way through a
 // scenario's steps: renders each step's templates into a request, then
 // runs its checks and extractions on the response and counts them. The
-// user's variables live here. Loop-thread only.
+// user's variables and cookies live here. Loop-thread only.
 #ifndef LOADD_DAEMON_WORKER_SCENARIO_RUNNER_H_
 #define LOADD_DAEMON_WORKER_SCENARIO_RUNNER_H_
 
@@ -13,6 +13,7 @@
 
 #include "common/scenario.h"
 #include "daemon/worker/connection.h"
+#include "daemon/worker/cookie_jar.h"
 
 namespace loadd {
 
@@ -52,6 +53,10 @@ class ScenarioRunner {
 
  private:
   bool Extract(const Step& step, const ExchangeResult& result);
+  // The Cookie header line for `step` ("" when none), and what its
+  // response set.
+  std::string CookieHeader(const Step& step, const std::string& target);
+  void KeepCookies(const Step& step, const ExchangeResult& result);
   bool RunCheck(const Check& check, const ExchangeResult& result) const;
 
   Engine* engine_;
@@ -61,6 +66,8 @@ class ScenarioRunner {
   size_t step_ = 0;
   int64_t iteration_ = 0;
   std::map<std::string, std::string> vars_;
+  CookieJar cookies_;           // this user's, when the plan keeps cookies
+  std::string request_path_;    // of the step in flight, for Set-Cookie's default path
   std::mt19937_64 rng_;
   PreparedRequest request_;
 };

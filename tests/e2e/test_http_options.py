@@ -1,0 +1,221 @@
+"""Plan-level HTTP options on a real fleet: cookies kept per user, TLS with a
+private CA, a client certificate or no verification, and HTTP/2 (negotiated by
+TLS ALPN). nginx-light serves TLS and HTTP/2 on
+loopback with certificates made here by the openssl CLI."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from fleet import Fleet, free_port
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+
+NGINX_CONF = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx.err warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  ssl_certificate {tmp}/server.pem;
+  ssl_certificate_key {tmp}/server.key;
+  server {{
+    listen 127.0.0.1:{tls} ssl http2;
+    location / {{ return 200 "proto=$server_protocol\\n"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{mtls} ssl http2;
+    ssl_client_certificate {tmp}/ca.pem;
+    ssl_verify_client on;
+    location / {{ return 200 "client=$ssl_client_s_dn\\n"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{h1} ssl;
+    location / {{ return 200 "proto=$server_protocol\\n"; }}
+  }}
+}}
+"""
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_certs(d):
+    """A private CA, a server certificate for 127.0.0.1 and localhost, and a
+    client certificate, all signed by the CA."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=loadd test CA",
+            cwd=d)
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, cn, ext in (("server", "localhost", ["-extfile", "san.ext"]),
+                          ("client", "loadd-client", [])):
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
+
+
+def wait_port(port, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class HttpOptions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fleet = Fleet(workers=2).__enter__()
+        d = cls.fleet.tmp
+        make_certs(d)
+        cls.ports = {"tls": free_port(), "mtls": free_port(), "h1": free_port()}
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=d, **cls.ports))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        cls.nginx = subprocess.Popen([nginx, "-c", conf, "-e", d + "/nginx.err", "-g",
+                                      "daemon off;"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for port in cls.ports.values():
+            wait_port(port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.send_signal(signal.SIGQUIT)
+        cls.nginx.wait(timeout=10)
+        cls.fleet.__exit__(None, None, None)
+
+    def run_plan(self, name, plan):
+        f = self.fleet
+        path = os.path.join(f.tmp, name + ".json")
+        out = os.path.join(f.tmp, name + ".report.json")
+        with open(path, "w") as fh:
+            json.dump(plan, fh)
+        r = f.loadctl("start", path, "--out", out, timeout=60)
+        self.assertIn(r.returncode, (0, 1), r.stdout + r.stderr)
+        with open(out) as fh:
+            return json.load(fh)
+
+    def plan(self, url, check, **options):
+        plan = {"users": 4, "spawn_rate": 100, "duration": "1s",
+                "scenarios": [{"think_time": "20ms", "steps": [
+                    {"name": "get", "url": url,
+                     "checks": [{"status": 200}, {"body_contains": check}]}]}]}
+        plan.update(options)
+        return plan
+
+    def outcome(self, run):
+        """(responses with 200, failed requests, failed checks)."""
+        get = {e["name"]: e for e in run["endpoints"]}["get"]
+        failed_checks = sum(c["failed"] for c in run["checks"])
+        return get["requests"] - get["failures"], get["failures"], failed_checks
+
+    def test_cookies_are_kept_per_user(self):
+        f = self.fleet
+        out = os.path.join(f.tmp, "cookie.report.json")
+        r = f.loadctl("start", os.path.join(EXAMPLES, "session_cookie.json"), "--target",
+                      f.target_url, "--duration", "2s", "--out", out, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(out) as fh:
+            run = json.load(fh)
+        checks = {c["name"]: c for c in run["checks"]}
+        me = checks["/me: status == 200"]
+        self.assertGreater(me["passed"], 20)
+        self.assertEqual(me["failed"], 0)
+        # Without cookies, /me has no session: every /me check fails.
+        with open(os.path.join(EXAMPLES, "session_cookie.json")) as fh:
+            plan = json.load(fh)
+        plan.update({"target": f.target_url, "duration": "1s", "cookies": False})
+        run = self.run_plan("nocookie", plan)
+        me = {c["name"]: c for c in run["checks"]}["/me: status == 200"]
+        self.assertGreater(me["failed"], 5)
+        self.assertEqual(me["passed"], 0)
+
+    def test_tls_with_the_plans_ca(self):
+        url = f"https://localhost:{self.ports['tls']}/"
+        ok, failed, bad_checks = self.outcome(
+            self.run_plan("ca", self.plan(url, "proto=HTTP/2.0", tls={"ca": {"file": "ca.pem"}})))
+        self.assertGreater(ok, 10)
+        self.assertEqual((failed, bad_checks), (0, 0))
+
+    def test_tls_without_the_ca_fails_to_connect(self):
+        url = f"https://localhost:{self.ports['tls']}/"
+        run = self.run_plan("noca", self.plan(url, "proto="))
+        ok, failed, _ = self.outcome(run)
+        self.assertEqual(ok, 0)
+        self.assertGreater(failed, 0)
+        self.assertEqual(run["totals"]["errors"]["connect"], failed)
+
+    def test_tls_insecure(self):
+        url = f"https://127.0.0.1:{self.ports['tls']}/"
+        ok, failed, bad_checks = self.outcome(
+            self.run_plan("insecure", self.plan(url, "proto=", tls={"insecure": True})))
+        self.assertGreater(ok, 10)
+        self.assertEqual((failed, bad_checks), (0, 0))
+
+    def test_client_certificate(self):
+        url = f"https://localhost:{self.ports['mtls']}/"
+        tls = {"ca": {"file": "ca.pem"}, "cert": {"file": "client.pem"},
+               "key": {"file": "client.key"}}
+        ok, failed, bad_checks = self.outcome(
+            self.run_plan("mtls", self.plan(url, "CN=loadd-client", tls=tls)))
+        self.assertGreater(ok, 10)
+        self.assertEqual((failed, bad_checks), (0, 0))
+        # Without the certificate nginx answers 400.
+        run = self.run_plan("mtls-none", self.plan(url, "CN=", tls={"ca": {"file": "ca.pem"}}))
+        get = {e["name"]: e for e in run["endpoints"]}["get"]
+        self.assertGreater(get["requests"], 0)
+        self.assertEqual(get["failures"], get["requests"])
+        self.assertEqual(run["totals"]["errors"]["status"], get["requests"])
+
+    def test_http_versions(self):
+        url = f"https://localhost:{self.ports['tls']}/"
+        tls = {"ca": {"file": "ca.pem"}}
+        for version, proto in (("auto", "HTTP/2.0"), ("2", "HTTP/2.0"), ("1.1", "HTTP/1.1")):
+            with self.subTest(version=version):
+                ok, failed, bad = self.outcome(self.run_plan(
+                    "v" + version, self.plan(url, "proto=" + proto, tls=tls,
+                                             http_version=version)))
+                self.assertGreater(ok, 10)
+                self.assertEqual((failed, bad), (0, 0))
+
+    def test_http2_required_but_not_offered_counts_as_failure(self):
+        # Over TLS with ALPN offering only http/1.1 (a server without h2):
+        # each response comes in HTTP/1.1 and counts as a parse failure.
+        url = f"https://localhost:{self.ports['h1']}/"
+        run = self.run_plan("h2-refused", self.plan(url, "proto=", http_version="2",
+                                                     tls={"ca": {"file": "ca.pem"}}))
+        ok, failed, _ = self.outcome(run)
+        self.assertEqual(ok, 0)
+        self.assertGreater(failed, 0)
+        self.assertEqual(run["totals"]["errors"]["parse"], failed)
+
+    def test_cleartext_http2_is_refused_at_validation(self):
+        plan = self.plan(self.fleet.target_url + "/", "ok", http_version="2")
+        path = os.path.join(self.fleet.tmp, "h2c.json")
+        with open(path, "w") as fh:
+            json.dump(plan, fh)
+        r = self.fleet.loadctl("validate", path)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("$.scenarios[0].steps[0]: is http://", r.stderr + r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
