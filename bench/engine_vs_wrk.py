@@ -96,7 +96,8 @@ def bench_loadd(build, url, conns, duration, core, tmp):
     bus, rest = free_port(), free_port()
     log = open(os.path.join(tmp, "loadd.log"), "w")
     coord = subprocess.Popen([loadd, "coordinator", "--bus", f"tcp://127.0.0.1:{bus}", "--rest",
-                              f"127.0.0.1:{rest}"], stderr=log)
+                              f"127.0.0.1:{rest}", "--state-dir", os.path.join(tmp, "state")],
+                             stderr=log)
     worker = subprocess.Popen([loadd, "worker", "--coordinator", f"tcp://127.0.0.1:{bus}",
                                "--cpu", str(core)], stderr=log)
     try:

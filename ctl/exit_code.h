@@ -13,7 +13,8 @@ namespace loadd {
 
 inline constexpr int kExitOk = 0;  // the command worked; a watched run finished
 inline constexpr int kExitThresholdsFailed = 1;  // the run missed a threshold
-inline constexpr int kExitRunError = 2;  // the watched run ended failed or stopped
+inline constexpr int kExitRunError = 2;  // the watched run ended failed, stopped
+                                         // or interrupted
 inline constexpr int kExitInvalidInput =
     3;  // bad flag, bad plan, unknown run, HTTP 400/404
 inline constexpr int kExitUnavailable =
@@ -23,7 +24,8 @@ inline constexpr int kExitUnavailable =
 enum class Outcome {
   kSuccess,           // nothing to report, or the run reached "finished"
   kThresholdsFailed,  // the run finished (or was aborted) with thresholds failed
-  kRunError,          // the run ended "failed" or "stopped" (Ctrl-C included)
+  kRunError,          // the run ended "failed", "stopped" (Ctrl-C included) or
+                      // "interrupted" (its coordinator died)
 };
 
 // The one mapping from a command's result to the process exit code. An error

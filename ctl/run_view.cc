@@ -174,7 +174,8 @@ void ParseChecks(const rapidjson::Value& checks, RunView* run) {
 }  // namespace
 
 bool IsFinalState(std::string_view state) {
-  return state == "finished" || state == "stopped" || state == "failed";
+  return state == "finished" || state == "stopped" || state == "failed" ||
+         state == "interrupted";
 }
 
 Status ParseRunView(const rapidjson::Value& json, RunView* run) {

@@ -132,8 +132,9 @@ struct WorkerView {
   int64_t last_seen_ms = 0;
 };
 
-// "finished", "stopped" and "failed" never change again. A run may be
-// "waiting" (for expect_workers) before "starting".
+// "finished", "stopped", "failed" and "interrupted" (its coordinator died
+// while it ran) never change again. A run may be "waiting" (for
+// expect_workers) before "starting".
 bool IsFinalState(std::string_view state);
 
 Status ParseRunView(const rapidjson::Value& json, RunView* run);

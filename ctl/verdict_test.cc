@@ -27,6 +27,11 @@ TEST(VerdictOfTest, StateAndThresholdsDecide) {
       {"failed", ThresholdsVerdict::kFailed, "all workers lost", Outcome::kRunError},
       {"failed", ThresholdsVerdict::kPassed, "all workers lost", Outcome::kRunError},
       {"running", ThresholdsVerdict::kUndecided, "", Outcome::kRunError},
+      // The coordinator died mid-run: never a success, whatever was measured.
+      {"interrupted", ThresholdsVerdict::kPassed, "the coordinator stopped",
+       Outcome::kRunError},
+      {"interrupted", ThresholdsVerdict::kFailed, "the coordinator stopped",
+       Outcome::kRunError},
   };
   for (const Case& c : kCases) {
     RunView run;
@@ -35,6 +40,15 @@ TEST(VerdictOfTest, StateAndThresholdsDecide) {
     run.message = c.message;
     EXPECT_EQ(VerdictOf(run), c.want)
         << c.state << " " << static_cast<int>(c.thresholds) << " " << c.message;
+  }
+}
+
+TEST(IsFinalStateTest, Table) {
+  for (const char* state : {"finished", "stopped", "failed", "interrupted"}) {
+    EXPECT_TRUE(IsFinalState(state)) << state;
+  }
+  for (const char* state : {"waiting", "starting", "running", "stopping", ""}) {
+    EXPECT_FALSE(IsFinalState(state)) << state;
   }
 }
 

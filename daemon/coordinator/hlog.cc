@@ -48,16 +48,29 @@ void IntervalLog::Add(int64_t t, const std::string& endpoint,
     ++dropped_;
     return;
   }
-  uint32_t tag = TagIndex(endpoint);
-  Entry e{t, tag, latency_us.Max(), latency_us.EncodeBase64()};
-  size_t line_bytes = tags_[tag].size() + e.base64.size() + kLineOverheadBytes;
+  AddEncoded(t, endpoint, latency_us.Max(), latency_us.EncodeBase64());
+}
+
+void IntervalLog::AddEncoded(int64_t t, const std::string& tag, int64_t max_us,
+                             std::string base64) {
+  if (bytes_ >= max_bytes_) {
+    ++dropped_;
+    return;
+  }
+  uint32_t index = TagIndex(tag);
+  size_t line_bytes = tags_[index].size() + base64.size() + kLineOverheadBytes;
   if (bytes_ + line_bytes > max_bytes_) {
     bytes_ = max_bytes_;  // nothing more fits
     ++dropped_;
     return;
   }
   bytes_ += line_bytes;
-  entries_.push_back(std::move(e));
+  entries_.push_back(Entry{t, index, max_us, std::move(base64)});
+}
+
+void IntervalLog::RestoreDropped(int64_t dropped) {
+  dropped_ = dropped;
+  if (dropped > 0) bytes_ = max_bytes_;
 }
 
 std::string IntervalLog::Format(double start_epoch_s) const {

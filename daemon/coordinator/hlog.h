@@ -54,6 +54,24 @@ class IntervalLog {
   size_t intervals() const { return entries_.size(); }
   int64_t dropped() const { return dropped_; }
 
+  // For the run store: interval i (< intervals()) as it is kept, and the
+  // way back. AddEncoded applies the same bound as Add; tag may be an
+  // endpoint name or a tag (HlogTag(HlogTag(x)) == HlogTag(x)).
+  struct Interval {
+    int64_t t;
+    const std::string& tag;
+    int64_t max_us;
+    const std::string& base64;
+  };
+  Interval Get(size_t i) const {
+    const Entry& e = entries_[i];
+    return Interval{e.t, tags_[e.tag], e.max_us, e.base64};
+  }
+  void AddEncoded(int64_t t, const std::string& tag, int64_t max_us, std::string base64);
+  // Restores the count of dropped intervals; once any was dropped, nothing
+  // more fits (as in Add).
+  void RestoreDropped(int64_t dropped);
+
  private:
   struct Entry {
     int64_t t;

@@ -121,13 +121,6 @@ void WriteActual(JsonWriter* w, const std::string& metric, const ThresholdResult
   }
 }
 
-// Wall-clock seconds since the Unix epoch, for the interval log's StartTime.
-double WallEpochSeconds() {
-  timespec wall;
-  clock_gettime(CLOCK_REALTIME, &wall);
-  return static_cast<double>(wall.tv_sec) + static_cast<double>(wall.tv_nsec) / 1e9;
-}
-
 std::string IsoTime(std::time_t t) {
   char buf[32];
   std::tm tm;
@@ -139,12 +132,14 @@ std::string IsoTime(std::time_t t) {
 }  // namespace
 
 const char* RunStateName(RunState state) {
-  static constexpr const char* kNames[] = {"waiting",  "starting", "running", "stopping",
-                                           "finished", "stopped",  "failed"};
+  static constexpr const char* kNames[] = {"waiting",  "starting", "running",
+                                           "stopping", "finished", "stopped",
+                                           "failed",   "interrupted"};
   return kNames[static_cast<int>(state)];
 }
 
 void EndpointTotals::Add(const EndpointStats& e) {
+  ++version;
   requests += e.requests;
   failures += e.failures;
   bytes_in += e.bytes_in;
@@ -159,25 +154,28 @@ void Run::NoteCpu(const std::string& worker_id, double percent, int64_t now_ns) 
   int64_t t = (now_ns - start_ns_) / kNsPerSec;
   for (CpuWarning& w : cpu_warnings_) {
     if (w.worker_id == worker_id && t - w.to_s <= 2) {  // the same episode
+      ++version_;
       w.to_s = t;
       w.max_percent = std::max(w.max_percent, percent);
       return;
     }
   }
   if (cpu_warnings_.size() < 1000) cpu_warnings_.push_back({worker_id, t, t, percent});
+  ++version_;
 }
 
-Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns)
+Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
+         int64_t created_epoch_ns)
     : id_(std::move(id)),
       plan_(std::move(plan)),
-      created_wall_(std::time(nullptr)),
-      created_epoch_s_(WallEpochSeconds()),
+      created_epoch_ns_(created_epoch_ns),
       created_ns_(created_ns),
       start_ns_(start_ns) {
   aggregated_.name = "Aggregated";
 }
 
 void Run::SetState(RunState state, int64_t now_ns, std::string message) {
+  ++version_;
   state_ = state;
   if (!message.empty()) message_ = std::move(message);
   if (IsFinal(state)) {
@@ -222,6 +220,7 @@ void Run::AddChecks(const std::vector<CheckCount>& checks) {
 }
 
 void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
+  ++version_;
   OpenSecond& second = open_seconds_[SecondOf(now_ns, stats.interval_ms)];
   for (const EndpointStats& e : stats.endpoints) {
     size_t index = EndpointIndex(e.name);
@@ -263,6 +262,7 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     auto it = open_seconds_.begin();
     int64_t closes_ns = start_ns_ + (it->first + 1) * kNsPerSec + kCloseLagNs;
     if (!all && now_ns < closes_ns + 100 * kNsPerMs) break;
+    ++version_;
     const OpenSecond& s = it->second;
     SecondSummary sum;
     sum.t = it->first;
@@ -279,6 +279,7 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     for (const auto& [index, latency_us] : s.endpoint_latency_us) {
       hlog_.Add(it->first, endpoints_[index].name, latency_us);
     }
+    hlog_end_.push_back(hlog_.intervals());
     open_seconds_.erase(it);
   }
 }
@@ -308,7 +309,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   WriteField(w, "id", id_);
   WriteField(w, "name", plan_.name);
   WriteField(w, "state", RunStateName(state_));
-  WriteField(w, "created_at", IsoTime(created_wall_));
+  WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
   WriteField(w, "users", plan_.users);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   WriteField(w, "requests", aggregated_.requests);
@@ -325,7 +326,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   WriteField(w, "name", plan_.name);
   WriteField(w, "state", RunStateName(state_));
   WriteField(w, "message", message_);
-  WriteField(w, "created_at", IsoTime(created_wall_));
+  WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
   Dbl(w, "elapsed_s", seconds);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   w->Key("plan");
@@ -341,7 +342,10 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
     WriteField(w, "stripe", rw.stripe);
     WriteField(w, "users", rw.users_assigned);
     WriteField(w, "users_now", rw.users_now);
-    WriteField(w, "state", rw.lost ? "lost" : rw.final ? "done" : "running");
+    WriteField(w, "state", rw.lost                              ? "lost"
+                           : rw.final                           ? "done"
+                           : state_ == RunState::kInterrupted   ? "interrupted"
+                                                                : "running");
     if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
     WriteField(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
@@ -478,7 +482,7 @@ bool Run::ThresholdsPassed() const {
 }
 
 std::string Run::Hlog() const {
-  return hlog_.Format(created_epoch_s_ +
+  return hlog_.Format(static_cast<double>(created_epoch_ns_) / 1e9 +
                       static_cast<double>(start_ns_ - created_ns_) / 1e9);
 }
 

@@ -8,6 +8,10 @@
 // HdrHistogram interval log (hlog.h). Check counts are summed by name. At the
 // end the plan's thresholds are evaluated on the fleet-wide totals
 // (docs/thresholds.md).
+//
+// A run is persisted through Snapshot() and rebuilt by Restore()
+// (run_persist.cc): a restored run renders the same JSON and interval log as
+// the run it was saved from.
 // Not thread-safe; the Coordinator holds its lock around every call.
 #ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
 #define LOADD_DAEMON_COORDINATOR_RUN_H_
@@ -15,6 +19,7 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +32,22 @@
 namespace loadd {
 
 // kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
-enum class RunState { kWaiting, kStarting, kRunning, kStopping, kFinished, kStopped, kFailed };
+// kInterrupted: the coordinator died while the run was active; set when a
+// restarted coordinator loads it (docs/rest-api.md).
+enum class RunState {
+  kWaiting,
+  kStarting,
+  kRunning,
+  kStopping,
+  kFinished,
+  kStopped,
+  kFailed,
+  kInterrupted
+};
 const char* RunStateName(RunState state);
 inline bool IsFinal(RunState s) {
-  return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed;
+  return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed ||
+         s == RunState::kInterrupted;
 }
 
 struct EndpointTotals {
@@ -41,6 +58,7 @@ struct EndpointTotals {
   int64_t bytes_in = 0;
   HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
   HdrHistogram service_us = HdrHistogram::ForLatencyMicros();  // open model only
+  uint64_t version = 0;  // bumped by Add, so snapshots re-encode only what changed
 
   void Add(const EndpointStats& e);
 };
@@ -94,6 +112,22 @@ struct SecondSummary {
   int64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
 };
 
+// A run as the run store keeps it (run_persist.cc).
+struct RunSnapshot {
+  std::string state;                 // everything but the closed seconds (JSON)
+  std::vector<std::string> seconds;  // closed seconds from first_second on, one each
+  std::string summary;               // WriteSummary's JSON
+};
+
+// The few fields of a stored state needed to list it, read without
+// decoding any histogram.
+struct StoredRunHeader {
+  std::string id;
+  std::string summary;  // WriteSummary's JSON, verbatim
+  RunState state = RunState::kFinished;
+  int64_t created_epoch_ns = 0;
+};
+
 class Run {
  public:
   // Caps the distinct endpoint names; past it, stats go to "other".
@@ -101,7 +135,9 @@ class Run {
   // Caps the distinct check names; past it, counts go to "other".
   static constexpr size_t kMaxChecks = 1000;
 
-  Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns);
+  // created_epoch_ns: wall clock at creation (ns since the Unix epoch).
+  Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
+      int64_t created_epoch_ns);
 
   const std::string& id() const { return id_; }
   const Plan& plan() const { return plan_; }
@@ -147,6 +183,26 @@ class Run {
 
   void WriteSummary(JsonWriter* w) const;                 // for GET /v1/runs
   void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const;  // GET /v1/runs/{id}
+  int64_t created_epoch_ns() const { return created_epoch_ns_; }
+
+  // Persistence (run_persist.cc). version() changes with anything a
+  // snapshot holds; whoever changes the run from outside (its workers())
+  // calls Touch().
+  uint64_t version() const { return version_; }
+  void Touch() { ++version_; }
+  size_t closed_seconds() const { return timeline_.size(); }
+  // The run at now_ns, with the closed seconds from first_second on.
+  RunSnapshot Snapshot(size_t first_second, int64_t now_ns) const;
+  // Rebuilds a run from a snapshot's state and every closed second it
+  // recorded. The snapshot's time maps to now_ns of this process's clock.
+  // A damaged or foreign document gives InvalidArgument naming the field.
+  static Result<std::unique_ptr<Run>> Restore(std::string_view state,
+                                              const std::vector<std::string>& seconds,
+                                              int64_t now_ns);
+  static Result<StoredRunHeader> ReadHeader(std::string_view state);
+  // Ends a restored run that was active when its coordinator died, at
+  // at_ns (the snapshot's time): state interrupted, data kept.
+  void Interrupt(int64_t at_ns);
 
  private:
   struct OpenSecond {
@@ -171,12 +227,23 @@ class Run {
   void WriteThresholdsPassed(JsonWriter* w) const;  // null until the run is final
   void WriteChecks(JsonWriter* w) const;
 
+  // A snapshot's encoded histograms, kept while their totals do not change.
+  struct EncodedTotals {
+    bool valid = false;
+    uint64_t version = 0;
+    std::string latency, service;  // base64
+  };
+  Run() = default;  // for Restore
+  void WriteTotals(JsonWriter* w, const EndpointTotals& e, EncodedTotals* cache) const;
+  void WriteSecond(JsonWriter* w, size_t i) const;
+  void WriteOpenSeconds(JsonWriter* w) const;
+  Status RestoreSecond(std::string_view record, size_t i);
+
   std::string id_;
   Plan plan_;
-  std::time_t created_wall_;
-  double created_epoch_s_;  // wall clock at creation, with a fraction
-  int64_t created_ns_;
-  int64_t start_ns_;
+  int64_t created_epoch_ns_ = 0;  // wall clock at creation
+  int64_t created_ns_ = 0;
+  int64_t start_ns_ = 0;
   int64_t end_ns_ = 0;
   int64_t stop_requested_ns_ = 0;
   RunState state_ = RunState::kStarting;
@@ -186,6 +253,7 @@ class Run {
   std::map<std::string, size_t> endpoint_index_;
   EndpointTotals aggregated_;
   std::vector<SecondSummary> timeline_;
+  std::vector<size_t> hlog_end_;  // hlog_.intervals() once timeline_[i] closed
   std::vector<CpuWarning> cpu_warnings_;
   int64_t dropped_ = 0;
   std::map<int64_t, OpenSecond> open_seconds_;
@@ -194,6 +262,9 @@ class Run {
   std::vector<ThresholdResult> results_;  // set when the run ends
   std::optional<size_t> aborted_index_;   // the threshold that aborted the run
   ThresholdResult aborted_result_;        // its verdict when it did
+  uint64_t version_ = 0;
+  mutable std::vector<EncodedTotals> encoded_;  // by endpoint index
+  mutable EncodedTotals encoded_aggregated_;
 };
 
 }  // namespace loadd

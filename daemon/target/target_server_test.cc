@@ -130,6 +130,30 @@ TEST_F(TargetServerTest, StatsCountExactlyWhatWasServed) {
   EXPECT_EQ(server_->Stats().requests, uint64_t{kThreads * kPerThread});
 }
 
+int64_t WallNowMs() {
+  timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  return int64_t{wall.tv_sec} * 1000 + wall.tv_nsec / 1'000'000;
+}
+
+TEST_F(TargetServerTest, StatsTellWhenTheLastRequestArrived) {
+  EXPECT_EQ(FetchStats()["last_request_unix_ms"].GetInt64(), 0) << "no request yet";
+  int64_t before_ms = WallNowMs();
+  {
+    Client client(port_);
+    // Arrival, not completion, counts: the delayed answer ends 300 ms later.
+    EXPECT_EQ(client.Get("/delay/300ms").status, 200);
+  }
+  int64_t after_ms = WallNowMs();
+  int64_t last_ms = FetchStats()["last_request_unix_ms"].GetInt64();
+  EXPECT_GE(last_ms, before_ms - 1);
+  EXPECT_LE(last_ms, after_ms - 250);
+  // /__stats itself is not a request the target counts.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // (Converting the monotonic arrival time to wall clock may move it by 1 ms.)
+  EXPECT_NEAR(FetchStats()["last_request_unix_ms"].GetInt64(), last_ms, 1);
+}
+
 TEST_F(TargetServerTest, ConnectionCountersCount) {
   server_->ResetStats();
   {

@@ -1,5 +1,8 @@
 #include "daemon/target/target_stats.h"
 
+#include <algorithm>
+#include <ctime>
+
 namespace loadd {
 
 std::string TargetStatsSnapshot::ToJson() const {
@@ -11,7 +14,8 @@ std::string TargetStatsSnapshot::ToJson() const {
     json += "\"" + std::to_string(status) + "\": " + std::to_string(count);
   }
   json += "}, \"connections_accepted\": " + std::to_string(connections_accepted) +
-          ", \"connections_open\": " + std::to_string(connections_open) + "}\n";
+          ", \"connections_open\": " + std::to_string(connections_open) +
+          ", \"last_request_unix_ms\": " + std::to_string(last_request_unix_ms) + "}\n";
   return json;
 }
 
@@ -38,13 +42,29 @@ TargetStats::Totals TargetStats::Sum() const {
   return totals;
 }
 
-TargetStatsSnapshot TargetStats::Snapshot() const {
+TargetStatsSnapshot TargetStats::Snapshot(int64_t monotonic_now_ns,
+                                          int64_t wall_now_ms) const {
+  if (monotonic_now_ns == 0) {
+    timespec mono, wall;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    monotonic_now_ns = int64_t{mono.tv_sec} * 1'000'000'000 + mono.tv_nsec;
+    wall_now_ms = int64_t{wall.tv_sec} * 1000 + wall.tv_nsec / 1'000'000;
+  }
+  int64_t last_ns = 0;
+  for (const auto& shard : shards_) {
+    last_ns = std::max(last_ns, shard->last_request_ns_.load(std::memory_order_relaxed));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   Totals now = Sum();
   TargetStatsSnapshot snapshot;
   snapshot.requests = now.requests - baseline_.requests;
   snapshot.connections_accepted = now.accepted - baseline_.accepted;
   snapshot.connections_open = connections_open();
+  if (last_ns != 0) {
+    snapshot.last_request_unix_ms =
+        wall_now_ms - (monotonic_now_ns - last_ns + 999'999) / 1'000'000;
+  }
   for (int s = 0; s < kStatusSlots; ++s) {
     uint64_t count = now.by_status[s] - baseline_.by_status[s];
     if (count != 0) snapshot.by_status[s] = count;

@@ -24,9 +24,12 @@ struct TargetStatsSnapshot {
   std::map<int, uint64_t> by_status;  // non-zero entries only
   uint64_t connections_accepted = 0;
   int64_t connections_open = 0;  // a gauge: Reset() leaves it alone
+  // Wall clock (ms since the Unix epoch) when the last counted request
+  // arrived; 0 before any. Reset() leaves it alone too.
+  int64_t last_request_unix_ms = 0;
 
   // {"requests": R, "by_status": {"200": n, ...}, "connections_accepted": c,
-  //  "connections_open": o}
+  //  "connections_open": o, "last_request_unix_ms": t}
   std::string ToJson() const;
 };
 
@@ -41,6 +44,11 @@ class TargetStats {
       Bump(&requests_);
       if (status >= 0 && status < kStatusSlots) Bump(&by_status_[status]);
     }
+    // Notes the arrival of a request that will be counted, at now_ns
+    // (MonotonicNowNs). Owner thread only.
+    void NoteRequest(int64_t now_ns) {
+      last_request_ns_.store(now_ns, std::memory_order_relaxed);
+    }
 
    private:
     friend class TargetStats;
@@ -49,6 +57,7 @@ class TargetStats {
                      std::memory_order_relaxed);
     }
     std::atomic<uint64_t> requests_{0};
+    std::atomic<int64_t> last_request_ns_{0};  // monotonic; 0: none yet
     std::array<std::atomic<uint64_t>, kStatusSlots> by_status_{};
   };
 
@@ -64,8 +73,10 @@ class TargetStats {
   void OnClose();
   int64_t connections_open() const { return open_.load(std::memory_order_relaxed); }
 
-  // Thread-safe.
-  TargetStatsSnapshot Snapshot() const;
+  // Thread-safe. The monotonic times are turned into wall clock with the
+  // two clocks read now (monotonic_now_ns, wall_now_ms); 0 means read them.
+  TargetStatsSnapshot Snapshot(int64_t monotonic_now_ns = 0,
+                               int64_t wall_now_ms = 0) const;
   // Zeroes requests, by_status and connections_accepted. Thread-safe.
   void Reset();
 

@@ -42,12 +42,27 @@ TEST(TargetStatsTest, Json) {
   snapshot.by_status = {{200, 2}, {503, 1}};
   snapshot.connections_accepted = 4;
   snapshot.connections_open = 1;
+  snapshot.last_request_unix_ms = 1700000000123;
   EXPECT_EQ(snapshot.ToJson(),
             "{\"requests\": 3, \"by_status\": {\"200\": 2, \"503\": 1}, "
-            "\"connections_accepted\": 4, \"connections_open\": 1}\n");
+            "\"connections_accepted\": 4, \"connections_open\": 1, "
+            "\"last_request_unix_ms\": 1700000000123}\n");
   EXPECT_EQ(TargetStatsSnapshot().ToJson(),
             "{\"requests\": 0, \"by_status\": {}, \"connections_accepted\": 0, "
-            "\"connections_open\": 0}\n");
+            "\"connections_open\": 0, \"last_request_unix_ms\": 0}\n");
+}
+
+TEST(TargetStatsTest, LastRequestIsTheLatestOfAnyShardInWallClock) {
+  TargetStats stats(2);
+  // Monotonic "now" is 10 s; the wall clock then reads 1700000000000 ms.
+  constexpr int64_t kMonoNow = 10'000'000'000, kWallNow = 1'700'000'000'000;
+  EXPECT_EQ(stats.Snapshot(kMonoNow, kWallNow).last_request_unix_ms, 0)
+      << "no request yet";
+  stats.shard(0)->NoteRequest(7'000'000'000);  // 3 s ago
+  stats.shard(1)->NoteRequest(9'250'000'000);  // 0.75 s ago
+  EXPECT_EQ(stats.Snapshot(kMonoNow, kWallNow).last_request_unix_ms, kWallNow - 750);
+  stats.Reset();
+  EXPECT_EQ(stats.Snapshot(kMonoNow, kWallNow).last_request_unix_ms, kWallNow - 750);
 }
 
 }  // namespace

@@ -1,0 +1,245 @@
+// The Coordinator's side of the run store: loading stored runs at start,
+// writing runs as they change, retention, and serving ended runs from the
+// store. See coordinator.h and docs/operations.md ("State directory").
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/log.h"
+#include "daemon/coordinator/coordinator.h"
+
+namespace loadd {
+namespace {
+
+// The counter part of an id "r<unix seconds>-<counter>"; 0 for other ids.
+uint64_t RunCounterOf(const std::string& id) {
+  size_t dash = id.rfind('-');
+  if (dash == std::string::npos) return 0;
+  return std::strtoull(id.c_str() + dash + 1, nullptr, 10);
+}
+
+}  // namespace
+
+Status Coordinator::LoadStoredRuns() {
+  Result<std::vector<std::string>> ids = store_->List();
+  if (!ids.ok()) return ids.status();
+  size_t loaded = 0;
+  for (const std::string& id : *ids) loaded += LoadStoredRun(id);
+  std::vector<std::string> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::sort(run_order_.begin(), run_order_.end(),
+              [&](const std::string& a, const std::string& b) {
+                int64_t ca = runs_[a].created_epoch_ns, cb = runs_[b].created_epoch_ns;
+                return ca != cb ? ca < cb : a < b;
+              });
+    for (const std::string& id : run_order_) {
+      run_counter_ = std::max<uint64_t>(run_counter_, RunCounterOf(id));
+    }
+    expired = ExpiredRuns();
+  }
+  RemoveFromStore(expired);
+  LOG_INFO("run store: %zu of %zu stored runs loaded, %zu past retention removed", loaded,
+           ids->size(), expired.size());
+  return Status::Ok();
+}
+
+bool Coordinator::LoadStoredRun(const std::string& id) {
+  Result<StoredRun> stored = store_->Get(id);
+  if (!stored.ok()) {
+    LOG_WARN("skipping stored run %s: %s", store_->Where(id).c_str(),
+             stored.status().ToString().c_str());
+    return false;
+  }
+  Result<StoredRunHeader> header = Run::ReadHeader(stored->state);
+  if (header.ok() && header->id != id) {
+    header = Status::Invalid("id", "holds run " + header->id);
+  }
+  if (!header.ok()) {
+    LOG_WARN("skipping stored run %s/state: %s", store_->Where(id).c_str(),
+             header.status().message().c_str());
+    return false;
+  }
+  RunSlot slot;
+  slot.created_epoch_ns = header->created_epoch_ns;
+  slot.stored_seconds = stored->seconds.size();
+  slot.ever_stored = true;
+  slot.stored_final = true;
+  slot.summary = header->summary;
+  if (!IsFinal(header->state)) {
+    // The coordinator died while driving it: end it as interrupted, with
+    // everything the last snapshot held.
+    int64_t now = clock_->NowNs();
+    Result<std::unique_ptr<Run>> run = Run::Restore(stored->state, stored->seconds, now);
+    if (!run.ok()) {
+      LOG_WARN("skipping stored run %s/state: %s", store_->Where(id).c_str(),
+               run.status().message().c_str());
+      return false;
+    }
+    (*run)->Interrupt(now);
+    RunSnapshot snap = (*run)->Snapshot(slot.stored_seconds, now);
+    Status st = store_->Put(id, snap.state, slot.stored_seconds, snap.seconds);
+    LOG_WARN("run %s was %s when the coordinator stopped; now %s: %s", id.c_str(),
+             RunStateName(header->state), RunStateName((*run)->state()),
+             (*run)->message().c_str());
+    if (st.ok()) {
+      slot.summary = std::move(snap.summary);
+      slot.stored_seconds += snap.seconds.size();
+    } else {
+      LOG_ERROR("run %s: cannot store its interrupted state: %s; kept in memory",
+                id.c_str(), st.ToString().c_str());
+      slot.stored_final = false;
+      slot.run = std::move(*run);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (runs_.count(id) != 0) return false;
+  runs_[id] = std::move(slot);
+  run_order_.push_back(id);
+  return true;
+}
+
+std::vector<Coordinator::PersistJob> Coordinator::DuePuts(int64_t now) {
+  // Ended runs the store keeps refusing stay in memory, but not without bound.
+  auto unstored = [&](const RunSlot& slot) {
+    return slot.run && !slot.stored_final && IsFinal(slot.run->state());
+  };
+  size_t count = 0;
+  for (const std::string& id : run_order_) count += unstored(runs_[id]);
+  for (auto it = run_order_.begin();
+       count > kMaxUnstoredRuns && it != run_order_.end();) {
+    if (unstored(runs_[*it])) {
+      LOG_ERROR("run %s: dropped from memory unstored (the store keeps failing)",
+                it->c_str());
+      runs_.erase(*it);
+      it = run_order_.erase(it);
+      --count;
+    } else {
+      ++it;
+    }
+  }
+  std::vector<PersistJob> jobs;
+  for (const std::string& id : run_order_) {
+    RunSlot& slot = runs_[id];
+    Run* run = slot.run.get();
+    if (run == nullptr || slot.stored_final) continue;
+    bool final = IsFinal(run->state());
+    bool changed = run->version() != slot.stored_version;
+    int64_t since = now - slot.stored_ns;
+    // Snapshots are built under mu_: one that takes long (hundreds of
+    // endpoints) spaces the next ones out, so they hold the lock at most
+    // 1/kMaxSnapshotShare of the time.
+    int64_t spacing = kMaxSnapshotShare * slot.snapshot_cost_ns;
+    bool due =
+        final || !slot.ever_stored || since >= std::max(kNsPerSec, spacing) ||
+        (changed && since >= std::max(config_.persist_interval_ms * kNsPerMs, spacing));
+    if (!due) continue;
+    int64_t started = clock_->NowNs();
+    jobs.push_back(PersistJob{id, run->Snapshot(slot.stored_seconds, now),
+                              slot.stored_seconds, run->version(), final});
+    slot.snapshot_cost_ns = clock_->NowNs() - started;
+    if (spacing <= kNsPerSec && kMaxSnapshotShare * slot.snapshot_cost_ns > kNsPerSec) {
+      LOG_WARN(
+          "run %s: a snapshot takes %lld ms; it is written every %lld ms, not every "
+          "second",
+          id.c_str(), static_cast<long long>(slot.snapshot_cost_ns / kNsPerMs),
+          static_cast<long long>(kMaxSnapshotShare * slot.snapshot_cost_ns / kNsPerMs));
+    }
+  }
+  return jobs;
+}
+
+void Coordinator::Persist() {
+  std::lock_guard<std::mutex> persist_lock(persist_mu_);
+  std::vector<PersistJob> jobs;
+  int64_t now = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    now = clock_->NowNs();
+    jobs = DuePuts(now);
+  }
+  bool ended = false;
+  for (PersistJob& job : jobs) {
+    Status st =
+        store_->Put(job.id, job.snapshot.state, job.first_second, job.snapshot.seconds);
+    if (!st.ok()) {
+      if (!store_failing_) {
+        LOG_ERROR("run %s: cannot store it: %s; retrying", job.id.c_str(),
+                  st.ToString().c_str());
+      }
+      store_failing_ = true;
+      continue;
+    }
+    if (store_failing_) LOG_INFO("run store: writing works again");
+    store_failing_ = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = runs_.find(job.id);
+    if (it == runs_.end()) continue;
+    RunSlot& slot = it->second;
+    slot.stored_seconds = job.first_second + job.snapshot.seconds.size();
+    slot.stored_version = job.version;
+    slot.stored_ns = now;
+    slot.ever_stored = true;
+    if (job.final) {
+      // Ended and stored: from now on it is served from the store.
+      slot.stored_final = true;
+      slot.summary = std::move(job.snapshot.summary);
+      slot.run.reset();
+      ended = true;
+    }
+  }
+  if (!ended) return;
+  std::vector<std::string> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    expired = ExpiredRuns();
+  }
+  RemoveFromStore(expired);
+}
+
+std::vector<std::string> Coordinator::ExpiredRuns() {
+  std::vector<std::string> expired;
+  int64_t oldest_ns = WallNowNs() - config_.retention_days * 86400 * kNsPerSec;
+  int64_t ended = 0;
+  for (const std::string& id : run_order_) ended += runs_[id].stored_final;
+  for (auto it = run_order_.begin(); it != run_order_.end();) {  // oldest first
+    const RunSlot& slot = runs_[*it];
+    if (slot.stored_final &&
+        (ended > config_.retention_runs || slot.created_epoch_ns < oldest_ns)) {
+      expired.push_back(*it);
+      runs_.erase(*it);
+      it = run_order_.erase(it);
+      --ended;
+    } else {
+      ++it;
+    }
+  }
+  return expired;
+}
+
+void Coordinator::RemoveFromStore(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    Status st = store_->Remove(id);
+    if (!st.ok()) {
+      LOG_WARN("run %s: past retention but cannot be removed: %s", id.c_str(),
+               st.ToString().c_str());
+    }
+  }
+}
+
+Result<std::unique_ptr<Run>> Coordinator::RestoreEnded(const std::string& id) {
+  Result<StoredRun> stored = store_->Get(id);
+  Result<std::unique_ptr<Run>> run =
+      stored.ok() ? Run::Restore(stored->state, stored->seconds, clock_->NowNs())
+                  : Result<std::unique_ptr<Run>>(stored.status());
+  if (run.ok()) return run;
+  if (run.status().code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kNotFound, "no run " + id, "id");
+  }
+  LOG_WARN("stored run %s cannot be read: %s", store_->Where(id).c_str(),
+           run.status().ToString().c_str());
+  return Status(StatusCode::kInternal, "run " + id + " is stored but cannot be read (" +
+                                           run.status().message() +
+                                           "); see the coordinator's log");
+}
+
+}  // namespace loadd

@@ -1,0 +1,427 @@
+// Run::Snapshot and Run::Restore: a run as the run store keeps it.
+//
+// The state is one JSON document (format 1) with every field of the run but
+// the closed seconds; those are one JSON record each. Histograms are
+// HdrHistogram V2 compressed, base64. Times are kept as offsets from the
+// run's creation (the monotonic clock means nothing to the next process),
+// and doubles as C99 hex floats ("%a"), which read back bit for bit, so a
+// restored run renders byte for byte what the saved one did.
+#include <cstdio>
+#include <functional>
+#include <optional>
+
+#include "common/clock.h"
+#include "daemon/coordinator/run.h"
+#include "daemon/coordinator/stored_fields.h"
+
+namespace loadd {
+namespace {
+
+constexpr int64_t kStateFormat = 1;
+
+std::string ToJson(const std::function<void(JsonWriter*)>& fn) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  fn(&w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::optional<RunState> StateFromName(const std::string& name) {
+  for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
+    if (name == RunStateName(static_cast<RunState>(i))) return static_cast<RunState>(i);
+  }
+  return std::nullopt;
+}
+
+void WriteResult(JsonWriter* w, const ThresholdResult& r) {
+  w->StartObject();
+  WriteBool(w, "measured", r.measured);
+  WriteHex(w, "actual", r.actual);
+  WriteBool(w, "passed", r.passed);
+  WriteField(w, "message", r.message);
+  w->EndObject();
+}
+
+ThresholdResult ReadResult(FieldReader* r, const rapidjson::Value& v) {
+  ThresholdResult out;
+  out.measured = r->Bool(v, "measured");
+  out.actual = r->Hex(v, "actual");
+  out.passed = r->Bool(v, "passed");
+  out.message = r->Str(v, "message");
+  return out;
+}
+
+void WriteWorker(JsonWriter* w, const RunWorker& rw) {
+  w->StartObject();
+  WriteField(w, "id", rw.worker_id);
+  WriteField(w, "host", rw.host);
+  WriteField(w, "stripe", rw.stripe);
+  WriteField(w, "users_assigned", rw.users_assigned);
+  WriteField(w, "users_now", rw.users_now);
+  WriteField(w, "requests", rw.requests);
+  WriteHex(w, "cpu_percent", rw.cpu_percent);
+  WriteBool(w, "final", rw.final);
+  WriteBool(w, "lost", rw.lost);
+  WriteField(w, "lost_at_ms", rw.lost_at_ms);
+  w->EndObject();
+}
+
+RunWorker ReadWorker(FieldReader* r, const rapidjson::Value& v) {
+  RunWorker rw;
+  rw.worker_id = r->Str(v, "id");
+  rw.host = r->Str(v, "host");
+  rw.stripe = r->Int(v, "stripe");
+  rw.users_assigned = r->Int(v, "users_assigned");
+  rw.users_now = r->Int(v, "users_now");
+  rw.requests = r->Int(v, "requests");
+  rw.cpu_percent = r->Hex(v, "cpu_percent");
+  rw.final = r->Bool(v, "final");
+  rw.lost = r->Bool(v, "lost");
+  rw.lost_at_ms = r->Int(v, "lost_at_ms");
+  return rw;
+}
+
+void ReadTotals(FieldReader* r, const rapidjson::Value& v, EndpointTotals* e) {
+  e->name = r->Str(v, "name");
+  e->requests = r->Int(v, "requests");
+  e->failures = r->Int(v, "failures");
+  e->bytes_in = r->Int(v, "bytes_in");
+  const rapidjson::Value& errors = r->Object(v, "errors");
+  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
+    e->errors[i] = r->Int(errors, ErrorKindName(static_cast<ErrorKind>(i)));
+  }
+  r->Hist(v, "latency", &e->latency_us);
+  r->Hist(v, "service", &e->service_us);
+}
+
+}  // namespace
+
+void Run::WriteTotals(JsonWriter* w, const EndpointTotals& e,
+                      EncodedTotals* cache) const {
+  if (!cache->valid || cache->version != e.version) {
+    cache->latency = e.latency_us.EncodeBase64();
+    cache->service = e.service_us.EncodeBase64();
+    cache->version = e.version;
+    cache->valid = true;
+  }
+  w->StartObject();
+  WriteField(w, "name", e.name);
+  WriteField(w, "requests", e.requests);
+  WriteField(w, "failures", e.failures);
+  WriteField(w, "bytes_in", e.bytes_in);
+  w->Key("errors");
+  w->StartObject();
+  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
+    WriteField(w, ErrorKindName(static_cast<ErrorKind>(i)), e.errors[i]);
+  }
+  w->EndObject();
+  WriteField(w, "latency", cache->latency);
+  WriteField(w, "service", cache->service);
+  w->EndObject();
+}
+
+void Run::WriteOpenSeconds(JsonWriter* w) const {
+  w->Key("open_seconds");
+  w->StartArray();
+  for (const auto& [t, s] : open_seconds_) {
+    w->StartObject();
+    WriteField(w, "t", t);
+    WriteField(w, "requests", s.requests);
+    WriteField(w, "failures", s.failures);
+    WriteField(w, "dropped", s.dropped);
+    w->Key("users");
+    w->StartArray();
+    for (const auto& [worker, users] : s.users) {
+      w->StartObject();
+      WriteField(w, "worker", worker);
+      WriteField(w, "users", users);
+      w->EndObject();
+    }
+    w->EndArray();
+    WriteField(w, "latency", s.latency_us.EncodeBase64());
+    w->Key("endpoints");
+    w->StartArray();
+    for (const auto& [index, latency_us] : s.endpoint_latency_us) {
+      w->StartObject();
+      WriteSize(w, "index", index);
+      WriteField(w, "latency", latency_us.EncodeBase64());
+      w->EndObject();
+    }
+    w->EndArray();
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+void Run::WriteSecond(JsonWriter* w, size_t i) const {
+  const SecondSummary& s = timeline_[i];
+  w->StartObject();
+  WriteSize(w, "i", i);
+  WriteField(w, "t", s.t);
+  WriteField(w, "requests", s.requests);
+  WriteField(w, "failures", s.failures);
+  WriteField(w, "users", s.users);
+  WriteField(w, "dropped", s.dropped);
+  WriteField(w, "workers", s.workers);
+  WriteField(w, "p50_us", s.p50_us);
+  WriteField(w, "p95_us", s.p95_us);
+  WriteField(w, "p99_us", s.p99_us);
+  WriteField(w, "max_us", s.max_us);
+  w->Key("hlog");
+  w->StartArray();
+  for (size_t k = i == 0 ? 0 : hlog_end_[i - 1]; k < hlog_end_[i]; ++k) {
+    IntervalLog::Interval e = hlog_.Get(k);
+    w->StartObject();
+    WriteField(w, "tag", e.tag);
+    WriteField(w, "max_us", e.max_us);
+    WriteField(w, "histogram", e.base64);
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+}
+
+RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
+  RunSnapshot snap;
+  snap.summary = ToJson([&](JsonWriter* w) { WriteSummary(w); });
+  encoded_.resize(endpoints_.size());
+  snap.state = ToJson([&](JsonWriter* w) {
+    w->StartObject();
+    WriteField(w, "format", kStateFormat);
+    WriteField(w, "id", id_);
+    WriteField(w, "state", RunStateName(state_));
+    WriteField(w, "message", message_);
+    WriteField(w, "summary", snap.summary);
+    WriteField(w, "created_epoch_ns", created_epoch_ns_);
+    WriteField(w, "saved_offset_ns", now_ns - created_ns_);
+    WriteField(w, "start_offset_ns", start_ns_ - created_ns_);
+    WriteBool(w, "ended", end_ns_ != 0);
+    WriteField(w, "end_offset_ns", end_ns_ != 0 ? end_ns_ - created_ns_ : 0);
+    WriteBool(w, "stop_requested", stop_requested_ns_ != 0);
+    WriteField(w, "stop_offset_ns",
+               stop_requested_ns_ != 0 ? stop_requested_ns_ - created_ns_ : 0);
+    WriteSize(w, "seconds", timeline_.size());
+    WriteField(w, "hlog_dropped", hlog_.dropped());
+    WriteField(w, "dropped", dropped_);
+    w->Key("plan");
+    WritePlan(plan_, w);
+    w->Key("workers");
+    w->StartArray();
+    for (const RunWorker& rw : workers_) WriteWorker(w, rw);
+    w->EndArray();
+    w->Key("endpoints");
+    w->StartArray();
+    for (size_t i = 0; i < endpoints_.size(); ++i)
+      WriteTotals(w, endpoints_[i], &encoded_[i]);
+    w->EndArray();
+    w->Key("aggregated");
+    WriteTotals(w, aggregated_, &encoded_aggregated_);
+    w->Key("cpu_warnings");
+    w->StartArray();
+    for (const CpuWarning& c : cpu_warnings_) {
+      w->StartObject();
+      WriteField(w, "worker", c.worker_id);
+      WriteField(w, "from_s", c.from_s);
+      WriteField(w, "to_s", c.to_s);
+      WriteHex(w, "max_percent", c.max_percent);
+      w->EndObject();
+    }
+    w->EndArray();
+    w->Key("checks");
+    w->StartArray();
+    for (const auto& [name, c] : checks_) {
+      w->StartObject();
+      WriteField(w, "name", name);
+      WriteField(w, "passed", c.passed);
+      WriteField(w, "failed", c.failed);
+      w->EndObject();
+    }
+    w->EndArray();
+    WriteOpenSeconds(w);
+    w->Key("results");
+    w->StartArray();
+    for (const ThresholdResult& r : results_) WriteResult(w, r);
+    w->EndArray();
+    WriteField(w, "aborted_index",
+               aborted_index_ ? static_cast<int64_t>(*aborted_index_) : -1);
+    w->Key("aborted_result");
+    WriteResult(w, aborted_result_);
+    w->EndObject();
+  });
+  for (size_t i = first_second; i < timeline_.size(); ++i) {
+    snap.seconds.push_back(ToJson([&](JsonWriter* w) { WriteSecond(w, i); }));
+  }
+  return snap;
+}
+
+Status Run::RestoreSecond(std::string_view record, size_t i) {
+  rapidjson::Document doc;
+  LOADD_RETURN_IF_ERROR(ParseJson(record, &doc, 8));
+  FieldReader r;
+  if (r.Int(doc, "i") != static_cast<int64_t>(i) && r.ok()) {
+    return Status::Invalid(
+        "i", "stored run: second record " + std::to_string(i) + " is out of order");
+  }
+  SecondSummary s;
+  s.t = r.Int(doc, "t");
+  s.requests = r.Int(doc, "requests");
+  s.failures = r.Int(doc, "failures");
+  s.users = r.Int(doc, "users");
+  s.dropped = r.Int(doc, "dropped");
+  s.workers = r.Int(doc, "workers");
+  s.p50_us = r.Int(doc, "p50_us");
+  s.p95_us = r.Int(doc, "p95_us");
+  s.p99_us = r.Int(doc, "p99_us");
+  s.max_us = r.Int(doc, "max_us");
+  for (const rapidjson::Value& e : r.Array(doc, "hlog").GetArray()) {
+    std::string tag = r.Str(e, "tag");
+    int64_t max_us = r.Int(e, "max_us");
+    std::string base64 = r.Str(e, "histogram");
+    if (!r.ok()) break;
+    hlog_.AddEncoded(s.t, tag, max_us, std::move(base64));
+  }
+  if (!r.ok()) return r.status();
+  timeline_.push_back(s);
+  hlog_end_.push_back(hlog_.intervals());
+  return Status::Ok();
+}
+
+Result<StoredRunHeader> Run::ReadHeader(std::string_view state) {
+  rapidjson::Document doc;
+  LOADD_RETURN_IF_ERROR(ParseJson(state, &doc, 64));
+  FieldReader r;
+  StoredRunHeader h;
+  int64_t format = r.Int(doc, "format");
+  if (r.ok() && format != kStateFormat) {
+    return Status::Invalid("format", "stored run: format " + std::to_string(format) +
+                                         " is not the one this coordinator reads (" +
+                                         std::to_string(kStateFormat) + ")");
+  }
+  h.id = r.Str(doc, "id");
+  h.summary = r.Str(doc, "summary");
+  h.created_epoch_ns = r.Int(doc, "created_epoch_ns");
+  std::optional<RunState> s = StateFromName(r.Str(doc, "state"));
+  if (!r.ok()) return r.status();
+  if (!s) return Status::Invalid("state", "stored run: unknown state");
+  h.state = *s;
+  // The summary is listed verbatim (GET /v1/runs): it must be one object.
+  rapidjson::Document summary;
+  if (!ParseJson(h.summary, &summary, 8).ok() || !summary.IsObject()) {
+    return Status::Invalid("summary",
+                           "stored run: field \"summary\" is not a JSON object");
+  }
+  return h;
+}
+
+Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
+                                          const std::vector<std::string>& seconds,
+                                          int64_t now_ns) {
+  Result<StoredRunHeader> header = ReadHeader(state);
+  if (!header.ok()) return header.status();
+  rapidjson::Document doc;
+  LOADD_RETURN_IF_ERROR(ParseJson(state, &doc, 64));
+  FieldReader r;
+  std::unique_ptr<Run> run(new Run());
+  run->aggregated_.name = "Aggregated";
+  run->id_ = header->id;
+  run->state_ = header->state;
+  run->created_epoch_ns_ = header->created_epoch_ns;
+  run->message_ = r.Str(doc, "message");
+  run->created_ns_ = now_ns - r.Int(doc, "saved_offset_ns");
+  run->start_ns_ = run->created_ns_ + r.Int(doc, "start_offset_ns");
+  if (r.Bool(doc, "ended")) run->end_ns_ = run->created_ns_ + r.Int(doc, "end_offset_ns");
+  if (r.Bool(doc, "stop_requested")) {
+    run->stop_requested_ns_ = run->created_ns_ + r.Int(doc, "stop_offset_ns");
+  }
+  run->dropped_ = r.Int(doc, "dropped");
+  const rapidjson::Value& plan = r.Object(doc, "plan");
+  if (!r.ok()) return r.status();
+  Result<Plan> parsed = PlanFromJson(plan);
+  if (!parsed.ok()) {
+    return Status::Invalid(
+        "plan", "stored run: its plan no longer parses: " + parsed.status().ToString());
+  }
+  run->plan_ = std::move(*parsed);
+  for (const rapidjson::Value& v : r.Array(doc, "workers").GetArray()) {
+    run->workers_.push_back(ReadWorker(&r, v));
+  }
+  for (const rapidjson::Value& v : r.Array(doc, "endpoints").GetArray()) {
+    if (run->endpoints_.size() > kMaxEndpoints)
+      r.Fail("endpoints", "are more than the cap");
+    if (!r.ok()) break;
+    run->endpoints_.emplace_back();
+    ReadTotals(&r, v, &run->endpoints_.back());
+    run->endpoint_index_[run->endpoints_.back().name] = run->endpoints_.size() - 1;
+  }
+  ReadTotals(&r, r.Object(doc, "aggregated"), &run->aggregated_);
+  for (const rapidjson::Value& v : r.Array(doc, "cpu_warnings").GetArray()) {
+    run->cpu_warnings_.push_back(CpuWarning{r.Str(v, "worker"), r.Int(v, "from_s"),
+                                            r.Int(v, "to_s"), r.Hex(v, "max_percent")});
+  }
+  for (const rapidjson::Value& v : r.Array(doc, "checks").GetArray()) {
+    run->checks_[r.Str(v, "name")] = CheckTotals{r.Int(v, "passed"), r.Int(v, "failed")};
+  }
+  for (const rapidjson::Value& v : r.Array(doc, "results").GetArray()) {
+    run->results_.push_back(ReadResult(&r, v));
+  }
+  int64_t aborted = r.Int(doc, "aborted_index");
+  if (aborted >= 0) run->aborted_index_ = static_cast<size_t>(aborted);
+  run->aborted_result_ = ReadResult(&r, r.Object(doc, "aborted_result"));
+  int64_t closed = r.Int(doc, "seconds");
+  if (!r.ok()) return r.status();
+  if (closed != static_cast<int64_t>(seconds.size())) {
+    return Status::Invalid("seconds", "stored run: its state counts " +
+                                          std::to_string(closed) + " closed seconds, " +
+                                          std::to_string(seconds.size()) + " are stored");
+  }
+  for (size_t i = 0; i < seconds.size(); ++i) {
+    LOADD_RETURN_IF_ERROR(run->RestoreSecond(seconds[i], i));
+  }
+  run->hlog_.RestoreDropped(r.Int(doc, "hlog_dropped"));
+  for (const rapidjson::Value& v : r.Array(doc, "open_seconds").GetArray()) {
+    OpenSecond& s = run->open_seconds_[r.Int(v, "t")];
+    s.requests = r.Int(v, "requests");
+    s.failures = r.Int(v, "failures");
+    s.dropped = r.Int(v, "dropped");
+    for (const rapidjson::Value& u : r.Array(v, "users").GetArray()) {
+      s.users[r.Str(u, "worker")] = r.Int(u, "users");
+    }
+    r.Hist(v, "latency", &s.latency_us);
+    for (const rapidjson::Value& e : r.Array(v, "endpoints").GetArray()) {
+      int64_t index = r.Int(e, "index");
+      if (r.ok() &&
+          (index < 0 || index >= static_cast<int64_t>(run->endpoints_.size()))) {
+        r.Fail("index", "names no endpoint");
+      }
+      if (!r.ok()) break;
+      HdrHistogram h = HdrHistogram::ForLatencyMicros();
+      r.Hist(e, "latency", &h);
+      s.endpoint_latency_us.emplace(static_cast<size_t>(index), std::move(h));
+    }
+  }
+  if (!r.ok()) return r.status();
+  return run;
+}
+
+void Run::Interrupt(int64_t at_ns) {
+  char why[200];
+  int64_t run_ms = RunTimeMs(at_ns);
+  if (run_ms > 0 && (state_ == RunState::kRunning || state_ == RunState::kStopping)) {
+    std::snprintf(why, sizeof why,
+                  "the coordinator stopped while the run was %s; its statistics up to "
+                  "%.1fs of run time are kept",
+                  RunStateName(state_), static_cast<double>(run_ms) / 1000);
+  } else {
+    std::snprintf(why, sizeof why,
+                  "the coordinator stopped while the run was %s, before load began",
+                  RunStateName(state_));
+  }
+  for (RunWorker& w : workers_) {
+    if (!w.final && !w.lost) w.users_now = 0;
+  }
+  std::string message = why;
+  if (!message_.empty()) message += "; " + message_;
+  SetState(RunState::kInterrupted, at_ns, message);
+}
+
+}  // namespace loadd
