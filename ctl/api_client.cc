@@ -56,10 +56,10 @@ std::string StringMember(const rapidjson::Value& object, const char* name) {
 }
 
 Status CheckReply(const std::string& what, const Result<HttpReply>& reply,
-                  JsonReply* out) {
+                  const std::string& hint, JsonReply* out) {
   if (!reply.ok()) return reply.status();
   if (reply->status < 200 || reply->status > 299) {
-    return StatusFromErrorReply(what, *reply);
+    return StatusFromErrorReply(what, *reply, hint);
   }
   Status parsed = ParseJson(reply->body, &out->doc, kMaxJsonDepth);
   if (!parsed.ok() || !out->doc.IsObject()) {
@@ -72,9 +72,7 @@ Status CheckReply(const std::string& what, const Result<HttpReply>& reply,
   return Status::Ok();
 }
 
-}  // namespace
-
-Status StatusFromErrorReply(const std::string& what, const HttpReply& reply) {
+Status StatusFromErrorReplyBody(const std::string& what, const HttpReply& reply) {
   rapidjson::Document doc;
   StatusCode code = StatusCode::kOk;
   std::string message, path;
@@ -92,23 +90,34 @@ Status StatusFromErrorReply(const std::string& what, const HttpReply& reply) {
     if (!excerpt.empty()) message += ": " + excerpt;
     return Status(code, message);
   }
-  // A 400 names the field at fault; people need only that and the reason.
-  // Other errors name the request instead (their path, e.g. "id", adds nothing).
-  if (code == StatusCode::kInvalidArgument && !path.empty()) {
+  // A 400 (bad plan) or 403 (an operator limit) names the field at fault;
+  // people need only that and the reason. Other errors name the request
+  // instead (their path, e.g. "id", adds nothing).
+  if ((code == StatusCode::kInvalidArgument || code == StatusCode::kPermissionDenied) &&
+      !path.empty()) {
     return Status(code, message, path);
   }
   return Status(code, what + ": " + message);
 }
 
+}  // namespace
+
+Status StatusFromErrorReply(const std::string& what, const HttpReply& reply,
+                            const std::string& auth_hint) {
+  Status status = StatusFromErrorReplyBody(what, reply);
+  if (reply.status != 401 || auth_hint.empty()) return status;
+  return Status(StatusCode::kUnauthenticated, status.message() + "; " + auth_hint);
+}
+
 Status GetJson(ApiClient* api, const std::string& path, JsonReply* reply) {
-  return CheckReply("GET " + api->BaseUrl() + path, api->Get(path), reply);
+  return CheckReply("GET " + api->BaseUrl() + path, api->Get(path), api->AuthHint(), reply);
 }
 
 Status GetText(ApiClient* api, const std::string& path, std::string* body) {
   Result<HttpReply> reply = api->Get(path);
   if (!reply.ok()) return reply.status();
   if (reply->status < 200 || reply->status > 299) {
-    return StatusFromErrorReply("GET " + api->BaseUrl() + path, *reply);
+    return StatusFromErrorReply("GET " + api->BaseUrl() + path, *reply, api->AuthHint());
   }
   *body = std::move(reply->body);
   return Status::Ok();
@@ -116,7 +125,8 @@ Status GetText(ApiClient* api, const std::string& path, std::string* body) {
 
 Status PostJson(ApiClient* api, const std::string& path, const std::string& body,
                 JsonReply* reply) {
-  return CheckReply("POST " + api->BaseUrl() + path, api->Post(path, body), reply);
+  return CheckReply("POST " + api->BaseUrl() + path, api->Post(path, body), api->AuthHint(),
+                    reply);
 }
 
 }  // namespace loadd

@@ -33,6 +33,8 @@ class ApiClient {
   virtual Result<HttpReply> Get(const std::string& path) = 0;
   // Sends body as application/json.
   virtual Result<HttpReply> Post(const std::string& path, const std::string& body) = 0;
+  // Added to the error of a 401 answer: what was sent and how to fix it.
+  virtual std::string AuthHint() const { return ""; }
 };
 
 // A 2xx answer whose body is a JSON object.
@@ -53,8 +55,10 @@ Status PostJson(ApiClient* api, const std::string& path, const std::string& body
 // is (text/plain routes such as the interval log). Errors as GetJson.
 Status GetText(ApiClient* api, const std::string& path, std::string* body);
 
-// Maps a non-2xx reply to a Status (exposed for tests).
-Status StatusFromErrorReply(const std::string& what, const HttpReply& reply);
+// Maps a non-2xx reply to a Status (exposed for tests). A 401 is
+// kUnauthenticated, its message ending with auth_hint when one is given.
+Status StatusFromErrorReply(const std::string& what, const HttpReply& reply,
+                            const std::string& auth_hint = "");
 
 }  // namespace loadd
 

@@ -24,6 +24,11 @@ TEST(StatusFromErrorReplyTest, MapsTheErrorObjectOrTheHttpStatus) {
        R"("message":"must be between 1 and 10000000, got -5"}})",
        StatusCode::kInvalidArgument,
        "loadctl: $.users: must be between 1 and 10000000, got -5", 3},
+      {"403 operator limit names the field", 403,
+       R"({"error":{"code":"permission_denied","path":"$.users",)"
+       R"("message":"51 users is above this coordinator's limit of 50 users per run"}})",
+       StatusCode::kPermissionDenied,
+       "loadctl: $.users: 51 users is above this coordinator's limit of 50 users per run", 4},
       {"409 conflict", 409,
        R"({"error":{"code":"failed_precondition","message":"no live workers"}})",
        StatusCode::kFailedPrecondition, "loadctl: POST http://c/v1/runs: no live workers",
@@ -51,6 +56,21 @@ TEST(StatusFromErrorReplyTest, MapsTheErrorObjectOrTheHttpStatus) {
     EXPECT_EQ(FormatError(status), c.printed) << c.label;
     EXPECT_EQ(ExitCodeFor(status), c.exit_code) << c.label;
   }
+}
+
+TEST(StatusFromErrorReplyTest, A401SaysWhatLoadctlSentAndExits4) {
+  HttpReply reply{401, R"({"error":{"code":"unauthenticated","message":"wrong bearer token"}})"};
+  Status status = StatusFromErrorReply("GET http://c/v1/runs", reply,
+                                       "loadctl sent the token from LOADD_TOKEN");
+  EXPECT_EQ(status.code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(FormatError(status),
+            "loadctl: GET http://c/v1/runs: wrong bearer token; loadctl sent the token from "
+            "LOADD_TOKEN");
+  EXPECT_EQ(ExitCodeFor(status), 4);
+  // A 401 without the coordinator's error object still says what to do.
+  status = StatusFromErrorReply("GET http://c/v1/runs", HttpReply{401, ""}, "hint");
+  EXPECT_EQ(status.code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(status.message(), "GET http://c/v1/runs: unexpected answer HTTP 401; hint");
 }
 
 TEST(GetJsonTest, AcceptsOnlyA2xxJsonObject) {

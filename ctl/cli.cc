@@ -34,7 +34,17 @@ class RealConnector final : public Connector {
       if (!resolved.ok()) return resolved.status();
       url = *resolved;
     }
-    client_ = std::make_unique<CurlApiClient>(url);
+    Credentials credentials;
+    if (fleet_ != nullptr) {
+      credentials = fleet_->credentials();
+    } else {
+      RealFiles files;
+      Result<Credentials> resolved =
+          ResolveCredentials(options_.credentials, std::getenv("LOADD_TOKEN"), &files);
+      if (!resolved.ok()) return resolved.status();
+      credentials = std::move(*resolved);
+    }
+    client_ = std::make_unique<CurlApiClient>(url, std::move(credentials));
     return static_cast<ApiClient*>(client_.get());
   }
 
@@ -71,6 +81,23 @@ void DefineGlobalFlags(CLI::App* app, Options* options) {
                 "Print the coordinator's JSON instead of tables");
   app->add_flag("-v,--verbose", options->verbose,
                 "With --local: the fleet logs to stderr");
+  app->add_option("--token-file", options->credentials.token_file,
+                  "File holding the coordinator's REST token (else $LOADD_TOKEN, else "
+                  "/etc/loadd/token when readable)")
+      ->envname("LOADD_TOKEN_FILE")
+      ->type_name("FILE");
+  app->add_option("--cacert", options->credentials.ca_file,
+                  "PEM CA that signed an https:// coordinator's certificate")
+      ->envname("LOADD_CACERT")
+      ->type_name("FILE");
+  app->add_option("--client-cert", options->credentials.client_cert,
+                  "PEM certificate to present to a coordinator that asks for one")
+      ->envname("LOADD_CLIENT_CERT")
+      ->type_name("FILE");
+  app->add_option("--client-key", options->credentials.client_key,
+                  "PEM private key of --client-cert")
+      ->envname("LOADD_CLIENT_KEY")
+      ->type_name("FILE");
 }
 
 }  // namespace

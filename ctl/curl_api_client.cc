@@ -32,7 +32,8 @@ void InitCurlOnce() {
 
 }  // namespace
 
-CurlApiClient::CurlApiClient(std::string base_url) : base_url_(std::move(base_url)) {
+CurlApiClient::CurlApiClient(std::string base_url, Credentials credentials)
+    : base_url_(std::move(base_url)), credentials_(std::move(credentials)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   InitCurlOnce();
   curl_ = curl_easy_init();
@@ -68,6 +69,20 @@ Result<HttpReply> CurlApiClient::Perform(const char* method, const std::string& 
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "loadctl/" LOADD_VERSION);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  if (!credentials_.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, credentials_.ca_file.c_str());
+  }
+  if (!credentials_.client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, credentials_.client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, credentials_.client_key.c_str());
+  }
+  std::string authorization;
+  if (!credentials_.token.empty()) {
+    authorization = "Authorization: Bearer " + credentials_.token;
+    headers = curl_slist_append(headers, authorization.c_str());
+  }
   if (body != nullptr) {
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -86,8 +101,12 @@ Result<HttpReply> CurlApiClient::Perform(const char* method, const std::string& 
         what + ": answer larger than " + std::to_string(kMaxBodyBytes >> 20) + " MiB");
   }
   if (rc != CURLE_OK) {
-    return Status(StatusCode::kUnavailable, "cannot reach the coordinator: " + what +
-                                                ": " + curl_easy_strerror(rc));
+    std::string why = *error != '\0' ? error : curl_easy_strerror(rc);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+      why += "; give the CA that signed the coordinator's certificate with --cacert FILE "
+             "(or LOADD_CACERT)";
+    }
+    return Status(StatusCode::kUnavailable, "cannot reach the coordinator: " + what + ": " + why);
   }
   return HttpReply{static_cast<int>(http_status), std::move(sink.body)};
 }

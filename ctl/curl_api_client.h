@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "ctl/api_client.h"
+#include "ctl/credentials.h"
 
 namespace loadd {
 
@@ -20,8 +21,11 @@ class CurlApiClient final : public ApiClient {
   // Answers larger than this are refused (a week-long run's timeline fits).
   static constexpr size_t kMaxBodyBytes = size_t{256} << 20;
 
-  // base_url: "http://host:port" (a trailing '/' is dropped).
-  explicit CurlApiClient(std::string base_url);
+  // base_url: "http://host:port" or "https://..." (a trailing '/' is
+  // dropped). Every request carries credentials.token as a bearer token
+  // when there is one; https:// certificates are checked against
+  // credentials.ca_file when set, else the system's CAs.
+  explicit CurlApiClient(std::string base_url, Credentials credentials = {});
   ~CurlApiClient() override;
   CurlApiClient(const CurlApiClient&) = delete;
   CurlApiClient& operator=(const CurlApiClient&) = delete;
@@ -29,12 +33,14 @@ class CurlApiClient final : public ApiClient {
   std::string BaseUrl() const override { return base_url_; }
   Result<HttpReply> Get(const std::string& path) override;
   Result<HttpReply> Post(const std::string& path, const std::string& body) override;
+  std::string AuthHint() const override { return UnauthorizedHint(credentials_); }
 
  private:
   Result<HttpReply> Perform(const char* method, const std::string& path,
                             const std::string* body);
 
   std::string base_url_;
+  Credentials credentials_;
   void* curl_;  // CURL*, kept out of this header
 };
 

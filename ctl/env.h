@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ctl/api_client.h"
+#include "ctl/credentials.h"
 #include "ctl/files.h"
 #include "ctl/plan_source.h"
 #include "ctl/waiter.h"
@@ -20,6 +21,7 @@ struct Options {
   std::string coordinator;  // --coordinator as typed; empty = env or default
   bool json = false;        // --json: print the coordinator's JSON verbatim
   bool verbose = false;     // --verbose: the local fleet logs to our stderr
+  CredentialFlags credentials;  // --token-file, --cacert, --client-cert, --client-key
   PlanFlags plan;           // start: PLAN and the overriding flags; validate: PLAN
   bool detach = false;      // start --detach
   bool local = false;       // start --local

@@ -17,9 +17,13 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
+#include "common/bus_auth.h"
 #include "ctl/api_client.h"
 #include "ctl/curl_api_client.h"
+
+extern char** environ;
 
 namespace loadd {
 namespace {
@@ -89,14 +93,38 @@ std::string DescribeExit(int wait_status) {
   return "exited with status " + std::to_string(code);
 }
 
-// In the forked child: only async-signal-safe calls until execv.
-[[noreturn]] void ExecChild(char* const* argv, int log_fd, pid_t parent) {
+// 64 hex characters from the OpenSSL CSPRNG.
+Result<std::string> RandomSecret() {
+  uint8_t bytes[32];
+  LOADD_RETURN_IF_ERROR(RandomBytes(bytes, sizeof bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t b : bytes) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
+
+// Creates `path` with mode 0600 (it must not exist) holding `content`.
+Status WritePrivateFile(const std::string& path, const std::string& content) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot create " + path);
+  bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  int write_errno = errno;
+  close(fd);
+  errno = write_errno;
+  return ok ? Status::Ok() : Errno("cannot write " + path);
+}
+
+// In the forked child: only async-signal-safe calls until execve.
+[[noreturn]] void ExecChild(char* const* argv, char* const* envp, int log_fd, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) _exit(kExecFailed);  // loadctl died before prctl took effect
   setpgid(0, 0);  // out of the terminal's foreground group: Ctrl-C is loadctl's to handle
   dup2(log_fd >= 0 ? log_fd : STDERR_FILENO, STDOUT_FILENO);  // our stdout is for results
   if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
-  execv(argv[0], argv);
+  execve(argv[0], argv, envp);
   static const char kMessage[] = "loadctl: cannot execute the loadd binary\n";
   (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   _exit(kExecFailed);
@@ -136,19 +164,25 @@ Result<std::unique_ptr<LocalFleet>> LocalFleet::Start(const LocalFleetOptions& o
   std::unique_ptr<LocalFleet> fleet(
       new LocalFleet());  // its destructor cleans up on error
   LOADD_RETURN_IF_ERROR(fleet->MakeLogDir());
+  LOADD_RETURN_IF_ERROR(fleet->MakeSecrets());
   std::vector<int> ports;
   LOADD_RETURN_IF_ERROR(FreeLoopbackPorts(2, &ports));
   std::string bus = "tcp://127.0.0.1:" + std::to_string(ports[0]);
   std::string rest = "127.0.0.1:" + std::to_string(ports[1]);
   fleet->rest_url_ = "http://" + rest;
   const std::string& bin = options.loadd_path;
-  LOADD_RETURN_IF_ERROR(fleet->Spawn({bin, "coordinator", "--bus", bus, "--rest", rest},
+  // Defaults only: the machine's /etc/loadd/*.conf are for its own daemons.
+  // The run store lives in the private directory and goes with it.
+  const std::string config = fleet->dir_ + "/empty.conf";
+  LOADD_RETURN_IF_ERROR(WritePrivateFile(config, "# loadctl --local: defaults only\n"));
+  LOADD_RETURN_IF_ERROR(fleet->Spawn({bin, "coordinator", "--bus", bus, "--rest", rest,
+                                      "--config", config, "--state-dir", fleet->dir_ + "/state"},
                                      "coordinator", options.inherit_stderr));
   for (int cpu = 0; cpu < options.workers; ++cpu) {
     std::string n = std::to_string(cpu);
-    LOADD_RETURN_IF_ERROR(
-        fleet->Spawn({bin, "worker", "--coordinator", bus, "--cpu", n, "--instance", n},
-                     "worker" + n, options.inherit_stderr));
+    LOADD_RETURN_IF_ERROR(fleet->Spawn({bin, "worker", "--coordinator", bus, "--cpu", n,
+                                        "--instance", n, "--config", config},
+                                       "worker" + n, options.inherit_stderr));
   }
   LOADD_RETURN_IF_ERROR(fleet->WaitReady(options.workers, options.waiter));
   return Result<std::unique_ptr<LocalFleet>>(std::move(fleet));
@@ -171,6 +205,29 @@ Status LocalFleet::MakeLogDir() {
   return Status::Ok();
 }
 
+Status LocalFleet::MakeSecrets() {
+  Result<std::string> token = RandomSecret();
+  if (!token.ok()) return token.status();
+  Result<std::string> key = RandomSecret();
+  if (!key.ok()) return key.status();
+  const std::string token_file = dir_ + "/token";
+  const std::string key_file = dir_ + "/fleet.key";
+  LOADD_RETURN_IF_ERROR(WritePrivateFile(token_file, *token + "\n"));
+  LOADD_RETURN_IF_ERROR(WritePrivateFile(key_file, *key + "\n"));
+  token_ = std::move(*token);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry = *e;
+    if (entry.starts_with("LOADD_TOKEN_FILE=") || entry.starts_with("LOADD_FLEET_KEY_FILE=") ||
+        entry.starts_with("LOADD_TOKEN=")) {
+      continue;
+    }
+    child_env_.emplace_back(entry);
+  }
+  child_env_.push_back("LOADD_TOKEN_FILE=" + token_file);
+  child_env_.push_back("LOADD_FLEET_KEY_FILE=" + key_file);
+  return Status::Ok();
+}
+
 Status LocalFleet::Spawn(const std::vector<std::string>& argv, const std::string& name,
                          bool inherit_stderr) {
   Child child{-1, name, ""};
@@ -183,9 +240,12 @@ Status LocalFleet::Spawn(const std::vector<std::string>& argv, const std::string
   std::vector<char*> args;  // built before fork: the child must not allocate
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& entry : child_env_) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
   pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid == 0) ExecChild(args.data(), log_fd, parent);
+  if (pid == 0) ExecChild(args.data(), envp.data(), log_fd, parent);
   int fork_errno = errno;
   if (log_fd >= 0) close(log_fd);
   if (pid < 0) {
@@ -211,7 +271,7 @@ Status LocalFleet::CheckChildren() {
 }
 
 Status LocalFleet::WaitReady(int workers, const Waiter* waiter) {
-  CurlApiClient api(rest_url_);
+  CurlApiClient api(rest_url_, credentials());
   int64_t deadline_ns = MonotonicNowNs() + kReadyTimeoutNs;
   int64_t live = -1;
   std::string last_error = "no answer";

@@ -1,7 +1,12 @@
 // LocalFleet: a coordinator and one worker per online CPU, started on this
 // machine for one `loadctl start --local` run and gone when it ends.
 //
-// The children listen on loopback only, on ports picked free at start. Each
+// The children listen on loopback only, on ports picked free at start, and
+// share secrets made for this fleet alone: a REST token and a fleet key (64
+// hex characters each, from the OpenSSL CSPRNG), in mode 0600 files in the
+// fleet's private directory, named to the children by LOADD_TOKEN_FILE and
+// LOADD_FLEET_KEY_FILE. The children read no system config file and keep
+// their state in that directory, which goes away with the fleet. Each
 // runs in its own process group (Ctrl-C reaches loadctl alone, which stops
 // the run and then the fleet) and gets SIGTERM if loadctl dies
 // (PR_SET_PDEATHSIG; loadctl must be single-threaded while the fleet lives,
@@ -17,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "ctl/credentials.h"
 #include "ctl/waiter.h"
 
 namespace loadd {
@@ -51,6 +57,8 @@ class LocalFleet {
 
   // "http://127.0.0.1:PORT"
   const std::string& rest_url() const { return rest_url_; }
+  // The fleet's REST token, for loadctl's own requests.
+  Credentials credentials() const { return {token_, "the local fleet", "", "", ""}; }
 
  private:
   struct Child {
@@ -61,6 +69,8 @@ class LocalFleet {
 
   LocalFleet() = default;
   Status MakeLogDir();
+  // Writes the token and the fleet key, and the environment children get.
+  Status MakeSecrets();
   Status Spawn(const std::vector<std::string>& argv, const std::string& name,
                bool inherit_stderr);
   Status WaitReady(int workers, const Waiter* waiter);
@@ -68,8 +78,10 @@ class LocalFleet {
   Status CheckChildren();
   void StopAll();
 
-  std::string dir_;  // temporary directory of the children's logs
+  std::string dir_;  // private (0700) directory: logs, secrets, state
   std::string rest_url_;
+  std::string token_;
+  std::vector<std::string> child_env_;  // environ with the secrets' files
   std::vector<Child> children_;
 };
 

@@ -5,7 +5,8 @@ A run is "running" for RUNNING_POLLS polls of GET /v1/runs/{id}, then
 "finished"; a plan named "fail" ends "failed"; POST .../stop makes it
 "stopping" for STOPPING_POLLS polls, then "stopped". A plan with more than 5000 users is
 rejected with a 400 naming $.users, as the real coordinator does for its
-limits. live_workers() decides what /healthz and /v1/workers report.
+limits. live_workers() decides what /healthz and /v1/workers report. With a
+token, every route but /healthz answers 401 to requests without it.
 
 A plan whose expect_workers exceeds live_workers() is "waiting" for
 WAITING_POLLS polls, then "failed" with the coordinator's message. An
@@ -50,8 +51,10 @@ def _error(code, message, path=""):
 
 
 class FakeCoordinator:
-    def __init__(self, live_workers=lambda: 2, checks=()):
+    def __init__(self, live_workers=lambda: 2, checks=(), token=None):
         self.live_workers = live_workers
+        self.token = token  # when set, every route but /healthz needs "Bearer <token>"
+        self.refused = 0  # requests answered 401
         self.checks = [dict(c) for c in checks]  # [{"name", "passed", "failed"}]
         self.runs = []  # newest first
         self.requests = []  # "METHOD /path"
@@ -266,7 +269,13 @@ class FakeCoordinator:
             def _serve(self, method):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
-                status, reply = fake.handle(method, self.path, body)
+                if (fake.token is not None and not self.path.startswith("/healthz") and
+                        self.headers.get("Authorization") != "Bearer " + fake.token):
+                    with fake.lock:
+                        fake.refused += 1
+                    status, reply = 401, _error("unauthenticated", "wrong bearer token")
+                else:
+                    status, reply = fake.handle(method, self.path, body)
                 text = isinstance(reply, str)
                 data = (reply if text else json.dumps(reply)).encode()
                 self.send_response(status)

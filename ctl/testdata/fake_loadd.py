@@ -7,10 +7,13 @@
   fake_loadd.py worker --coordinator tcp://127.0.0.1:P --cpu N --instance N
       connects to P and waits for SIGTERM.
 
-Each process writes its pid to $FAKE_LOADD_PIDS/<pid>. FAKE_LOADD_FAIL=1
+Each process writes what it got (argv, the token and fleet key files named by
+LOADD_TOKEN_FILE and LOADD_FLEET_KEY_FILE, with their modes) as JSON to
+$FAKE_LOADD_PIDS/<pid>; the coordinator requires that token. FAKE_LOADD_FAIL=1
 makes the coordinator exit at once with a message, as a broken one would.
 """
 
+import json
 import os
 import signal
 import socket
@@ -27,10 +30,22 @@ def flag(name):
     return args[args.index(name) + 1]
 
 
+def secret(name):
+    """The content and mode of the file the environment variable names."""
+    path = os.environ.get(name)
+    if not path:
+        return None
+    with open(path) as f:
+        return {"path": path, "value": f.read().strip(), "mode": os.stat(path).st_mode & 0o777}
+
+
 def record_pid():
+    """Writes what this child got to $FAKE_LOADD_PIDS/<pid> as JSON."""
     pid_dir = os.environ.get("FAKE_LOADD_PIDS")
     if pid_dir:
-        open(os.path.join(pid_dir, str(os.getpid())), "w").close()
+        with open(os.path.join(pid_dir, str(os.getpid())), "w") as f:
+            json.dump({"argv": sys.argv[1:], "token": secret("LOADD_TOKEN_FILE"),
+                       "fleet_key": secret("LOADD_FLEET_KEY_FILE")}, f)
 
 
 def coordinator():
@@ -49,7 +64,9 @@ def coordinator():
             workers.append(conn)
 
     threading.Thread(target=accept, daemon=True).start()
-    fake = FakeCoordinator(live_workers=lambda: len(workers))
+    token = secret("LOADD_TOKEN_FILE")
+    fake = FakeCoordinator(live_workers=lambda: len(workers),
+                           token=token["value"] if token else None)
     fake.server.server_close()
     from http.server import ThreadingHTTPServer
     fake.server = ThreadingHTTPServer((rest_host, int(rest_port)), fake.server.RequestHandlerClass)

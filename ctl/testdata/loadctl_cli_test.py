@@ -38,7 +38,8 @@ class LoadctlTest(unittest.TestCase):
         self.fake = FakeCoordinator().start()
         self.tmp = tempfile.TemporaryDirectory()
         self.env = dict(os.environ, LOADD_COORDINATOR=self.fake.url)
-        self.env.pop("LOADD_BIN", None)
+        for name in ("LOADD_BIN", "LOADD_TOKEN", "LOADD_TOKEN_FILE", "LOADD_CACERT"):
+            self.env.pop(name, None)
 
     def tearDown(self):
         self.fake.shutdown()
@@ -215,6 +216,31 @@ class LoadctlTest(unittest.TestCase):
         r = self.loadctl("--coordinator", url, "runs")
         self.assertEqual(r.returncode, 4)
         self.assertIn("cannot reach the coordinator: GET %s/v1/runs" % url, r.stderr)
+
+    def test_token_from_file_or_environment(self):
+        self.fake.token = "fake-token-0123456789"
+        r = self.loadctl("runs")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn("GET %s/v1/runs: wrong bearer token; loadctl sent no token: give the "
+                      "coordinator's token with --token-file FILE, LOADD_TOKEN_FILE=FILE or "
+                      "LOADD_TOKEN" % self.fake.url, r.stderr)
+        token_file = os.path.join(self.tmp.name, "token")
+        with open(token_file, "w") as f:
+            f.write("fake-token-0123456789\n")
+        self.assertEqual(self.loadctl("--token-file", token_file, "runs").returncode, 0)
+        self.assertEqual(self.loadctl("runs", env=dict(self.env, LOADD_TOKEN_FILE=token_file))
+                         .returncode, 0)
+        r = self.loadctl("runs", env=dict(self.env, LOADD_TOKEN="fake-token-0123456789"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.loadctl("start", self.write_plan(PLAN),
+                         env=dict(self.env, LOADD_TOKEN="wrong-token-0123456789"))
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn("loadctl sent the token from LOADD_TOKEN, which the coordinator does "
+                      "not accept", r.stderr)
+        self.assertEqual(self.fake.runs, [])
+        r = self.loadctl("--token-file", os.path.join(self.tmp.name, "nope"), "runs")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("loadctl: --token-file:", r.stderr)
 
     def test_bad_input_exits_3(self):
         self.assertEqual(self.loadctl("start", "--users").returncode, 3)
@@ -422,13 +448,36 @@ class LocalFleetTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.tmpdir), [])  # the log directory is removed
 
     def test_local_run(self):
+        # A token of the caller's must not reach the local fleet, which makes its own.
+        env = dict(self.env, LOADD_TOKEN="callers-token-0123456789",
+                   LOADD_TOKEN_FILE="/nonexistent/token")
         r = subprocess.run([LOADCTL, "start", "--local", "--target", "http://127.0.0.1:9/",
                             "--users", "2"], capture_output=True, text=True, timeout=60,
-                           env=self.env)
+                           env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("starting a local fleet", r.stderr)
         self.assertIn("finished", r.stdout)
         self.assert_all_gone()
+
+    def test_local_fleet_has_secrets_of_its_own(self):
+        r = subprocess.run([LOADCTL, "start", "--local", "--target", "http://127.0.0.1:9/",
+                            "--users", "2"], capture_output=True, text=True, timeout=60,
+                           env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        children = []
+        for name in os.listdir(self.pids):
+            with open(os.path.join(self.pids, name)) as f:
+                children.append(json.load(f))
+        self.assertEqual(len(children), 1 + os.cpu_count())
+        for child in children:
+            for secret in ("token", "fleet_key"):
+                self.assertEqual(child[secret]["mode"], 0o600, child)
+                self.assertRegex(child[secret]["value"], r"^[0-9a-f]{64}$")
+                self.assertEqual(child[secret], children[0][secret])
+            self.assertIn("--config", child["argv"])  # not the machine's /etc/loadd/*.conf
+        self.assertNotEqual(children[0]["token"]["value"], children[0]["fleet_key"]["value"])
+        # The coordinator required the token, so loadctl used it; the files are gone.
+        self.assertFalse(os.path.exists(children[0]["token"]["path"]))
 
     def test_broken_fleet_is_reported_with_its_log(self):
         env = dict(self.env, FAKE_LOADD_FAIL="1")

@@ -2,14 +2,22 @@
 //
 // Routes are a table; every handler returns JSON or a Status, and one
 // function (HttpCodeOf) maps a Status to the HTTP code of the error reply.
+// Every route but GET /healthz needs the bearer token (BearerAuth); a plan
+// must pass the operator limits (LiveLimits) before anything happens.
+// Bodies are bounded (413), and clients that stall are cut off by the
+// header, body and idle timeouts (rest_handler.h).
 #ifndef LOADD_DAEMON_COORDINATOR_REST_API_H_
 #define LOADD_DAEMON_COORDINATOR_REST_API_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
+#include "daemon/coordinator/auth.h"
 #include "daemon/coordinator/coordinator.h"
+#include "daemon/coordinator/limits.h"
 
 namespace Pistache::Http {
 class Endpoint;
@@ -17,24 +25,45 @@ class Endpoint;
 
 namespace loadd {
 
-constexpr size_t kMaxRestBodyBytes = 1 << 20;
+// Headers of a request may use this much beyond its body.
+constexpr size_t kMaxRestHeaderBytes = 64 << 10;
 
 int HttpCodeOf(const Status& status);
 std::string ErrorJson(const Status& status);
 
+struct RestOptions {
+  std::string address = "127.0.0.1:8089";  // HOST:PORT
+  int threads = 2;
+  // HTTPS when tls_cert_file is set; with tls_ca_file, clients must also
+  // present a certificate signed by that CA.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  int64_t header_timeout_ms = 10'000;  // request line and headers must arrive within
+  int64_t body_timeout_ms = 30'000;    // the body must arrive within
+  int64_t idle_timeout_ms = 30'000;    // an idle keep-alive connection is closed after
+  // The largest body Pistache buffers, fixed while serving. Usually
+  // RunLimits::MaxBodyBytes() at start; the live limit may be lower.
+  size_t max_body_bytes = size_t{9} << 20;
+};
+
 class RestApi {
  public:
-  explicit RestApi(Coordinator* coordinator) : coordinator_(coordinator) {}
+  // Not owned; all must outlive the API.
+  RestApi(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
+          const Clock* clock = RealClock::Get());
   ~RestApi();
 
-  // address: "HOST:PORT". Serves on background threads until Shutdown().
-  Status Serve(const std::string& address, int threads = 2);
+  // Serves on background threads until Shutdown(). Errors name the flag at
+  // fault (--rest, --rest-tls-cert, ...).
+  Status Serve(const RestOptions& options);
   void Shutdown();
 
+  struct Context;  // what route handlers see (rest_api.cc)
+
  private:
-  Coordinator* coordinator_;
+  std::unique_ptr<Context> context_;
   std::shared_ptr<Pistache::Http::Endpoint> endpoint_;
-  std::shared_ptr<void> router_;  // Pistache::Rest::Router, kept alive while serving
 };
 
 }  // namespace loadd
