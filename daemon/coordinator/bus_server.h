@@ -1,42 +1,149 @@
 // BusServer: the coordinator's end of the fleet bus. One nng pair1 socket in
 // polyamorous mode listens for every worker; each worker connection is a
-// pipe, and replies go to that pipe. A receive thread hands every message
-// and pipe event to the Coordinator.
+// pipe, and replies go to that pipe.
+//
+// Every pipe must first pass the fleet-key handshake (common/bus_auth.h).
+// Until it does, the Coordinator does not hear of it: no OnConnect, none of
+// its messages, and SendTo it is dropped. After it, every message in either
+// direction is an authenticated frame; a frame that fails the check closes
+// the pipe. Pipes still in handshake are bounded in number and time.
+//
+// Thread-safety: SendTo and SetFleetKey may be called from any thread. The
+// Coordinator is called from one thread at a time (the receive thread, or
+// nng's pipe-event thread), never with this class's lock held, in order:
+// OnConnect, OnMessage..., OnDisconnect.
 #ifndef LOADD_DAEMON_COORDINATOR_BUS_SERVER_H_
 #define LOADD_DAEMON_COORDINATOR_BUS_SERVER_H_
 
 #include <nng/nng.h>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/bus_auth.h"
+#include "common/bus_tls.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "daemon/coordinator/coordinator.h"
 
+namespace CLI {
+class App;
+}
+
 namespace loadd {
+
+struct BusServerOptions {
+  std::string fleet_key;                // from LoadFleetKey; required
+  BusTlsOptions tls;                    // for tls+tcp:// URLs
+  int64_t handshake_timeout_ms = 5000;  // a pipe not authenticated by then is closed
+  size_t max_handshakes = 64;           // pipes in handshake at once; more are refused
+  size_t max_sessions = 16384;          // authenticated pipes at once
+  const Clock* clock = nullptr;         // null: the real clock
+};
+
+// The coordinator's bus security flags, for CoordinatorMain: --fleet-key-file
+// (LOADD_FLEET_KEY_FILE), --bus-tls-cert, --bus-tls-key, --bus-tls-ca.
+struct BusServerFlags {
+  std::string fleet_key_file = kDefaultFleetKeyFile;
+  BusTlsOptions tls;
+  void AddTo(CLI::App* app);
+  // Reads the key file; errors name the flag and say how to fix it.
+  Result<BusServerOptions> Load() const;
+};
 
 class BusServer final : public FleetBus {
  public:
+  // What the server refused, for tests and operators.
+  struct Counters {
+    uint64_t handshake_failures = 0;  // wrong key or malformed handshake
+    uint64_t handshake_timeouts = 0;  // closed: not authenticated in time
+    uint64_t over_limit = 0;          // refused: too many pipes in handshake
+    uint64_t bad_frames = 0;          // closed: a frame failed its check
+    uint64_t strays = 0;              // dropped: non-handshake data before auth
+    uint64_t unsent = 0;              // SendTo a pipe without a session
+  };
+
   BusServer() = default;
   ~BusServer() override;
 
   // The coordinator must be set before Listen and outlive the server.
   void set_coordinator(Coordinator* c) { coordinator_ = c; }
-  Status Listen(const std::string& url);
+  Status Listen(const std::string& url, BusServerOptions options);
+  // The bound TCP port (for tests listening on port 0); 0 if unknown.
+  int port() const { return port_; }
+  // New handshakes use `key` from now on; authenticated pipes keep their
+  // session (key rotation, SIGHUP).
+  void SetFleetKey(std::string key);
+  // Re-reads the key file named by `flags` and uses it for new handshakes;
+  // on error keeps the old key and returns why.
+  Status ReloadFleetKey(const BusServerFlags& flags);
   void Close();
 
   void SendTo(uint32_t pipe, const std::string& bytes) override;
 
+  Counters counters() const;
+  size_t handshaking() const;
+  size_t sessions() const;
+
  private:
+  struct Peer {
+    std::string address;                         // "HOST:PORT", for logs
+    int64_t deadline_ns = 0;                     // handshake deadline
+    std::unique_ptr<ServerHandshake> handshake;  // while authenticating
+    std::unique_ptr<BusSession> session;         // once authenticated
+    bool announced = false;                      // the Coordinator knows the pipe
+    // A pipe we gave up on is condemned first and closed once it has been
+    // quiet for a moment (see kQuietBeforeCloseNs in the .cc); its messages
+    // are dropped meanwhile. Monotonic ns.
+    bool condemned = false;
+    bool closed = false;
+    int64_t condemned_ns = 0;
+    int64_t last_message_ns = 0;
+    uint32_t strays = 0;
+  };
+  enum class Verdict { kDrop, kDeliver, kAnnounce };
+
   static void OnPipe(nng_pipe pipe, nng_pipe_ev ev, void* self);
+  void OnPipeAdding(nng_pipe pipe);
+  void OnPipeAdded(nng_pipe pipe);
+  void OnPipeRemoved(nng_pipe pipe);
   void ReceiveLoop();
+  // Decides what one received message means; `payload` is set for kDeliver.
+  Verdict Judge(uint32_t pipe, std::string_view bytes, std::string_view* payload,
+                std::string* why);
+  // Condemns peers whose handshake is overdue and closes condemned peers
+  // gone quiet.
+  void Sweep();
+  void Condemn(Peer* peer);
+  // Sends on `pipe`; mu_ held. False if nng refused it.
+  bool SendLocked(uint32_t pipe, const std::string& bytes);
+  void ClosePipe(uint32_t pipe);
+  void Warn(const std::string& address, const std::string& what);
+  int64_t Now() const { return clock_->NowNs(); }
 
   Coordinator* coordinator_ = nullptr;
+  const Clock* clock_ = RealClock::Get();
+  int64_t handshake_timeout_ns_ = 0;
+  size_t max_handshakes_ = 0;
+  size_t max_sessions_ = 0;
   nng_socket socket_ = NNG_SOCKET_INITIALIZER;
   bool open_ = false;
+  int port_ = 0;
   std::atomic<bool> closing_{false};
   std::thread receiver_;
+  LogLimiter log_limiter_{5 * kNsPerSec};
+
+  // Held while calling the Coordinator, so its events keep their order.
+  std::mutex deliver_mu_;
+  mutable std::mutex mu_;  // below deliver_mu_; never held calling the Coordinator
+  std::string key_;        // GUARDED_BY(mu_)
+  std::map<uint32_t, Peer> peers_;  // GUARDED_BY(mu_), by pipe id
+  Counters counters_;               // GUARDED_BY(mu_)
 };
 
 }  // namespace loadd

@@ -1,0 +1,177 @@
+"""End-to-end: the fleet bus admits only holders of the fleet key, says why
+when it refuses, picks up a rotated key on SIGHUP, and runs over tls+tcp://.
+Certificates are made at test time with the openssl CLI."""
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from fleet import Fleet, binary, http, write_secret
+
+
+def wait_until(pred, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def worker_ids(f):
+    return sorted(w["id"] for w in http("GET", f.rest + "/v1/workers")[1]["workers"])
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_ca(d, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
+            "-subj", f"/CN=loadd test {name}", cwd=d)
+
+
+def make_certs(d):
+    """A CA, the coordinator's certificate for 127.0.0.1 signed by it, and an
+    unrelated CA."""
+    make_ca(d, "ca")
+    make_ca(d, "other-ca")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:127.0.0.1,IP:127.0.0.1,DNS:localhost\n")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "bus.key", "-out", "bus.csr", "-subj", "/CN=127.0.0.1", cwd=d)
+    openssl("x509", "-req", "-in", "bus.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "bus.pem", "-days", "2", "-extfile", "san.ext", cwd=d)
+
+
+class TlsFleet(Fleet):
+    """A fleet whose bus is tls+tcp://."""
+
+    def start_coordinator(self):
+        if self.bus.startswith("tcp://"):
+            self.bus = "tls+" + self.bus
+        return super().start_coordinator()
+
+
+class FleetKey(unittest.TestCase):
+    def test_wrong_key_never_registers_says_why_and_sighup_fixes_it(self):
+        with Fleet(workers=1) as f:
+            wrong = write_secret(f.secrets, "wrong.key", secrets.token_hex(32))
+            env = f.env
+            f.env = dict(env, LOADD_FLEET_KEY_FILE=wrong)
+            try:
+                intruder = f.add_worker(1, host_id="intruder")
+            finally:
+                f.env = env
+            self.assertTrue(wait_until(lambda: "fleet key" in f.log("worker1"), 10),
+                            f.log("worker1"))
+            # It keeps trying: give it a few attempts, then check it is still out.
+            time.sleep(2)
+            self.assertEqual(http("GET", f.rest + "/healthz")[1]["workers"], 1)
+            self.assertNotIn("intruder/1", worker_ids(f))
+            log = f.log("worker1")
+            self.assertIn("closed the connection while checking this worker's fleet key", log)
+            self.assertIn(wrong, log)  # names the file to fix, never the key
+            self.assertNotIn(open(wrong).read().strip(), log)
+            self.assertIn("authentication failed", f.log("coordinator"))
+            self.assertIsNone(intruder.poll(), "a wrong key is not fatal: the worker retries")
+
+            # Rotate the right key into its file and SIGHUP: it joins.
+            with open(wrong, "w") as key_file:
+                key_file.write(open(env["LOADD_FLEET_KEY_FILE"]).read())
+            intruder.send_signal(signal.SIGHUP)
+            f.wait_workers(2, timeout=15)
+            self.assertIn("intruder/1", worker_ids(f))
+            self.assertIn("fleet key reloaded", f.log("worker1"))
+
+    def test_missing_or_unsafe_key_refuses_to_start(self):
+        d = tempfile.mkdtemp(prefix="loadd-e2e-key-")
+        loose = os.path.join(d, "loose.key")
+        with open(loose, "w") as f:
+            f.write(secrets.token_hex(32))
+        os.chmod(loose, 0o644)
+        short = write_secret(d, "short.key", "tooshort")
+        cases = [
+            (os.path.join(d, "absent.key"), "loadd keygen >"),
+            (loose, f"chmod 600 {loose}"),
+            (short, "at least 32"),
+        ]
+        for role, extra in (("worker", []), ("coordinator", ["--state-dir", d + "/state"])):
+            for path, hint in cases:
+                r = subprocess.run([binary("loadd"), role, "--fleet-key-file", path] + extra,
+                                   capture_output=True, text=True, timeout=20,
+                                   env=dict(os.environ, LOADD_FLEET_KEY_FILE=""))
+                self.assertEqual(r.returncode, 2, f"{role} {path}: {r.stderr}")
+                self.assertIn("--fleet-key-file", r.stderr, r.stderr)
+                self.assertIn(hint, r.stderr, r.stderr)
+
+    def test_keygen_makes_a_usable_key(self):
+        r = subprocess.run([binary("loadd"), "keygen"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^[0-9a-f]{64}\n$")
+        again = subprocess.run([binary("loadd"), "keygen"], capture_output=True, text=True,
+                               timeout=10)
+        self.assertNotEqual(r.stdout, again.stdout)
+
+    def test_worker_config_file_sets_flags(self):
+        """--config: every flag is a key; a flag on the command line wins,
+        and so does the environment (LOADD_FLEET_KEY_FILE)."""
+        with Fleet(workers=0) as f:
+            conf = os.path.join(f.tmp, "worker.conf")
+            with open(conf, "w") as c:
+                c.write(f'coordinator = "{f.bus}"\nhost-id = "from-config"\n'
+                        'instance = 7\nfleet-key-file = "/nonexistent/overridden.key"\n')
+            f.spawn("worker-conf", ["worker", "--config", conf])
+            f.wait_workers(1)
+            self.assertEqual(worker_ids(f), ["from-config/7"])
+            bad = os.path.join(f.tmp, "bad.conf")
+            with open(bad, "w") as c:
+                c.write("no-such-flag = 1\n")
+            for args in (["--config", bad], ["--config", os.path.join(f.tmp, "absent.conf")]):
+                r = subprocess.run([binary("loadd"), "worker"] + args, capture_output=True,
+                                   text=True, timeout=10, env=f.env)
+                self.assertNotEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(re.search(r"no-such-flag|absent\.conf", r.stderr), r.stderr)
+
+
+class BusTls(unittest.TestCase):
+    def test_tls_fleet_runs_with_exact_totals(self):
+        d = tempfile.mkdtemp(prefix="loadd-e2e-tls-")
+        make_certs(d)
+        pem = lambda name: os.path.join(d, name)
+        with TlsFleet(workers=2,
+                      coordinator_args=["--bus-tls-cert", pem("bus.pem"),
+                                        "--bus-tls-key", pem("bus.key")],
+                      worker_args=["--bus-tls-ca", pem("ca.pem")]) as f:
+            self.assertTrue(f.bus.startswith("tls+tcp://"))
+            # A worker that trusts another CA never gets in.
+            f.worker_args = ["--bus-tls-ca", pem("other-ca.pem")]
+            f.add_worker(2, host_id="untrusting")
+            out = os.path.join(f.tmp, "report.json")
+            r = f.loadctl("start", "--users", "20", "--spawn-rate", "100", "--duration", "3s",
+                          "--target", f.target_url + "/delay/2ms", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out) as report:
+                run = json.load(report)
+            self.assertEqual(run["state"], "finished")
+            self.assertEqual(len(run["workers"]), 2)
+            self.assertGreater(run["totals"]["requests"], 500)
+            self.assertEqual(run["totals"]["requests"], f.served())
+            self.assertEqual(run["totals"]["failures"], 0)
+            for i in (0, 1):
+                self.assertIn("fleet key verified both ways", f.log(f"worker{i}"))
+            self.assertNotIn("untrusting/2", worker_ids(f))
+            self.assertTrue(wait_until(lambda: "--bus-tls-ca" in f.log("worker2"), 15),
+                            f.log("worker2"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
