@@ -20,6 +20,8 @@ void Write(JsonWriter* w, const HelloMsg& m) {
 void Write(JsonWriter* w, const WelcomeMsg& m) {
   WriteField(w, "worker_id", m.worker_id);
   WriteField(w, "heartbeat_ms", m.heartbeat_ms);
+  if (m.heartbeat_timeout_ms > 0)
+    WriteField(w, "heartbeat_timeout_ms", m.heartbeat_timeout_ms);
 }
 void Write(JsonWriter* w, const HeartbeatMsg& m) {
   WriteField(w, "run_id", m.run_id);
@@ -60,6 +62,7 @@ void Write(JsonWriter* w, const ReshareMsg& m) {
   w->Double(m.handover_rate);
 }
 void Write(JsonWriter* w, const StopMsg& m) { WriteField(w, "run_id", m.run_id); }
+void Write(JsonWriter* w, const GoodbyeMsg& m) { WriteField(w, "reason", m.reason); }
 void Write(JsonWriter* w, const StatsMsg& m) {
   WriteField(w, "run_id", m.run_id);
   WriteField(w, "seq", m.seq);
@@ -115,7 +118,8 @@ Status Read(ObjectReader* r, HelloMsg* m) {
 }
 Status Read(ObjectReader* r, WelcomeMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("worker_id", &m->worker_id, true));
-  return r->Int("heartbeat_ms", &m->heartbeat_ms, 10, 60000);
+  LOADD_RETURN_IF_ERROR(r->Int("heartbeat_ms", &m->heartbeat_ms, 10, 60000));
+  return r->Int("heartbeat_timeout_ms", &m->heartbeat_timeout_ms, 0, 3'600'000);
 }
 Status Read(ObjectReader* r, HeartbeatMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id));
@@ -166,6 +170,12 @@ Status Read(ObjectReader* r, ReshareMsg* m) {
   return ReadHandoverRate(r, &m->handover_rate);
 }
 Status Read(ObjectReader* r, StopMsg* m) { return r->String("run_id", &m->run_id, true); }
+Status Read(ObjectReader* r, GoodbyeMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("reason", &m->reason));
+  if (m->reason.size() > 256)
+    return Status::Invalid(r->FieldPath("reason"), "is too long");
+  return Status::Ok();
+}
 
 Status ReadHistogram(ObjectReader* r, const char* key, bool required, HdrHistogram* out) {
   std::string text;
@@ -263,10 +273,11 @@ struct MessageType {
 };
 // Order matches the Message variant's alternatives.
 constexpr MessageType kMessageTypes[] = {
-    {"hello", DecodeAs<HelloMsg>},   {"welcome", DecodeAs<WelcomeMsg>},
+    {"hello", DecodeAs<HelloMsg>},         {"welcome", DecodeAs<WelcomeMsg>},
     {"heartbeat", DecodeAs<HeartbeatMsg>}, {"ping", DecodeAs<PingMsg>},
-    {"assign", DecodeAs<AssignMsg>}, {"stop", DecodeAs<StopMsg>},
-    {"stats", DecodeAs<StatsMsg>},   {"reshare", DecodeAs<ReshareMsg>},
+    {"assign", DecodeAs<AssignMsg>},       {"stop", DecodeAs<StopMsg>},
+    {"stats", DecodeAs<StatsMsg>},         {"reshare", DecodeAs<ReshareMsg>},
+    {"goodbye", DecodeAs<GoodbyeMsg>},
 };
 static_assert(std::size(kMessageTypes) == std::variant_size_v<Message>);
 

@@ -52,11 +52,16 @@ struct HelloMsg {
 // coordinator -> worker, answer to hello.
 struct WelcomeMsg {
   std::string worker_id;
+  // How often the worker sends heartbeats (the coordinator pings as often).
   int64_t heartbeat_ms = 1000;
+  // The coordinator declares a worker silent this long lost and deals its
+  // share out; a worker that hears nothing for this long stops its load
+  // (or after its own --coordinator-grace, if shorter). 0: not given.
+  int64_t heartbeat_timeout_ms = 0;
 };
 
-// worker -> coordinator every second; coordinator -> worker every second too
-// (type "ping"), so each side detects a silent peer.
+// worker -> coordinator every welcome.heartbeat_ms; coordinator -> worker as
+// often (type "ping"), so each side detects a silent peer.
 struct HeartbeatMsg {
   std::string run_id;
   int64_t users = 0;
@@ -146,8 +151,15 @@ struct StatsMsg {
   std::vector<CheckCount> checks;  // only checks that ran in the interval
 };
 
-using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg, StopMsg,
-                             StatsMsg, ReshareMsg>;
+// worker -> coordinator, last message before a graceful exit (SIGTERM),
+// after the final stats of any run it carried: remove me now, deal out my
+// share without waiting for the heartbeat timeout.
+struct GoodbyeMsg {
+  std::string reason;  // for the log, at most 256 bytes ("signal 15")
+};
+
+using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg,
+                             StopMsg, StatsMsg, ReshareMsg, GoodbyeMsg>;
 
 const char* MessageTypeName(const Message& msg);
 std::string EncodeMessage(const Message& msg);

@@ -59,9 +59,15 @@ TEST(WireTest, AssignCarriesThePlan) {
 }
 
 TEST(WireTest, EveryTypeRoundTrips) {
-  const Message kMessages[] = {HelloMsg{"h", 1, 1, 2, 3, "v", ""}, WelcomeMsg{"h/1", 1000},
-                               HeartbeatMsg{"r", 3, 1.5}, PingMsg{}, StopMsg{"r"},
-                               ReshareMsg{"r", {ShareChange{false, 6, 1, 3, 1, 5000}}, 50}};
+  const Message kMessages[] = {
+      HelloMsg{"h", 1, 1, 2, 3, "v", ""},
+      WelcomeMsg{"h/1", 1000},
+      HeartbeatMsg{"r", 3, 1.5},
+      PingMsg{},
+      StopMsg{"r"},
+      ReshareMsg{"r", {ShareChange{false, 6, 1, 3, 1, 5000}}, 50},
+      GoodbyeMsg{"signal 15"},
+      GoodbyeMsg{}};
   for (const Message& m : kMessages) {
     Result<Message> decoded = DecodeMessage(EncodeMessage(m));
     ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": " << decoded.status().ToString();
@@ -88,6 +94,9 @@ TEST(WireTest, GarbageIsRejectedNotCrashed) {
       R"({"type": "stats", "run_id": "r", "endpoints": [{"name": "a", "latency_us": "",
           "errors": [1,2,3,4,5,6,7,8]}]})",
       R"({"type": "stop", "run_id": "r", "extra": 1})",
+      R"({"type": "goodbye", "reason": 15})",
+      R"({"type": "goodbye", "run_id": "r"})",
+      R"({"type": "welcome", "worker_id": "h/1", "heartbeat_timeout_ms": -1})",
   };
   for (const char* bad : kBad) {
     EXPECT_FALSE(DecodeMessage(bad).ok()) << bad;
@@ -97,6 +106,28 @@ TEST(WireTest, GarbageIsRejectedNotCrashed) {
   for (size_t n = 0; n < good.size(); ++n) {
     EXPECT_FALSE(DecodeMessage(good.substr(0, n)).ok()) << n;
   }
+}
+
+TEST(WireTest, WelcomeCarriesTheHeartbeatTimeout) {
+  Result<Message> decoded = DecodeMessage(EncodeMessage(WelcomeMsg{"h/1", 250, 1000}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<WelcomeMsg>(*decoded).heartbeat_ms, 250);
+  EXPECT_EQ(std::get<WelcomeMsg>(*decoded).heartbeat_timeout_ms, 1000);
+  // A coordinator that does not send it: 0, the worker keeps its own grace.
+  decoded = DecodeMessage(R"({"type": "welcome", "v": 1, "worker_id": "h/1"})");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<WelcomeMsg>(*decoded).heartbeat_timeout_ms, 0);
+}
+
+TEST(WireTest, GoodbyeReasonIsBounded) {
+  Result<Message> decoded = DecodeMessage(EncodeMessage(GoodbyeMsg{"signal 15"}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<GoodbyeMsg>(*decoded).reason, "signal 15");
+  Result<Message> long_reason =
+      DecodeMessage(EncodeMessage(GoodbyeMsg{std::string(257, 'x')}));
+  ASSERT_FALSE(long_reason.ok());
+  EXPECT_NE(long_reason.status().ToString().find("$.reason"), std::string::npos)
+      << long_reason.status().ToString();
 }
 
 }  // namespace

@@ -24,8 +24,14 @@ std::string ToJson(const std::function<void(JsonWriter*)>& fn) {
 
 }  // namespace
 
-Coordinator::Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig config)
-    : bus_(bus), clock_(clock), config_(config) {}
+Coordinator::Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig config,
+                         RunStore* store)
+    : bus_(bus), clock_(clock), config_(std::move(config)), store_(store) {
+  if (store_ == nullptr) {
+    own_store_ = std::make_unique<MemoryRunStore>();
+    store_ = own_store_.get();
+  }
+}
 
 void Coordinator::OnConnect(uint32_t pipe) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -53,6 +59,7 @@ void Coordinator::MarkLost(WorkerEntry* w, const char* why) {
   Run* run = ActiveRun();
   if (run == nullptr) return;
   int64_t now = clock_->NowNs();
+  run->Touch();
   for (RunWorker& rw : run->workers()) {
     if (rw.pipe == w->pipe && !rw.final && !rw.lost) {
       rw.lost = true;
@@ -75,6 +82,7 @@ void Coordinator::Redeal(Run* run, RunWorker* lost, int64_t now) {
     if (!rw.lost && !rw.final) heirs.push_back(&rw);
   }
   if (heirs.empty() || lost->share.empty() || !Rebalanceable(*run, now)) return;
+  run->Touch();
   int64_t m = static_cast<int64_t>(heirs.size());
   int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
   std::vector<std::vector<ShareChange>> gains(heirs.size());
@@ -110,6 +118,7 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
     donors.push_back(&rw);
   }
   if (donors.empty() || !Rebalanceable(*run, now)) return;
+  run->Touch();
   int64_t n = static_cast<int64_t>(donors.size());
   for (RunWorker* d : donors) {
     if (d->share.size() * n > kMaxClasses) {
@@ -169,7 +178,13 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
 void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = workers_.find(pipe);
-  if (it == workers_.end()) return;
+  if (it == workers_.end()) {
+    // Its entry was dropped (lost for longer than lost_worker_keep_ms) but
+    // the pipe stayed open: it may say hello again (faults: the worker does).
+    it = workers_.emplace(pipe, WorkerEntry{}).first;
+    it->second.pipe = pipe;
+    it->second.connected_ns = clock_->NowNs();
+  }
   WorkerEntry& w = it->second;
   // Until a peer has said hello, only a small hello is worth decoding.
   if (!w.registered && bytes.size() > kMaxHelloBytes) {
@@ -189,6 +204,15 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   }
   if (!w.registered) {
     LOG_WARN("pipe %u sent %s before hello; ignored", pipe, MessageTypeName(*msg));
+    return;
+  }
+  if (std::holds_alternative<GoodbyeMsg>(*msg)) {
+    // Graceful exit: its final stats came first (and dealt its share out);
+    // a share it did not finish is dealt out now, as for a lost worker.
+    LOG_INFO("worker %s left: %s", w.id.c_str(),
+             std::get<GoodbyeMsg>(*msg).reason.c_str());
+    if (!w.lost && !w.run_id.empty()) MarkLost(&w, "left without its final stats");
+    workers_.erase(it);
     return;
   }
   if (w.lost) Revive(&w);
@@ -239,7 +263,8 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
   LOG_INFO("worker %s registered (pid %lld, cpu %lld, %lld cores)", id.c_str(),
            static_cast<long long>(w->hello.pid), static_cast<long long>(w->hello.cpu),
            static_cast<long long>(w->hello.cores));
-  bus_->SendTo(w->pipe, EncodeMessage(WelcomeMsg{id, 1000}));
+  bus_->SendTo(w->pipe, EncodeMessage(WelcomeMsg{id, HeartbeatIntervalMs(),
+                                                 config_.heartbeat_timeout_ms}));
   Run* run = ActiveRun();
   if (!w->hello.run_id.empty()) {
     // Reconnected mid-run: carry on if its share is still its own.
@@ -250,7 +275,13 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
       bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
     }
   } else if (run != nullptr && run->state() != RunState::kWaiting) {
-    Join(run, w, clock_->NowNs());
+    // A worker that left or was lost from this run (hung, cut off,
+    // restarted) stays idle until the next one: its share was dealt out,
+    // and taking it back would shuffle users again on every flap.
+    bool was_in_run =
+        std::any_of(run->workers().begin(), run->workers().end(),
+                    [&](const RunWorker& rw) { return rw.worker_id == id; });
+    if (!was_in_run) Join(run, w, clock_->NowNs());
   }
 }
 
@@ -259,15 +290,19 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
   w->cpu_percent = stats.cpu_percent;
   auto it = runs_.find(stats.run_id);
   if (it == runs_.end()) return;
-  Run* run = it->second.get();
-  if (IsFinal(run->state())) {
-    LOG_WARN("late stats from %s for ended run %s ignored", w->id.c_str(), run->id().c_str());
+  Run* run = it->second.run.get();
+  if (run == nullptr || IsFinal(run->state())) {
+    LOG_WARN("late stats from %s for ended run %s ignored", w->id.c_str(),
+             stats.run_id.c_str());
     if (stats.final) w->run_id.clear();
     return;
   }
   for (RunWorker& rw : run->workers()) {
     if (rw.pipe != w->pipe || rw.final) continue;
     run->AddStats(&rw, stats, clock_->NowNs());
+    // Final before the run's end (a graceful exit, load stopped for want of
+    // the coordinator): the others carry its share from now on.
+    if (stats.final && !rw.lost) Redeal(run, &rw, clock_->NowNs());
     if (stats.final) w->run_id.clear();
     MaybeFinish(run, clock_->NowNs());
     return;
@@ -324,7 +359,7 @@ void Coordinator::Tick() {
       ++it;
     }
   }
-  if (now - last_ping_ns_ >= kNsPerSec) {
+  if (now - last_ping_ns_ >= HeartbeatIntervalMs() * kNsPerMs) {
     last_ping_ns_ = now;
     std::string ping = EncodeMessage(PingMsg{});
     for (auto& [pipe, w] : workers_) {
@@ -365,16 +400,33 @@ void Coordinator::Tick() {
 
 Run* Coordinator::ActiveRun() {
   for (auto it = run_order_.rbegin(); it != run_order_.rend(); ++it) {
-    Run* run = runs_[*it].get();
-    if (!IsFinal(run->state())) return run;
+    Run* run = runs_[*it].run.get();
+    if (run != nullptr && !IsFinal(run->state())) return run;
   }
   return nullptr;
 }
 
+Run* Coordinator::FindRun(const std::string& id) {
+  auto it = runs_.find(id);
+  return it == runs_.end() ? nullptr : it->second.run.get();
+}
+
+int64_t Coordinator::WallNowNs() const {
+  if (config_.wall_now_ns) return config_.wall_now_ns();
+  timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  return int64_t{wall.tv_sec} * kNsPerSec + wall.tv_nsec;
+}
+
 std::string Coordinator::NewRunId() {
+  // The counter goes on from the stored runs' (LoadStoredRuns), and an id in
+  // use is skipped, so a restarted coordinator never reuses one.
   char id[48];
-  std::snprintf(id, sizeof id, "r%lld-%llu", static_cast<long long>(std::time(nullptr)),
-                static_cast<unsigned long long>(++run_counter_));
+  do {
+    std::snprintf(id, sizeof id, "r%lld-%llu",
+                  static_cast<long long>(WallNowNs() / kNsPerSec),
+                  static_cast<unsigned long long>(++run_counter_));
+  } while (runs_.count(id) != 0);
   return id;
 }
 
@@ -388,6 +440,7 @@ void Coordinator::Launch(Run* run, int64_t now) {
   int64_t n = static_cast<int64_t>(order.size());
   run->set_start_ns(now + config_.start_delay_ms * kNsPerMs);
   run->SetState(RunState::kStarting, now);
+  run->Touch();
   for (int64_t k = 0; k < n; ++k) {
     for (auto& [pipe, w] : workers_) {
       if (w.id != order[k].worker_id || !Idle(w)) continue;
@@ -407,9 +460,11 @@ void Coordinator::Launch(Run* run, int64_t now) {
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
 }
 
-Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
+Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
+                                           const PlanCheck& check) {
   Result<Plan> plan = ParsePlan(plan_json);
   if (!plan.ok()) return plan.status();
+  if (check) LOADD_RETURN_IF_ERROR(check(*plan));
   std::lock_guard<std::mutex> lock(mu_);
   if (Run* active = ActiveRun()) {
     return Status(StatusCode::kFailedPrecondition,
@@ -424,7 +479,8 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
   }
   int64_t now = clock_->NowNs();
   std::string id = NewRunId();
-  auto run = std::make_unique<Run>(id, *plan, now, now + config_.start_delay_ms * kNsPerMs);
+  int64_t start_ns = now + config_.start_delay_ms * kNsPerMs;
+  auto run = std::make_unique<Run>(id, *plan, now, start_ns, WallNowNs());
   if (static_cast<int64_t>(live) < plan->expect_workers) {
     run->SetState(RunState::kWaiting, now);
     LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
@@ -451,12 +507,10 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json) {
     w->Int64(plan->users);
     w->EndObject();
   });
-  runs_[id] = std::move(run);
+  RunSlot& slot = runs_[id];
+  slot.created_epoch_ns = run->created_epoch_ns();
+  slot.run = std::move(run);
   run_order_.push_back(id);
-  while (run_order_.size() > config_.max_runs_kept) {
-    runs_.erase(run_order_.front());
-    run_order_.erase(run_order_.begin());
-  }
   return reply;
 }
 
@@ -464,7 +518,10 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = runs_.find(id);
   if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
-  Run* run = it->second.get();
+  Run* run = it->second.run.get();
+  if (run == nullptr) {
+    return Status(StatusCode::kFailedPrecondition, "run " + id + " has already ended");
+  }
   if (IsFinal(run->state())) {
     return Status(StatusCode::kFailedPrecondition,
                   "run " + id + " has already ended (" + RunStateName(run->state()) + ")");
@@ -495,18 +552,31 @@ void Coordinator::StopWorkers(const Run& run) {
 }
 
 Result<std::string> Coordinator::GetRunHlog(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = runs_.find(id);
-  if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
-  return it->second->Hlog();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+    if (Run* run = it->second.run.get()) return run->Hlog();
+  }
+  Result<std::unique_ptr<Run>> run = RestoreEnded(id);
+  if (!run.ok()) return run.status();
+  return (*run)->Hlog();
 }
 
 Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = runs_.find(id);
-  if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+    if (Run* run = it->second.run.get()) {
+      int64_t now = clock_->NowNs();
+      return ToJson([&](JsonWriter* w) { run->WriteFull(w, timeline, now); });
+    }
+  }
+  Result<std::unique_ptr<Run>> run = RestoreEnded(id);
+  if (!run.ok()) return run.status();
   int64_t now = clock_->NowNs();
-  return ToJson([&](JsonWriter* w) { it->second->WriteFull(w, timeline, now); });
+  return ToJson([&](JsonWriter* w) { (*run)->WriteFull(w, timeline, now); });
 }
 
 std::string Coordinator::ListRuns() {
@@ -516,7 +586,12 @@ std::string Coordinator::ListRuns() {
     w->Key("runs");
     w->StartArray();
     for (auto it = run_order_.rbegin(); it != run_order_.rend(); ++it) {
-      runs_[*it]->WriteSummary(w);
+      const RunSlot& slot = runs_[*it];
+      if (slot.run) {
+        slot.run->WriteSummary(w);
+      } else {
+        w->RawValue(slot.summary.data(), slot.summary.size(), rapidjson::kObjectType);
+      }
     }
     w->EndArray();
     w->EndObject();

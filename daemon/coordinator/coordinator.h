@@ -1,13 +1,23 @@
 // Coordinator: the fleet's control state: registered workers and their
 // liveness, runs, and the merge of every worker's statistics.
 //
-// Thread-safe: the bus thread, the REST threads and the ticker call in
-// concurrently; one mutex guards all state. The outside world is passed in
-// (FleetBus to reach workers, Clock for time), so tests drive it with fakes.
+// Thread-safe: the bus thread, the REST threads, the ticker and the
+// persister call in concurrently; one mutex guards all state. The outside
+// world is passed in (FleetBus to reach workers, Clock for time, RunStore
+// for the disk), so tests drive it with fakes.
+//
+// Runs outlive the process through the RunStore: Persist() (its own
+// thread) writes the active run at most every persist_interval_ms while it
+// changes and at least every second, and a run that ended once more; an
+// ended run is then dropped from memory and served from the store.
+// LoadStoredRuns() at start lists every stored run and marks the ones that
+// were active `interrupted` (docs/operations.md, "State directory").
 #ifndef LOADD_DAEMON_COORDINATOR_COORDINATOR_H_
 #define LOADD_DAEMON_COORDINATOR_COORDINATOR_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +28,7 @@
 #include "common/status.h"
 #include "common/wire.h"
 #include "daemon/coordinator/run.h"
+#include "daemon/coordinator/run_store.h"
 
 namespace loadd {
 
@@ -33,12 +44,30 @@ struct CoordinatorConfig {
   int64_t start_delay_ms = 300;         // lead time for every worker to get its share
   int64_t finish_grace_ms = 5000;       // wait for final stats past graceful_stop
   int64_t lost_worker_keep_ms = 60'000; // lost workers stay listed this long
-  size_t max_runs_kept = 100;           // finished runs kept in memory
+  // Retention of ended runs: the newest retention_runs, none older than
+  // retention_days; applied at start and whenever a run ends.
+  int64_t retention_runs = 1000;
+  int64_t retention_days = 30;
+  int64_t persist_interval_ms = 100;  // an active run that changed is written this often
+  // Wall clock, ns since the Unix epoch; empty: the real one.
+  std::function<int64_t()> wall_now_ns;
 };
 
 class Coordinator {
  public:
-  Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig config = {});
+  // store: where runs are kept (not owned; must outlive this). nullptr:
+  // an in-memory store of the coordinator's own.
+  Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig config = {},
+              RunStore* store = nullptr);
+
+  // Loads every stored run (call once, before serving): runs that were
+  // active are marked interrupted and written back; damaged ones are
+  // skipped with a log line naming the file. Fails only when the store
+  // cannot be listed.
+  Status LoadStoredRuns();
+  // Writes what is due to the store (see above); call about every 50 ms
+  // from one thread that is neither a REST nor the bus thread.
+  void Persist();
 
   // Bus side.
   void OnConnect(uint32_t pipe);
@@ -48,7 +77,10 @@ class Coordinator {
   void Tick();
 
   // REST side; each returns a JSON document or a Status for the error reply.
-  Result<std::string> CreateRun(std::string_view plan_json);
+  // `check` (operator limits, rest_api.cc) vets the parsed plan before
+  // anything else happens; its error is returned as is.
+  using PlanCheck = std::function<Status(const Plan&)>;
+  Result<std::string> CreateRun(std::string_view plan_json, const PlanCheck& check = nullptr);
   Result<std::string> StopRun(const std::string& id);
   Result<std::string> GetRun(const std::string& id, bool timeline);
   // The run's HdrHistogram interval log (text, docs/rest-api.md).
@@ -74,10 +106,41 @@ class Coordinator {
     double cpu_percent = 0;
   };
 
+  // A run as the coordinator lists it: in memory while active (and until
+  // its end is stored), else only its summary, and the rest on the store.
+  struct RunSlot {
+    std::unique_ptr<Run> run;  // null once ended, stored and dropped
+    std::string summary;       // WriteSummary JSON, when run is null
+    int64_t created_epoch_ns = 0;
+    bool stored_final = false;  // its ended state is on the store
+    size_t stored_seconds = 0;  // closed seconds on the store
+    uint64_t stored_version = 0;
+    int64_t stored_ns = 0;  // clock_ time of the last Put
+    bool ever_stored = false;
+    int64_t snapshot_cost_ns = 0;  // how long the last snapshot took to build
+  };
+  // A Put to make, built under mu_ and written without it.
+  struct PersistJob {
+    std::string id;
+    RunSnapshot snapshot;
+    size_t first_second = 0;
+    uint64_t version = 0;
+    bool final = false;
+  };
   static constexpr size_t kMaxHelloBytes = 4096;
+  // Ended runs kept in memory because the store refused them; past this,
+  // the oldest is dropped (its data is lost, and logged).
+  static constexpr size_t kMaxUnstoredRuns = 16;
+  // Snapshots hold mu_ at most 1/20 of the time (see DuePuts).
+  static constexpr int64_t kMaxSnapshotShare = 20;
   // Registered, live, and not still busy with an earlier run.
   static bool Idle(const WorkerEntry& w) { return w.registered && !w.lost && w.run_id.empty(); }
   void Revive(WorkerEntry* w);
+  // Heartbeats (worker) and pings (coordinator) go this often: a third of
+  // the heartbeat timeout, 100 ms to 1 s, so one late message is no loss.
+  int64_t HeartbeatIntervalMs() const {
+    return std::clamp<int64_t>(config_.heartbeat_timeout_ms / 3, 100, 1000);
+  }
   void HandleHello(WorkerEntry* w, HelloMsg hello);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats);
   void MarkLost(WorkerEntry* w, const char* why);
@@ -92,14 +155,30 @@ class Coordinator {
   void Join(Run* run, WorkerEntry* w, int64_t now);
   bool Rebalanceable(const Run& run, int64_t now) const;
   Run* ActiveRun();
+  Run* FindRun(const std::string& id);  // in memory only
   std::string NewRunId();
+  int64_t WallNowNs() const;
+  // Builds the Puts that are due.
+  std::vector<PersistJob> DuePuts(int64_t now);
+  // Drops ended runs past the retention settings from the index; returns
+  // their ids for the caller to remove from the store.
+  std::vector<std::string> ExpiredRuns();
+  void RemoveFromStore(const std::vector<std::string>& ids);
+  // Loads one stored run into the index; false if it is damaged.
+  bool LoadStoredRun(const std::string& id);
+  // Serves an ended run from the store (no lock held).
+  Result<std::unique_ptr<Run>> RestoreEnded(const std::string& id);
 
   FleetBus* bus_;
   const Clock* clock_;
   CoordinatorConfig config_;
+  std::unique_ptr<RunStore> own_store_;  // when none was passed in
+  RunStore* store_;
+  std::mutex persist_mu_;  // one Persist() at a time; taken before mu_
+  bool store_failing_ = false;  // GUARDED_BY(persist_mu_), to log changes only
   std::mutex mu_;
   std::map<uint32_t, WorkerEntry> workers_;            // GUARDED_BY(mu_), by pipe
-  std::map<std::string, std::unique_ptr<Run>> runs_;   // GUARDED_BY(mu_)
+  std::map<std::string, RunSlot> runs_;                // GUARDED_BY(mu_)
   std::vector<std::string> run_order_;                 // GUARDED_BY(mu_), oldest first
   int64_t last_ping_ns_ = 0;                           // GUARDED_BY(mu_)
   uint64_t run_counter_ = 0;                           // GUARDED_BY(mu_)

@@ -249,6 +249,151 @@ TEST_F(CoordinatorTest, GarbageFromAPeerChangesNothing) {
   EXPECT_EQ(coordinator_.LiveWorkers(), 1u);
 }
 
+// --- Worker faults: goodbye, early final stats, returning workers ------------
+
+constexpr const char* kLongPlan =
+    R"({"target": "http://127.0.0.1:9/", "users": 300, "spawn_rate": 100, "duration": "60s"})";
+
+// users (assigned) of each worker in the run view, by id; a worker listed
+// twice keeps its last entry.
+std::map<std::string, int64_t> RunUsers(const rapidjson::Document& run) {
+  std::map<std::string, int64_t> users;
+  for (const auto& w : run["workers"].GetArray())
+    users[w["id"].GetString()] = w["users"].GetInt64();
+  return users;
+}
+
+TEST_F(CoordinatorTest, WelcomeTellsTheHeartbeatIntervalAndTimeout) {
+  struct Case {
+    int64_t timeout_ms, want_interval_ms;
+  };
+  const Case kCases[] = {
+      {3000, 1000}, {1000, 333}, {500, 166}, {60'000, 1000}, {200, 100}};
+  for (const Case& c : kCases) {
+    FakeBus bus;
+    CoordinatorConfig config;
+    config.heartbeat_timeout_ms = c.timeout_ms;
+    Coordinator coordinator(&bus, &clock_, config);
+    coordinator.OnConnect(1);
+    coordinator.OnMessage(1, EncodeMessage(HelloMsg{"a", 0, 0, 2, 100, "t", ""}));
+    auto welcomes = bus.Of<WelcomeMsg>();
+    ASSERT_EQ(welcomes.size(), 1u);
+    EXPECT_EQ(welcomes[0].second.heartbeat_ms, c.want_interval_ms) << c.timeout_ms;
+    EXPECT_EQ(welcomes[0].second.heartbeat_timeout_ms, c.timeout_ms);
+  }
+}
+
+TEST_F(CoordinatorTest, GoodbyeAfterFinalStatsRemovesTheWorkerAndItsShareMoves) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  Register(3, "a", 2);
+  std::string id = Json(*coordinator_.CreateRun(kLongPlan))["id"].GetString();
+  clock_.AdvanceNs(5'000'000'000);
+  SendStats(3, id, 10, true);  // SIGTERM: the final stats first ...
+  auto reshares = bus_.Of<ReshareMsg>();
+  ASSERT_EQ(reshares.size(), 2u);  // ... deal its share out at once
+  coordinator_.OnMessage(3,
+                         EncodeMessage(GoodbyeMsg{"shutting down"}));  // ... then goodbye
+  rapidjson::Document workers = Json(coordinator_.ListWorkers());
+  ASSERT_EQ(workers["workers"].Size(), 2u);
+  for (const auto& w : workers["workers"].GetArray())
+    EXPECT_STRNE(w["id"].GetString(), "a/2");
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  std::map<std::string, int64_t> users = RunUsers(run);
+  EXPECT_EQ(users["a/0"] + users["a/1"], 300);
+  EXPECT_EQ(users["a/2"], 0);
+  EXPECT_STREQ(run["workers"][2]["state"].GetString(), "done");
+  coordinator_.OnDisconnect(3);  // the process exits; nothing left to lose
+  SendStats(1, id, 1, true);
+  SendStats(2, id, 1, true);
+  run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_STREQ(run["state"].GetString(), "finished");
+  EXPECT_STREQ(run["message"].GetString(), "");
+  EXPECT_EQ(run["totals"]["requests"].GetInt64(), 12);
+}
+
+TEST_F(CoordinatorTest, GoodbyeWithoutFinalStatsIsALoss) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string id = Json(*coordinator_.CreateRun(kLongPlan))["id"].GetString();
+  clock_.AdvanceNs(5'000'000'000);
+  coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 150, 10}));
+  coordinator_.OnMessage(2, EncodeMessage(GoodbyeMsg{}));
+  ASSERT_EQ(bus_.Of<ReshareMsg>().size(), 1u);
+  EXPECT_EQ(coordinator_.LiveWorkers(), 1u);
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_EQ(RunUsers(run)["a/0"], 300);
+  EXPECT_STREQ(run["workers"][1]["state"].GetString(), "lost");
+}
+
+TEST_F(CoordinatorTest, FinalStatsAtTheRunsEndMoveNothing) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string id = Json(*coordinator_.CreateRun(kLongPlan))["id"].GetString();
+  clock_.AdvanceNs(60'300'000'000);  // start delay + duration
+  coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 150, 10}));
+  coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 150, 10}));
+  SendStats(1, id, 1, true);
+  EXPECT_EQ(bus_.Of<ReshareMsg>().size(), 0u);
+  SendStats(2, id, 1, true);
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "finished");
+}
+
+// A hung (SIGSTOP) or cut-off worker that comes back after its share moved:
+// its late stats count, it is told to stop, and its new hello leaves it idle.
+TEST_F(CoordinatorTest, LostWorkerThatComesBackStaysIdleForTheRun) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  Register(3, "a", 2);
+  std::string id = Json(*coordinator_.CreateRun(kLongPlan))["id"].GetString();
+  for (int i = 0; i < 5; ++i) {
+    clock_.AdvanceNs(1'000'000'000);
+    SendStats(1, id, 1, false);
+    SendStats(2, id, 1, false);
+    coordinator_.Tick();
+  }
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  ASSERT_STREQ(run["workers"][2]["state"].GetString(), "lost");
+  size_t assigns = bus_.Of<AssignMsg>().size();
+  // It wakes up: a heartbeat of the old run, its last stats, then hello.
+  coordinator_.OnMessage(3, EncodeMessage(HeartbeatMsg{id, 100, 10}));
+  auto stops = bus_.Of<StopMsg>();
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_EQ(stops[0].first, 3u);
+  SendStats(3, id, 7, true);
+  coordinator_.OnMessage(3, EncodeMessage(HelloMsg{"a", 2, 2, 2, 100, "t", ""}));
+  EXPECT_EQ(bus_.Of<AssignMsg>().size(), assigns);  // no share of this run
+  EXPECT_EQ(bus_.Of<WelcomeMsg>().size(), 4u);
+  rapidjson::Document workers = Json(coordinator_.ListWorkers());
+  std::string state;
+  for (const auto& w : workers["workers"].GetArray()) {
+    if (std::string(w["id"].GetString()) == "a/2") state = w["state"].GetString();
+  }
+  EXPECT_EQ(state, "idle");
+  run = Json(*coordinator_.GetRun(id, false));
+  std::map<std::string, int64_t> users = RunUsers(run);
+  EXPECT_EQ(users["a/0"] + users["a/1"], 300);
+  EXPECT_EQ(users["a/2"], 0);
+  EXPECT_EQ(run["totals"]["requests"].GetInt64(), 17);  // late, not lost
+}
+
+// A worker lost for longer than lost_worker_keep_ms is forgotten, but its
+// connection may still be open (a long SIGSTOP): its hello is heard.
+TEST_F(CoordinatorTest, ForgottenWorkerOnAnOpenPipeMayRegisterAgain) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  for (int i = 0; i < 70; ++i) {
+    clock_.AdvanceNs(1'000'000'000);
+    coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{}));
+    coordinator_.Tick();
+  }
+  EXPECT_EQ(Json(coordinator_.ListWorkers())["workers"].Size(), 1u);
+  coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{}));  // not registered: ignored
+  EXPECT_EQ(coordinator_.LiveWorkers(), 1u);
+  coordinator_.OnMessage(2, EncodeMessage(HelloMsg{"a", 1, 1, 2, 100, "t", ""}));
+  EXPECT_EQ(coordinator_.LiveWorkers(), 2u);
+}
+
 // --- Thresholds, checks and the interval log ---------------------------------
 
 EndpointStats Endpoint(const std::string& name, int64_t requests, int64_t failures,

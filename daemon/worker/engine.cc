@@ -126,11 +126,13 @@ Status Engine::Prepare() {
   for (const Scenario& sc : plan_.scenarios) {
     for (const Step& st : sc.steps) any_https |= st.url.scheme == "https";
   }
-  if (kind_ == EngineKind::kCurl || (kind_ == EngineKind::kAuto && any_https)) {
+  bool needs_curl = any_https || plan_.http.NeedsCurl();
+  if (kind_ == EngineKind::kCurl || (kind_ == EngineKind::kAuto && needs_curl)) {
     curl_ = std::make_unique<CurlDriver>(loop_);
     LOADD_RETURN_IF_ERROR(curl_->Init());
-  } else if (any_https) {
-    return Status::Invalid("--engine", "the native engine speaks plain http:// only");
+  } else if (needs_curl) {
+    return Status::Invalid("--engine", "the native engine speaks plain http:// and HTTP/1.1 "
+                                       "only; this plan needs https:// or HTTP/2");
   }
   std::vector<std::string> names;
   std::vector<int64_t> weights;
@@ -223,6 +225,19 @@ void Engine::OnTimer() {
   } else {
     Stop();
   }
+}
+
+void Engine::Finish(int64_t grace_ns) {
+  if (done_ || aborting_ || !driver_) return;
+  int64_t deadline_ns = MonotonicNowNs() + grace_ns;
+  if (!ending_) {
+    ending_ = true;
+    driver_->OnEnding();
+  } else if (end_timer_.armed && end_timer_.deadline_ns <= deadline_ns) {
+    return;  // already ending, sooner than that
+  }
+  loop_->Arm(&end_timer_, deadline_ns);
+  MaybeDone();
 }
 
 void Engine::Stop() {

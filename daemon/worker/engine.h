@@ -57,6 +57,10 @@ class Engine : public TimerHandler {
   void Reshare(const std::vector<ShareChange>& changes, double handover_rate);
   // Ends the run now; in-flight requests are counted as interrupted.
   void Stop();
+  // Ends the run early but gracefully (SIGTERM): no new request starts,
+  // in-flight ones get grace_ns more (never more than the run's own end
+  // would give them), then Stop().
+  void Finish(int64_t grace_ns);
 
   void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
 

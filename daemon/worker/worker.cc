@@ -4,13 +4,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/clock.h"
 #include "common/log.h"
 
 namespace loadd {
 namespace {
-
-constexpr int64_t kTickNs = kNsPerSec;
 
 int64_t ProcessCpuNs() {
   rusage ru{};
@@ -28,7 +28,10 @@ std::string HostName() {
 }  // namespace
 
 Worker::Worker(EventLoop* loop, BusClient* bus, WorkerConfig config)
-    : loop_(loop), bus_(bus), config_(std::move(config)) {
+    : loop_(loop),
+      bus_(bus),
+      config_(std::move(config)),
+      watch_(config_.coordinator_grace_ms) {
   if (config_.host_id.empty()) config_.host_id = HostName();
 }
 
@@ -36,7 +39,7 @@ Worker::~Worker() = default;
 
 Status Worker::Start() {
   LOADD_RETURN_IF_ERROR(loop_->Add(bus_->recv_fd(), EPOLLIN, this));
-  last_coordinator_ns_ = MonotonicNowNs();
+  watch_.Reset(MonotonicNowNs());
   cpu_sample_wall_ns_ = MonotonicNowNs();
   cpu_sample_used_ns_ = ProcessCpuNs();
   loop_->Arm(&heartbeat_timer_, MonotonicNowNs() + 50 * kNsPerMs);
@@ -60,24 +63,44 @@ double Worker::SampleCpuPercent() {
   return cpu_percent_;
 }
 
+void Worker::SendHello(uint64_t epoch) {
+  HelloMsg hello{
+      config_.host_id, config_.instance, config_.cpu, sysconf(_SC_NPROCESSORS_ONLN),
+      getpid(),        LOADD_VERSION,    run_id_};
+  if (bus_->Send(EncodeMessage(hello)).ok()) registered_epoch_ = epoch;
+}
+
 void Worker::OnTimer() {
   int64_t now = MonotonicNowNs();
   uint64_t epoch = bus_->connection_epoch();
-  if (epoch != registered_epoch_ && bus_->connected()) {
-    HelloMsg hello{config_.host_id, config_.instance, config_.cpu,
-                   sysconf(_SC_NPROCESSORS_ONLN), getpid(), LOADD_VERSION, run_id_};
-    if (bus_->Send(EncodeMessage(hello)).ok()) registered_epoch_ = epoch;
-  }
-  if (registered_epoch_ == epoch) {
+  if (epoch != registered_epoch_ && bus_->connected()) SendHello(epoch);
+  bool registered = registered_epoch_ == epoch;
+  if (registered) {
     Send(HeartbeatMsg{run_id_, engine_ ? engine_->active_users() : 0, SampleCpuPercent()});
   }
-  if (engine_ && now - last_coordinator_ns_ > config_.coordinator_grace_ms * kNsPerMs) {
-    LOG_WARN("run %s: no word from the coordinator for %lld ms; stopping load", run_id_.c_str(),
-             static_cast<long long>((now - last_coordinator_ns_) / kNsPerMs));
+  if (watch_.Check(now)) Adrift(watch_.silence_ms(now));
+  // Re-register quickly after a reconnect; otherwise every heartbeat interval.
+  loop_->Arm(&heartbeat_timer_,
+             now + (registered ? watch_.heartbeat_interval_ns() : 100 * kNsPerMs));
+}
+
+void Worker::Adrift(int64_t silence_ms) {
+  long long limit_ms = static_cast<long long>(watch_.limit_ms());
+  if (engine_) {
+    // By now the coordinator has dealt this share out to the other workers
+    // (or is gone): carrying on would run it twice.
+    LOG_WARN(
+        "run %s: no word from the coordinator for %lld ms (limit %lld ms); stopping load",
+        run_id_.c_str(), static_cast<long long>(silence_ms), limit_ms);
     engine_->Stop();
+  } else {
+    LOG_INFO("no word from the coordinator for %lld ms (limit %lld ms)",
+             static_cast<long long>(silence_ms), limit_ms);
   }
-  // Re-register quickly after a reconnect; otherwise once a second.
-  loop_->Arm(&heartbeat_timer_, now + (registered_epoch_ == epoch ? kTickNs : 100 * kNsPerMs));
+  // Say hello again (after the final stats): a coordinator that declared
+  // this worker lost, or forgot it, takes it back as a new, idle worker.
+  registered_epoch_ = 0;
+  welcomed_ = false;
 }
 
 void Worker::OnIo(uint32_t) {
@@ -88,14 +111,30 @@ void Worker::OnIo(uint32_t) {
       LOG_WARN("dropped a bad bus message: %s", msg.status().ToString().c_str());
       continue;
     }
-    last_coordinator_ns_ = MonotonicNowNs();
+    int64_t now = MonotonicNowNs();
+    int64_t silence_ms = watch_.silence_ms(now);
+    if (watch_.adrift()) {
+      LOG_INFO("the coordinator is heard again after %lld ms; registering again",
+               static_cast<long long>(silence_ms));
+    }
+    // Woken after a long silence (SIGSTOP, a link back up) with messages
+    // queued: the load stops before anything else is done.
+    if (watch_.Heard(now)) Adrift(silence_ms);
     Handle(std::move(*msg));
   }
 }
 
 void Worker::Handle(Message msg) {
   if (auto* welcome = std::get_if<WelcomeMsg>(&msg)) {
-    LOG_INFO("registered with the coordinator as %s", welcome->worker_id.c_str());
+    watch_.OnWelcome(welcome->heartbeat_ms, welcome->heartbeat_timeout_ms);
+    welcomed_ = true;
+    if (notifier_) notifier_->Ready();
+    LOG_INFO(
+        "registered with the coordinator as %s (heartbeat every %lld ms; load stops "
+        "after %lld ms without word from it)",
+        welcome->worker_id.c_str(),
+        static_cast<long long>(watch_.heartbeat_interval_ns() / kNsPerMs),
+        static_cast<long long>(watch_.limit_ms()));
   } else if (auto* assign = std::get_if<AssignMsg>(&msg)) {
     StartRun(std::move(*assign));
   } else if (auto* reshare = std::get_if<ReshareMsg>(&msg)) {
@@ -172,16 +211,65 @@ void Worker::OnRunDone() {
   loop_->Disarm(&stats_timer_);
   engine_.reset();
   run_id_.clear();
-  if (shutting_down_) loop_->Stop();
+  if (shutting_down_) Leave();
 }
 
 void Worker::Shutdown() {
-  shutting_down_ = true;
-  if (engine_) {
-    engine_->Stop();  // OnRunDone stops the loop after the final stats
-  } else {
-    loop_->Stop();
+  if (shutting_down_) {
+    LOG_WARN("stop signal again: ending now");
+    if (engine_) {
+      engine_->Stop();  // OnRunDone sends the final stats and leaves
+    } else {
+      Leave();
+    }
+    return;
   }
+  shutting_down_ = true;
+  if (!engine_) {
+    Leave();
+    return;
+  }
+  int64_t drain_ns =
+      std::min(engine_->plan().graceful_stop_ns, config_.shutdown_drain_ms * kNsPerMs);
+  LOG_INFO("run %s: stopping load; requests in flight get %lld ms", run_id_.c_str(),
+           static_cast<long long>(drain_ns / kNsPerMs));
+  engine_->Finish(drain_ns);  // OnRunDone sends the final stats and leaves
+  loop_->Arm(&shutdown_timer_, MonotonicNowNs() + drain_ns + kNsPerSec);
+}
+
+void Worker::OnShutdownDeadline() {
+  if (engine_ && !forced_) {
+    forced_ = true;
+    LOG_WARN("run %s: still busy after the drain; interrupting what is in flight",
+             run_id_.c_str());
+    engine_->Stop();
+    loop_->Arm(&shutdown_timer_, MonotonicNowNs() + 500 * kNsPerMs);
+    return;
+  }
+  Leave();
+}
+
+void Worker::Leave() {
+  if (left_) return;
+  left_ = true;
+  loop_->Disarm(&shutdown_timer_);
+  // Without a coordinator the send fails at once; the exit is not delayed.
+  Status st = bus_->Send(EncodeMessage(GoodbyeMsg{"shutting down"}));
+  LOG_INFO("goodbye %s; exiting",
+           st.ok() ? "sent to the coordinator" : "not sent (no coordinator)");
+  loop_->Stop();
+}
+
+std::string Worker::StatusLine() const {
+  std::string line = welcomed_ ? "registered with " : "connecting to ";
+  line += config_.coordinator;
+  if (engine_) {
+    line += "; run " + run_id_ + ": " + std::to_string(engine_->active_users()) + " users";
+  } else {
+    line += "; idle";
+  }
+  if (shutting_down_) line += "; stopping";
+  return line;
 }
 
 }  // namespace loadd

@@ -1,6 +1,7 @@
 // Worker: a loadd worker process's control logic on its event loop:
-// registration, heartbeats, run assignment, per-second stats, and stopping
-// load when the coordinator goes silent.
+// registration, heartbeats, run assignment, per-second stats, stopping load
+// when the coordinator goes silent (CoordinatorWatch), and the graceful exit
+// (final stats, then goodbye).
 #ifndef LOADD_DAEMON_WORKER_WORKER_H_
 #define LOADD_DAEMON_WORKER_WORKER_H_
 
@@ -8,7 +9,9 @@
 #include <string>
 
 #include "common/wire.h"
+#include "daemon/notifier.h"
 #include "daemon/worker/bus_client.h"
+#include "daemon/worker/coordinator_watch.h"
 #include "daemon/worker/engine.h"
 #include "daemon/worker/event_loop.h"
 
@@ -19,7 +22,12 @@ struct WorkerConfig {
   std::string host_id;        // empty: the machine's host name
   int64_t instance = 0;
   int64_t cpu = -1;           // pinned CPU, -1 for none
-  int64_t coordinator_grace_ms = 10'000;  // silence after which load stops
+  // Silence after which load stops; sooner if the coordinator's heartbeat
+  // timeout is shorter (it deals a silent worker's share out then).
+  int64_t coordinator_grace_ms = 10'000;
+  // Graceful exit: requests in flight get the plan's graceful_stop, at most
+  // this long.
+  int64_t shutdown_drain_ms = 3000;
   EngineKind engine = EngineKind::kAuto;
   // How often stats go to the coordinator. Shorter loses less when a worker
   // dies (its unsent stats die with it) and costs the coordinator more.
@@ -32,26 +40,42 @@ class Worker final : public IoHandler, public TimerHandler {
   ~Worker() override;
 
   Status Start();
-  // Graceful stop (SIGTERM): ends the run, sends its final stats, then stops
-  // the loop.
+  // Graceful exit (SIGTERM): no new request starts; those in flight get the
+  // plan's graceful_stop (at most shutdown_drain_ms); then the final stats
+  // and a goodbye go to the coordinator and the loop stops. Bounded: the
+  // loop stops within shutdown_drain_ms + 1.5 s whatever the coordinator
+  // does. A second call ends at once (in-flight requests are interrupted).
   void Shutdown();
 
   void OnIo(uint32_t events) override;  // bus readable
-  void OnTimer() override;              // once a second
+  void OnTimer() override;              // every heartbeat interval
 
   const std::string& run_id() const { return run_id_; }
+  // systemd: Ready() when the coordinator welcomes this worker. Not owned;
+  // null for none.
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  // One line for `systemctl status` (STATUS=): registration, run, users.
+  std::string StatusLine() const;
 
  private:
-  class StatsTicker : public TimerHandler {
+  // A timer that calls one of the worker's methods.
+  class Call final : public TimerHandler {
    public:
-    explicit StatsTicker(Worker* w) : worker_(w) {}
-    void OnTimer() override { worker_->OnStatsTick(); }
+    Call(Worker* w, void (Worker::*fn)()) : worker_(w), fn_(fn) {}
+    void OnTimer() override { (worker_->*fn_)(); }
 
    private:
     Worker* worker_;
+    void (Worker::*fn_)();
   };
 
   void Handle(Message msg);
+  // The coordinator was silent past the limit: stop load, register again.
+  void Adrift(int64_t silence_ms);
+  void SendHello(uint64_t epoch);
+  void OnShutdownDeadline();
+  // Goodbye to the coordinator, then the loop stops.
+  void Leave();
   void StartRun(AssignMsg assign);
   void OnStatsTick();
   void SendStats(bool final);
@@ -63,16 +87,22 @@ class Worker final : public IoHandler, public TimerHandler {
   BusClient* bus_;
   WorkerConfig config_;
   Timer heartbeat_timer_{this};
-  StatsTicker ticker_{this};
-  Timer stats_timer_{&ticker_};
+  Call stats_call_{this, &Worker::OnStatsTick};
+  Timer stats_timer_{&stats_call_};
+  Call shutdown_call_{this, &Worker::OnShutdownDeadline};
+  Timer shutdown_timer_{&shutdown_call_};
   uint64_t registered_epoch_ = 0;
-  int64_t last_coordinator_ns_ = 0;
+  CoordinatorWatch watch_;
   std::unique_ptr<Engine> engine_;
   std::string run_id_;
   int64_t stats_seq_ = 0;
   int64_t next_stats_ns_ = 0;
   bool shutting_down_ = false;
+  bool forced_ = false;  // the shutdown deadline passed once
+  bool left_ = false;    // goodbye sent
   double cpu_percent_ = 0;
+  Notifier* notifier_ = nullptr;
+  bool welcomed_ = false;  // by the coordinator, since the last silence
   int64_t cpu_sample_wall_ns_ = 0;
   int64_t cpu_sample_used_ns_ = 0;
 };

@@ -14,6 +14,9 @@ import urllib.error
 import urllib.request
 
 BIN_DIR = os.environ.get("LOADD_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+# Set by scripts/test.sh for the ASan+UBSan build: the binaries are several
+# times slower, so tests relax (only) their timing and latency bounds.
+SANITIZED = os.environ.get("LOADD_SANITIZED") == "1"
 
 
 def binary(name):
@@ -66,14 +69,22 @@ def http(method, url, body=None, timeout=10, token=TOKEN, headers=None):
 class Fleet:
     """with Fleet(workers=2) as f: ... f.target_url, f.rest, f.loadctl(...)"""
 
-    def __init__(self, workers=2, target_threads=0, worker_args=None, host_ids=None):
+    def __init__(self, workers=2, target_threads=0, worker_args=None, host_ids=None,
+                 coordinator_args=None, host="127.0.0.1"):
+        """host: the address the target and the fleet bus listen on (REST stays
+        on loopback); another one than loopback for workers in a network
+        namespace."""
         self.n_workers = workers
         self.target_threads = target_threads
         self.worker_args = worker_args or []
+        self.coordinator_args = coordinator_args or []
         self.host_ids = host_ids
+        self.host = host
         self.procs = []
         self.workers = []
         self.tmp = tempfile.mkdtemp(prefix="loadd-e2e-")
+        self.state_dir = os.path.join(self.tmp, "state")  # the coordinator's run store
+        self.coordinator_starts = 0
         self.secrets = tempfile.mkdtemp(prefix="loadd-e2e-secrets-")
         self.env = dict(os.environ,
                         LOADD_TOKEN_FILE=write_secret(self.secrets, "token", TOKEN),
@@ -83,10 +94,9 @@ class Fleet:
         try:
             self.start_target()
             self.bus_port, self.rest_port = free_port(), free_port()
-            self.bus = f"tcp://127.0.0.1:{self.bus_port}"
+            self.bus = f"tcp://{self.host}:{self.bus_port}"
             self.rest = f"http://127.0.0.1:{self.rest_port}"
-            self.coordinator = self.spawn("coordinator", ["coordinator", "--bus", self.bus,
-                                                          "--rest", f"127.0.0.1:{self.rest_port}"])
+            self.start_coordinator()
             for i in range(self.n_workers):
                 self.add_worker(i)
             self.wait_workers(self.n_workers)
@@ -111,18 +121,27 @@ class Fleet:
             with open(f, errors="replace") as log:
                 print(f"--- {f}\n" + log.read()[-3000:])
 
-    def logs(self):
-        return sorted(os.path.join(self.tmp, f) for f in os.listdir(self.tmp))
+    def log(self, name):
+        """The text a daemon wrote so far ("worker2", "coordinator")."""
+        with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+            return f.read()
 
-    def spawn(self, name, args, stdout=None):
+    def logs(self):
+        paths = (os.path.join(self.tmp, f) for f in os.listdir(self.tmp))
+        return sorted(p for p in paths if os.path.isfile(p))
+
+    def spawn(self, name, args, stdout=None, prefix=None):
+        """prefix: a command to run loadd under (e.g. ip netns exec NS); it
+        must exec loadd, so the process is loadd itself."""
         with open(os.path.join(self.tmp, name + ".log"), "w") as err:
-            p = subprocess.Popen([binary("loadd")] + args, stdout=stdout or err, stderr=err,
+            p = subprocess.Popen((prefix or []) + [binary("loadd")] + args,
+                                 stdout=stdout or err, stderr=err,
                                  start_new_session=True, env=self.env)
         self.procs.append(p)
         return p
 
     def start_target(self):
-        args = ["target", "--listen", "127.0.0.1:0"]
+        args = ["target", "--listen", f"{self.host}:0"]
         if self.target_threads:
             args += ["--threads", str(self.target_threads)]
         self.target = self.spawn("target", args, stdout=subprocess.PIPE)
@@ -131,12 +150,48 @@ class Fleet:
             raise RuntimeError(f"target did not start: {line!r}")
         self.target_url = "http://" + line.split()[-1]
 
-    def add_worker(self, i, host_id=None):
+    def start_coordinator(self):
+        """Starts the coordinator on this fleet's ports and state dir; each
+        start logs to its own file (coordinator.log, coordinator-2.log, ...)."""
+        self.coordinator_starts += 1
+        n = self.coordinator_starts
+        self.coordinator = self.spawn("coordinator" + (f"-{n}" if n > 1 else ""),
+                                      ["coordinator", "--bus", self.bus,
+                                       "--rest", f"127.0.0.1:{self.rest_port}",
+                                       "--state-dir", self.state_dir] + self.coordinator_args)
+        return self.coordinator
+
+    def kill_coordinator(self):
+        """kill -9 the coordinator; returns the wall-clock time of the kill."""
+        self.coordinator.send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        self.coordinator.wait()
+        return killed_at
+
+    def restart_coordinator(self, timeout=10):
+        """kill -9 the coordinator if it still runs, start it again with the
+        same ports and state dir, and wait until its REST API answers."""
+        if self.coordinator.poll() is None:
+            self.kill_coordinator()
+        self.start_coordinator()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.coordinator.poll() is not None:
+                raise RuntimeError("the restarted coordinator exited; see its log")
+            try:
+                if http("GET", self.rest + "/healthz", timeout=1)[0] == 200:
+                    return self.coordinator
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"the restarted coordinator did not answer within {timeout}s")
+
+    def add_worker(self, i, host_id=None, prefix=None):
         args = ["worker", "--coordinator", self.bus, "--instance", str(i)] + self.worker_args
         host = host_id or (self.host_ids[i] if self.host_ids else None)
         if host:
             args += ["--host-id", host]
-        p = self.spawn(f"worker{i}", args)
+        p = self.spawn(f"worker{i}", args, prefix=prefix)
         self.workers.append(p)
         return p
 
