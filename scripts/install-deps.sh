@@ -11,6 +11,15 @@ build_deps=(
 )
 # Peer tools and targets used by tests and bench/.
 tool_deps=(curl python3 wrk nginx-light)
+# tests/e2e/test_http_options.py and test_rest_security.py make their CAs and
+# certificates with the openssl CLI.
+tool_deps+=(openssl)
+# tests/e2e/test_schema.py checks docs/plan.schema.json with it.
+tool_deps+=(python3-jsonschema)
+# tests/e2e/test_worker_faults.py cuts a worker's link with `ip` (netns, veth).
+tool_deps+=(iproute2)
+# tests/deploy: systemd containers, Ansible over SSH, and the linters of ansible/.
+tool_deps+=(debootstrap systemd-container ansible ansible-lint yamllint openssh-client)
 
 # Node.js runs test-only checks with other projects' libraries (tests/js).
 command -v npm >/dev/null 2>&1 || tool_deps+=(nodejs npm)

@@ -214,6 +214,11 @@ TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {
   // Regression: a connect that failed before returning (EMFILE here) used
   // to start the next request from inside the failure, until the stack ran
   // out. Now the user pauses and tries again from the loop.
+#ifdef __SANITIZE_ADDRESS__
+  // UBSan checks a vptr by writing it into a pipe; with no descriptors left
+  // that fails and it reports a valid object as "invalid vptr".
+  GTEST_SKIP() << "needs file descriptors the sanitizer runtime uses too";
+#endif
   rlimit old;
   getrlimit(RLIMIT_NOFILE, &old);
   rlimit tight = old;

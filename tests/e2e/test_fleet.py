@@ -6,7 +6,7 @@ import os
 import time
 import unittest
 
-from fleet import Fleet, http
+from fleet import SANITIZED, Fleet, http
 
 
 class FleetEndToEnd(unittest.TestCase):
@@ -42,11 +42,15 @@ class FleetEndToEnd(unittest.TestCase):
             agg = run["aggregated"]
             for p in ("p50_us", "p99_us"):
                 self.assertGreaterEqual(agg[p], 20000, p)
-            within = all(agg[p] <= 20000 + 1000 + 400 for p in ("p50_us", "p99_us"))
+            # Sanitized binaries are several times slower, so there the bound
+            # only catches gross overhead (100 ms); every other assertion
+            # holds as it is.
+            bound_us = 100_000 if SANITIZED else 20000 + 1000 + 400
+            within = all(agg[p] <= bound_us for p in ("p50_us", "p99_us"))
             if within:
                 return
             print(f"attempt {attempt + 1}: p50 {agg['p50_us']} us, p99 {agg['p99_us']} us")
-        self.fail(f"p50/p99 above 21.4 ms twice: {agg['p50_us']} / {agg['p99_us']} us")
+        self.fail(f"p50/p99 above {bound_us / 1000} ms twice: {agg['p50_us']} / {agg['p99_us']} us")
 
     def test_stop_ends_load_within_one_second(self):
         with Fleet(workers=2) as f:
