@@ -14,7 +14,20 @@
 set -euo pipefail
 
 cache="${LOADD_DEPLOY_CACHE:-/var/cache/loadd-deploy}"
-mirror="${LOADD_DEPLOY_MIRROR:-http://deb.debian.org/debian}"
+# The Debian archive this machine's apt uses (not its security archive),
+# unless LOADD_DEPLOY_MIRROR names one.
+apt_mirror() {
+  local uris
+  uris=$( (grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
+           awk '$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2) }' /etc/apt/sources.list \
+             /etc/apt/sources.list.d/*.list 2>/dev/null) | grep -v -- '-security' || true)
+  head -n 1 <<<"$uris"
+}
+mirror="${LOADD_DEPLOY_MIRROR:-$(apt_mirror)}"
+if [ -z "$mirror" ]; then
+  echo "rootfs.sh: no Debian archive found in /etc/apt; set LOADD_DEPLOY_MIRROR" >&2
+  exit 1
+fi
 packages=(
   systemd systemd-sysv dbus libpam-systemd openssh-server python3 python3-apt
   iproute2 procps

@@ -107,6 +107,7 @@ class Deploy(unittest.TestCase):
         cores = int(self.hosts[1].sh("nproc").stdout)
         want = {"w1": expected_cpus(cores), "w2": expected_cpus(cores, min(W2_INSTANCES, cores))}
 
+        self.step("--check on new hosts", self.check_fresh, deb)
         first = self.step("rollout", self.ansible, "site.yml", deb, ["-v"])
         self.assertNoSecrets(first)
         again = self.step("rollout again", self.ansible, "site.yml", deb)
@@ -207,6 +208,15 @@ class Deploy(unittest.TestCase):
             self.fail(f"ansible-playbook {playbook} {' '.join(extra)} exited {r.returncode}:\n"
                       + out[-8000:])
         return out
+
+    def check_fresh(self, deb):
+        """A dry run on hosts without loadd succeeds and changes nothing."""
+        self.ansible("site.yml", deb, ["--check"])
+        for h in self.hosts:
+            r = h.sh("dpkg-query -W -f='${Status}' loadd 2>&1; ls /etc/loadd 2>&1",
+                     check=False).stdout
+            self.assertNotIn("install ok installed", r, h.name)
+            self.assertIn("No such file", r, h.name)
 
     def changed(self, out):
         recap = {m.group(1): int(m.group(3)) for m in RECAP.finditer(out)}
