@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/rx_stamp.h"
 
 namespace loadd {
 namespace {
@@ -26,6 +27,9 @@ constexpr int kMaxIov = 64;
 constexpr int kWriteRounds = 8;               // sendmsg calls per service
 constexpr int kServiceRounds = 4;             // read/write/resume rounds per service
 constexpr int64_t kLingerNs = 1 * kNsPerSec;  // drain input after a closing response
+// A receive stamp older than this is taken for a wall-clock step (the
+// longest injectable delay is a minute).
+constexpr int64_t kMaxStampAgeNs = 60 * kNsPerSec;
 constexpr int64_t kAcceptRetryNs = 10 * kNsPerMs;
 
 bool IsResourceShortage(int error) {
@@ -206,6 +210,7 @@ void TargetLoop::AddConn(int fd) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  EnableRxStamps(fd);
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.u64 = static_cast<uint64_t>(fd);
@@ -238,12 +243,20 @@ void TargetLoop::Service(Conn* conn) {
   Settle(conn, now_ns);
 }
 
-// False when the connection was closed. Each read is stamped with a fresh
-// clock reading, so a delay never starts before its request arrived.
+// False when the connection was closed. Each read is stamped with the
+// kernel's arrival time of its last segment (a fresh clock reading when the
+// kernel gives none), so a delay starts when its request arrived: never
+// before, and not later because this thread was busy or waiting for a CPU.
 bool TargetLoop::ReadInput(Conn* conn) {
   size_t budget_bytes = kReadBudgetBytes;
+  RxStampBuffer control;
   while (conn->may_read && conn->session.WantsInput() && budget_bytes > 0) {
-    ssize_t n = read(conn->fd, read_buf_.get(), kReadBufBytes);
+    iovec iov{read_buf_.get(), kReadBufBytes};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    control.Attach(&msg);
+    ssize_t n = recvmsg(conn->fd, &msg, 0);
     if (n > 0) {
       // A short read drained the socket; edge-triggered epoll reports any
       // later bytes. Not so for a FIN that arrived before this read.
@@ -251,7 +264,9 @@ bool TargetLoop::ReadInput(Conn* conn) {
         conn->may_read = false;
       }
       budget_bytes -= std::min(budget_bytes, static_cast<size_t>(n));
-      conn->session.Feed(read_buf_.get(), static_cast<size_t>(n), MonotonicNowNs());
+      int64_t now_ns = MonotonicNowNs();
+      conn->session.Feed(read_buf_.get(), static_cast<size_t>(n),
+                         RxStampToMonotonicNs(RxStampRealtimeNs(msg), now_ns - kMaxStampAgeNs, now_ns));
     } else if (n == 0) {
       conn->may_read = false;
       conn->session.OnInputClosed();
@@ -284,7 +299,7 @@ bool TargetLoop::WriteOutput(Conn* conn, int64_t now_ns) {
     }
     size_t gathered = 0;
     for (int i = 0; i < count; ++i) gathered += iov[i].iov_len;
-    conn->session.MarkWritten(static_cast<size_t>(n));
+    conn->session.MarkWritten(static_cast<size_t>(n), MonotonicNowNs());
     if (static_cast<size_t>(n) < gathered) return true;  // socket buffer full
   }
   conn->write_more = true;

@@ -256,6 +256,7 @@ void HttpSession::QueueRequestResponse() {
   Response& r = Push();
   int64_t wait_ns = StallDelayNs(route, now_ns_) + route.delay_ns;
   r.due_ns = wait_ns > 0 ? now_ns_ + wait_ns : 0;
+  r.arrived_ns = now_ns_;
   r.kind = route.kind;
   r.status = route.status;
   r.counted = route.kind == RouteKind::kPlain;
@@ -386,14 +387,16 @@ int HttpSession::AddSegments(const Response& r, iovec* iov, int count, int max_i
   return count;
 }
 
-void HttpSession::MarkWritten(size_t bytes) {
+void HttpSession::MarkWritten(size_t bytes, int64_t now_ns) {
   while (bytes > 0 && front_ < queue_.size()) {
     Response& r = queue_[front_];
     uint64_t take = std::min<uint64_t>(bytes, r.TotalBytes() - r.sent_bytes);
     r.sent_bytes += take;
     bytes -= take;
     if (r.sent_bytes < r.TotalBytes()) break;
-    if (r.counted) shard_->CountResponse(r.status);
+    if (r.counted) {
+      shard_->CountResponse(r.status, now_ns < 0 ? -1 : (now_ns - r.arrived_ns) / 1000);
+    }
     if (r.close_after) output_closed_ = true;
     r.body.clear();
     ++front_;

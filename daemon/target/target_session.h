@@ -71,7 +71,9 @@ class HttpSession {
   // by `now_ns`, in order. Valid until the next call on this session.
   int GatherOutput(int64_t now_ns, iovec* iov, int max_iov);
   // Reports `bytes` of the gathered output as written to the socket.
-  void MarkWritten(size_t bytes);
+  // now_ns: when the write returned (monotonic), for the service-time
+  // histogram; -1 leaves the responses untimed.
+  void MarkWritten(size_t bytes, int64_t now_ns = -1);
 
   // Due time of the first queued response if it is later than `now_ns`,
   // else 0 (nothing waits on time).
@@ -85,6 +87,7 @@ class HttpSession {
  private:
   struct Response {
     int64_t due_ns = 0;       // monotonic; 0: due now
+    int64_t arrived_ns = 0;   // monotonic: the request was read whole
     uint64_t sent_bytes = 0;  // of head + body + fill
     uint64_t fill_bytes = 0;  // filler body bytes after head and body
     std::string body;         // body bytes that did not fit in `head`

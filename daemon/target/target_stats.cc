@@ -15,7 +15,13 @@ std::string TargetStatsSnapshot::ToJson() const {
   }
   json += "}, \"connections_accepted\": " + std::to_string(connections_accepted) +
           ", \"connections_open\": " + std::to_string(connections_open) +
-          ", \"last_request_unix_ms\": " + std::to_string(last_request_unix_ms) + "}\n";
+          ", \"last_request_unix_ms\": " + std::to_string(last_request_unix_ms) +
+          ", \"latency_us\": {\"count\": " + std::to_string(latency_us.count) +
+          ", \"p50\": " + std::to_string(latency_us.p50) +
+          ", \"p90\": " + std::to_string(latency_us.p90) +
+          ", \"p99\": " + std::to_string(latency_us.p99) +
+          ", \"p99_9\": " + std::to_string(latency_us.p99_9) +
+          ", \"max\": " + std::to_string(latency_us.max) + "}}\n";
   return json;
 }
 
@@ -69,12 +75,28 @@ TargetStatsSnapshot TargetStats::Snapshot(int64_t monotonic_now_ns,
     uint64_t count = now.by_status[s] - baseline_.by_status[s];
     if (count != 0) snapshot.by_status[s] = count;
   }
+  HdrHistogram merged = HdrHistogram::ForLatencyMicros();
+  for (const auto& shard : shards_) {
+    std::lock_guard<std::mutex> shard_lock(shard->latency_mu_);
+    merged.Merge(shard->latency_);
+  }
+  TargetLatency& l = snapshot.latency_us;
+  l.count = merged.TotalCount();
+  l.p50 = merged.ValueAtPercentile(50);
+  l.p90 = merged.ValueAtPercentile(90);
+  l.p99 = merged.ValueAtPercentile(99);
+  l.p99_9 = merged.ValueAtPercentile(99.9);
+  l.max = merged.Max();
   return snapshot;
 }
 
 void TargetStats::Reset() {
   std::lock_guard<std::mutex> lock(mu_);
   baseline_ = Sum();
+  for (const auto& shard : shards_) {
+    std::lock_guard<std::mutex> shard_lock(shard->latency_mu_);
+    shard->latency_.Reset();
+  }
 }
 
 }  // namespace loadd

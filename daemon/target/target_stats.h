@@ -17,7 +17,18 @@
 #include <string>
 #include <vector>
 
+#include "common/hdr_histogram.h"
+
 namespace loadd {
+
+// Percentiles of the target's own service time, in microseconds: from the
+// moment a request was read whole to the moment its response's last byte was
+// handed to the kernel (so an injected delay, and any lateness of the
+// target's timers, are in it).
+struct TargetLatency {
+  int64_t count = 0;
+  int64_t p50 = 0, p90 = 0, p99 = 0, p99_9 = 0, max = 0;
+};
 
 struct TargetStatsSnapshot {
   uint64_t requests = 0;              // responses fully written
@@ -27,9 +38,11 @@ struct TargetStatsSnapshot {
   // Wall clock (ms since the Unix epoch) when the last counted request
   // arrived; 0 before any. Reset() leaves it alone too.
   int64_t last_request_unix_ms = 0;
+  TargetLatency latency_us;  // of the counted responses
 
   // {"requests": R, "by_status": {"200": n, ...}, "connections_accepted": c,
-  //  "connections_open": o, "last_request_unix_ms": t}
+  //  "connections_open": o, "last_request_unix_ms": t,
+  //  "latency_us": {"count": n, "p50": .., "p90": .., "p99": .., "p99_9": .., "max": ..}}
   std::string ToJson() const;
 };
 
@@ -39,10 +52,16 @@ class TargetStats {
 
   class alignas(64) Shard {
    public:
-    // Counts one response fully handed to the kernel. Owner thread only.
-    void CountResponse(int status) {
+    // Counts one response fully handed to the kernel, service_us after its
+    // request was read (-1: not timed). Owner thread only; the histogram's
+    // lock is only ever contended by a /__stats reader.
+    void CountResponse(int status, int64_t service_us = -1) {
       Bump(&requests_);
       if (status >= 0 && status < kStatusSlots) Bump(&by_status_[status]);
+      if (service_us >= 0) {
+        std::lock_guard<std::mutex> lock(latency_mu_);
+        latency_.Record(service_us);
+      }
     }
     // Notes the arrival of a request that will be counted, at now_ns
     // (MonotonicNowNs). Owner thread only.
@@ -59,6 +78,8 @@ class TargetStats {
     std::atomic<uint64_t> requests_{0};
     std::atomic<int64_t> last_request_ns_{0};  // monotonic; 0: none yet
     std::array<std::atomic<uint64_t>, kStatusSlots> by_status_{};
+    std::mutex latency_mu_;
+    HdrHistogram latency_ = HdrHistogram::ForLatencyMicros();  // guarded by latency_mu_
   };
 
   explicit TargetStats(int shard_count);
@@ -77,7 +98,8 @@ class TargetStats {
   // two clocks read now (monotonic_now_ns, wall_now_ms); 0 means read them.
   TargetStatsSnapshot Snapshot(int64_t monotonic_now_ns = 0,
                                int64_t wall_now_ms = 0) const;
-  // Zeroes requests, by_status and connections_accepted. Thread-safe.
+  // Zeroes requests, by_status, connections_accepted and the latency
+  // histogram. Thread-safe.
   void Reset();
 
  private:

@@ -46,10 +46,15 @@ TEST(TargetStatsTest, Json) {
   EXPECT_EQ(snapshot.ToJson(),
             "{\"requests\": 3, \"by_status\": {\"200\": 2, \"503\": 1}, "
             "\"connections_accepted\": 4, \"connections_open\": 1, "
-            "\"last_request_unix_ms\": 1700000000123}\n");
-  EXPECT_EQ(TargetStatsSnapshot().ToJson(),
-            "{\"requests\": 0, \"by_status\": {}, \"connections_accepted\": 0, "
-            "\"connections_open\": 0, \"last_request_unix_ms\": 0}\n");
+            "\"last_request_unix_ms\": 1700000000123, \"latency_us\": {\"count\": 0, "
+            "\"p50\": 0, \"p90\": 0, \"p99\": 0, \"p99_9\": 0, \"max\": 0}}\n");
+  snapshot = TargetStatsSnapshot();
+  snapshot.latency_us = {5, 20000, 20100, 21000, 21500, 22000};
+  EXPECT_NE(snapshot.ToJson().find("\"latency_us\": {\"count\": 5, \"p50\": 20000, "
+                                   "\"p90\": 20100, \"p99\": 21000, \"p99_9\": 21500, "
+                                   "\"max\": 22000}}"),
+            std::string::npos)
+      << snapshot.ToJson();
 }
 
 TEST(TargetStatsTest, LastRequestIsTheLatestOfAnyShardInWallClock) {
@@ -63,6 +68,21 @@ TEST(TargetStatsTest, LastRequestIsTheLatestOfAnyShardInWallClock) {
   EXPECT_EQ(stats.Snapshot(kMonoNow, kWallNow).last_request_unix_ms, kWallNow - 750);
   stats.Reset();
   EXPECT_EQ(stats.Snapshot(kMonoNow, kWallNow).last_request_unix_ms, kWallNow - 750);
+}
+
+TEST(TargetStatsTest, ServiceTimesMergeAcrossShardsAndReset) {
+  TargetStats stats(2);
+  for (int i = 1; i <= 100; ++i) stats.shard(i % 2)->CountResponse(200, i * 1000);
+  stats.shard(0)->CountResponse(200);  // untimed: counted, not in the histogram
+  TargetStatsSnapshot snapshot = stats.Snapshot();
+  EXPECT_EQ(snapshot.requests, 101u);
+  EXPECT_EQ(snapshot.latency_us.count, 100);
+  // 3 significant digits: each percentile lies within 0.1% above the value.
+  EXPECT_NEAR(snapshot.latency_us.p50, 50000, 50);
+  EXPECT_NEAR(snapshot.latency_us.p99, 99000, 99);
+  EXPECT_NEAR(snapshot.latency_us.max, 100000, 100);
+  stats.Reset();
+  EXPECT_EQ(stats.Snapshot().latency_us.count, 0);
 }
 
 }  // namespace

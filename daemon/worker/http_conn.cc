@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "common/clock.h"
+#include "common/rx_stamp.h"
 #include "daemon/worker/engine.h"
 
 namespace loadd {
@@ -52,6 +53,9 @@ void HttpConn::Connect() {
   }
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // The kernel stamps each segment as it arrives; a response's latency ends
+  // there, not when this loop got around to reading it (common/rx_stamp.h).
+  EnableRxStamps(fd_);
   reused_ = false;
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 &&
       errno != EINPROGRESS) {
@@ -74,6 +78,7 @@ void HttpConn::Send() {
   header_wanted_ = false;
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
+  rx_realtime_ns_ = 0;
   // A fresh connection's clock started when connecting began.
   if (state_ != State::kConnecting) sent_ns_ = MonotonicNowNs();
   state_ = State::kWriting;
@@ -142,8 +147,18 @@ void HttpConn::Read() {
     return s;
   }();
   char* buf = engine_->read_buffer();
+  RxStampBuffer control;
   for (;;) {
-    ssize_t n = recv(fd_, buf, engine_->read_buffer_size(), 0);
+    iovec iov{buf, engine_->read_buffer_size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    control.Attach(&msg);
+    ssize_t n = recvmsg(fd_, &msg, 0);
+    if (n > 0) {
+      int64_t stamp = RxStampRealtimeNs(msg);
+      if (stamp != 0) rx_realtime_ns_ = stamp;
+    }
     if (n < 0 && errno == EAGAIN) return;
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
@@ -230,7 +245,10 @@ int HttpConn::OnHeadersComplete(http_parser* p) {
 }
 
 void HttpConn::Complete() {
-  int64_t now = MonotonicNowNs();
+  // When the answer's last segment arrived, so that time this process spent
+  // waiting for a CPU or handling other connections' events is not counted
+  // as the server's latency.
+  int64_t now = RxStampToMonotonicNs(rx_realtime_ns_, sent_ns_, MonotonicNowNs());
   int64_t service_us = (now - sent_ns_) / kNsPerUs;
   result_.ok = true;
   result_.status = parser_.status_code;

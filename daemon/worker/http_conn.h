@@ -66,6 +66,7 @@ class HttpConn final : public Connection, public IoHandler, public TimerHandler 
   size_t written_ = 0;
   int64_t sent_ns_ = 0;
   int64_t bytes_in_ = 0;
+  int64_t rx_realtime_ns_ = 0;  // kernel receive stamp of the last segment read
   bool message_complete_ = false;
   http_parser parser_;
 };

@@ -66,16 +66,29 @@ def http(method, url, body=None, timeout=10, token=TOKEN, headers=None):
         return status, raw.decode(errors="replace")
 
 
+def realtime_allowed():
+    """Whether this process may start a SCHED_FIFO process (chrt present and
+    permitted: root, or CAP_SYS_NICE)."""
+    try:
+        return subprocess.run(["chrt", "--fifo", "10", "true"],
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 class Fleet:
     """with Fleet(workers=2) as f: ... f.target_url, f.rest, f.loadctl(...)"""
 
     def __init__(self, workers=2, target_threads=0, worker_args=None, host_ids=None,
-                 coordinator_args=None, host="127.0.0.1"):
+                 coordinator_args=None, host="127.0.0.1", target_realtime=False):
         """host: the address the target and the fleet bus listen on (REST stays
         on loopback); another one than loopback for workers in a network
-        namespace."""
+        namespace. target_realtime: run the target under SCHED_FIFO where
+        allowed (root), so that a latency test measures the generator rather
+        than how soon the scheduler runs the test's own server."""
         self.n_workers = workers
         self.target_threads = target_threads
+        self.target_realtime = target_realtime and realtime_allowed()
         self.worker_args = worker_args or []
         self.coordinator_args = coordinator_args or []
         self.host_ids = host_ids
@@ -144,7 +157,8 @@ class Fleet:
         args = ["target", "--listen", f"{self.host}:0"]
         if self.target_threads:
             args += ["--threads", str(self.target_threads)]
-        self.target = self.spawn("target", args, stdout=subprocess.PIPE)
+        prefix = ["chrt", "--fifo", "10"] if self.target_realtime else None
+        self.target = self.spawn("target", args, stdout=subprocess.PIPE, prefix=prefix)
         line = self.target.stdout.readline().decode()
         if not line.startswith("listening on "):
             raise RuntimeError(f"target did not start: {line!r}")
@@ -209,6 +223,11 @@ class Fleet:
 
     def served(self):
         return http("GET", self.target_url + "/__stats")[1]["requests"]
+
+    def target_latency(self):
+        """The target's own service times (us): request arrival to response
+        written, {"count", "p50", "p90", "p99", "p99_9", "max"}."""
+        return http("GET", self.target_url + "/__stats")[1]["latency_us"]
 
     def run(self, run_id):
         return http("GET", f"{self.rest}/v1/runs/{run_id}")[1]

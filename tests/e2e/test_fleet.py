@@ -11,26 +11,38 @@ from fleet import SANITIZED, Fleet, http
 
 class FleetEndToEnd(unittest.TestCase):
     def run_delay_test(self):
-        """One 200-user run against /delay/20ms; returns (run, served, loadctl result)."""
-        with Fleet(workers=2) as f:
+        """One 200-user run against /delay/20ms; returns (run, served, the
+        target's own service times)."""
+        with Fleet(workers=2, target_realtime=True) as f:
             out = os.path.join(f.tmp, "report.json")
             r = f.loadctl("start", "--users", "200", "--spawn-rate", "100", "--duration", "5s",
                           "--target", f.target_url + "/delay/20ms", "--out", out)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("GET /delay/20ms", r.stdout)  # the report table
             with open(out) as f_out:
-                return json.load(f_out), f.served()
+                return json.load(f_out), f.served(), f.target_latency()
 
     def test_run_totals_shares_and_latency(self):
-        # p50 and p99 of a 20 ms delay: 20 ms + 1 ms + 2% at most. On a 2-vCPU
-        # VM the target and the scheduler alone sometimes add 1-3 ms of tail
-        # (wrk sees the same tail against the same target), so when only the
-        # latency bound misses, the run is repeated (three runs at most);
-        # every other assertion must hold on every run, and a generator that
-        # adds latency fails all three. Side by side on this VM, last
-        # session's binaries and this session's missed the bound alike.
+        # The issue's bound: p50 and p99 of a 20 ms delay lie within
+        # 20 ms + 1 ms + 2% (21.4 ms). Two parts of that are not the
+        # generator's to keep: when the VM's host steals a CPU, or the
+        # scheduler runs the target late, the target answers late, and an
+        # exact generator must then report more than 21.4 ms. So the target
+        # measures its own service time (request arrival to response written,
+        # /__stats latency_us) and runs under SCHED_FIFO where allowed, and:
+        #  - on every run, loadd's p50 and p99 exceed the target's own by at
+        #    most 1 ms + 2%: the error loadd adds (this must hold; a
+        #    generator that adds latency fails it);
+        #  - the absolute 21.4 ms bound must hold on one of three runs, unless
+        #    the target itself was over it on all three: then the test is
+        #    skipped with the figures, because the fixture, not loadd, missed.
+        bound_us = 100_000 if SANITIZED else 20000 + 1000 + 400
+        # Sanitized binaries are several times slower, so there the bounds
+        # only catch gross overhead; every other assertion holds as it is.
+        added_us = 100_000 if SANITIZED else 1000 + 400
+        misses = []
         for attempt in range(3):
-            run, served = self.run_delay_test()
+            run, served, target = self.run_delay_test()
             self.assertEqual(run["state"], "finished")
             # Every request the fleet reports, the target served, and no more.
             self.assertEqual(run["totals"]["requests"], served)
@@ -40,18 +52,23 @@ class FleetEndToEnd(unittest.TestCase):
             # The timeline adds up to the totals, second by second.
             self.assertEqual(sum(s["requests"] for s in run["timeline"]),
                              run["totals"]["requests"])
+            self.assertEqual(target["count"], served)
             agg = run["aggregated"]
-            for p in ("p50_us", "p99_us"):
+            for p, tp in (("p50_us", "p50"), ("p99_us", "p99")):
                 self.assertGreaterEqual(agg[p], 20000, p)
-            # Sanitized binaries are several times slower, so there the bound
-            # only catches gross overhead (100 ms); every other assertion
-            # holds as it is.
-            bound_us = 100_000 if SANITIZED else 20000 + 1000 + 400
-            within = all(agg[p] <= bound_us for p in ("p50_us", "p99_us"))
-            if within:
+                self.assertLessEqual(agg[p], target[tp] + added_us,
+                                     f"{p}: loadd {agg[p]} us, the target's own {target[tp]} us")
+            if all(agg[p] <= bound_us for p in ("p50_us", "p99_us")):
                 return
-            print(f"attempt {attempt + 1}: p50 {agg['p50_us']} us, p99 {agg['p99_us']} us")
-        self.fail(f"p50/p99 above {bound_us / 1000} ms three times: {agg['p50_us']} / {agg['p99_us']} us")
+            misses.append((agg["p50_us"], agg["p99_us"], target["p50"], target["p99"]))
+            print(f"attempt {attempt + 1}: p50 {agg['p50_us']} us, p99 {agg['p99_us']} us; "
+                  f"the target's own p50 {target['p50']} us, p99 {target['p99']} us")
+        figures = "; ".join(f"loadd p50/p99 {a}/{b} us, target {c}/{d} us" for a, b, c, d in misses)
+        if all(max(c, d) > bound_us for _, _, c, d in misses):
+            self.skipTest(f"the target itself answered above {bound_us} us on all three runs "
+                          f"(host CPU steal or scheduling); loadd added at most "
+                          f"{added_us} us on each: {figures}")
+        self.fail(f"p50/p99 above {bound_us / 1000} ms three times: {figures}")
 
     def test_stop_ends_load_within_one_second(self):
         with Fleet(workers=2) as f:
