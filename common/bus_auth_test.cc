@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <random>
 #include <vector>
 
 #include "common/wire.h"
@@ -295,6 +297,31 @@ TEST(BusSessionFrames, LargestMessageRoundTrips) {
   EXPECT_EQ(got->size(), big.size());
   EXPECT_EQ(ex.server_session->Seal(big + "x").status().code(),
             StatusCode::kResourceExhausted);
+}
+
+// Whatever bytes a peer sends, in whatever state: a clean refusal, never a
+// crash or an accepted message (a cheap stand-in for a fuzzer).
+TEST(BusAuthHostileBytes, RandomInputIsRefusedEverywhere) {
+  std::mt19937 rng(7);
+  Exchange ex = Handshake(kKey, kKey);
+  ASSERT_TRUE(ex.client.ok());
+  const size_t sizes[] = {0, 1, 5, 36, 37, 38, 39, 40, 41, 68, 69, 70, 200, 4096};
+  for (int round = 0; round < 2000; ++round) {
+    std::string bytes(sizes[round % std::size(sizes)], '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    if (round % 3 == 0 && bytes.size() >= 5) bytes.replace(0, 4, "LDAU");
+    if (round % 3 == 0 && bytes.size() >= 5) bytes[4] = static_cast<char>(1 + round % 3);
+    auto server = ServerHandshake::Start(kKey);
+    std::unique_ptr<BusSession> session;
+    EXPECT_FALSE((*server)->Finish(bytes, &session).ok());
+    ClientHandshake client(kKey);
+    (void)client.Answer(bytes);  // a random 37-byte "challenge" is a valid shape
+    EXPECT_FALSE(client.Verify(bytes).ok());
+    EXPECT_FALSE(ex.server_session->Open(bytes).ok());
+    EXPECT_FALSE(ex.client_session->Open(bytes).ok());
+  }
+  // The sessions are unharmed.
+  EXPECT_TRUE(ex.server_session->Open(*ex.client_session->Seal("still here")).ok());
 }
 
 class FleetKeyFileTest : public ::testing::Test {

@@ -15,8 +15,10 @@ namespace {
 // worker's send queue (64 messages) may still hold frames of its previous
 // connection, which nng delivers on the new one ahead of the response.
 constexpr uint32_t kMaxStraysBeforeAuth = 128;
-// How often the receive loop wakes to expire handshakes.
-constexpr int kReceiveTimeoutMs = 100;
+// How often the sweeper expires handshakes and closes condemned pipes. A
+// thread of its own rather than a receive timeout: nng 1.5 can touch a
+// timed-out receive's freed aio when the socket closes meanwhile.
+constexpr int64_t kSweepIntervalMs = 100;
 // nng 1.5 can wedge its reaper thread for good when a pipe is closed
 // locally while a message is arriving on it (nanomsg/nng#1813, fixed in
 // 1.8). So a pipe we give up on is closed only once it has sent nothing
@@ -146,7 +148,6 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
                       kMaxWireMessageBytes + kBusFrameOverheadBytes);
   nng_socket_set_int(socket_, NNG_OPT_RECVBUF, 1024);
   nng_socket_set_int(socket_, NNG_OPT_SENDBUF, 64);
-  nng_socket_set_ms(socket_, NNG_OPT_RECVTIMEO, kReceiveTimeoutMs);
   nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_PRE, OnPipe, this);
   nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_POST, OnPipe, this);
   nng_pipe_notify(socket_, NNG_PIPE_EV_REM_POST, OnPipe, this);
@@ -162,6 +163,7 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
   }
   if (nng_listener_get_int(listener, NNG_OPT_TCP_BOUND_PORT, &port_) != 0) port_ = 0;
   receiver_ = std::thread([this] { ReceiveLoop(); });
+  sweeper_ = std::thread([this] { SweepLoop(); });
   return Status::Ok();
 }
 
@@ -169,7 +171,6 @@ void BusServer::ReceiveLoop() {
   while (!closing_.load()) {
     nng_msg* msg = nullptr;
     int rv = nng_recvmsg(socket_, &msg, 0);
-    Sweep();
     if (rv == NNG_ECLOSED) return;
     if (rv != 0) continue;
     uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
@@ -243,6 +244,14 @@ void BusServer::Condemn(Peer* peer) {
   if (peer->condemned) return;
   peer->condemned = true;
   peer->condemned_ns = peer->last_message_ns = MonotonicNowNs();
+}
+
+void BusServer::SweepLoop() {
+  std::unique_lock<std::mutex> lock(sweep_mu_);
+  while (!closing_.load()) {
+    sweep_cv_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs));
+    if (!closing_.load()) Sweep();
+  }
 }
 
 void BusServer::Sweep() {
@@ -321,7 +330,10 @@ void BusServer::SendTo(uint32_t pipe, const std::string& bytes) {
 void BusServer::ClosePipe(uint32_t pipe) {
   nng_pipe p = NNG_PIPE_INITIALIZER;
   p.id = pipe;
-  nng_pipe_close(p);  // REM_POST follows on nng's thread
+  int rv = nng_pipe_close(p);  // REM_POST follows on nng's thread
+  std::lock_guard<std::mutex> lock(mu_);
+  ++(rv == 0 ? counters_.closed : counters_.close_errors);
+  if (rv != 0) LOG_DEBUG("closing pipe %u: %s", pipe, nng_strerror(rv));
 }
 
 void BusServer::Warn(const std::string& address, const std::string& what) {
@@ -370,7 +382,12 @@ size_t BusServer::sessions() const {
 
 void BusServer::Close() {
   if (!open_) return;
-  closing_ = true;
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    closing_ = true;
+    sweep_cv_.notify_all();
+  }
+  if (sweeper_.joinable()) sweeper_.join();
   nng_close(socket_);  // runs REM_POST for every pipe before it returns
   open_ = false;
   if (receiver_.joinable()) receiver_.join();

@@ -18,6 +18,7 @@
 #include <nng/nng.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -66,6 +67,8 @@ class BusServer final : public FleetBus {
     uint64_t bad_frames = 0;          // closed: a frame failed its check
     uint64_t strays = 0;              // dropped: non-handshake data before auth
     uint64_t unsent = 0;              // SendTo a pipe without a session
+    uint64_t closed = 0;              // pipes closed by the server
+    uint64_t close_errors = 0;        // nng_pipe_close failed (pipe already gone)
   };
 
   BusServer() = default;
@@ -113,6 +116,7 @@ class BusServer final : public FleetBus {
   void OnPipeAdded(nng_pipe pipe);
   void OnPipeRemoved(nng_pipe pipe);
   void ReceiveLoop();
+  void SweepLoop();
   // Decides what one received message means; `payload` is set for kDeliver.
   Verdict Judge(uint32_t pipe, std::string_view bytes, std::string_view* payload,
                 std::string* why);
@@ -136,6 +140,9 @@ class BusServer final : public FleetBus {
   int port_ = 0;
   std::atomic<bool> closing_{false};
   std::thread receiver_;
+  std::thread sweeper_;
+  std::mutex sweep_mu_;  // for sweep_cv_ only
+  std::condition_variable sweep_cv_;
   LogLimiter log_limiter_{5 * kNsPerSec};
 
   // Held while calling the Coordinator, so its events keep their order.

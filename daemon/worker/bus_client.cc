@@ -13,7 +13,10 @@
 namespace loadd {
 namespace {
 
-constexpr int kReceiveTimeoutMs = 100;
+// How often the sweeper checks handshake deadlines and closes condemned
+// connections. A thread of its own rather than a receive timeout: nng 1.5
+// can touch a timed-out receive's freed aio when the socket closes.
+constexpr int64_t kSweepIntervalMs = 100;
 constexpr int kReconnectMinMs = 100;
 // After the coordinator refused our key, redial slowly: it will refuse
 // again until the key file is fixed and reloaded.
@@ -112,7 +115,6 @@ Status BusClient::Dial(const std::string& url, BusClientOptions options) {
                       kMaxWireMessageBytes + kBusFrameOverheadBytes);
   nng_socket_set_int(socket_, NNG_OPT_SENDBUF, 64);
   nng_socket_set_int(socket_, NNG_OPT_RECVBUF, 64);
-  nng_socket_set_ms(socket_, NNG_OPT_RECVTIMEO, kReceiveTimeoutMs);
   nng_socket_set_ms(socket_, NNG_OPT_RECONNMINT, kReconnectMinMs);
   nng_socket_set_ms(socket_, NNG_OPT_RECONNMAXT, 2000);
   nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_PRE, OnPipe, this);
@@ -126,41 +128,56 @@ Status BusClient::Dial(const std::string& url, BusClientOptions options) {
   if (rv == 0) rv = nng_dialer_start(dialer_, NNG_FLAG_NONBLOCK);
   if (rv != 0) return NngError("dial " + url, rv);
   receiver_ = std::thread([this] { ReceiveLoop(); });
+  sweeper_ = std::thread([this] { SweepLoop(); });
   return Status::Ok();
 }
 
 void BusClient::ReceiveLoop() {
-  int reconnect_ms = kReconnectMinMs;
   while (!closing_.load()) {
     nng_msg* msg = nullptr;
     int rv = nng_recvmsg(socket_, &msg, 0);
-    uint32_t give_up = 0;
-    bool refused = false;
-    std::vector<uint32_t> to_close;
+    if (rv == NNG_ECLOSED) return;
+    if (rv != 0) continue;
+    uint32_t from = static_cast<uint32_t>(nng_pipe_id(nng_msg_get_pipe(msg)));
     {
       std::unique_lock<std::mutex> lock(mu_);
-      int64_t mono = MonotonicNowNs();
-      uint32_t from =
-          rv == 0 ? static_cast<uint32_t>(nng_pipe_id(nng_msg_get_pipe(msg))) : 0;
-      if (rv == 0 && pipe_ != 0 && from == pipe_) {
+      if (pipe_ != 0 && from == pipe_) {
         std::string_view bytes(static_cast<const char*>(nng_msg_body(msg)),
                                nng_msg_len(msg));
-        if (!HandleLocked(&lock, bytes)) give_up = from;
-      } else if (rv == 0) {
+        if (!HandleLocked(&lock, bytes) && from == pipe_) CondemnLocked();
+      } else {
         ++counters_.stale;
         auto c = condemned_.find(from);
-        if (c != condemned_.end()) c->second.last_message_ns = mono;
+        if (c != condemned_.end()) c->second.last_message_ns = MonotonicNowNs();
       }
-      if (give_up == 0 && CheckDeadlineLocked()) give_up = pipe_;
-      if (give_up != 0 && give_up == pipe_) {
-        // Forget it now: nothing more from it counts, and its REM_POST
-        // finds another pipe (or none) current. It closes once quiet.
-        pipe_ = 0;
-        handshake_.reset();
-        session_.reset();
-        if (authenticated_.exchange(false)) unconnected_since_ns_ = Now();
-        condemned_[give_up] = Condemned{mono, mono};
-      }
+    }
+    nng_msg_free(msg);
+  }
+}
+
+void BusClient::CondemnLocked() {
+  // Forget it now: nothing more from it counts, and its REM_POST finds
+  // another pipe (or none) current. The sweeper closes it once quiet.
+  int64_t mono = MonotonicNowNs();
+  condemned_[pipe_] = Condemned{mono, mono};
+  pipe_ = 0;
+  handshake_.reset();
+  session_.reset();
+  if (authenticated_.exchange(false)) unconnected_since_ns_ = Now();
+}
+
+void BusClient::SweepLoop() {
+  int reconnect_ms = kReconnectMinMs;
+  std::unique_lock<std::mutex> sweep_lock(sweep_mu_);
+  while (!closing_.load()) {
+    sweep_cv_.wait_for(sweep_lock, std::chrono::milliseconds(kSweepIntervalMs));
+    if (closing_.load()) return;
+    std::vector<uint32_t> to_close;
+    bool refused = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (CheckDeadlineLocked()) CondemnLocked();
+      int64_t mono = MonotonicNowNs();
       for (auto it = condemned_.begin(); it != condemned_.end();) {
         if (mono - it->second.last_message_ns >= kQuietBeforeCloseNs ||
             mono - it->second.since_ns >= kMaxCondemnedNs) {
@@ -172,9 +189,7 @@ void BusClient::ReceiveLoop() {
       }
       refused = refused_;
     }
-    if (msg != nullptr) nng_msg_free(msg);
     for (uint32_t pipe : to_close) ClosePipe(pipe);
-    if (rv == NNG_ECLOSED) return;
     int want_ms = refused ? kReconnectAfterRefusalMs : kReconnectMinMs;
     if (want_ms != reconnect_ms &&
         nng_dialer_set_ms(dialer_, NNG_OPT_RECONNMINT, want_ms) == 0) {
@@ -337,6 +352,11 @@ void BusClient::Close() {
     closing_ = true;
     inbox_space_.notify_all();
   }
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    sweep_cv_.notify_all();
+  }
+  if (sweeper_.joinable()) sweeper_.join();
   nng_close(socket_);
   open_ = false;
   if (receiver_.joinable()) receiver_.join();

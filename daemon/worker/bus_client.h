@@ -82,6 +82,9 @@ class BusClient {
   void OnPipeAdded(uint32_t pipe);
   void OnPipeRemoved(uint32_t pipe);
   void ReceiveLoop();
+  void SweepLoop();
+  // Gives up on the current connection; mu_ held.
+  void CondemnLocked();
   // Handles one message from the current pipe; mu_ held (may wait on it
   // for inbox space). Returns false if the pipe must close.
   bool HandleLocked(std::unique_lock<std::mutex>* lock, std::string_view bytes);
@@ -101,6 +104,9 @@ class BusClient {
   bool open_ = false;
   int event_fd_ = -1;
   std::thread receiver_;
+  std::thread sweeper_;
+  std::mutex sweep_mu_;  // for sweep_cv_ only
+  std::condition_variable sweep_cv_;
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> authenticated_{false};

@@ -1,9 +1,9 @@
 #include "daemon/worker/worker_main.h"
 
 #include <sched.h>
-#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -48,11 +48,13 @@ class SignalHandler final : public IoHandler {
   void ReloadKey() {
     Result<std::string> key = LoadFleetKey(key_file_, "--fleet-key-file");
     if (!key.ok()) {
-      LOG_ERROR("SIGHUP: %s; keeping the fleet key loaded before", key.status().ToString().c_str());
+      LOG_ERROR("SIGHUP: %s; keeping the fleet key loaded before",
+                key.status().ToString().c_str());
       return;
     }
     bus_->SetFleetKey(std::move(*key));
-    LOG_INFO("SIGHUP: fleet key reloaded from %s; new connections prove it", key_file_.c_str());
+    LOG_INFO("SIGHUP: fleet key reloaded from %s; new connections prove it",
+             key_file_.c_str());
   }
 
   int fd_;
@@ -72,8 +74,11 @@ class EnvFirstConfig final : public CLI::ConfigTOML {
     std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
     std::erase_if(items, [this](const CLI::ConfigItem& item) {
       const CLI::Option* opt = app_->get_option_no_throw("--" + item.name);
-      return item.parents.empty() && opt != nullptr && !opt->get_envname().empty() &&
-             std::getenv(opt->get_envname().c_str()) != nullptr;
+      if (!item.parents.empty() || opt == nullptr || opt->get_envname().empty())
+        return false;
+      // CLI11 ignores an empty variable, so the file's value stays then.
+      const char* value = std::getenv(opt->get_envname().c_str());
+      return value != nullptr && *value != '\0';
     });
     return items;
   }
@@ -88,9 +93,10 @@ struct BusFlags {
 };
 
 void AddBusFlags(CLI::App* app, BusFlags* f) {
-  app->add_option("--fleet-key-file", f->fleet_key_file,
-                  "file holding the fleet key shared with the coordinator (create one with "
-                  "`loadd keygen`; mode 600); SIGHUP re-reads it")
+  app->add_option(
+         "--fleet-key-file", f->fleet_key_file,
+         "file holding the fleet key shared with the coordinator (create one with "
+         "`loadd keygen`; mode 600); SIGHUP re-reads it")
       ->envname("LOADD_FLEET_KEY_FILE")
       ->capture_default_str();
   app->add_option("--bus-tls-ca", f->tls.ca_file,
@@ -109,8 +115,8 @@ Status PinToCpu(int64_t cpu) {
   CPU_ZERO(&set);
   CPU_SET(static_cast<int>(cpu), &set);
   if (sched_setaffinity(0, sizeof set, &set) != 0) {
-    return Status::Invalid("--cpu", "cannot pin to CPU " + std::to_string(cpu) + ": " +
-                                        strerror(errno));
+    return Status::Invalid(
+        "--cpu", "cannot pin to CPU " + std::to_string(cpu) + ": " + strerror(errno));
   }
   return Status::Ok();
 }
@@ -119,9 +125,10 @@ Status PinToCpu(int64_t cpu) {
 
 int WorkerMain(int argc, char** argv) {
   CLI::App app{"loadd worker: generates load for the coordinator's runs", "loadd worker"};
-  app.set_config("--config", kDefaultConfigFile,
-                 "TOML/INI file of settings: any flag without its dashes as a key, e.g. "
-                 "coordinator = \"tcp://10.0.0.1:5557\" (a missing default file is fine)");
+  app.set_config(
+      "--config", kDefaultConfigFile,
+      "TOML/INI file of settings: any flag without its dashes as a key, e.g. "
+      "coordinator = \"tcp://10.0.0.1:5557\" (a missing default file is fine)");
   app.config_formatter(std::make_shared<EnvFirstConfig>(&app));
   app.allow_config_extras(CLI::config_extras_mode::error);
   WorkerConfig config;

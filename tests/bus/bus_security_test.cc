@@ -6,14 +6,18 @@
 // Waits are for network events, bounded by a real-time deadline; every
 // timeout (handshake deadlines) runs on the fake clock.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <nng/nng.h>
-#include <nng/protocol/pair1/pair.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <climits>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -42,70 +46,143 @@ bool WaitFor(const std::function<bool()>& done, double seconds = 5) {
   return done();
 }
 
-// A raw nng pair1 socket: sends and receives bytes as they are.
+// A peer speaking nng's pair1-over-TCP wire format by hand on a plain
+// socket (8-byte SP header exchange, then messages as u64 length + u32 hop
+// count + body), so the test controls every byte and every close, and the
+// peers add no nng sockets to the process (nng 1.5's teardown races,
+// nanomsg/nng#1543, stay out of the picture).
 class RawPeer {
  public:
-  RawPeer() {
-    EXPECT_EQ(nng_pair1_open(&socket_), 0);
-    nng_socket_set_size(socket_, NNG_OPT_RECVMAXSZ, 0);
-    // Keep reading, so a closed connection is noticed even when the test
-    // leaves messages unread.
-    nng_socket_set_int(socket_, NNG_OPT_RECVBUF, 1024);
-    nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_POST, OnPipe, this);
-    nng_pipe_notify(socket_, NNG_PIPE_EV_REM_POST, OnPipe, this);
-  }
-  ~RawPeer() { nng_close(socket_); }
+  RawPeer() = default;
+  ~RawPeer() { Close(); }
 
-  // Connects once. nng would redial after a random share of the reconnect
-  // time; it is made so long that no redial happens within a test: closing
-  // a socket while it redials can hang nng 1.5 (nanomsg/nng#1543).
+  // Connects to "tcp://127.0.0.1:PORT" and exchanges SP headers.
   bool Dial(const std::string& url) {
-    nng_dialer d;
-    if (nng_dialer_create(&d, socket_, url.c_str()) != 0) return false;
-    nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, INT32_MAX);
-    nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, INT32_MAX);
-    return nng_dialer_start(d, 0) == 0;
+    int port = std::stoi(url.substr(url.rfind(':') + 1));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd);
+      return false;
+    }
+    return Start(fd);
   }
-  // Listens on a free loopback port; returns its URL.
+  // Listens on a free loopback port and accepts one connection in the
+  // background; returns the URL.
   std::string Listen() {
-    nng_listener l;
-    EXPECT_EQ(nng_listen(socket_, "tcp://127.0.0.1:0", &l, 0), 0);
-    int port = 0;
-    nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port);
-    return "tcp://127.0.0.1:" + std::to_string(port);
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(listen(listen_fd_, 4), 0);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    acceptor_ = std::thread([this] {
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) Start(fd);
+    });
+    return "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   }
-  bool Send(std::string_view bytes) {
-    return nng_send(socket_, const_cast<char*>(bytes.data()), bytes.size(), 0) == 0;
+  void Close() {
+    if (listen_fd_ >= 0) shutdown(listen_fd_, SHUT_RDWR);
+    if (acceptor_.joinable()) acceptor_.join();
+    if (listen_fd_ >= 0) close(listen_fd_);
+    listen_fd_ = -1;
+    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+    if (reader_.joinable()) reader_.join();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  bool Send(std::string_view body) {
+    if (fd_ < 0) return false;
+    std::string frame(8, '\0');
+    uint64_t len = body.size() + 4;
+    for (int i = 0; i < 8; ++i) frame[i] = static_cast<char>(len >> (56 - 8 * i));
+    frame += std::string("\0\0\0\1", 4);  // hop count 1
+    frame += body;
+    return WriteAll(frame);
   }
   // The next message; nullopt once the connection is closed (or after 3 s).
   std::optional<std::string> Recv() {
     std::optional<std::string> out;
     WaitFor(
         [&] {
-          char* buf = nullptr;
-          size_t size = 0;
-          if (nng_recv(socket_, &buf, &size, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) == 0) {
-            out.emplace(buf, size);
-            nng_free(buf, size);
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!inbox_.empty()) {
+            out = std::move(inbox_.front());
+            inbox_.pop_front();
           }
-          return out.has_value() || removed_.load() > 0;
+          return out.has_value() || closed_.load();
         },
         3);
     return out;
   }
   int added() const { return added_.load(); }
-  int removed() const { return removed_.load(); }
+  int removed() const { return closed_.load() ? 1 : 0; }
   bool WaitClosed() {
-    return WaitFor([this] { return removed_.load() > 0; });
+    return WaitFor([this] { return closed_.load(); });
   }
 
  private:
-  static void OnPipe(nng_pipe, nng_pipe_ev ev, void* self) {
-    auto* p = static_cast<RawPeer*>(self);
-    (ev == NNG_PIPE_EV_ADD_POST ? p->added_ : p->removed_)++;
+  bool Start(int fd) {
+    fd_ = fd;
+    const char header[8] = {0, 'S', 'P', 0, 0, 0x11, 0, 0};  // pair1
+    char peer[8];
+    timeval limit{5, 0};  // for the header exchange only
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    bool ok = WriteAll(std::string_view(header, 8)) && ReadAll(peer, 8) && peer[1] == 'S';
+    limit = timeval{0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    if (!ok) {
+      closed_ = true;
+      return false;
+    }
+    ++added_;
+    reader_ = std::thread([this] { ReadLoop(); });
+    return true;
   }
-  nng_socket socket_ = NNG_SOCKET_INITIALIZER;
-  std::atomic<int> added_{0}, removed_{0};
+  void ReadLoop() {
+    char len_bytes[8];
+    while (ReadAll(len_bytes, 8)) {
+      uint64_t len = 0;
+      for (char c : len_bytes) len = len << 8 | static_cast<uint8_t>(c);
+      if (len < 4 || len > (64u << 20)) break;
+      std::string msg(len, '\0');
+      if (!ReadAll(msg.data(), len)) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      inbox_.push_back(msg.substr(4));  // without the hop count
+    }
+    closed_ = true;
+  }
+  bool WriteAll(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  bool ReadAll(char* out, size_t n) {
+    while (n > 0) {
+      ssize_t got = recv(fd_, out, n, 0);
+      if (got <= 0) return false;
+      out += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+
+  std::atomic<int> fd_{-1};
+  int listen_fd_ = -1;
+  std::thread reader_, acceptor_;
+  std::mutex mu_;
+  std::deque<std::string> inbox_;  // GUARDED_BY(mu_)
+  std::atomic<int> added_{0};
+  std::atomic<bool> closed_{false};
 };
 
 // A peer that knows the key but speaks raw bytes, so the test can capture,
@@ -145,6 +222,14 @@ struct RawWorker {
     return std::nullopt;
   }
 };
+
+std::string Describe(const BusServer::Counters& c) {
+  return "server: handshake failures " + std::to_string(c.handshake_failures) +
+         ", timeouts " + std::to_string(c.handshake_timeouts) + ", bad frames " +
+         std::to_string(c.bad_frames) + ", strays " + std::to_string(c.strays) +
+         ", closed " + std::to_string(c.closed) + ", close errors " +
+         std::to_string(c.close_errors);
+}
 
 HelloMsg Hello(const std::string& host) { return HelloMsg{host, 0, -1, 2, 100, "t", ""}; }
 
@@ -241,7 +326,7 @@ TEST_F(BusSecurityTest, PeerWithoutTheKeyCannotRegisterAndIsClosedAfterTheDeadli
       std::chrono::milliseconds(150));  // two receive-loop wakeups
   EXPECT_EQ(intruder->removed(), 0);
   ExpireHandshakes();
-  ASSERT_TRUE(intruder->WaitClosed());
+  ASSERT_TRUE(intruder->WaitClosed()) << Describe(server_.counters());
   EXPECT_EQ(server_.counters().handshake_timeouts, 1u);
   intruder.reset();  // closed, so that a redial does not start a new handshake
   EXPECT_TRUE(WaitFor([&] { return server_.handshaking() == 0; }));
@@ -251,7 +336,7 @@ TEST_F(BusSecurityTest, PeerWithoutTheKeyCannotRegisterAndIsClosedAfterTheDeadli
 TEST_F(BusSecurityTest, WrongKeyIsRefusedAtOnce) {
   RawWorker w;
   EXPECT_FALSE(w.Connect(url_, kOtherKey));  // no proof comes back
-  ASSERT_TRUE(w.peer.WaitClosed());
+  ASSERT_TRUE(w.peer.WaitClosed()) << Describe(server_.counters());
   EXPECT_EQ(server_.counters().handshake_failures, 1u);
   EXPECT_EQ(Listed(), 0u);
   EXPECT_EQ(Live(), 0);
@@ -289,7 +374,7 @@ TEST_F(BusSecurityTest, HandshakesInProgressAreBounded) {
     EXPECT_EQ(server_.handshaking(), 4u);
   }  // closed, so that it does not redial
   ExpireHandshakes();
-  for (auto& p : idle) EXPECT_TRUE(p->WaitClosed());
+  for (auto& p : idle) EXPECT_TRUE(p->WaitClosed()) << Describe(server_.counters());
   idle.clear();  // closed, so that a redial does not start a new handshake
   EXPECT_TRUE(WaitFor([&] { return server_.handshaking() == 0; }));
   // Room again: a worker with the key gets in.
@@ -342,7 +427,7 @@ TEST_F(BusSecurityTest, ReplayedTruncatedOrAlteredFramesCloseThePipe) {
     ASSERT_TRUE(WaitFor([&] { return Requests(run_id) == 10; }));
     uint64_t bad_before = server_.counters().bad_frames;
     ASSERT_TRUE(w.peer.Send(c.bad(genuine, &w)));
-    ASSERT_TRUE(w.peer.WaitClosed()) << w.peer.added() << " " << w.peer.removed();
+    ASSERT_TRUE(w.peer.WaitClosed()) << Describe(server_.counters());
     EXPECT_EQ(server_.counters().bad_frames, bad_before + 1);
     EXPECT_TRUE(WaitFor([&] { return Live() == 0; }));
     EXPECT_EQ(Requests(run_id), 10);
@@ -371,7 +456,7 @@ TEST_F(BusSecurityTest, IntruderCannotInjectStats) {
   ASSERT_TRUE(intruder.Send(genuine));
   ASSERT_TRUE(WaitFor([&] { return server_.counters().strays >= 3; }));
   ExpireHandshakes();
-  ASSERT_TRUE(intruder.WaitClosed());
+  ASSERT_TRUE(intruder.WaitClosed()) << Describe(server_.counters());
   EXPECT_EQ(Requests(run_id), 7);
   EXPECT_EQ(Listed(), 1u);
   // The genuine worker is unharmed: its next frame counts.
@@ -387,7 +472,7 @@ TEST_F(BusSecurityTest, RotatedKeyAppliesToNewConnectionsOnly) {
   server_.SetFleetKey(rotated);
   RawWorker stale;
   EXPECT_FALSE(stale.Connect(url_, kKey));
-  ASSERT_TRUE(stale.peer.WaitClosed());
+  ASSERT_TRUE(stale.peer.WaitClosed()) << Describe(server_.counters());
   RawWorker fresh;
   ASSERT_TRUE(fresh.Connect(url_, rotated));
   ASSERT_TRUE(fresh.SendMsg(Hello("fresh")));
@@ -492,7 +577,10 @@ TEST(FakeCoordinatorTest, CannotAuthenticateOrHandAWorkerMessages) {
     options.clock = &clock;
     options.handshake_timeout_ms = kHandshakeTimeoutMs;
     ASSERT_TRUE(client.Dial(url, options).ok());
-    ASSERT_TRUE(WaitFor([&] { return fake.added() >= 1; }));
+    // Both ends have the connection (the client's handshake deadline runs
+    // from its side's start, on the fake clock).
+    ASSERT_TRUE(
+        WaitFor([&] { return fake.added() >= 1 && client.counters().pipes_added >= 1; }));
     c.play(&fake);
     clock.AdvanceNs((kHandshakeTimeoutMs + 1) * kNsPerMs);  // whatever is left, ends
     BusClient::Counters counters = client.counters();
@@ -522,7 +610,8 @@ TEST(FakeCoordinatorTest, SilentPeerIsClosedAfterTheHandshakeDeadline) {
   options.clock = &clock;
   options.handshake_timeout_ms = kHandshakeTimeoutMs;
   ASSERT_TRUE(client.Dial(url, options).ok());
-  ASSERT_TRUE(WaitFor([&] { return fake.added() >= 1; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return fake.added() >= 1 && client.counters().pipes_added >= 1; }));
   EXPECT_EQ(fake.removed(), 0);
   clock.AdvanceNs((kHandshakeTimeoutMs + 1) * kNsPerMs);
   ASSERT_TRUE(fake.WaitClosed());

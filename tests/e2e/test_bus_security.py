@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from fleet import Fleet, binary, http, write_secret
+from fleet import TOKEN, Fleet, binary, http, write_secret
 
 
 def wait_until(pred, timeout):
@@ -22,6 +22,11 @@ def wait_until(pred, timeout):
             return True
         time.sleep(0.05)
     return pred()
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
 
 
 def worker_ids(f):
@@ -38,17 +43,24 @@ def make_ca(d, name):
             "-subj", f"/CN=loadd test {name}", cwd=d)
 
 
+def make_cert(d, name, cn, ca="ca", ext=()):
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
+
+
 def make_certs(d):
-    """A CA, the coordinator's certificate for 127.0.0.1 signed by it, and an
-    unrelated CA."""
+    """A CA; the coordinator's certificate for 127.0.0.1 and a worker's client
+    certificate, both signed by it; an unrelated CA and a client certificate
+    signed by that one."""
     make_ca(d, "ca")
     make_ca(d, "other-ca")
     with open(os.path.join(d, "san.ext"), "w") as f:
         f.write("subjectAltName=DNS:127.0.0.1,IP:127.0.0.1,DNS:localhost\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "bus.key", "-out", "bus.csr", "-subj", "/CN=127.0.0.1", cwd=d)
-    openssl("x509", "-req", "-in", "bus.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "bus.pem", "-days", "2", "-extfile", "san.ext", cwd=d)
+    make_cert(d, "bus", "127.0.0.1", ext=("-extfile", "san.ext"))
+    make_cert(d, "worker", "loadd worker")
+    make_cert(d, "stranger", "loadd worker", ca="other-ca")
 
 
 class TlsFleet(Fleet):
@@ -79,13 +91,13 @@ class FleetKey(unittest.TestCase):
             log = f.log("worker1")
             self.assertIn("closed the connection while checking this worker's fleet key", log)
             self.assertIn(wrong, log)  # names the file to fix, never the key
-            self.assertNotIn(open(wrong).read().strip(), log)
+            self.assertNotIn(read(wrong).strip(), log)
             self.assertIn("authentication failed", f.log("coordinator"))
             self.assertIsNone(intruder.poll(), "a wrong key is not fatal: the worker retries")
 
             # Rotate the right key into its file and SIGHUP: it joins.
             with open(wrong, "w") as key_file:
-                key_file.write(open(env["LOADD_FLEET_KEY_FILE"]).read())
+                key_file.write(read(env["LOADD_FLEET_KEY_FILE"]))
             intruder.send_signal(signal.SIGHUP)
             f.wait_workers(2, timeout=15)
             self.assertIn("intruder/1", worker_ids(f))
@@ -98,6 +110,9 @@ class FleetKey(unittest.TestCase):
             f.write(secrets.token_hex(32))
         os.chmod(loose, 0o644)
         short = write_secret(d, "short.key", "tooshort")
+        # A usable REST token, so the coordinator gets as far as the fleet key.
+        env = dict(os.environ, LOADD_FLEET_KEY_FILE="",
+                   LOADD_TOKEN_FILE=write_secret(d, "token", TOKEN))
         cases = [
             (os.path.join(d, "absent.key"), "loadd keygen >"),
             (loose, f"chmod 600 {loose}"),
@@ -106,8 +121,7 @@ class FleetKey(unittest.TestCase):
         for role, extra in (("worker", []), ("coordinator", ["--state-dir", d + "/state"])):
             for path, hint in cases:
                 r = subprocess.run([binary("loadd"), role, "--fleet-key-file", path] + extra,
-                                   capture_output=True, text=True, timeout=20,
-                                   env=dict(os.environ, LOADD_FLEET_KEY_FILE=""))
+                                   capture_output=True, text=True, timeout=20, env=env)
                 self.assertEqual(r.returncode, 2, f"{role} {path}: {r.stderr}")
                 self.assertIn("--fleet-key-file", r.stderr, r.stderr)
                 self.assertIn(hint, r.stderr, r.stderr)
@@ -171,6 +185,32 @@ class BusTls(unittest.TestCase):
             self.assertNotIn("untrusting/2", worker_ids(f))
             self.assertTrue(wait_until(lambda: "--bus-tls-ca" in f.log("worker2"), 15),
                             f.log("worker2"))
+
+    def test_coordinator_with_a_ca_requires_worker_certificates(self):
+        d = tempfile.mkdtemp(prefix="loadd-e2e-mtls-")
+        make_certs(d)
+        pem = lambda name: os.path.join(d, name)
+        with TlsFleet(workers=1,
+                      coordinator_args=["--bus-tls-cert", pem("bus.pem"),
+                                        "--bus-tls-key", pem("bus.key"),
+                                        "--bus-tls-ca", pem("ca.pem")],
+                      worker_args=["--bus-tls-ca", pem("ca.pem"),
+                                   "--bus-tls-cert", pem("worker.pem"),
+                                   "--bus-tls-key", pem("worker.key")]) as f:
+            # Right CA for the coordinator, but a client certificate from
+            # another CA, or none: TLS fails, the fleet key is never reached.
+            f.worker_args = ["--bus-tls-ca", pem("ca.pem"), "--bus-tls-cert",
+                             pem("stranger.pem"), "--bus-tls-key", pem("stranger.key")]
+            f.add_worker(1, host_id="stranger")
+            f.worker_args = ["--bus-tls-ca", pem("ca.pem")]
+            f.add_worker(2, host_id="anonymous")
+            time.sleep(3)
+            ids = worker_ids(f)
+            self.assertEqual(len(ids), 1, ids)
+            self.assertFalse([i for i in ids if i.startswith(("stranger", "anonymous"))], ids)
+            self.assertEqual(http("GET", f.rest + "/healthz")[1]["workers"], 1)
+            for i in (1, 2):
+                self.assertNotIn("fleet key verified", f.log(f"worker{i}"))
 
 
 if __name__ == "__main__":
