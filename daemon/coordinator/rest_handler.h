@@ -6,7 +6,10 @@
 // and buffers a whole body before anyone can look at the headers. This
 // handler replaces its input loop:
 //   - once a request's headers are in, HeadersCheck may refuse it (missing
-//     token, declared body too large) before the body is read;
+//     token, declared body too large) before the body is read, and nothing
+//     of the body is read (or allocated) before that; a body with a
+//     Transfer-Encoding (chunked) is refused, one declared larger than the
+//     endpoint's maxRequestSize too;
 //   - an oversized, malformed or refused request gets a JSON error
 //     (ErrorJson) and the rest of the connection's input is discarded until
 //     the client closes it or the idle timeout does;
@@ -36,7 +39,8 @@ class BearerChallenge final : public Pistache::Http::Header::Header {
 };
 
 // Called when a request's line and headers are in and its body is not;
-// content_length is 0 for a chunked body. An error is sent as the reply.
+// content_length is 0 when there is no Content-Length. An error is sent as
+// the reply.
 using HeadersCheck =
     std::function<Status(const Pistache::Http::Request& request, size_t content_length)>;
 
@@ -48,8 +52,11 @@ class GuardedRouterHandler : public Pistache::Rest::Private::RouterHandler {
       : RouterHandler(std::move(router)), check_(std::move(check)) {}
 
  private:
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
   void onInput(const char* buffer, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+  // Runs when the request's headers are in, before any of its body is read.
+  Status CheckHeaders(const Pistache::Http::Request& request) const;
   // Answers a complete request through the router.
   void Dispatch(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   // Sends the error and discards the rest of the connection's input.

@@ -412,6 +412,12 @@ class BadInput(unittest.TestCase):
                 self.assertIn(code, line, body)
                 self.assertIn('"error"', body)
                 self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
+            # So is a chunked body (here with a 1 TB chunk): it needs a Content-Length.
+            line, body = raw_request(port, b"POST /v1/runs HTTP/1.1\r\nHost: x\r\n" + auth +
+                                     b"Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFF\r\n{")
+            self.assertIn("400", line, body)
+            self.assertIn("Content-Length", body)
+            self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
             # Headers past 64 KiB are refused while they arrive.
             line, body = raw_request(port, b"GET /v1/runs HTTP/1.1\r\nHost: x\r\n" + auth +
                                      b"X-Pad: " + b"p" * (70 << 10) + b"\r\n\r\n")
