@@ -78,7 +78,15 @@ HdrHistogram::HdrHistogram(const Layout& layout)
       sub_bucket_half_count_magnitude_(layout.sub_bucket_half_count_magnitude),
       sub_bucket_half_count_(layout.sub_bucket_count / 2),
       sub_bucket_mask_(layout.sub_bucket_mask),
-      counts_(static_cast<size_t>(layout.counts_len), 0) {}
+      counts_len_(layout.counts_len) {}
+
+void HdrHistogram::MakeDense() {
+  if (dense()) return;
+  counts_.assign(static_cast<size_t>(counts_len_), 0);
+  for (const auto& [index, count] : sparse_) counts_[index] = count;
+  sparse_.clear();
+  sparse_.shrink_to_fit();
+}
 
 Result<HdrHistogram> HdrHistogram::Create(int64_t lowest_discernible,
                                           int64_t highest_trackable,
@@ -128,11 +136,14 @@ void HdrHistogram::Merge(const HdrHistogram& other) {
     saturated_count_ += other.saturated_count_;
     return;
   }
+  MakeDense();
   if (lowest_discernible_ == other.lowest_discernible_ &&
       highest_trackable_ == other.highest_trackable_ &&
       significant_figures_ == other.significant_figures_) {
-    const int32_t end = other.CountsIndex(other.max_value_) + 1;
-    for (int32_t i = 0; i < end; ++i) counts_[i] += other.counts_[i];
+    other.VisitNonZero([this](int32_t i, int64_t count) {
+      counts_[i] += count;
+      return true;
+    });
     total_count_ += other.total_count_;
     min_value_ = std::min(min_value_, other.min_value_);
     max_value_ = std::max(max_value_, other.max_value_);
@@ -140,10 +151,10 @@ void HdrHistogram::Merge(const HdrHistogram& other) {
     return;
   }
   const int64_t saturated_before = saturated_count_;
-  const int32_t end = other.CountsIndex(other.max_value_) + 1;
-  for (int32_t i = 0; i < end; ++i) {
-    if (other.counts_[i] != 0) RecordN(other.ValueFromIndex(i), other.counts_[i]);
-  }
+  other.VisitNonZero([this, &other](int32_t i, int64_t count) {
+    RecordN(other.ValueFromIndex(i), count);
+    return true;
+  });
   // other's saturated values sit in its top bucket: either that bucket was
   // clamped here too (and is part of clamped) or nothing of other was.
   const int64_t clamped = saturated_count_ - saturated_before;
@@ -152,6 +163,7 @@ void HdrHistogram::Merge(const HdrHistogram& other) {
 
 void HdrHistogram::Reset() {
   std::fill(counts_.begin(), counts_.end(), 0);
+  sparse_.clear();
   total_count_ = 0;
   min_value_ = std::numeric_limits<int64_t>::max();
   max_value_ = 0;
@@ -169,13 +181,12 @@ int64_t HdrHistogram::Max() const {
 double HdrHistogram::Mean() const {
   if (total_count_ == 0) return 0;
   double sum = 0;
-  const int32_t end = CountsIndex(max_value_) + 1;
-  for (int32_t i = 0; i < end; ++i) {
-    if (counts_[i] == 0) continue;
+  VisitNonZero([&](int32_t i, int64_t count) {
     const double median = static_cast<double>(ValueFromIndex(i)) +
                           static_cast<double>(BucketSizeAtIndex(i) / 2);
-    sum += median * static_cast<double>(counts_[i]);
-  }
+    sum += median * static_cast<double>(count);
+    return true;
+  });
   return sum / static_cast<double>(total_count_);
 }
 
@@ -183,13 +194,12 @@ double HdrHistogram::StdDev() const {
   if (total_count_ == 0) return 0;
   const double mean = Mean();
   double sum_squares = 0;
-  const int32_t end = CountsIndex(max_value_) + 1;
-  for (int32_t i = 0; i < end; ++i) {
-    if (counts_[i] == 0) continue;
+  VisitNonZero([&](int32_t i, int64_t count) {
     const double deviation = static_cast<double>(ValueFromIndex(i)) +
                              static_cast<double>(BucketSizeAtIndex(i) / 2) - mean;
-    sum_squares += deviation * deviation * static_cast<double>(counts_[i]);
-  }
+    sum_squares += deviation * deviation * static_cast<double>(count);
+    return true;
+  });
   return std::sqrt(sum_squares / static_cast<double>(total_count_));
 }
 
@@ -203,24 +213,32 @@ int64_t HdrHistogram::ValueAtPercentile(double p) const {
   const double fp_rank = requested * static_cast<double>(total_count_) / 100.0;
   const int64_t rank = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(fp_rank)));
   int64_t seen = 0;
-  const auto len = static_cast<int32_t>(counts_.size());
-  for (int32_t i = 0; i < len; ++i) {
-    seen += counts_[i];
-    if (seen >= rank) return p == 0 ? ValueFromIndex(i) : HighestValueAtIndex(i);
-  }
-  return 0;  // unreachable while total_count_ matches counts_
+  int64_t value = 0;  // stays 0 only if total_count_ disagreed with the counts
+  VisitNonZero([&](int32_t i, int64_t count) {
+    seen += count;
+    if (seen < rank) return true;
+    value = p == 0 ? ValueFromIndex(i) : HighestValueAtIndex(i);
+    return false;
+  });
+  return value;
 }
 
 void HdrHistogram::RecomputeTotals() {
   total_count_ = 0;
   min_value_ = std::numeric_limits<int64_t>::max();
   max_value_ = 0;
-  const auto len = static_cast<int32_t>(counts_.size());
-  for (int32_t i = 0; i < len; ++i) {
-    if (counts_[i] == 0) continue;
-    total_count_ += counts_[i];
+  auto add = [this](int32_t i, int64_t count) {
+    total_count_ += count;
     min_value_ = std::min(min_value_, ValueFromIndex(i));
     max_value_ = HighestValueAtIndex(i);
+  };
+  if (!dense()) {
+    for (const auto& [index, count] : sparse_) add(index, count);
+    return;
+  }
+  const auto len = static_cast<int32_t>(counts_.size());
+  for (int32_t i = 0; i < len; ++i) {
+    if (counts_[i] != 0) add(i, counts_[i]);
   }
 }
 
@@ -286,7 +304,10 @@ size_t GetZigZag(std::string_view in, size_t pos, int64_t* signed_value) {
   return used;
 }
 
-Status DecodeZigZagCounts(std::string_view payload, std::vector<int64_t>& counts) {
+// Decodes into the non-zero buckets (index, count), in increasing index
+// order, of a histogram of `counts_len` buckets.
+Status DecodeZigZagCounts(std::string_view payload, size_t counts_len,
+                          std::vector<std::pair<int32_t, int64_t>>* nonzero) {
   size_t pos = 0;
   size_t index = 0;
   int64_t total = 0;
@@ -299,39 +320,41 @@ Status DecodeZigZagCounts(std::string_view payload, std::vector<int64_t>& counts
     }
     if (value < 0) {  // a run of -value empty buckets
       if (value == std::numeric_limits<int64_t>::min() ||
-          static_cast<uint64_t>(-value) > counts.size() - index) {
+          static_cast<uint64_t>(-value) > counts_len - index) {
         // 0 - (unsigned)value: -INT64_MIN does not fit in int64_t.
         return Status::Invalid("", "a run of " + std::to_string(0 - static_cast<uint64_t>(value)) +
                                        " empty buckets at payload byte " +
                                        std::to_string(pos) + " goes past the " +
-                                       std::to_string(counts.size()) + " buckets");
+                                       std::to_string(counts_len) + " buckets");
       }
       index += static_cast<size_t>(-value);
     } else {
-      if (index >= counts.size()) {
+      if (index >= counts_len) {
         return Status::Invalid("", "histogram has more counts than its " +
-                                       std::to_string(counts.size()) + " buckets");
+                                       std::to_string(counts_len) + " buckets");
       }
       if (__builtin_add_overflow(total, value, &total)) {
         return Status::Invalid("", "histogram counts add up to more than 2^63-1");
       }
-      counts[index++] = value;
+      if (value != 0) nonzero->emplace_back(static_cast<int32_t>(index), value);
+      ++index;
     }
     pos += used;
   }
   return Status::Ok();
 }
 
-// Owns a zlib inflate stream (zlib wrapper, as the reference writes).
+// Inflates one zlib stream (zlib wrapper, as the reference writes) with
+// this thread's inflate state, reset for each: inflateInit and the first
+// inflate allocate about 40 KiB, which cost more than inflating a delta.
 class Inflater {
  public:
   explicit Inflater(std::string_view in) {
-    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    stream_.avail_in = static_cast<uInt>(in.size());
-    ok_ = inflateInit(&stream_) == Z_OK;
-  }
-  ~Inflater() {
-    if (ok_) inflateEnd(&stream_);
+    State& state = ThreadState();
+    ok_ = state.ok && inflateReset(&state.stream) == Z_OK;
+    stream_ = &state.stream;
+    stream_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    stream_->avail_in = static_cast<uInt>(in.size());
   }
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
@@ -341,20 +364,20 @@ class Inflater {
   // how many came.
   Status Read(char* out, size_t size, const char* what, size_t* produced) {
     if (!ok_) return Status(StatusCode::kInternal, "zlib inflateInit failed");
-    stream_.next_out = reinterpret_cast<Bytef*>(out);
-    stream_.avail_out = static_cast<uInt>(size);
-    const int rc = inflate(&stream_, produced != nullptr ? Z_FINISH : Z_SYNC_FLUSH);
+    stream_->next_out = reinterpret_cast<Bytef*>(out);
+    stream_->avail_out = static_cast<uInt>(size);
+    const int rc = inflate(stream_, produced != nullptr ? Z_FINISH : Z_SYNC_FLUSH);
     if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
       return Status::Invalid("", std::string("corrupt zlib data in the ") + what + ": " +
-                                     (stream_.msg ? stream_.msg : "inflate failed"));
+                                     (stream_->msg ? stream_->msg : "inflate failed"));
     }
     if (rc == Z_MEM_ERROR) return Status(StatusCode::kInternal, "zlib out of memory");
     ended_ = rc == Z_STREAM_END;
-    if (ended_ && stream_.avail_in != 0) {
-      return Status::Invalid("", std::to_string(stream_.avail_in) +
+    if (ended_ && stream_->avail_in != 0) {
+      return Status::Invalid("", std::to_string(stream_->avail_in) +
                                      " bytes follow the end of the zlib stream");
     }
-    const bool full = stream_.avail_out == 0;
+    const bool full = stream_->avail_out == 0;
     const std::string cut_off = std::string("zlib stream is cut off in the ") + what;
     if (produced == nullptr) {  // an exact read
       if (full) return Status::Ok();
@@ -363,17 +386,30 @@ class Inflater {
     }
     if (!ended_) {  // Z_FINISH checks the trailer without needing output room
       return Status::Invalid("",
-                             full && stream_.avail_in != 0
+                             full && stream_->avail_in != 0
                                  ? std::string("inflated data goes on past the ") + what
                                  : cut_off);
     }
-    *produced = size - stream_.avail_out;
+    *produced = size - stream_->avail_out;
     return Status::Ok();
   }
   bool ended() const { return ended_; }
 
  private:
-  z_stream stream_{};
+  struct State {
+    State() { ok = inflateInit(&stream) == Z_OK; }
+    ~State() {
+      if (ok) inflateEnd(&stream);
+    }
+    z_stream stream{};
+    bool ok = false;
+  };
+  static State& ThreadState() {
+    thread_local State state;
+    return state;
+  }
+
+  z_stream* stream_ = nullptr;
   bool ok_ = false;
   bool ended_ = false;
 };
@@ -382,20 +418,17 @@ class Inflater {
 
 std::string HdrHistogram::EncodeUncompressed() const {
   std::string payload;
-  const int32_t end = CountsIndex(max_value_) + 1;
-  for (int32_t i = 0; i < end;) {
-    const int64_t count = counts_[i++];
-    if (count != 0) {
-      PutZigZag(&payload, count);
-      continue;
-    }
-    int64_t zeros = 1;
-    while (i < end && counts_[i] == 0) {
-      ++zeros;
-      ++i;
-    }
-    PutZigZag(&payload, zeros > 1 ? -zeros : 0);  // the reference writes a lone zero as 0
-  }
+  // The counts up to the max's bucket, each run of empty buckets as its
+  // negated length (the reference writes a lone zero as 0).
+  int32_t next = 0;
+  VisitNonZero([&](int32_t i, int64_t count) {
+    const int64_t zeros = i - next;
+    if (zeros > 0) PutZigZag(&payload, zeros > 1 ? -zeros : 0);
+    PutZigZag(&payload, count);
+    next = i + 1;
+    return true;
+  });
+  if (total_count_ == 0) PutZigZag(&payload, 0);  // the empty bucket 0
   std::string out;
   out.reserve(kV2HeaderBytes + payload.size());
   PutBigEndian(&out, kV2EncodingCookie | kV2WordSizeFlag, 4);
@@ -488,7 +521,10 @@ Result<HdrHistogram> HdrHistogram::EmptyFromV2Header(std::string_view header,
 }
 
 Status HdrHistogram::DecodeCounts(std::string_view payload) {
-  LOADD_RETURN_IF_ERROR(DecodeZigZagCounts(payload, counts_));
+  counts_.clear();
+  sparse_.clear();
+  LOADD_RETURN_IF_ERROR(
+      DecodeZigZagCounts(payload, static_cast<size_t>(counts_len_), &sparse_));
   RecomputeTotals();
   return Status::Ok();
 }

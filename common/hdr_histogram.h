@@ -7,6 +7,12 @@
 //
 // Not thread-safe: each load-generator thread owns one histogram and the
 // results are merged at the end (Merge). Copyable and movable.
+//
+// Memory: a histogram allocates its counts array (184 KiB for latencies)
+// only when something is recorded or merged into it. Until then, and when
+// decoded, it keeps just its non-zero buckets, so decoding a one-second delta
+// and merging it elsewhere (the coordinator, thousands of times a second)
+// costs in proportion to the buckets used, not to the range.
 #ifndef LOADD_COMMON_HDR_HISTOGRAM_H_
 #define LOADD_COMMON_HDR_HISTOGRAM_H_
 
@@ -15,6 +21,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -39,7 +46,7 @@ class HdrHistogram {
   // Records value (count times). Values above highest_trackable are recorded at
   // highest_trackable (the count is never lost) and counted in saturated_count();
   // negative values are recorded as 0; a count <= 0 records nothing. Hot path:
-  // no allocation, O(1).
+  // no allocation but the first, O(1).
   void Record(int64_t value) { RecordN(value, 1); }
   inline void RecordN(int64_t value, int64_t count);
   // Adds every count of other. Ranges may differ: values beyond this
@@ -119,7 +126,18 @@ class HdrHistogram {
   };
   static Result<Layout> ComputeLayout(int64_t lowest_discernible,
                                       int64_t highest_trackable, int significant_figures);
+  // An empty histogram in the sparse form (no counts array yet).
   explicit HdrHistogram(const Layout& layout);
+
+  // The counts live in one of two forms. Dense: counts_ holds every bucket.
+  // Sparse (counts_ empty): sparse_ holds the non-zero buckets in increasing
+  // index order. MakeDense switches to the dense form for writing.
+  bool dense() const { return !counts_.empty(); }
+  void MakeDense();
+  // Calls fn(index, count) for every non-zero bucket in increasing order
+  // while fn returns true.
+  template <typename Fn>
+  void VisitNonZero(Fn fn) const;
 
   // Index into counts_ of value, which must be in [0, top of the last bucket].
   int32_t CountsIndex(int64_t value) const {
@@ -154,7 +172,9 @@ class HdrHistogram {
   int sub_bucket_half_count_magnitude_;
   int32_t sub_bucket_half_count_;
   int64_t sub_bucket_mask_;
-  std::vector<int64_t> counts_;
+  int32_t counts_len_;
+  std::vector<int64_t> counts_;                      // dense form, or empty
+  std::vector<std::pair<int32_t, int64_t>> sparse_;  // sparse form
   int64_t total_count_ = 0;
   // Raw extremes of what was recorded (after clamping); min_value_ is
   // INT64_MAX and max_value_ 0 while empty.
@@ -170,6 +190,8 @@ inline void HdrHistogram::RecordN(int64_t value, int64_t count) {
   const bool saturated = value > highest_trackable_;
   saturated_count_ += saturated ? count : 0;
   value = saturated ? highest_trackable_ : value;
+  if (counts_.empty()) [[unlikely]]
+    MakeDense();
   counts_[CountsIndex(value)] += count;
   total_count_ += count;
   min_value_ = value < min_value_ ? value : min_value_;
@@ -177,12 +199,26 @@ inline void HdrHistogram::RecordN(int64_t value, int64_t count) {
 }
 
 template <typename Fn>
-void HdrHistogram::ForEachBucket(Fn fn) const {
+void HdrHistogram::VisitNonZero(Fn fn) const {
   if (total_count_ == 0) return;
+  if (!dense()) {
+    for (const auto& [index, count] : sparse_) {
+      if (!fn(index, count)) return;
+    }
+    return;
+  }
   const int32_t end = CountsIndex(max_value_) + 1;
   for (int32_t i = 0; i < end; ++i) {
-    if (counts_[i] != 0) fn(HighestValueAtIndex(i), counts_[i]);
+    if (counts_[i] != 0 && !fn(i, counts_[i])) return;
   }
+}
+
+template <typename Fn>
+void HdrHistogram::ForEachBucket(Fn fn) const {
+  VisitNonZero([&](int32_t i, int64_t count) {
+    fn(HighestValueAtIndex(i), count);
+    return true;
+  });
 }
 
 }  // namespace loadd

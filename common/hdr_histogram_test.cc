@@ -613,3 +613,48 @@ TEST(HdrHistogramRegressionTest, ZeroRunOfInt64MinIsAnErrorNotUndefinedBehaviour
 
 }  // namespace
 }  // namespace loadd
+
+namespace loadd {
+namespace {
+
+// The coordinator merges thousands of decoded one-second deltas a second:
+// decoded and untouched histograms keep only their non-zero buckets, and
+// must behave exactly as dense ones do (read, merged from, written to).
+TEST(HdrHistogramRegressionTest, DecodedSparseHistogramBehavesLikeDense) {
+  HdrHistogram dense = HdrHistogram::ForLatencyMicros();
+  for (int64_t v : {0, 1, 7, 1500, 1501, 2049, 250'000, 250'100, 9'000'000}) {
+    dense.RecordN(v, v % 5 + 1);
+  }
+  Result<HdrHistogram> sparse = HdrHistogram::DecodeBase64(dense.EncodeBase64());
+  ASSERT_TRUE(sparse.ok()) << sparse.status().ToString();
+  EXPECT_EQ(sparse->EncodeBase64(), dense.EncodeBase64());
+  EXPECT_EQ(sparse->TotalCount(), dense.TotalCount());
+  EXPECT_EQ(sparse->Min(), dense.Min());
+  EXPECT_EQ(sparse->Max(), dense.Max());
+  EXPECT_DOUBLE_EQ(sparse->Mean(), dense.Mean());
+  EXPECT_DOUBLE_EQ(sparse->StdDev(), dense.StdDev());
+  for (double p : {0.0, 10.0, 50.0, 90.0, 99.0, 100.0}) {
+    EXPECT_EQ(sparse->ValueAtPercentile(p), dense.ValueAtPercentile(p)) << p;
+  }
+  // Merging the sparse form equals merging the dense one.
+  HdrHistogram a = HdrHistogram::ForLatencyMicros();
+  HdrHistogram b = HdrHistogram::ForLatencyMicros();
+  a.Merge(*sparse);
+  b.Merge(dense);
+  EXPECT_EQ(a.EncodeBase64(), b.EncodeBase64());
+  // Recording into a decoded histogram turns it dense without losing counts.
+  sparse->Record(42);
+  dense.Record(42);
+  EXPECT_EQ(sparse->EncodeBase64(), dense.EncodeBase64());
+  EXPECT_EQ(sparse->ValueAtPercentile(50), dense.ValueAtPercentile(50));
+  // A new, untouched histogram encodes as an empty one always did.
+  HdrHistogram empty = HdrHistogram::ForLatencyMicros();
+  Result<HdrHistogram> round = HdrHistogram::DecodeBase64(empty.EncodeBase64());
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->TotalCount(), 0);
+  empty.Reset();
+  EXPECT_EQ(empty.ValueAtPercentile(99), 0);
+}
+
+}  // namespace
+}  // namespace loadd

@@ -28,6 +28,11 @@ constexpr int64_t kQuietBeforeCloseNs = 200 * kNsPerMs;
 constexpr int64_t kMaxCondemnedNs = 2 * kNsPerSec;
 // A closed pipe whose removal nng never reported stops holding a slot.
 constexpr int64_t kForgetClosedNs = 10 * kNsPerSec;
+// The socket's send queue, in messages (nng allows at most 8192), and how
+// long a send waits when it is full. Pipes take messages off it at once
+// (a pipe whose own queue is full drops the message), so a wait is short.
+constexpr int kSendBufferMessages = 8192;
+constexpr int kSendWaitMs = 100;
 
 }  // namespace
 
@@ -147,7 +152,12 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
   nng_socket_set_size(socket_, NNG_OPT_RECVMAXSZ,
                       kMaxWireMessageBytes + kBusFrameOverheadBytes);
   nng_socket_set_int(socket_, NNG_OPT_RECVBUF, 1024);
-  nng_socket_set_int(socket_, NNG_OPT_SENDBUF, 64);
+  // A run's start sends one assignment to every worker at once, and each
+  // second's pings go out together: the socket's queue must hold a burst
+  // for the whole fleet (nng's maximum), and a send that still finds it
+  // full waits briefly for it to drain into the pipes (see SendLocked).
+  nng_socket_set_int(socket_, NNG_OPT_SENDBUF, kSendBufferMessages);
+  nng_socket_set_ms(socket_, NNG_OPT_SENDTIMEO, kSendWaitMs);
   nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_PRE, OnPipe, this);
   nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_POST, OnPipe, this);
   nng_pipe_notify(socket_, NNG_PIPE_EV_REM_POST, OnPipe, this);
@@ -302,6 +312,9 @@ bool BusServer::SendLocked(uint32_t pipe, const std::string& bytes) {
   p.id = pipe;
   nng_msg_set_pipe(msg, p);
   int rv = nng_sendmsg(socket_, msg, NNG_FLAG_NONBLOCK);
+  // Full (a burst past kSendBufferMessages): wait up to kSendWaitMs for nng
+  // to hand queued messages to their pipes rather than drop this one.
+  if (rv == NNG_EAGAIN) rv = nng_sendmsg(socket_, msg, 0);
   if (rv != 0) {
     nng_msg_free(msg);
     LOG_DEBUG("send to pipe %u failed: %s", pipe, nng_strerror(rv));

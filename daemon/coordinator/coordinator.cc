@@ -7,6 +7,8 @@
 #include <cmath>
 #include <ctime>
 #include <functional>
+#include <string_view>
+#include <unordered_map>
 
 #include "common/log.h"
 #include "common/units.h"
@@ -297,8 +299,15 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
     if (stats.final) w->run_id.clear();
     return;
   }
-  for (RunWorker& rw : run->workers()) {
+  std::vector<RunWorker>& workers = run->workers();
+  // The hint is right unless the run's workers changed under it; else scan
+  // (10,000 workers each sending every second make the scan quadratic).
+  size_t hint = w->run_slot;
+  bool hit = hint < workers.size() && workers[hint].pipe == w->pipe && !workers[hint].final;
+  for (size_t i = hit ? hint : 0; i < workers.size(); ++i) {
+    RunWorker& rw = workers[i];
     if (rw.pipe != w->pipe || rw.final) continue;
+    w->run_slot = i;
     run->AddStats(&rw, stats, clock_->NowNs());
     // Final before the run's end (a graceful exit, load stopped for want of
     // the coordinator): the others carry its share from now on.
@@ -441,21 +450,28 @@ void Coordinator::Launch(Run* run, int64_t now) {
   run->set_start_ns(now + config_.start_delay_ms * kNsPerMs);
   run->SetState(RunState::kStarting, now);
   run->Touch();
+  // Ids are unique (HandleHello): index them rather than scan per stripe.
+  std::unordered_map<std::string_view, std::pair<const uint32_t, WorkerEntry>*> by_id;
+  for (auto& entry : workers_) {
+    if (Idle(entry.second)) by_id.emplace(entry.second.id, &entry);
+  }
   for (int64_t k = 0; k < n; ++k) {
-    for (auto& [pipe, w] : workers_) {
-      if (w.id != order[k].worker_id || !Idle(w)) continue;
-      RunWorker rw;
-      rw.worker_id = w.id;
-      rw.host = w.hello.host;
-      rw.pipe = pipe;
-      rw.stripe = k;
-      rw.share = {ShareChange{true, n, k, 1, 0, -1}};
-      rw.users_assigned = CountInClass(plan.users, n, k);
-      run->workers().push_back(rw);
-      w.run_id = run->id();
-      bus_->SendTo(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                                 -config_.start_delay_ms}));
-    }
+    auto found = by_id.find(order[k].worker_id);
+    if (found == by_id.end()) continue;
+    auto& [pipe, w] = *found->second;
+    if (!Idle(w)) continue;
+    RunWorker rw;
+    rw.worker_id = w.id;
+    rw.host = w.hello.host;
+    rw.pipe = pipe;
+    rw.stripe = k;
+    rw.share = {ShareChange{true, n, k, 1, 0, -1}};
+    rw.users_assigned = CountInClass(plan.users, n, k);
+    run->workers().push_back(rw);
+    w.run_id = run->id();
+    w.run_slot = run->workers().size() - 1;
+    bus_->SendTo(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
+                                               -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
 }

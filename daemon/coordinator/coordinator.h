@@ -32,6 +32,9 @@
 
 namespace loadd {
 
+struct FleetMetrics;  // metrics.h
+struct RunMetrics;
+
 // Sends to one connected worker, identified by its bus pipe id.
 class FleetBus {
  public:
@@ -88,6 +91,8 @@ class Coordinator {
   std::string ListRuns();
   std::string ListWorkers();
   std::string Health();
+  // The fleet and the newest run for GET /metrics (metrics_collect.cc).
+  FleetMetrics Metrics();
 
   size_t LiveWorkers();
 
@@ -104,6 +109,9 @@ class Coordinator {
     std::string run_id;
     int64_t users = 0;
     double cpu_percent = 0;
+    // Where it last was in the active run's workers(): a hint checked on
+    // use, so stats find their RunWorker without scanning the run.
+    size_t run_slot = 0;
   };
 
   // A run as the coordinator lists it: in memory while active (and until
@@ -182,6 +190,8 @@ class Coordinator {
   std::vector<std::string> run_order_;                 // GUARDED_BY(mu_), oldest first
   int64_t last_ping_ns_ = 0;                           // GUARDED_BY(mu_)
   uint64_t run_counter_ = 0;                           // GUARDED_BY(mu_)
+  // The newest run's metrics once it ended and left memory (it never changes).
+  std::shared_ptr<const RunMetrics> ended_run_metrics_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace loadd
