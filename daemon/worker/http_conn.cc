@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/rx_stamp.h"
@@ -19,6 +21,17 @@ namespace {
 
 constexpr size_t kMaxCapturedBodyBytes = 1 << 20;
 constexpr size_t kMaxCapturedHeaderBytes = 8 << 10;
+
+// Kernel receive stamps are on unless LOADD_RX_STAMPS=0: only for measuring
+// what they change (bench/c1_latency.py); latency then ends when the loop
+// reads the response, as in wrk.
+bool RxStampsWanted() {
+  static const bool wanted = [] {
+    const char* v = std::getenv("LOADD_RX_STAMPS");
+    return v == nullptr || std::string_view(v) != "0";
+  }();
+  return wanted;
+}
 
 constexpr uint32_t kConnEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
@@ -55,7 +68,7 @@ void HttpConn::Connect() {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   // The kernel stamps each segment as it arrives; a response's latency ends
   // there, not when this loop got around to reading it (common/rx_stamp.h).
-  EnableRxStamps(fd_);
+  if (RxStampsWanted()) EnableRxStamps(fd_);
   reused_ = false;
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 &&
       errno != EINPROGRESS) {
