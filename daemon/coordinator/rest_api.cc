@@ -6,8 +6,10 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_tls.h"
+#include "daemon/coordinator/static_files.h"
 
 namespace loadd {
 
@@ -123,6 +125,11 @@ constexpr RouteRow kRoutes[] = {
      [](Context* c, const Request& req, ResponseWriter& r) {
        Reply(r, 200, Health(c, req));
      }},
+    // The web dashboard (static_files.h): no data, so no token.
+    {RouteRow::kGet, kDashboardPath, true,
+     [](Context*, const Request& req, ResponseWriter& r) { ServeStaticFile(req, r); }},
+    {RouteRow::kGet, "/ui/:file", true,
+     [](Context*, const Request& req, ResponseWriter& r) { ServeStaticFile(req, r); }},
     {RouteRow::kGet, "/v1/workers", false,
      [](Context* c, const Request&, ResponseWriter& r) {
        Reply(r, 200, c->coordinator->ListWorkers());
@@ -149,6 +156,11 @@ constexpr RouteRow kRoutes[] = {
     {RouteRow::kPost, "/v1/runs/:id/stop", false,
      [](Context* c, const Request& req, ResponseWriter& r) {
        Reply(r, c->coordinator->StopRun(req.param(":id").as<std::string>()));
+     }},
+    {RouteRow::kGet, "/metrics", false,  // Prometheus text format (metrics.h)
+     [](Context* c, const Request&, ResponseWriter& r) {
+       r.setMime(Pistache::Http::Mime::MediaType::fromString(kMetricsContentType));
+       r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
      }},
 };
 
@@ -200,7 +212,9 @@ std::shared_ptr<Pistache::Rest::Router> MakeRouter(Context* c) {
 // oversized bodies are refused before the body is read.
 HeadersCheck MakeHeadersCheck(Context* c) {
   return [c](const Pistache::Http::Request& req, size_t content_length) {
-    if (req.resource() != kHealthPath) LOADD_RETURN_IF_ERROR(Authorize(c, req));
+    bool open = req.resource() == kHealthPath ||
+                (req.method() == Pistache::Http::Method::Get && IsStaticPath(req.resource()));
+    if (!open) LOADD_RETURN_IF_ERROR(Authorize(c, req));
     std::shared_ptr<const RunLimits> limits = c->limits->Get();
     if (content_length > limits->MaxBodyBytes())
       return BodyTooLarge(content_length, *limits);

@@ -31,6 +31,8 @@
 
 namespace loadd {
 
+struct RunMetrics;  // metrics.h
+
 // kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
 // kInterrupted: the coordinator died while the run was active; set when a
 // restarted coordinator loads it (docs/rest-api.md).
@@ -183,6 +185,7 @@ class Run {
 
   void WriteSummary(JsonWriter* w) const;                 // for GET /v1/runs
   void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const;  // GET /v1/runs/{id}
+  RunMetrics Metrics(int64_t now_ns) const;  // GET /metrics (metrics_collect.cc)
   int64_t created_epoch_ns() const { return created_epoch_ns_; }
 
   // Persistence (run_persist.cc). version() changes with anything a
