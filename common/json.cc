@@ -54,7 +54,8 @@ std::string JsonPathIndex(const std::string& parent, size_t index) {
 void WriteNumber15(JsonWriter* w, double value) {
   char buf[32];
   int n = std::snprintf(buf, sizeof buf, "%.15g", value);
-  w->RawNumber(buf, static_cast<rapidjson::SizeType>(n));
+  // Not RawNumber: rapidjson's Writer writes that as a quoted string.
+  w->RawValue(buf, static_cast<size_t>(n), rapidjson::kNumberType);
 }
 
 const char* JsonTypeName(const rapidjson::Value& value) {

@@ -52,6 +52,7 @@ TEST(PlanTest, NormalizedJsonRoundTrips) {
   Result<Plan> again = ParsePlan(json);
   ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << json;
   EXPECT_EQ(PlanToJson(*again), json);
+  EXPECT_NE(json.find(R"("spawn_rate":2000,)"), std::string::npos) << json;  // a number
   EXPECT_EQ(again->users, 2000);
   EXPECT_EQ(again->duration_ns, 90 * kNsPerSec);
 }

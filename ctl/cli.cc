@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ctl/curl_api_client.h"
+#include "ctl/live_view.h"
 #include "ctl/local_fleet.h"
 
 namespace loadd {
@@ -155,6 +156,9 @@ int LoadctlMain(int argc, const char* const* argv) {
   env.err = &std::cerr;
   env.out_is_tty = isatty(STDOUT_FILENO) == 1;
   env.err_is_tty = isatty(STDERR_FILENO) == 1;
+  env.term = std::getenv("TERM");
+  env.no_color = std::getenv("NO_COLOR");
+  env.terminal_size = TerminalSize;
   Result<Outcome> outcome = parsed->command->run(options, &env);
   std::cout.flush();
   if (!outcome.ok()) std::cerr << FormatError(outcome.status()) << '\n';

@@ -50,6 +50,9 @@ void DefineStart(CLI::App* c, Options* o) {
                 "Fail the run if they are not there within this long (default 60s)")
       ->type_name("DURATION");
   c->add_flag("--detach", o->detach, "Print the run id and exit; do not wait");
+  c->add_flag("--no-color", o->no_color,
+              "Plain progress lines, no colours or redrawing, even on a terminal "
+              "(also: NO_COLOR set, TERM=dumb)");
   c->add_flag("--local", o->local, "Run on a fleet started on this machine for this run");
   DefineEnv(c, o);
   c->add_option("--out", o->out_file, "Also write the final run JSON to FILE")
@@ -70,9 +73,9 @@ void DefineStopRun(CLI::App* c, Options* o) {
 void DefineReport(CLI::App* c, Options* o) {
   c->add_option("RUN", o->run_id, "Run id")->required();
   c->add_option("--format", o->format,
-                "table (default), json, csv, csv-history, hlog or junit")
+                "table (default), json, csv, csv-history, hlog, junit or html")
       ->type_name("FORMAT");
-  c->add_option("-o,--output", o->output_file, "Write to FILE instead of stdout")
+  c->add_option("-o,--output,--out", o->output_file, "Write to FILE instead of stdout")
       ->type_name("FILE");
 }
 

@@ -25,6 +25,7 @@ struct Options {
   PlanFlags plan;           // start: PLAN and the overriding flags; validate: PLAN
   bool detach = false;      // start --detach
   bool local = false;       // start --local
+  bool no_color = false;    // start --no-color: plain progress lines on a terminal too
   std::string out_file;     // start --out: the final run JSON
   std::string junit_file;   // start --junit: JUnit XML of thresholds and checks
   std::string run_id;       // status, stop, report: RUN
@@ -51,6 +52,12 @@ struct Env {
   std::ostream* err = nullptr;  // notices; progress lines when --json owns out
   bool out_is_tty = false;      // progress lines are rewritten in place
   bool err_is_tty = false;
+  // The live view (ctl/live_view.h) needs a terminal, $TERM not "dumb" and
+  // $NO_COLOR unset; nullptr reads as unset.
+  const char* term = nullptr;      // $TERM
+  const char* no_color = nullptr;  // $NO_COLOR
+  // The terminal's size on a descriptor; nullptr: 80x24.
+  void (*terminal_size)(int fd, int* columns, int* rows) = nullptr;
 };
 
 }  // namespace loadd

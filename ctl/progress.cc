@@ -29,17 +29,27 @@ std::string LoadGauge(const RunView& run) {
 
 std::string ProgressTracker::Update(const RunView& run, int64_t now_ns,
                                     int64_t live_workers) {
-  double rps = 0;
   if (run.has_timeline_entry) {
-    rps = run.last_timeline_rps;
+    rps_ = run.last_timeline_rps;
+  } else if (now_ns - prev_ns_ < kMinRateIntervalNs && run.requests >= prev_requests_) {
+    // A poll right after the last (Ctrl-C wakes the wait): too short an
+    // interval to measure, as totals grow in steps; keep the last figure
+    // and measure the next interval from the older poll.
+    if (run.state == "waiting") return WaitingLine(run, live_workers);
+    return RunningLine(run, rps_);
   } else if (now_ns > prev_ns_ && run.requests >= prev_requests_) {
-    rps = static_cast<double>(run.requests - prev_requests_) * kNsPerSec /
-          static_cast<double>(now_ns - prev_ns_);
+    rps_ = static_cast<double>(run.requests - prev_requests_) * kNsPerSec /
+           static_cast<double>(now_ns - prev_ns_);
+  } else {
+    rps_ = 0;
   }
   prev_ns_ = now_ns;
   prev_requests_ = run.requests;
   if (run.state == "waiting") return WaitingLine(run, live_workers);
+  return RunningLine(run, rps_);
+}
 
+std::string ProgressTracker::RunningLine(const RunView& run, double rps) {
   char rps_text[32];
   std::snprintf(rps_text, sizeof rps_text, "%.1f", rps);
   std::string line = run.state + "  " + FormatSeconds(run.elapsed_s) + "/" +

@@ -16,6 +16,10 @@ namespace loadd {
 // the poll carries a timeline, its newest entry's rps.
 class ProgressTracker {
  public:
+  // Polls closer together than this (a Ctrl-C cuts the wait short) keep the
+  // previous rps: totals grow in steps, so a short interval misleads.
+  static constexpr int64_t kMinRateIntervalNs = 500'000'000;
+
   // start_ns: when the run was created, on the clock later polls use.
   explicit ProgressTracker(int64_t start_ns) : prev_ns_(start_ns) {}
 
@@ -28,13 +32,19 @@ class ProgressTracker {
   // model, and "  dropped N" after the failures when any were dropped.
   std::string Update(const RunView& run, int64_t now_ns, int64_t live_workers = -1);
 
+  // The rps the last Update showed (0 before the first).
+  double rps() const { return rps_; }
+
   // The messages of the run's warnings not returned before, oldest first.
   std::vector<std::string> NewWarnings(const RunView& run);
 
  private:
+  static std::string RunningLine(const RunView& run, double rps);
+
   int64_t prev_ns_;
   int64_t prev_requests_ = 0;
   size_t warnings_shown_ = 0;
+  double rps_ = 0;
 };
 
 }  // namespace loadd

@@ -4,6 +4,7 @@
 #include "ctl/csv_report.h"
 #include "ctl/junit_report.h"
 #include "ctl/report.h"
+#include "ctl/report_html.h"
 
 namespace loadd {
 namespace {
@@ -27,6 +28,15 @@ Status RunJson(ApiClient* api, const std::string& id, std::string* text) {
   return Status::Ok();
 }
 
+// One self-contained HTML file: the run's JSON embedded, charts and tables.
+Status Html(ApiClient* api, const std::string& id, std::string* text) {
+  JsonReply reply;
+  RunView run;
+  LOADD_RETURN_IF_ERROR(FetchRun(api, id, /*timeline=*/true, &reply, &run));
+  *text = FormatHtmlReport(run, reply.body);
+  return Status::Ok();
+}
+
 Status Hlog(ApiClient* api, const std::string& id, std::string* text) {
   return FetchHlog(api, id, text);
 }
@@ -38,6 +48,7 @@ constexpr ReportFormat kFormats[] = {
     {"csv-history", FromRun<FormatHistoryCsv, true>},
     {"hlog", Hlog},
     {"junit", FromRun<FormatJunit, false>},
+    {"html", Html},
 };
 
 std::string FormatNames() {

@@ -18,7 +18,7 @@ struct ReportFormat {
   Status (*render)(ApiClient* api, const std::string& id, std::string* text);
 };
 
-// table (the default), json, csv, csv-history, hlog, junit.
+// table (the default), json, csv, csv-history, hlog, junit, html.
 std::span<const ReportFormat> ReportFormats();
 
 // The format --format (or --json) asks for. An unknown name, or --json with

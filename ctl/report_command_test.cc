@@ -5,6 +5,7 @@
 #include "ctl/csv_report.h"
 #include "ctl/junit_report.h"
 #include "ctl/report.h"
+#include "ctl/report_html.h"
 #include "ctl/test_fakes.h"
 #include "ctl/test_runs.h"
 
@@ -49,6 +50,7 @@ TEST_F(ReportCommandTest, EachFormatFetchesWhatItNeedsAndPrintsIt) {
       {"csv-history", kRunPath, FormatHistoryCsv(run)},
       {"hlog", "GET /v1/runs/r1700000000-3f2a/hlog", kHlog},
       {"junit", "GET /v1/runs/r1700000000-3f2a?timeline=0", FormatJunit(run)},
+      {"html", kRunPath, FormatHtmlReport(run, kCiRunJson)},
   };
   for (const Case& c : kCases) {
     world_.out.str("");
@@ -85,9 +87,9 @@ TEST_F(ReportCommandTest, BadChoicesNameTheFlagAndSendNothing) {
   };
   const Case kCases[] = {
       {"xml", false,
-       "--format: \"xml\" is not one of table, json, csv, csv-history, hlog, junit"},
+       "--format: \"xml\" is not one of table, json, csv, csv-history, hlog, junit, html"},
       {"CSV", false,
-       "--format: \"CSV\" is not one of table, json, csv, csv-history, hlog, junit"},
+       "--format: \"CSV\" is not one of table, json, csv, csv-history, hlog, junit, html"},
       {"csv", true, "--format: \"csv\" cannot be combined with --json"},
   };
   for (const Case& c : kCases) {

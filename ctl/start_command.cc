@@ -1,9 +1,12 @@
 #include "ctl/start_command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "ctl/api_calls.h"
 #include "ctl/junit_report.h"
+#include "ctl/live_view.h"
 #include "ctl/progress.h"
 #include "ctl/report.h"
 #include "ctl/run_view.h"
@@ -12,36 +15,67 @@
 namespace loadd {
 namespace {
 
-// Progress lines: rewritten in place on a terminal, one per line otherwise.
+// Progress: plain lines, one per poll; or, on a terminal that can take it,
+// the live view (ctl/live_view.h) redrawn in place, the cursor hidden while
+// it shows.
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::ostream* out, bool tty) : out_(out), tty_(tty) {}
+  // fd: the descriptor behind out, for its terminal's size.
+  ProgressPrinter(std::ostream* out, bool live, int fd,
+                  void (*terminal_size)(int, int*, int*))
+      : out_(out), live_(live), fd_(fd), terminal_size_(terminal_size) {}
   ~ProgressPrinter() { Break(); }
 
-  void Show(const std::string& line) {
-    if (tty_) {
-      // ESC[K clears what a longer previous line left behind.
-      *out_ << '\r' << line << "\x1b[K" << std::flush;
-      open_ = true;
+  bool live() const { return live_; }
+
+  void Show(const std::string& line, const LiveSnapshot& snapshot) {
+    if (!live_) {
+      *out_ << line << '\n' << std::flush;
+      return;
+    }
+    int columns = 80, rows = 24;
+    if (terminal_size_ != nullptr) terminal_size_(fd_, &columns, &rows);
+    LiveViewOptions options;
+    options.width = columns;
+    options.max_rows = MaxTableRows(rows);
+    std::vector<std::string> lines = RenderLiveFrame(snapshot, options);
+    std::string bytes;
+    if (!drawn_) {
+      bytes += kHideCursor;
+      SetBytesBeforeSignalExit(fd_, kShowCursor.data(), kShowCursor.size());
+    }
+    bytes += RedrawFrame(prev_lines_, lines);
+    *out_ << bytes << std::flush;
+    prev_lines_ = static_cast<int>(lines.size());
+    drawn_ = true;
+  }
+  // A line of its own that stays: above the live view, which the next Show
+  // draws again below it.
+  void Note(const std::string& line) {
+    if (drawn_) {
+      *out_ << RedrawFrame(prev_lines_, {line}) << std::flush;
+      prev_lines_ = 0;
     } else {
       *out_ << line << '\n' << std::flush;
     }
   }
-  // A line of its own that stays, after any in-place line.
-  void Note(const std::string& line) {
-    Break();
-    *out_ << line << '\n' << std::flush;
-  }
-  // Ends an in-place line, so what follows starts on a line of its own.
+  // Leaves the live view where it is and shows the cursor again, so what
+  // follows (on this stream or another) starts on a line of its own below.
   void Break() {
-    if (open_) *out_ << '\n' << std::flush;
-    open_ = false;
+    if (!drawn_) return;
+    *out_ << kShowCursor << std::flush;
+    SetBytesBeforeSignalExit(-1, nullptr, 0);
+    drawn_ = false;
+    prev_lines_ = 0;
   }
 
  private:
   std::ostream* out_;
-  bool tty_;
-  bool open_ = false;
+  bool live_;
+  int fd_;
+  void (*terminal_size_)(int, int*, int*);
+  bool drawn_ = false;  // a frame shows and the cursor is hidden
+  int prev_lines_ = 0;  // lines of the frame above the cursor
 };
 
 Status CheckStartOptions(const Options& options) {
@@ -119,8 +153,8 @@ std::string CreatedLine(const std::string& id, const rapidjson::Value& created,
 // Prints one successful poll: warnings new since the last poll as lines of
 // their own, then the progress line. A waiting run's line needs the live
 // workers, which /healthz knows; without an answer they show as unknown.
-void ShowPoll(ApiClient* api, const RunView& run, ProgressTracker* tracker,
-              ProgressPrinter* printer, Env* env) {
+void ShowPoll(ApiClient* api, const JsonReply& reply, const RunView& run,
+              ProgressTracker* tracker, ProgressPrinter* printer, Env* env) {
   for (const std::string& warning : tracker->NewWarnings(run)) {
     printer->Note("Warning: " + warning);
   }
@@ -128,7 +162,13 @@ void ShowPoll(ApiClient* api, const RunView& run, ProgressTracker* tracker,
   if (run.state == "waiting" && !FetchLiveWorkers(api, &live_workers).ok()) {
     live_workers = -1;
   }
-  printer->Show(tracker->Update(run, env->clock->NowNs(), live_workers));
+  std::string line = tracker->Update(run, env->clock->NowNs(), live_workers);
+  LiveSnapshot snapshot;
+  snapshot.run = &run;
+  snapshot.rps = tracker->rps();
+  snapshot.live_workers = live_workers;
+  if (printer->live()) snapshot.phases = PhasesOfPlan(reply.doc);
+  printer->Show(line, snapshot);
 }
 
 // Writes --out (the run JSON) and --junit; both are tried, the first error
@@ -171,8 +211,11 @@ Result<Outcome> Conclude(ApiClient* api, const std::string& id, const Options& o
 }  // namespace
 
 Status WatchRun(ApiClient* api, const std::string& id, const Options& options, Env* env) {
+  bool tty = options.json ? env->err_is_tty : env->out_is_tty;
   ProgressPrinter printer(ProgressStream(options, env),
-                          options.json ? env->err_is_tty : env->out_is_tty);
+                          UseLiveView(tty, env->term, env->no_color, options.no_color),
+                          options.json ? STDERR_FILENO : STDOUT_FILENO,
+                          env->terminal_size);
   ProgressTracker tracker(env->clock->NowNs());
   int64_t next_ns = env->clock->NowNs() + kPollIntervalNs;
   bool stop_sent = false;
@@ -188,7 +231,7 @@ Status WatchRun(ApiClient* api, const std::string& id, const Options& options, E
     Status polled = FetchRun(api, id, /*timeline=*/false, &reply, &run);
     if (polled.ok()) {
       failures = 0;
-      ShowPoll(api, run, &tracker, &printer, env);
+      ShowPoll(api, reply, run, &tracker, &printer, env);
       if (IsFinalState(run.state)) return Status::Ok();
     } else if (!IsRetryable(polled) || ++failures > kMaxPollFailures) {
       return polled;

@@ -24,7 +24,8 @@ inline constexpr int kMaxPollFailures = 5;
 Result<Outcome> RunStart(const Options& options, Env* env);
 
 // Polls GET /v1/runs/{id}?timeline=0 every kPollIntervalNs until the state is
-// final, printing a progress line per poll (in place on a terminal).
+// final, printing a progress line per poll, or on a terminal the live view
+// (ctl/live_view.h) redrawn in place.
 Status WatchRun(ApiClient* api, const std::string& id, const Options& options, Env* env);
 
 }  // namespace loadd

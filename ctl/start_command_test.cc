@@ -74,13 +74,52 @@ TEST_F(StartCommandTest, WatchesToTheEndAndPrintsTheReport) {
   EXPECT_EQ(world_.err.str(), "");
 }
 
-TEST_F(StartCommandTest, TerminalRewritesTheProgressLineInPlace) {
+TEST_F(StartCommandTest, TerminalRedrawsTheLiveViewInPlace) {
   ScriptRun(1, "finished");
   world_.env.out_is_tty = true;
+  world_.env.term = "xterm";
   ASSERT_TRUE(RunStart(options_, &world_.env).ok());
   std::string out = world_.out.str();
-  EXPECT_NE(out.find("\rrunning  1.0s/3.0s"), std::string::npos) << out;
-  EXPECT_NE(out.find("\x1b[K\rfinished  3.0s/3.0s"), std::string::npos) << out;
+  // The cursor hides while the view shows; the first frame (bar, status,
+  // table header, one endpoint) draws below the created line, the next one
+  // moves up over its 4 lines.
+  EXPECT_NE(out.find("2 workers\n\x1b[?25l\r["), std::string::npos) << out;
+  EXPECT_NE(out.find(" 33%  1.0s/3.0s"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[J\x1b[4A\r["), std::string::npos) << out;
+  EXPECT_NE(out.find("100%  3.0s/3.0s"), std::string::npos) << out;
+  EXPECT_NE(out.find("GET /delay/20ms"), std::string::npos) << out;
+  // It shows again once, before the report, which stays below the view.
+  EXPECT_NE(out.find("\x1b[J\x1b[?25h\nRun r1  demo  finished"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\x1b[?25l", out.find("\x1b[?25l") + 1), std::string::npos) << out;
+}
+
+TEST_F(StartCommandTest, TerminalWithoutColourGetsPlainLines) {
+  struct Case {
+    const char* term;
+    const char* no_color;
+    bool flag;
+  };
+  const Case cases[] = {{"xterm", "1", false}, {"dumb", nullptr, false},
+                        {nullptr, nullptr, false}, {"xterm", nullptr, true}};
+  for (const Case& c : cases) {
+    FakeWorld world;
+    world.files.files["plan.json"] = kPlan;
+    world.api.On("POST /v1/runs", 201, kCreated);
+    world.api.On(kPollPath, 200, RunJson("running", 1, 1000));
+    world.api.On(kPollPath, 200, RunJson("finished", 3, 3000));
+    world.api.On(kFullPath, 200, RunJson("finished", 3, 3000));
+    world.env.out_is_tty = true;
+    world.env.term = c.term;
+    world.env.no_color = c.no_color;
+    Options options = options_;
+    options.no_color = c.flag;
+    ASSERT_TRUE(RunStart(options, &world.env).ok());
+    std::string out = world.out.str();
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+    EXPECT_NE(out.find("\nrunning  1.0s/3.0s  users 200/200  rps 1000.0"), std::string::npos)
+        << out;
+  }
 }
 
 TEST_F(StartCommandTest, FailedRunIsARunError) {
@@ -267,11 +306,15 @@ TEST_F(StartCommandTest, NewWarningsPrintOnceAsLinesOfTheirOwn) {
   world_.api.On(kFullPath, 200,
                 RunWithWarnings("finished", {"cpu h/0 longer", "cpu h/1"}));
   world_.env.out_is_tty = true;
+  world_.env.term = "xterm";
   ASSERT_TRUE(RunStart(options_, &world_.env).ok());
   std::string out = world_.out.str();
-  // The in-place line is ended first, so the warning stays on its own line.
-  EXPECT_NE(out.find("\x1b[K\nWarning: cpu h/0\n\rrunning"), std::string::npos) << out;
-  EXPECT_NE(out.find("\x1b[K\nWarning: cpu h/1\n\rfinished"), std::string::npos) << out;
+  // A warning takes the live view's place and stays; the view draws again
+  // below it.
+  EXPECT_NE(out.find("\x1b[4A\rWarning: cpu h/0\x1b[K\n\x1b[J\r["), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\x1b[4A\rWarning: cpu h/1\x1b[K\n\x1b[J\r["), std::string::npos)
+      << out;
   EXPECT_EQ(out.find("Warning: cpu h/0 longer"), std::string::npos) << out;
   EXPECT_NE(out.find("\nWarnings:\n  cpu h/0 longer\n  cpu h/1\n"), std::string::npos)
       << out;

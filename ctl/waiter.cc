@@ -1,5 +1,7 @@
 #include "ctl/waiter.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -8,9 +10,16 @@ namespace loadd {
 namespace {
 
 volatile sig_atomic_t g_interrupted = 0;
+volatile sig_atomic_t g_exit_fd = -1;
+const char* volatile g_exit_bytes = nullptr;
+volatile size_t g_exit_size = 0;
 
 void OnSignal(int signo) {
   if (g_interrupted) {
+    if (g_exit_fd >= 0 && g_exit_bytes != nullptr) {
+      ssize_t ignored = write(g_exit_fd, g_exit_bytes, g_exit_size);
+      (void)ignored;
+    }
     signal(signo, SIG_DFL);
     raise(signo);
     return;
@@ -39,6 +48,13 @@ void SignalWaiter::SleepNs(int64_t duration_ns) {
                    static_cast<long>(duration_ns % 1000000000)};
   while (g_interrupted == seen && nanosleep(&left, &left) != 0 && errno == EINTR) {
   }
+}
+
+void SetBytesBeforeSignalExit(int fd, const char* bytes, size_t size) {
+  g_exit_fd = -1;  // the handler ignores the pair while it changes
+  g_exit_bytes = bytes;
+  g_exit_size = size;
+  g_exit_fd = fd;
 }
 
 bool SignalWaiter::Interrupted() const { return g_interrupted != 0; }

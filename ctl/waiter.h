@@ -3,6 +3,7 @@
 #ifndef LOADD_CTL_WAITER_H_
 #define LOADD_CTL_WAITER_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace loadd {
@@ -27,6 +28,11 @@ class SignalWaiter final : public Waiter {
   void SleepNs(int64_t duration_ns) override;
   bool Interrupted() const override;
 };
+
+// Bytes the signal handler writes to fd (with write(2)) before a second
+// signal ends the process, e.g. to show a hidden cursor again; fd < 0: none.
+// bytes must stay valid until replaced.
+void SetBytesBeforeSignalExit(int fd, const char* bytes, size_t size);
 
 }  // namespace loadd
 

@@ -385,10 +385,15 @@ class CiTest(unittest.TestCase):
         r = self.loadctl("report", run_id)
         self.assertIn("\nThresholds: 1 of 1 failed\n", r.stdout)
 
+        r = self.loadctl("report", run_id, "--format", "html", "--out", "run.html")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.tmp.name, "run.html")) as f:
+            self.assertIn('<script type="application/json" id="run-data">', f.read())
+
         r = self.loadctl("report", run_id, "--format", "xml")
         self.assertEqual(r.returncode, 3)
         self.assertEqual(r.stderr, 'loadctl: --format: "xml" is not one of table, json, csv, '
-                                   'csv-history, hlog, junit\n')
+                                   'csv-history, hlog, junit, html\n')
 
     def test_env_and_data_file_travel_with_the_plan(self):
         self.write("load/data/users.csv", "id,name\n1,ann\n2,bob\n")
