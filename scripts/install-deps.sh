@@ -16,12 +16,25 @@ tool_deps=(curl python3 wrk nginx-light)
 tool_deps+=(openssl)
 # tests/e2e/test_schema.py checks docs/plan.schema.json with it.
 tool_deps+=(python3-jsonschema)
+# tests/e2e/test_metrics.py parses GET /metrics with Prometheus's parser;
+# test_api_contract.py reads docs/openapi.yaml.
+tool_deps+=(python3-prometheus-client python3-yaml)
 # tests/e2e/test_worker_faults.py cuts a worker's link with `ip` (netns, veth).
 tool_deps+=(iproute2)
 # tests/deploy: systemd containers, Ansible over SSH, and the linters of ansible/.
 tool_deps+=(debootstrap systemd-container ansible ansible-lint yamllint openssh-client)
 
-# Node.js runs test-only checks with other projects' libraries (tests/js).
+# bench/peers.py runs these peer load generators beside loadd (autocannon
+# comes from npm: bench/package.json); bench/callgrind_ir.py needs valgrind.
+tool_deps+=(hey apache2-utils python3-locust valgrind)
+
+# tests/ui drives the dashboard and the HTML report in headless Chromium
+# (playwright-core with the system's browser; nothing else is downloaded).
+tool_deps+=(chromium)
+
+# Node.js runs test-only checks with other projects' libraries (tests/js,
+# tests/ui), and npm brings web/'s chart library (uPlot), which the build
+# embeds into loadd and loadctl.
 command -v npm >/dev/null 2>&1 || tool_deps+=(nodejs npm)
 
 want=()
@@ -29,11 +42,17 @@ for p in "${build_deps[@]}" "${tool_deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
 install_js() {
-  local js_dir
-  js_dir="$(dirname "$0")/../tests/js"
-  if [ ! -d "$js_dir/node_modules/hdr-histogram-js" ]; then
-    (cd "$js_dir" && npm ci --silent --no-audit --no-fund)
-  fi
+  local root
+  root="$(dirname "$0")/.."
+  # Each folder with a package-lock.json, and a module its node_modules must hold.
+  local pkg dir module
+  for pkg in tests/js:hdr-histogram-js web:uplot tests/ui:playwright-core bench:autocannon \
+             tests/api:@redocly/cli; do
+    dir="$root/${pkg%%:*}" module="${pkg#*:}"
+    if [ ! -d "$dir/node_modules/$module" ]; then
+      (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    fi
+  done
 }
 
 if [ ${#want[@]} -eq 0 ]; then
