@@ -39,10 +39,11 @@ sanitize() {
   mkdir -p "$logs"
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=$leaks:check_initialization_order=1:log_path=$logs/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp"
   export LOADD_SANITIZED=1
   ctest --test-dir "$build" --output-on-failure -j"$jobs" || status=$?
   count_cpu; t2=$(date +%s) c2=$cpu_s
-  unset ASAN_OPTIONS UBSAN_OPTIONS LOADD_SANITIZED
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS LOADD_SANITIZED
 
   local reports
   reports=$(find "$logs" -type f | sort)
