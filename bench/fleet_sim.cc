@@ -16,7 +16,9 @@
 //
 // Stats bodies are encoded by the real encoder into a few templates per run
 // (the seq field is patched per message), so the simulator's own CPU goes to
-// framing and sending, not to compressing histograms.
+// framing and sending, not to encoding histograms. They are in the binary
+// form real workers send (common/wire_stats.h); --json-stats sends the older
+// JSON form (histograms as base64 of zlib) instead, to compare the two.
 //
 // Prints one JSON line of counters per second on stdout.
 #include <nng/nng.h>
@@ -40,7 +42,10 @@
 
 #include "common/bus_auth.h"
 #include "common/clock.h"
+#include "common/plan.h"
 #include "common/wire.h"
+#include "common/wire_stats.h"
+#include "daemon/coordinator/run.h"
 
 namespace loadd {
 namespace {
@@ -57,6 +62,7 @@ struct Options {
   int endpoints = 20;
   int requests_per_endpoint = 200;  // per worker, endpoint and second
   int max_seconds = 600;
+  bool json_stats = false;  // the JSON form instead of the binary one
 };
 
 struct SimWorker {
@@ -78,7 +84,7 @@ struct SimWorker {
 };
 
 struct RunTemplates {
-  std::vector<std::string> stats;  // encoded StatsMsg with kSeqMarker
+  std::vector<std::string> stats;  // encoded StatsMsg, seq kSeqMarker
   std::vector<int64_t> requests;   // requests each one reports
 };
 
@@ -249,10 +255,10 @@ class FleetSim {
 
   // Public again for DecodeBench.
  public:
-  std::string TemplateForBench() {
+  std::vector<std::string> TemplatesForBench() {
     std::lock_guard<std::mutex> lock(mu_);
     EnsureTemplates("bench", 10);
-    return templates_["bench"].stats[0];
+    return templates_["bench"].stats;
   }
 
  private:
@@ -286,7 +292,7 @@ class FleetSim {
         requests += n;
         stats.endpoints.push_back(std::move(es));
       }
-      t.stats.push_back(EncodeMessage(stats));
+      t.stats.push_back(o_.json_stats ? EncodeMessageAsJson(stats) : EncodeMessage(stats));
       t.requests.push_back(requests);
     }
   }
@@ -325,9 +331,15 @@ class FleetSim {
     const RunTemplates& t = templates_[w->run_id];
     size_t k = static_cast<size_t>(w->index + w->seq) % t.stats.size();
     std::string body = t.stats[k];
-    std::string marker = std::to_string(kSeqMarker);
-    size_t at = body.find(marker);
-    if (at != std::string::npos) body.replace(at, marker.size(), std::to_string(w->seq));
+    if (IsBinaryStats(body)) {
+      for (int i = 0; i < 8; ++i) {
+        body[kBinaryStatsSeqOffset + i] = static_cast<char>(w->seq >> (56 - 8 * i));
+      }
+    } else {
+      std::string marker = std::to_string(kSeqMarker);
+      size_t at = body.find(marker);
+      if (at != std::string::npos) body.replace(at, marker.size(), std::to_string(w->seq));
+    }
     ++w->seq;
     if (Send(w, body)) {
       ++counters_.stats_sent;
@@ -404,38 +416,68 @@ class FleetSim {
   Counters counters_;
 };
 
-// --decode-bench: what one stats message of this shape costs to decode
-// (the coordinator's share that is independent of the fleet's size).
-// Thread CPU time, so that a busy machine does not inflate the figure.
+// --decode-bench: what one stats message of this shape costs the
+// coordinator, independent of the fleet's size: decoding it in either form
+// (DecodeMessage) and merging it (Run::AddStats, with a second closed every
+// 10,000 messages as in a run of 10,000 workers). Thread CPU time, so that
+// a busy machine does not inflate the figures.
 int64_t CpuNowNs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
 }
 
-int DecodeBench(const Options& o) {
-  FleetSim sim(o);
-  std::string body = sim.TemplateForBench();
-  constexpr int kRounds = 2000;
+// Average thread CPU us of fn(i) over rounds calls.
+template <typename Fn>
+double CpuUsPerCall(int rounds, Fn fn) {
   int64_t start = CpuNowNs();
+  for (int i = 0; i < rounds; ++i) fn(i);
+  return static_cast<double>(CpuNowNs() - start) / rounds / 1e3;
+}
+
+int DecodeBench(Options o) {
+  constexpr int kRounds = 2000;
+  o.json_stats = true;
+  std::vector<std::string> json = FleetSim(o).TemplatesForBench();
+  o.json_stats = false;
+  std::vector<std::string> binary = FleetSim(o).TemplatesForBench();
   size_t ok = 0;
-  for (int i = 0; i < kRounds; ++i) ok += DecodeMessage(body).ok();
-  int64_t decode_ns = (CpuNowNs() - start) / kRounds;
-  HdrHistogram merged = HdrHistogram::ForLatencyMicros();
-  Result<Message> msg = DecodeMessage(body);
-  start = CpuNowNs();
-  for (int i = 0; i < kRounds; ++i) {
-    for (const EndpointStats& e : std::get<StatsMsg>(*msg).endpoints) {
-      merged.Merge(e.latency_us);
+  double json_us = CpuUsPerCall(kRounds, [&](int i) {
+    ok += DecodeMessage(json[i % json.size()]).ok();
+  });
+  double binary_us = CpuUsPerCall(kRounds, [&](int i) {
+    ok += DecodeMessage(binary[i % binary.size()]).ok();
+  });
+  std::vector<StatsMsg> decoded;
+  for (const std::string& b : binary) {
+    Result<Message> msg = DecodeMessage(b);
+    if (!msg.ok()) {
+      std::fprintf(stderr, "fleet_sim: %s\n", msg.status().ToString().c_str());
+      return 1;
     }
+    decoded.push_back(std::get<StatsMsg>(std::move(*msg)));
   }
-  int64_t merge_ns = (CpuNowNs() - start) / kRounds;
+  Result<Plan> plan = ParsePlan(R"({"target": "http://127.0.0.1:9/", "users": 1000,
+                                    "duration": "1h"})");
+  if (!plan.ok()) return 1;
+  Run run("bench", *plan, 0, 0, 0);
+  run.workers().emplace_back();
+  run.workers()[0].worker_id = "sim/0";
+  int64_t now_ns = 2 * kNsPerSec;
+  // 10,000 messages a second, as from 10,000 workers.
+  double merge_us = CpuUsPerCall(30'000, [&](int i) {
+    run.AddStats(&run.workers()[0], decoded[i % decoded.size()], now_ns);
+    if (i % 10'000 == 9'999) {
+      now_ns += kNsPerSec;
+      run.CloseSeconds(now_ns, false);
+    }
+  });
   std::printf(
-      "{\"message_bytes\": %zu, \"decode_cpu_us\": %.1f, \"merge_endpoints_cpu_us\": "
-      "%.1f, "
-      "\"decoded_ok\": %zu}\n",
-      body.size(), decode_ns / 1e3, merge_ns / 1e3, ok);
-  return 0;
+      "{\"endpoints\": %d, \"json_bytes\": %zu, \"binary_bytes\": %zu, "
+      "\"json_decode_cpu_us\": %.1f, \"binary_decode_cpu_us\": %.1f, "
+      "\"merge_cpu_us\": %.1f, \"decoded_ok\": %zu}\n",
+      o.endpoints, json[0].size(), binary[0].size(), json_us, binary_us, merge_us, ok);
+  return ok == 2 * kRounds ? 0 : 1;
 }
 
 int Usage() {
@@ -443,7 +485,7 @@ int Usage() {
       stderr,
       "usage: fleet_sim --fleet-key-file FILE [--bus URL] [--workers N]\n"
       "                 [--workers-per-host N] [--endpoints N]\n"
-      "                 [--requests-per-endpoint N] [--max-seconds S]\n"
+      "                 [--requests-per-endpoint N] [--max-seconds S] [--json-stats]\n"
       "       fleet_sim --decode-bench [--endpoints N] [--requests-per-endpoint N]\n");
   return 2;
 }
@@ -455,6 +497,10 @@ int Main(int argc, char** argv) {
     std::string flag = argv[i];
     if (flag == "--decode-bench") {
       decode_bench = true;
+      continue;
+    }
+    if (flag == "--json-stats") {
+      o.json_stats = true;
       continue;
     }
     if (i + 1 >= argc) return Usage();

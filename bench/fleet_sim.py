@@ -14,6 +14,19 @@ requests the simulator reported (lost stats show as a difference).
 
     python3 bench/fleet_sim.py --build build            # N = 100,1000,5000,10000
     python3 bench/fleet_sim.py --build build --n 1000 --window-s 20
+    python3 bench/fleet_sim.py --build build --json-stats   # the older JSON stats
+
+Stats are sent in the binary form real workers send (docs/wire-protocol.md);
+--json-stats makes the simulator send the older JSON form, which the
+coordinator still reads, to compare the two on one build. Before the table
+it prints `fleet_sim --decode-bench`: the coordinator's CPU per message to
+decode each form and to merge one, measured in one thread.
+
+Columns: stats lost = messages whose requests never reached the run's
+totals (after the stop, all finals in); stats late = messages of the window
+that were not filed in the second they were sent for (the coordinator files
+by arrival: one merged more than 0.5 s after its second ended lands in the
+next), counted as the workers missing from each closed second of the window.
 
 Builds the targets `loadd` and `fleet_sim` in --build first (skip with
 --no-build). Prints a table; --json FILE also writes the rows.
@@ -168,7 +181,8 @@ def measure(args, n):
             [sim_bin, "--bus", bus, "--fleet-key-file", os.path.join(tmp, "fleet.key"),
              "--workers", str(n), "--endpoints", str(args.endpoints),
              "--requests-per-endpoint", str(args.requests_per_endpoint),
-             "--max-seconds", str(args.window_s + 300)],
+             "--max-seconds", str(args.window_s + 300)]
+            + (["--json-stats"] if args.json_stats else []),
             stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "sim.err"), "w"),
             text=True, preexec_fn=raise_nofile)
         reader = SimReader(sim, os.path.join(tmp, "sim.out"))
@@ -208,8 +222,10 @@ def measure(args, n):
         time.sleep(1.2)  # one more counters line
         sent = reader.last.get("requests_sent", 0)
         counted = final["totals"]["requests"]
+        per_msg = args.endpoints * args.requests_per_endpoint
         row.update(requests_sent=sent, requests_counted=counted,
-                   lost_requests=sent - counted, run_state=final["state"],
+                   lost_requests=sent - counted, stats_lost=round((sent - counted) / per_msg),
+                   run_state=final["state"],
                    send_failures=reader.last.get("send_failures", 0),
                    disconnects=reader.last.get("disconnects", 0))
         return row
@@ -247,6 +263,7 @@ def window(args, api, run_id, coord, sim, reader, n):
     c0, s0, t0 = cpu_seconds(coord.pid), cpu_seconds(sim.pid), time.monotonic()
     stats0 = reader.last.get("stats_sent", 0)
     rss_max, latencies_ms, errors, counted = 0.0, [], 0, []
+    first_second, late, running = None, None, 0
     for i in range(gets):
         due = t0 + i * args.window_s / gets
         delay = due - time.monotonic()
@@ -259,7 +276,15 @@ def window(args, api, run_id, coord, sim, reader, n):
             status = 0
         latencies_ms.append((time.monotonic() - start) * 1000)
         if status == 200 and (i == 0 or i == gets - 1):
-            counted.append((time.monotonic(), json.loads(body)["totals"]["requests"]))
+            doc = json.loads(body)
+            counted.append((time.monotonic(), doc["totals"]["requests"]))
+            timeline = doc.get("timeline", [])
+            running = max(running, reader.last.get("running", 0))
+            if i == 0:
+                first_second = len(timeline)
+            elif first_second is not None:
+                # Workers missing from each second closed during the window.
+                late = sum(max(0, running - s["workers"]) for s in timeline[first_second:])
         errors += status != 200
         if i % 10 == 0:
             rss_max = max(rss_max, rss_mib(coord.pid))
@@ -284,6 +309,7 @@ def window(args, api, run_id, coord, sim, reader, n):
         "get_errors": errors,
         "stats_per_s": round((stats1 - stats0) / elapsed),
         "sim_cpu_pct": round(100 * (s1 - s0) / elapsed, 1),
+        "stats_late": late,
     }
 
 
@@ -291,7 +317,8 @@ COLUMNS = [("workers", "N"), ("assigned", "assigned"), ("coord_cpu_pct", "coord 
            ("coord_rss_mib", "coord RSS MiB"), ("get_p50_ms", "GET p50 ms"),
            ("get_p99_ms", "GET p99 ms"), ("stats_per_s", "stats sent/s"), ("merged_per_s", "merged/s"),
            ("coord_us_per_msg", "coord CPU us/msg"),
-           ("lost_requests", "requests lost"), ("sim_cpu_pct", "sim CPU %"),
+           ("stats_lost", "stats lost"), ("stats_late", "stats late"),
+           ("sim_cpu_pct", "sim CPU %"),
            ("register_s", "register s")]
 
 
@@ -299,7 +326,8 @@ def print_table(rows):
     print("| " + " | ".join(h for _, h in COLUMNS) + " |")
     print("|" + "|".join("---:" for _ in COLUMNS) + "|")
     for r in rows:
-        print("| " + " | ".join(str(r.get(k, "-")) for k, _ in COLUMNS) + " |")
+        print("| " + " | ".join("-" if r.get(k) is None else str(r[k]) for k, _ in COLUMNS)
+              + " |")
 
 
 def main():
@@ -315,6 +343,8 @@ def main():
     p.add_argument("--warmup-s", type=float, default=3)
     p.add_argument("--endpoints", type=int, default=20)
     p.add_argument("--requests-per-endpoint", type=int, default=200)
+    p.add_argument("--json-stats", action="store_true",
+                   help="the simulator sends the older JSON stats form")
     p.add_argument("--coordinator-arg", action="append", default=[],
                    help="extra flag for `loadd coordinator` (repeatable)")
     p.add_argument("--json", help="also write the rows to this file")
@@ -322,6 +352,13 @@ def main():
     if not args.no_build:
         subprocess.run(["cmake", "--build", args.build, "-j2", "--target", "loadd",
                         "fleet_sim"], check=True, stdout=subprocess.DEVNULL)
+    bench = subprocess.run(
+        [os.path.join(args.build, "bench", "fleet_sim"), "--decode-bench", "--endpoints",
+         str(args.endpoints), "--requests-per-endpoint", str(args.requests_per_endpoint)],
+        capture_output=True, text=True)
+    print("decode bench (coordinator CPU per stats message, one thread): "
+          + (bench.stdout.strip() or bench.stderr.strip()))
+    load0 = " ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = []
     for n in [int(x) for x in args.n.split(",")]:
         print(f"N = {n} ...", file=sys.stderr)
@@ -332,6 +369,9 @@ def main():
             print(f"  N = {n}: {e}", file=sys.stderr)
         print("  " + json.dumps(row), file=sys.stderr)
         rows.append(row)
+    print(f"stats form: {'JSON' if args.json_stats else 'binary'}; load average before "
+          f"{load0}, after {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{os.cpu_count()} CPUs")
     print_table(rows)
     if args.json:
         with open(args.json, "w") as f:

@@ -98,7 +98,10 @@ Result<HdrHistogram> HdrHistogram::Create(int64_t lowest_discernible,
 }
 
 HdrHistogram HdrHistogram::ForLatencyMicros() {
-  return HdrHistogram(*ComputeLayout(1, kLatencyHighestUs, 3));
+  // Computed once: the coordinator makes several per endpoint of every
+  // stats message it decodes.
+  static const Layout kLayout = *ComputeLayout(1, kLatencyHighestUs, 3);
+  return HdrHistogram(kLayout);
 }
 
 int64_t HdrHistogram::ValueFromIndex(int32_t index) const {
@@ -159,6 +162,32 @@ void HdrHistogram::Merge(const HdrHistogram& other) {
   // clamped here too (and is part of clamped) or nothing of other was.
   const int64_t clamped = saturated_count_ - saturated_before;
   saturated_count_ = saturated_before + std::max(clamped, other.saturated_count_);
+}
+
+Status HdrHistogram::SetSparseBuckets(std::vector<std::pair<int32_t, int64_t>>&& buckets) {
+  if (dense() || total_count_ != 0) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "SetSparseBuckets on a histogram that was recorded or merged into");
+  }
+  int32_t floor = 0;
+  int64_t total = 0;
+  for (const auto& [index, count] : buckets) {
+    if (index < floor || index >= counts_len_) {
+      return Status::Invalid("", "bucket index " + std::to_string(index) + " is outside " +
+                                     std::to_string(floor) + ".." +
+                                     std::to_string(counts_len_ - 1));
+    }
+    if (count <= 0) {
+      return Status::Invalid("", "bucket count " + std::to_string(count) + " is not positive");
+    }
+    if (__builtin_add_overflow(total, count, &total)) {
+      return Status::Invalid("", "bucket counts add up past 2^63-1");
+    }
+    floor = index + 1;
+  }
+  sparse_ = std::move(buckets);
+  RecomputeTotals();
+  return Status::Ok();
 }
 
 void HdrHistogram::Reset() {
@@ -233,7 +262,13 @@ void HdrHistogram::RecomputeTotals() {
     max_value_ = HighestValueAtIndex(i);
   };
   if (!dense()) {
-    for (const auto& [index, count] : sparse_) add(index, count);
+    // Indices increase and every count is positive: the extremes are the
+    // first and the last bucket's.
+    for (const auto& [index, count] : sparse_) total_count_ += count;
+    if (!sparse_.empty()) {
+      min_value_ = ValueFromIndex(sparse_.front().first);
+      max_value_ = HighestValueAtIndex(sparse_.back().first);
+    }
     return;
   }
   const auto len = static_cast<int32_t>(counts_.size());

@@ -87,6 +87,25 @@ class HdrHistogram {
   template <typename Fn>
   void ForEachBucket(Fn fn) const;
 
+  // Bucket indices, for compact transports (the fleet bus's binary stats
+  // message, common/wire_stats.cc): buckets are numbered 0..counts_len()-1
+  // in increasing value, as in the V2 encoding's counts.
+  int32_t counts_len() const { return counts_len_; }
+  // Calls fn(index, count) for every non-empty bucket in increasing order.
+  template <typename Fn>
+  void ForEachIndex(Fn fn) const {
+    VisitNonZero([&](int32_t i, int64_t count) {
+      fn(i, count);
+      return true;
+    });
+  }
+  // Sets the counts of a histogram nothing was recorded or merged into from
+  // its non-empty buckets (index, count), taking the vector's storage: the
+  // sparse form DecodeCompressed leaves. Indices must increase and stay
+  // below counts_len(), counts be positive and add up to less than 2^63;
+  // otherwise InvalidArgument and nothing changes.
+  Status SetSparseBuckets(std::vector<std::pair<int32_t, int64_t>>&& buckets);
+
   // V2 compressed encoding, byte-compatible with the reference's
   // encodeIntoCompressedByteBuffer: big-endian cookie 0x1c849314 and the
   // deflated length, then a zlib stream (default level) of the V2 form:

@@ -1,6 +1,7 @@
 #include "common/wire.h"
 
 #include "common/json_reader.h"
+#include "common/wire_stats.h"
 
 namespace loadd {
 namespace {
@@ -292,6 +293,11 @@ const char* ErrorKindName(ErrorKind kind) {
 const char* MessageTypeName(const Message& msg) { return kMessageTypes[msg.index()].name; }
 
 std::string EncodeMessage(const Message& msg) {
+  if (const auto* stats = std::get_if<StatsMsg>(&msg)) return EncodeBinaryStats(*stats);
+  return EncodeMessageAsJson(msg);
+}
+
+std::string EncodeMessageAsJson(const Message& msg) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -305,6 +311,11 @@ std::string EncodeMessage(const Message& msg) {
 Result<Message> DecodeMessage(std::string_view bytes) {
   if (bytes.size() > kMaxWireMessageBytes) {
     return Status(StatusCode::kResourceExhausted, "bus message larger than 16 MiB");
+  }
+  if (IsBinaryStats(bytes)) {
+    Result<StatsMsg> stats = DecodeBinaryStats(bytes);
+    if (!stats.ok()) return stats.status();
+    return Message(std::move(*stats));
   }
   rapidjson::Document doc;
   LOADD_RETURN_IF_ERROR(ParseJson(bytes, &doc, 16));

@@ -1,8 +1,10 @@
 // The fleet bus protocol between coordinator and workers (docs/wire-protocol.md).
 //
 // Every nng message is one JSON object whose "type" selects one of the
-// structs below. Decoding treats the bytes as hostile: any malformed message
-// yields a Status naming the field, never a crash, and sizes are bounded.
+// structs below, except stats, which workers send in a binary form
+// (wire_stats.h) because the coordinator reads one per worker a second.
+// Decoding treats the bytes as hostile: any malformed message yields a
+// Status naming the field, never a crash, and sizes are bounded.
 #ifndef LOADD_COMMON_WIRE_H_
 #define LOADD_COMMON_WIRE_H_
 
@@ -162,7 +164,12 @@ using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, Assign
                              StopMsg, StatsMsg, ReshareMsg, GoodbyeMsg>;
 
 const char* MessageTypeName(const Message& msg);
+// Stats go out in their binary form (wire_stats.h), everything else as JSON.
 std::string EncodeMessage(const Message& msg);
+// Every message as JSON, stats too: the form workers before the binary
+// stats sent, which DecodeMessage still reads (for tests and old workers).
+std::string EncodeMessageAsJson(const Message& msg);
+// Reads either form of stats, and JSON for everything else.
 Result<Message> DecodeMessage(std::string_view bytes);
 
 }  // namespace loadd

@@ -178,6 +178,18 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
 }
 
 void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
+  // Until a peer has said hello, only a small hello is worth decoding.
+  if (bytes.size() > kMaxHelloBytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = workers_.find(pipe);
+    if (it == workers_.end() || !it->second.registered) {
+      LOG_WARN("pipe %u sent %zu bytes before hello; ignored", pipe, bytes.size());
+      return;
+    }
+  }
+  // Decoded without mu_, so REST requests do not wait for it (one bus
+  // thread delivers, so a pipe's messages still arrive in order).
+  Result<Message> msg = DecodeMessage(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = workers_.find(pipe);
   if (it == workers_.end()) {
@@ -188,12 +200,6 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
     it->second.connected_ns = clock_->NowNs();
   }
   WorkerEntry& w = it->second;
-  // Until a peer has said hello, only a small hello is worth decoding.
-  if (!w.registered && bytes.size() > kMaxHelloBytes) {
-    LOG_WARN("pipe %u sent %zu bytes before hello; ignored", pipe, bytes.size());
-    return;
-  }
-  Result<Message> msg = DecodeMessage(bytes);
   if (!msg.ok()) {
     LOG_WARN("bad bus message from %s: %s", w.registered ? w.id.c_str() : "an unregistered peer",
              msg.status().ToString().c_str());

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -645,6 +646,63 @@ TEST_F(RunDataTest, HlogHoldsEachEndpointsSeconds) {
   EXPECT_EQ(merged_a.Max(), a["max_us"].GetInt64());
 
   EXPECT_EQ(HttpCodeOf(coordinator_.GetRunHlog("nope").status()), 404);
+}
+
+// Coordinator scale: the aggregate and each second's latency over all
+// endpoints are summed from the endpoints' histograms when read, not merged
+// with every message. They must still equal recording every value, whichever
+// stats form (binary, or the older JSON) each worker sends.
+TEST_F(RunDataTest, AggregateAndTimelineEqualRecordingEveryValue) {
+  std::string id = Start("{}");
+  HdrHistogram all = HdrHistogram::ForLatencyMicros();
+  std::vector<HdrHistogram> seconds;
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> latency(std::log(3000.0), 1.0);
+  for (int s = 0; s < 3; ++s) {
+    clock_.AdvanceNs(1'000'000'000);  // run time s + 1: files into second s
+    seconds.push_back(HdrHistogram::ForLatencyMicros());
+    for (uint32_t pipe : {1u, 2u}) {
+      StatsMsg stats;
+      stats.run_id = id;
+      for (const char* name : {"GET /a", "GET /b", "POST /c"}) {
+        EndpointStats e;
+        e.name = name;
+        e.requests = 100;
+        for (int i = 0; i < 100; ++i) {
+          const auto v = static_cast<int64_t>(latency(rng));
+          e.latency_us.Record(v);
+          all.Record(v);
+          seconds.back().Record(v);
+        }
+        stats.endpoints.push_back(std::move(e));
+      }
+      coordinator_.OnMessage(pipe,
+                             pipe == 1 ? EncodeMessage(stats) : EncodeMessageAsJson(stats));
+    }
+    Beat(id);
+  }
+  rapidjson::Document live = Json(*coordinator_.GetRun(id, false));
+  EXPECT_EQ(live["aggregated"]["p99_us"].GetInt64(), all.ValueAtPercentile(99));
+  Finish(id);
+
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, true));
+  const rapidjson::Value& agg = run["aggregated"];
+  EXPECT_EQ(agg["requests"].GetInt64(), all.TotalCount());
+  EXPECT_EQ(agg["min_us"].GetInt64(), all.Min());
+  EXPECT_EQ(agg["p50_us"].GetInt64(), all.ValueAtPercentile(50));
+  EXPECT_EQ(agg["p99_us"].GetInt64(), all.ValueAtPercentile(99));
+  EXPECT_EQ(agg["p999_us"].GetInt64(), all.ValueAtPercentile(99.9));
+  EXPECT_EQ(agg["max_us"].GetInt64(), all.Max());
+  EXPECT_DOUBLE_EQ(agg["mean_us"].GetDouble(), std::round(all.Mean() * 10) / 10);
+  const rapidjson::Value& timeline = run["timeline"];
+  ASSERT_GE(timeline.Size(), 3u);
+  for (rapidjson::SizeType s = 0; s < 3; ++s) {
+    EXPECT_EQ(timeline[s]["requests"].GetInt64(), 600) << s;
+    EXPECT_EQ(timeline[s]["p50_us"].GetInt64(), seconds[s].ValueAtPercentile(50)) << s;
+    EXPECT_EQ(timeline[s]["p95_us"].GetInt64(), seconds[s].ValueAtPercentile(95)) << s;
+    EXPECT_EQ(timeline[s]["p99_us"].GetInt64(), seconds[s].ValueAtPercentile(99)) << s;
+    EXPECT_EQ(timeline[s]["max_us"].GetInt64(), seconds[s].Max()) << s;
+  }
 }
 
 }  // namespace

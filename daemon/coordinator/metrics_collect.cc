@@ -50,7 +50,7 @@ RunMetrics Run::Metrics(int64_t now_ns) const {
   m.rps = seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0;
   m.dropped = dropped_;
   m.thresholds_passed = IsFinal(state_) && ThresholdsPassed();
-  m.aggregated = EndpointMetricsOf(aggregated_);
+  m.aggregated = EndpointMetricsOf(Aggregated());
   m.endpoints.reserve(endpoints_.size());
   for (const EndpointTotals& e : endpoints_) m.endpoints.push_back(EndpointMetricsOf(e));
   return m;

@@ -138,14 +138,37 @@ const char* RunStateName(RunState state) {
   return kNames[static_cast<int>(state)];
 }
 
-void EndpointTotals::Add(const EndpointStats& e) {
+void EndpointTotals::AddCounts(const EndpointStats& e) {
   ++version;
   requests += e.requests;
   failures += e.failures;
   bytes_in += e.bytes_in;
   for (size_t i = 0; i < errors.size(); ++i) errors[i] += e.errors[i];
+}
+
+void EndpointTotals::Add(const EndpointStats& e) {
+  AddCounts(e);
   latency_us.Merge(e.latency_us);
   service_us.Merge(e.service_us);
+}
+
+const EndpointTotals& Run::Aggregated() const {
+  if (aggregated_merges_ != merges_) {
+    aggregated_.latency_us.Reset();
+    aggregated_.service_us.Reset();
+    for (const EndpointTotals& e : endpoints_) {
+      aggregated_.latency_us.Merge(e.latency_us);
+      aggregated_.service_us.Merge(e.service_us);
+    }
+    aggregated_merges_ = merges_;
+  }
+  return aggregated_;
+}
+
+HdrHistogram Run::SecondLatency(const OpenSecond& s) {
+  HdrHistogram sum = HdrHistogram::ForLatencyMicros();
+  for (const auto& [index, latency_us] : s.endpoint_latency_us) sum.Merge(latency_us);
+  return sum;
 }
 
 void Run::NoteCpu(const std::string& worker_id, double percent, int64_t now_ns) {
@@ -219,8 +242,12 @@ void Run::AddChecks(const std::vector<CheckCount>& checks) {
   }
 }
 
+// Each endpoint's delta is merged twice, into the endpoint's totals and its
+// second; the aggregate and the second's latency over all endpoints are
+// summed from those when needed (Aggregated, SecondLatency).
 void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
   ++version_;
+  if (!stats.endpoints.empty()) ++merges_;
   OpenSecond& second = open_seconds_[SecondOf(now_ns, stats.interval_ms)];
   for (const EndpointStats& e : stats.endpoints) {
     size_t index = EndpointIndex(e.name);
@@ -231,11 +258,10 @@ void Run::AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns) {
                .first;
     }
     it->second.Merge(e.latency_us);
-    aggregated_.Add(e);
+    aggregated_.AddCounts(e);
     worker->requests += e.requests;
     second.requests += e.requests;
     second.failures += e.failures;
-    second.latency_us.Merge(e.latency_us);
   }
   AddChecks(stats.checks);
   second.dropped += stats.dropped;
@@ -271,10 +297,11 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     sum.dropped = s.dropped;
     for (const auto& [worker, users] : s.users) sum.users += users;
     sum.workers = static_cast<int64_t>(s.users.size());
-    sum.p50_us = s.latency_us.ValueAtPercentile(50);
-    sum.p95_us = s.latency_us.ValueAtPercentile(95);
-    sum.p99_us = s.latency_us.ValueAtPercentile(99);
-    sum.max_us = s.latency_us.Max();
+    const HdrHistogram latency_us = SecondLatency(s);
+    sum.p50_us = latency_us.ValueAtPercentile(50);
+    sum.p95_us = latency_us.ValueAtPercentile(95);
+    sum.p99_us = latency_us.ValueAtPercentile(99);
+    sum.max_us = latency_us.Max();
     timeline_.push_back(sum);
     for (const auto& [index, latency_us] : s.endpoint_latency_us) {
       hlog_.Add(it->first, endpoints_[index].name, latency_us);
@@ -384,7 +411,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   for (const EndpointTotals& e : endpoints_) WriteEndpoint(w, e, seconds);
   w->EndArray();
   w->Key("aggregated");
-  WriteEndpoint(w, aggregated_, seconds);
+  WriteEndpoint(w, Aggregated(), seconds);
   WriteThresholds(w, now_ns);
   WriteChecks(w);
   if (timeline) {
@@ -426,7 +453,7 @@ ThresholdResult Run::Evaluate(const Threshold& t, int64_t now_ns) const {
       r.message = "no checks ran";
     }
   } else if (t.scope == "http") {
-    actual = MetricOf(aggregated_, t.metric, ElapsedSeconds(now_ns), &r.message);
+    actual = MetricOf(Aggregated(), t.metric, ElapsedSeconds(now_ns), &r.message);
   } else {
     std::string step = t.scope.substr(std::string_view("step:").size());
     auto it = endpoint_index_.find(step);

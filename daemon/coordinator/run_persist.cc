@@ -138,7 +138,7 @@ void Run::WriteOpenSeconds(JsonWriter* w) const {
       w->EndObject();
     }
     w->EndArray();
-    WriteField(w, "latency", s.latency_us.EncodeBase64());
+    WriteField(w, "latency", SecondLatency(s).EncodeBase64());
     w->Key("endpoints");
     w->StartArray();
     for (const auto& [index, latency_us] : s.endpoint_latency_us) {
@@ -215,7 +215,7 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
       WriteTotals(w, endpoints_[i], &encoded_[i]);
     w->EndArray();
     w->Key("aggregated");
-    WriteTotals(w, aggregated_, &encoded_aggregated_);
+    WriteTotals(w, Aggregated(), &encoded_aggregated_);
     w->Key("cpu_warnings");
     w->StartArray();
     for (const CpuWarning& c : cpu_warnings_) {
@@ -386,7 +386,9 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
     for (const rapidjson::Value& u : r.Array(v, "users").GetArray()) {
       s.users[r.Str(u, "worker")] = r.Int(u, "users");
     }
-    r.Hist(v, "latency", &s.latency_us);
+    // The sum of the endpoints' below (SecondLatency): checked, not kept.
+    HdrHistogram all = HdrHistogram::ForLatencyMicros();
+    r.Hist(v, "latency", &all);
     for (const rapidjson::Value& e : r.Array(v, "endpoints").GetArray()) {
       int64_t index = r.Int(e, "index");
       if (r.ok() &&

@@ -1,7 +1,9 @@
 // Fuzzes DecodeMessage, which reads every bus message a peer sends. Besides
 // "never crash", a message that decodes must encode (EncodeMessage) to bytes
 // that decode again, and that second encoding must equal the first: what
-// the coordinator relays is what it understood.
+// the coordinator relays is what it understood. Stats decode from JSON or
+// from the binary form (common/wire_stats.h; seeds corpus/wire/*.bin) and
+// always encode to the binary one.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
