@@ -13,7 +13,7 @@ is the steady-state cost of one request (loop, parse, stats, and the
 once-per-second stats message spread over the requests). Also prints the
 top functions of the longer run (callgrind_annotate).
 
-    python3 bench/callgrind_ir.py [--build build] [--users 10] [--https]
+    python3 bench/callgrind_ir.py [--build build] [--users 10] [--https] [--engine curl]
 """
 
 import argparse
@@ -40,7 +40,8 @@ def run(args, url, seconds, tmp, out):
     plan = {"tls": {"insecure": True}} if args.https else {}
     prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
     requests, _, _ = bench_loadd(args.build, url, args.users, seconds, None, tmp,
-                                 plan_extra=plan, worker_prefix=prefix)
+                                 plan_extra=plan, worker_prefix=prefix,
+                                 worker_args=["--engine", args.engine])
     return requests, total_ir(out)
 
 
@@ -50,7 +51,9 @@ def main():
     ap.add_argument("--users", type=int, default=10)
     ap.add_argument("--short", type=int, help="seconds (default 2; 4 with --https)")
     ap.add_argument("--long", type=int, help="seconds (default 6; 12 with --https)")
-    ap.add_argument("--https", action="store_true", help="HTTPS through libcurl")
+    ap.add_argument("--https", action="store_true", help="HTTPS (TLS 1.3, HTTP/1.1)")
+    ap.add_argument("--engine", default="auto", choices=("auto", "native", "curl"),
+                    help="the worker's --engine (auto: native, nginx offers no h2 here)")
     ap.add_argument("--top", type=int, default=15, help="functions to list (0: none)")
     args = ap.parse_args()
     # Under valgrind, TLS handshakes take the first seconds of an HTTPS run.
@@ -71,7 +74,8 @@ def main():
     dreq, dir_ = long[0] - short[0], long[1] - short[1]
     if dreq <= 0:
         sys.exit(f"the longer run did not complete more requests ({short[0]} then {long[0]})")
-    print(f"{'HTTPS (libcurl)' if args.https else 'HTTP/1.1 (native)'}, {args.users} users: "
+    engine = "libcurl" if args.engine == "curl" else "native"
+    print(f"{'HTTPS' if args.https else 'HTTP/1.1'} ({engine}), {args.users} users: "
           f"{short[0]} requests / {short[1]:,} Ir in {args.short}s, {long[0]} requests / "
           f"{long[1]:,} Ir in {args.long}s")
     print(f"Ir per request: {dir_ / dreq:,.0f}")

@@ -37,9 +37,9 @@ struct HttpOptions {
   Version version = Version::kAuto;
   TlsOptions tls;
 
-  // Whether these options need libcurl even for http:// URLs (the native
-  // path speaks HTTP/1.1 only). TLS settings matter only for https://,
-  // which always goes through libcurl.
+  // Whether these options need libcurl (the native path speaks HTTP/1.1
+  // only, over TLS too): HTTP/2 asked for. With kAuto the worker probes
+  // each https:// host before the run (daemon/worker/tls_probe.h).
   bool NeedsCurl() const;
 };
 

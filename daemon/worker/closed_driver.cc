@@ -53,6 +53,11 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
 
   void OnTimer() override { Evaluate(); }
 
+  // Evaluate() on the loop, soon: thousands of users starting at once are
+  // spread over loop iterations (EventLoop::kMaxTimersPerBatch), so the
+  // heartbeat is not stuck behind one long burst of connects.
+  void EvaluateSoon() { d_->engine_->loop()->Arm(&timer_, MonotonicNowNs()); }
+
   void OnExchangeDone(Connection*, const ExchangeResult& result) override {
     --d_->busy_;
     if (runner_ && !runner_->OnStepDone(result)) {
@@ -165,7 +170,7 @@ ClosedDriver::UserSlot* ClosedDriver::SlotFor(int64_t index) {
 void ClosedDriver::Start(int64_t run_start_ns) {
   run_start_ns_ = run_start_ns;
   started_ = true;
-  for (auto& [index, slot] : slots_) slot->Evaluate();
+  for (auto& [index, slot] : slots_) slot->EvaluateSoon();
 }
 
 void ClosedDriver::Apply(const std::vector<ShareChange>& changes, double handover_rate) {
@@ -182,7 +187,7 @@ void ClosedDriver::Apply(const std::vector<ShareChange>& changes, double handove
     }
   }
   if (!started_) return;
-  for (auto& [index, slot] : slots_) slot->Evaluate();
+  for (auto& [index, slot] : slots_) slot->EvaluateSoon();
 }
 
 void ClosedDriver::OnEnding() {

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "daemon/worker/engine.h"
+#include "daemon/worker/source_addr.h"
 
 namespace loadd {
 namespace {
@@ -75,6 +76,7 @@ CurlConn::CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner)
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, OpenCurlSocket);  // source_addr.h
   // Plan URLs never leave the protocols the plan was validated for.
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);

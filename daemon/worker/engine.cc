@@ -14,11 +14,15 @@
 #include "daemon/worker/curl_driver.h"
 #include "daemon/worker/http_conn.h"
 #include "daemon/worker/open_driver.h"
+#include "daemon/worker/tls_context.h"
+#include "daemon/worker/tls_probe.h"
 
 namespace loadd {
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
+// The ALPN probe of one host never takes longer than this (nor the plan's timeout).
+constexpr int64_t kMaxProbeMs = 3000;
 
 bool HasHeader(const RequestSpec& spec, const char* name) {
   for (const auto& [k, v] : spec.headers) {
@@ -61,6 +65,21 @@ Result<Address> Resolve(const Url& url) {
   return a;
 }
 
+// The plan's https:// URLs, one per host and port.
+std::vector<const Url*> HttpsUrls(const Plan& plan) {
+  std::map<std::string, const Url*> by_host;
+  auto add = [&](const Url& url) {
+    if (url.scheme == "https") by_host.emplace(url.host + ":" + std::to_string(url.port), &url);
+  };
+  for (const RequestSpec& r : plan.requests) add(r.url);
+  for (const Scenario& sc : plan.scenarios) {
+    for (const Step& st : sc.steps) add(st.url);
+  }
+  std::vector<const Url*> out;
+  for (const auto& [key, url] : by_host) out.push_back(url);
+  return out;
+}
+
 }  // namespace
 
 Result<EngineKind> ParseEngineKind(std::string_view name) {
@@ -82,11 +101,13 @@ Engine::~Engine() {
 }
 
 Result<int> Engine::AddressFor(const Url& url) {
-  std::string key = url.host + ":" + std::to_string(url.port);
+  std::string key = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   auto it = address_of_.find(key);
   if (it != address_of_.end()) return it->second;
   Result<Address> a = Resolve(url);
   if (!a.ok()) return a.status();
+  a->tls = url.scheme == "https";
+  a->host = url.host;
   int index = static_cast<int>(addresses_.size());
   addresses_.push_back(*a);
   address_of_.emplace(key, index);
@@ -120,20 +141,94 @@ void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
   }
 }
 
-Status Engine::Prepare() {
-  bool any_https = std::any_of(plan_.requests.begin(), plan_.requests.end(),
-                               [](const RequestSpec& r) { return r.url.scheme == "https"; });
-  for (const Scenario& sc : plan_.scenarios) {
-    for (const Step& st : sc.steps) any_https |= st.url.scheme == "https";
+void Engine::NoteTlsFailure(const Address& address, const std::string& why) {
+  if (tls_failure_logged_) return;
+  tls_failure_logged_ = true;
+  LOG_WARN("TLS with %s failed: %s (counted as connect errors; later failures are not logged)",
+           address.host.c_str(), why.c_str());
+}
+
+Result<std::string> Engine::ProbeHttpsHosts() {
+  Result<std::unique_ptr<TlsContext>> probe =
+      TlsContext::Create(plan_.http.tls, {"h2", "http/1.1"}, /*verify=*/false);
+  if (!probe.ok()) return probe.status();
+  // One deadline for all hosts together: the probes block the worker's
+  // loop (heartbeats, watchdog), so however many https hosts a plan names,
+  // they get kMaxProbeMs in all; hosts left unprobed run native.
+  int64_t timeout_ms = std::clamp<int64_t>(plan_.timeout_ns / kNsPerMs, 1, kMaxProbeMs);
+  int64_t deadline_ns = MonotonicNowNs() + kMaxProbeMs * kNsPerMs;
+  for (const Url* url : HttpsUrls(plan_)) {
+    Result<int> i = AddressFor(*url);
+    if (!i.ok()) return i.status();
+    const Address& a = addresses_[*i];
+    std::string host = url->host + ":" + std::to_string(url->port);
+    int64_t left_ms = (deadline_ns - MonotonicNowNs()) / kNsPerMs;
+    if (left_ms <= 0) {
+      LOG_INFO("ALPN probes took their %lld ms; %s and later hosts are not probed",
+               static_cast<long long>(kMaxProbeMs), host.c_str());
+      break;
+    }
+    Result<std::string> alpn = ProbeAlpn(**probe, reinterpret_cast<const sockaddr*>(&a.addr),
+                                         a.len, url->host, std::min(timeout_ms, left_ms));
+    if (!alpn.ok()) {
+      LOG_INFO("ALPN probe of %s: %s; the run will count its connect errors", host.c_str(),
+               alpn.status().message().c_str());
+    } else if (*alpn == "h2") {
+      return host;
+    }
   }
-  bool needs_curl = any_https || plan_.http.NeedsCurl();
-  if (kind_ == EngineKind::kCurl || (kind_ == EngineKind::kAuto && needs_curl)) {
+  return std::string();
+}
+
+Result<bool> Engine::ChooseCurl(std::string* why) {
+  if (kind_ == EngineKind::kCurl) {
+    *why = "--engine curl";
+    return true;
+  }
+  if (plan_.http.NeedsCurl()) {
+    if (kind_ == EngineKind::kNative) {
+      return Status::Invalid("--engine", "the native engine speaks HTTP/1.1 only, and this "
+                                         "plan's $.http_version is \"2\": use --engine auto "
+                                         "or curl, or http_version \"1.1\"");
+    }
+    *why = "$.http_version is \"2\"";
+    return true;
+  }
+  if (kind_ == EngineKind::kNative) {
+    *why = "--engine native";
+    return false;
+  }
+  if (HttpsUrls(plan_).empty()) {
+    *why = "plain http:// only";
+    return false;
+  }
+  if (plan_.http.version == HttpOptions::Version::kHttp11) {
+    *why = "$.http_version is \"1.1\"";
+    return false;
+  }
+  Result<std::string> h2_host = ProbeHttpsHosts();
+  if (!h2_host.ok()) return h2_host.status();
+  if (!h2_host->empty()) {
+    *why = *h2_host + " offers HTTP/2 (ALPN h2)";
+    return true;
+  }
+  *why = "no https:// host offers HTTP/2 (ALPN)";
+  return false;
+}
+
+Status Engine::Prepare() {
+  std::string why;
+  Result<bool> use_curl = ChooseCurl(&why);
+  if (!use_curl.ok()) return use_curl.status();
+  if (*use_curl) {
     curl_ = std::make_unique<CurlDriver>(loop_);
     LOADD_RETURN_IF_ERROR(curl_->Init());
-  } else if (needs_curl) {
-    return Status::Invalid("--engine", "the native engine speaks plain http:// and HTTP/1.1 "
-                                       "only; this plan needs https:// or HTTP/2");
+  } else if (!HttpsUrls(plan_).empty()) {
+    Result<std::unique_ptr<TlsContext>> tls = TlsContext::Create(plan_.http.tls, {"http/1.1"});
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(*tls);
   }
+  LOG_INFO("engine: %s (%s)", curl_ ? "libcurl" : "native HTTP/1.1", why.c_str());
   std::vector<std::string> names;
   std::vector<int64_t> weights;
   for (const RequestSpec& spec : plan_.requests) {

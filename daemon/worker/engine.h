@@ -32,15 +32,20 @@
 namespace loadd {
 
 class CurlDriver;
+class TlsContext;
 
-// How users talk HTTP. kAuto: native HTTP/1.1 unless the plan has an
-// https:// request, then libcurl for every user.
+// How users talk HTTP. kAuto: the native HTTP/1.1 engine (plain and TLS),
+// except libcurl for every user when the plan asks for HTTP/2, or when its
+// http_version is "auto" and an https:// host picks h2 in a probe
+// handshake (Engine::Prepare logs which engine and why).
 enum class EngineKind { kAuto, kNative, kCurl };
 Result<EngineKind> ParseEngineKind(std::string_view name);
 
 struct Address {
   sockaddr_storage addr{};
   socklen_t len = 0;
+  bool tls = false;  // https://
+  std::string host;  // the URL's host: SNI and the name the certificate must carry
 };
 
 class Engine : public TimerHandler {
@@ -73,8 +78,13 @@ class Engine : public TimerHandler {
   EventLoop* loop() { return loop_; }
   std::unique_ptr<Connection> NewConnection(ExchangeOwner* owner);
   const PreparedRequest* request(size_t i) const { return &requests_[i]; }
-  // Resolves a URL's host (once per host:port) for the native path.
+  // Resolves a URL's host (once per scheme, host and port) for the native path.
   Result<int> AddressFor(const Url& url);
+  // The TLS settings of https:// connections on the native path (nullptr
+  // when the plan has no https:// URL or runs on libcurl).
+  const TlsContext* tls() const { return tls_.get(); }
+  // Logs the first TLS failure of the run (later ones are only counted).
+  void NoteTlsFailure(const Address& address, const std::string& why);
   const Plan& plan() const { return plan_; }
   // The RunStats slot of a name (request or step).
   int SlotOf(const std::string& name) const;
@@ -99,6 +109,10 @@ class Engine : public TimerHandler {
   void OnTimer() override;  // end of duration, end of graceful stop
 
  private:
+  // Whether to run on libcurl (kind_ and the plan's http_version, else an
+  // ALPN probe of each https:// host); *why says why, for the log.
+  Result<bool> ChooseCurl(std::string* why);
+  Result<std::string> ProbeHttpsHosts();
   Status PrepareNative(const RequestSpec& spec, PreparedRequest* req);
   void PrepareCurl(const RequestSpec& spec, PreparedRequest* req);
 
@@ -106,10 +120,12 @@ class Engine : public TimerHandler {
   Plan plan_;
   EngineKind kind_;
   std::unique_ptr<CurlDriver> curl_;
+  std::unique_ptr<TlsContext> tls_;
+  bool tls_failure_logged_ = false;
   std::vector<Address> addresses_;
   std::vector<PreparedRequest> requests_;
   std::vector<uint32_t> rotation_;  // weighted round-robin order of request indices
-  std::map<std::string, int> address_of_;  // "host:port" -> addresses_ index
+  std::map<std::string, int> address_of_;  // "scheme://host:port" -> addresses_ index
   std::map<std::string, int> slot_of_;     // request or step name -> stats slot
   CompiledScenarios compiled_;
   std::unique_ptr<DataPicker> data_;

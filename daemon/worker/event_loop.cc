@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -67,8 +68,9 @@ void EventLoop::Push(Timer* timer, int64_t key) {
   timer->queued = true;
   timer->queued_seq = next_seq_++;
   timer->queued_key = key;
-  heap_.push_back({key, timer->queued_seq, timer});
-  std::push_heap(heap_.begin(), heap_.end(), EntryLater{});
+  std::vector<Entry>& heap = timer->urgent ? urgent_heap_ : heap_;
+  heap.push_back({key, timer->queued_seq, timer});
+  std::push_heap(heap.begin(), heap.end(), EntryLater{});
 }
 
 void EventLoop::Arm(Timer* timer, int64_t deadline_ns) {
@@ -87,24 +89,34 @@ void EventLoop::Arm(Timer* timer, int64_t deadline_ns) {
 // leaves superseded entries behind until their deadlines; drop them once
 // they outnumber the live ones, so the heap stays O(timers).
 void EventLoop::CompactIfStale() {
-  if (superseded_ < 4096 || superseded_ * 2 < heap_.size()) return;
-  std::erase_if(heap_, [](const Entry& e) {
-    return !e.timer->queued || e.timer->queued_seq != e.seq;
-  });
-  std::make_heap(heap_.begin(), heap_.end(), EntryLater{});
+  if (superseded_ < 4096 || superseded_ * 2 < heap_.size() + urgent_heap_.size()) return;
+  for (std::vector<Entry>* heap : {&heap_, &urgent_heap_}) {
+    std::erase_if(*heap, [](const Entry& e) {
+      return !e.timer->queued || e.timer->queued_seq != e.seq;
+    });
+    std::make_heap(heap->begin(), heap->end(), EntryLater{});
+  }
   superseded_ = 0;
 }
 
 void EventLoop::ForgetGroup(const void* group) {
-  std::erase_if(heap_, [group](const Entry& e) { return e.timer->group == group; });
-  std::make_heap(heap_.begin(), heap_.end(), EntryLater{});
+  for (std::vector<Entry>* heap : {&heap_, &urgent_heap_}) {
+    std::erase_if(*heap, [group](const Entry& e) { return e.timer->group == group; });
+    std::make_heap(heap->begin(), heap->end(), EntryLater{});
+  }
 }
 
 void EventLoop::RunDueTimers(int64_t now_ns) {
-  while (!heap_.empty() && heap_.front().key <= now_ns) {
-    std::pop_heap(heap_.begin(), heap_.end(), EntryLater{});
-    Entry e = heap_.back();
-    heap_.pop_back();
+  RunDue(&urgent_heap_, now_ns, std::numeric_limits<int>::max());
+  timers_left_ = !RunDue(&heap_, now_ns, kMaxTimersPerBatch);
+}
+
+bool EventLoop::RunDue(std::vector<Entry>* heap, int64_t now_ns, int budget) {
+  while (!heap->empty() && heap->front().key <= now_ns) {
+    if (budget == 0) return false;
+    std::pop_heap(heap->begin(), heap->end(), EntryLater{});
+    Entry e = heap->back();
+    heap->pop_back();
     Timer* t = e.timer;
     if (!t->queued || t->queued_seq != e.seq) {  // superseded entry
       if (superseded_ > 0) --superseded_;
@@ -117,14 +129,19 @@ void EventLoop::RunDueTimers(int64_t now_ns) {
       continue;
     }
     t->armed = false;
+    --budget;
     t->handler->OnTimer();
   }
+  return true;
 }
 
 int64_t EventLoop::NextTimeoutNs(int64_t now_ns) const {
-  if (!deferred_.empty()) return 0;
-  if (heap_.empty()) return kMaxWaitNs;
-  return std::clamp<int64_t>(heap_.front().key - now_ns, 0, kMaxWaitNs);
+  if (!deferred_.empty() || timers_left_) return 0;
+  int64_t next_ns = now_ns + kMaxWaitNs;
+  for (const std::vector<Entry>* heap : {&heap_, &urgent_heap_}) {
+    if (!heap->empty()) next_ns = std::min(next_ns, heap->front().key);
+  }
+  return std::clamp<int64_t>(next_ns - now_ns, 0, kMaxWaitNs);
 }
 
 void EventLoop::Run() {

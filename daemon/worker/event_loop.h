@@ -31,10 +31,19 @@ class TimerHandler {
 // A re-armable one-shot timer, owned by its user. Re-arming to a later
 // deadline costs O(1): the heap keeps the old entry and re-queues it when it
 // comes due, so a per-request timeout adds no heap work per request.
+//
+// Due timers run in deadline order, at most kMaxTimersPerBatch per loop
+// iteration, with I/O in between, so a storm (20,000 users starting at
+// once) is spread over many iterations. Urgent timers (the worker's
+// heartbeat, stats and watchdog pings: a handful) are not in that queue:
+// every due one runs at the start of each iteration, so a storm delays them
+// by one batch at most, and a loop that hangs still misses them.
 struct Timer {
-  explicit Timer(TimerHandler* h, const void* g = nullptr) : handler(h), group(g) {}
+  explicit Timer(TimerHandler* h, const void* g = nullptr, bool u = false)
+      : handler(h), group(g), urgent(u) {}
   TimerHandler* handler;
   const void* group;  // owner tag for ForgetGroup()
+  const bool urgent;
   int64_t deadline_ns = 0;
   bool armed = false;
   bool queued = false;
@@ -44,6 +53,9 @@ struct Timer {
 
 class EventLoop {
  public:
+  // Ordinary timers run per loop iteration, at most (see Timer).
+  static constexpr int kMaxTimersPerBatch = 256;
+
   EventLoop();
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
@@ -81,13 +93,17 @@ class EventLoop {
   };
   void Push(Timer* timer, int64_t key);
   void RunDueTimers(int64_t now_ns);
+  // Runs up to `budget` due timers of one heap; false when due ones are left.
+  bool RunDue(std::vector<Entry>* heap, int64_t now_ns, int budget);
   void CompactIfStale();
   int64_t NextTimeoutNs(int64_t now_ns) const;
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
-  std::vector<Entry> heap_;  // min-heap on key
+  std::vector<Entry> heap_;         // min-heap on key
+  std::vector<Entry> urgent_heap_;  // the same, for urgent timers
+  bool timers_left_ = false;        // the last batch left due timers behind
   uint64_t next_seq_ = 1;
   size_t superseded_ = 0;  // heap entries that no longer speak for their timer
   std::vector<std::function<void()>> deferred_;

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/rx_stamp.h"
 #include "daemon/worker/engine.h"
+#include "daemon/worker/source_addr.h"
 
 namespace loadd {
 namespace {
@@ -40,14 +41,21 @@ constexpr uint32_t kConnEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 HttpConn::HttpConn(Engine* engine, ExchangeOwner* owner)
     : engine_(engine), owner_(owner), timer_(this, engine) {
   parser_.data = this;
+  tls_io_.rx_realtime_ns = &rx_realtime_ns_;
 }
 
-HttpConn::~HttpConn() { CloseSocket(); }
+HttpConn::~HttpConn() {
+  CloseSocket();
+  SSL_SESSION_free(session_);
+}
 
 void HttpConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
   req_ = request;
   intended_ns_ = intended_ns;
   retried_ = false;
+  // A request to another host (a scenario step, a plan with several
+  // targets) needs a connection of its own.
+  if (fd_ >= 0 && address_ != request->address) CloseSocket();
   if (fd_ < 0) {
     Connect();
   } else {
@@ -57,6 +65,11 @@ void HttpConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
 
 void HttpConn::Connect() {
   const Address& a = engine_->address(req_->address);
+  if (address_ != req_->address) {
+    SSL_SESSION_free(session_);  // sessions resume only with the host that made them
+    session_ = nullptr;
+    address_ = req_->address;
+  }
   sent_ns_ = MonotonicNowNs();
   state_ = State::kConnecting;
   fd_ = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -64,6 +77,7 @@ void HttpConn::Connect() {
     Fail(ErrorKind::kConnect);
     return;
   }
+  BindLoopbackSource(fd_, reinterpret_cast<const sockaddr*>(&a.addr), a.len);  // source_addr.h
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   // The kernel stamps each segment as it arrives; a response's latency ends
@@ -93,7 +107,7 @@ void HttpConn::Send() {
   parser_.data = this;
   rx_realtime_ns_ = 0;
   // A fresh connection's clock started when connecting began.
-  if (state_ != State::kConnecting) sent_ns_ = MonotonicNowNs();
+  if (state_ == State::kIdle) sent_ns_ = MonotonicNowNs();
   state_ = State::kWriting;
   engine_->loop()->Arm(&timer_, sent_ns_ + TimeoutNs());
   ContinueWrite();
@@ -102,17 +116,13 @@ void HttpConn::Send() {
 void HttpConn::ContinueWrite() {
   const std::string& bytes = req_->bytes;
   while (written_ < bytes.size()) {
-    ssize_t n = send(fd_, bytes.data() + written_, bytes.size() - written_, MSG_NOSIGNAL);
-    if (n > 0) {
-      written_ += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EAGAIN) {
-      return;  // EPOLLOUT resumes
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
+    ssize_t n = WriteSome(bytes.data() + written_, bytes.size() - written_);
+    if (n == kWouldBlock) return;  // EPOLLOUT resumes
+    if (n <= 0) {
       if (!RetryOnFreshConnection()) Fail(ErrorKind::kIo);
       return;
     }
+    written_ += static_cast<size_t>(n);
   }
   state_ = State::kReading;
 }
@@ -126,20 +136,30 @@ void HttpConn::OnIo(uint32_t events) {
       if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
         Fail(ErrorKind::kConnect);
       } else if (events & EPOLLOUT) {
-        Send();
+        Connected();
       }
       return;
     }
+    case State::kHandshake:
+      Handshake();
+      return;
     case State::kWriting:
       if (events & EPOLLOUT) ContinueWrite();
       // Read even while still writing: a server may answer early (413) and
       // this edge would not come again.
-      if (state_ != State::kIdle && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+      // (Not after a resend that is connecting afresh.)
+      if ((state_ == State::kWriting || state_ == State::kReading) &&
+          (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         Read();
       }
       return;
     case State::kReading:
-      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) Read();
+      // Over TLS a read may need a write first (a KeyUpdate to answer while
+      // the send buffer was full): EPOLLOUT resumes it then.
+      if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+          (read_wants_write_ && (events & EPOLLOUT))) {
+        Read();
+      }
       return;
     case State::kIdle:
       // The server closed an idle keep-alive connection: reconnect next time.
@@ -160,20 +180,9 @@ void HttpConn::Read() {
     return s;
   }();
   char* buf = engine_->read_buffer();
-  RxStampBuffer control;
   for (;;) {
-    iovec iov{buf, engine_->read_buffer_size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    control.Attach(&msg);
-    ssize_t n = recvmsg(fd_, &msg, 0);
-    if (n > 0) {
-      int64_t stamp = RxStampRealtimeNs(msg);
-      if (stamp != 0) rx_realtime_ns_ = stamp;
-    }
-    if (n < 0 && errno == EAGAIN) return;
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = ReadSome(buf, engine_->read_buffer_size());
+    if (n == kWouldBlock) return;
     if (n <= 0) {
       // EOF ends a body delimited by the connection's close.
       if (n == 0) http_parser_execute(&parser_, &kSettings, nullptr, 0);
@@ -313,6 +322,18 @@ void HttpConn::Close() {
 
 void HttpConn::CloseSocket() {
   if (fd_ < 0) return;
+  if (ssl_ != nullptr) {
+    // No close_notify: a load generator does not wait for the peer's (wrk
+    // does not either). The session is kept to resume on reconnecting;
+    // marking the connection as shut down keeps SSL_free from flagging the
+    // session as not resumable.
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_SESSION* session = SSL_get1_session(ssl_);
+    if (session != nullptr && SSL_SESSION_is_resumable(session)) std::swap(session, session_);
+    SSL_SESSION_free(session);
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   engine_->loop()->Remove(fd_);
   close(fd_);
   fd_ = -1;

@@ -39,7 +39,7 @@ class NotifyTicker final : public TimerHandler {
   EventLoop* loop_;
   Notifier* notifier_;
   std::function<std::string()> status_;
-  Timer timer_{this};
+  Timer timer_{this, nullptr, /*urgent=*/true};  // pinged between batches of a storm
   int64_t tick_ns_;
 };
 

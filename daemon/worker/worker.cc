@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/worker/source_addr.h"
 
 namespace loadd {
 namespace {
@@ -33,6 +34,9 @@ Worker::Worker(EventLoop* loop, BusClient* bus, WorkerConfig config)
       config_(std::move(config)),
       watch_(config_.coordinator_grace_ms) {
   if (config_.host_id.empty()) config_.host_id = HostName();
+  // Connections to loopback targets come from this instance's own 127.x
+  // addresses (source_addr.h).
+  SetSourceInstance(config_.instance);
 }
 
 Worker::~Worker() = default;
@@ -72,6 +76,7 @@ void Worker::SendHello(uint64_t epoch) {
 
 void Worker::OnTimer() {
   int64_t now = MonotonicNowNs();
+  NoteHeartbeatLateness(now - heartbeat_timer_.deadline_ns);
   uint64_t epoch = bus_->connection_epoch();
   if (epoch != registered_epoch_ && bus_->connected()) SendHello(epoch);
   bool registered = registered_epoch_ == epoch;
@@ -82,6 +87,20 @@ void Worker::OnTimer() {
   // Re-register quickly after a reconnect; otherwise every heartbeat interval.
   loop_->Arm(&heartbeat_timer_,
              now + (registered ? watch_.heartbeat_interval_ns() : 100 * kNsPerMs));
+}
+
+// How late the heartbeat timer fired is how long the load loop was busy
+// with other work: past a second the coordinator may soon count this
+// worker lost. Warned when a run sets a new worst (so rarely), and the
+// worst is logged at the run's end (bench/many_conns.py reads it).
+void Worker::NoteHeartbeatLateness(int64_t late_ns) {
+  if (!engine_ || late_ns <= worst_heartbeat_late_ns_) return;
+  worst_heartbeat_late_ns_ = late_ns;
+  if (late_ns >= kNsPerSec) {
+    LOG_WARN("run %s: the event loop was busy for %lld ms (heartbeat late; %lld users)",
+             run_id_.c_str(), static_cast<long long>(late_ns / kNsPerMs),
+             static_cast<long long>(engine_->active_users()));
+  }
 }
 
 void Worker::Adrift(int64_t silence_ms) {
@@ -162,6 +181,7 @@ void Worker::StartRun(AssignMsg assign) {
   Status st = engine->Prepare();
   run_id_ = assign.run_id;
   stats_seq_ = 0;
+  worst_heartbeat_late_ns_ = 0;
   if (!st.ok()) {
     LOG_ERROR("run %s cannot start: %s", run_id_.c_str(), st.ToString().c_str());
     SendStats(/*final=*/true);
@@ -206,8 +226,9 @@ void Worker::SendStats(bool final) {
 
 void Worker::OnRunDone() {
   SendStats(/*final=*/true);
-  LOG_INFO("run %s: done, %lld requests", run_id_.c_str(),
-           static_cast<long long>(engine_->stats().total_requests()));
+  LOG_INFO("run %s: done, %lld requests; heartbeat at most %.1f ms late", run_id_.c_str(),
+           static_cast<long long>(engine_->stats().total_requests()),
+           static_cast<double>(worst_heartbeat_late_ns_) / kNsPerMs);
   loop_->Disarm(&stats_timer_);
   engine_.reset();
   run_id_.clear();

@@ -81,16 +81,18 @@ class Worker final : public IoHandler, public TimerHandler {
   void SendStats(bool final);
   void OnRunDone();
   void Send(const Message& msg);
+  void NoteHeartbeatLateness(int64_t late_ns);
   double SampleCpuPercent();
 
   EventLoop* loop_;
   BusClient* bus_;
   WorkerConfig config_;
-  Timer heartbeat_timer_{this};
+  // Urgent (event_loop.h): served between batches of a connection storm.
+  Timer heartbeat_timer_{this, nullptr, /*urgent=*/true};
   Call stats_call_{this, &Worker::OnStatsTick};
-  Timer stats_timer_{&stats_call_};
+  Timer stats_timer_{&stats_call_, nullptr, /*urgent=*/true};
   Call shutdown_call_{this, &Worker::OnShutdownDeadline};
-  Timer shutdown_timer_{&shutdown_call_};
+  Timer shutdown_timer_{&shutdown_call_, nullptr, /*urgent=*/true};
   uint64_t registered_epoch_ = 0;
   CoordinatorWatch watch_;
   std::unique_ptr<Engine> engine_;
@@ -105,6 +107,7 @@ class Worker final : public IoHandler, public TimerHandler {
   bool welcomed_ = false;  // by the coordinator, since the last silence
   int64_t cpu_sample_wall_ns_ = 0;
   int64_t cpu_sample_used_ns_ = 0;
+  int64_t worst_heartbeat_late_ns_ = 0;  // this run's, over its heartbeat deadlines
 };
 
 }  // namespace loadd

@@ -147,7 +147,8 @@ int WorkerMain(int argc, char** argv) {
                  "stop load after this long without word from the coordinator")
       ->capture_default_str();
   app.add_option("--engine", engine,
-                 "HTTP engine: auto (native HTTP/1.1, libcurl for https), native, curl")
+                 "HTTP engine: auto (native HTTP/1.1 over TCP or TLS; libcurl for HTTP/2: "
+                 "http_version 2, or an https host offering h2), native, curl")
       ->capture_default_str();
   app.add_option("--stats-interval", stats_interval,
                  "how often stats go to the coordinator (10ms to 1s; shorter loses less "

@@ -1,10 +1,16 @@
 """Plan-level HTTP options on a real fleet: cookies kept per user, TLS with a
 private CA, a client certificate or no verification, and HTTP/2 (negotiated by
 TLS ALPN). nginx-light serves TLS and HTTP/2 on
-loopback with certificates made here by the openssl CLI."""
+loopback with certificates made here by the openssl CLI.
+
+Which engine ran each plan is read from the workers' logs ("engine: native
+HTTP/1.1 (...)" or "engine: libcurl (...)"): https:// runs on the native
+engine unless HTTP/2 is asked for, or offered (ALPN h2) with http_version
+"auto"."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -103,13 +109,19 @@ class HttpOptions(unittest.TestCase):
         cls.fleet.__exit__(None, None, None)
 
     def run_plan(self, name, plan):
+        """Runs the plan; self.engines: the engines the workers chose for it."""
         f = self.fleet
+        workers = [f"worker{i}" for i in range(f.n_workers)]
+        before = {w: len(f.log(w)) for w in workers}
         path = os.path.join(f.tmp, name + ".json")
         out = os.path.join(f.tmp, name + ".report.json")
         with open(path, "w") as fh:
             json.dump(plan, fh)
         r = f.loadctl("start", path, "--out", out, timeout=60)
         self.assertIn(r.returncode, (0, 1), r.stdout + r.stderr)
+        self.engines = set()
+        for w in workers:
+            self.engines.update(re.findall(r"engine: (native|libcurl)", f.log(w)[before[w]:]))
         with open(out) as fh:
             return json.load(fh)
 
@@ -154,47 +166,71 @@ class HttpOptions(unittest.TestCase):
             self.run_plan("ca", self.plan(url, "proto=HTTP/2.0", tls={"ca": {"file": "ca.pem"}})))
         self.assertGreater(ok, 10)
         self.assertEqual((failed, bad_checks), (0, 0))
+        self.assertEqual(self.engines, {"libcurl"}, "the target offers h2")
 
-    def test_tls_without_the_ca_fails_to_connect(self):
-        url = f"https://localhost:{self.ports['tls']}/"
-        run = self.run_plan("noca", self.plan(url, "proto="))
-        ok, failed, _ = self.outcome(run)
-        self.assertEqual(ok, 0)
-        self.assertGreater(failed, 0)
-        self.assertEqual(run["totals"]["errors"]["connect"], failed)
-
-    def test_tls_insecure(self):
-        url = f"https://127.0.0.1:{self.ports['tls']}/"
-        ok, failed, bad_checks = self.outcome(
-            self.run_plan("insecure", self.plan(url, "proto=", tls={"insecure": True})))
+    def test_native_https_where_the_target_offers_only_http1(self):
+        url = f"https://localhost:{self.ports['h1']}/"
+        ok, failed, bad_checks = self.outcome(self.run_plan(
+            "native", self.plan(url, "proto=HTTP/1.1", tls={"ca": {"file": "ca.pem"}})))
         self.assertGreater(ok, 10)
         self.assertEqual((failed, bad_checks), (0, 0))
+        self.assertEqual(self.engines, {"native"})
+
+    def test_tls_without_the_ca_fails_to_connect(self):
+        for server, engine in (("tls", "libcurl"), ("h1", "native")):
+            with self.subTest(engine=engine):
+                url = f"https://localhost:{self.ports[server]}/"
+                run = self.run_plan("noca-" + engine, self.plan(url, "proto="))
+                ok, failed, _ = self.outcome(run)
+                self.assertEqual(ok, 0)
+                self.assertGreater(failed, 0)
+                self.assertEqual(run["totals"]["errors"]["connect"], failed)
+                self.assertEqual(self.engines, {engine})
+
+    def test_tls_insecure(self):
+        for server, engine in (("tls", "libcurl"), ("h1", "native")):
+            with self.subTest(engine=engine):
+                url = f"https://127.0.0.1:{self.ports[server]}/"
+                ok, failed, bad_checks = self.outcome(self.run_plan(
+                    "insecure-" + engine, self.plan(url, "proto=", tls={"insecure": True})))
+                self.assertGreater(ok, 10)
+                self.assertEqual((failed, bad_checks), (0, 0))
+                self.assertEqual(self.engines, {engine})
 
     def test_client_certificate(self):
         url = f"https://localhost:{self.ports['mtls']}/"
         tls = {"ca": {"file": "ca.pem"}, "cert": {"file": "client.pem"},
                "key": {"file": "client.key"}}
-        ok, failed, bad_checks = self.outcome(
-            self.run_plan("mtls", self.plan(url, "CN=loadd-client", tls=tls)))
-        self.assertGreater(ok, 10)
-        self.assertEqual((failed, bad_checks), (0, 0))
-        # Without the certificate nginx answers 400.
-        run = self.run_plan("mtls-none", self.plan(url, "CN=", tls={"ca": {"file": "ca.pem"}}))
-        get = {e["name"]: e for e in run["endpoints"]}["get"]
-        self.assertGreater(get["requests"], 0)
-        self.assertEqual(get["failures"], get["requests"])
-        self.assertEqual(run["totals"]["errors"]["status"], get["requests"])
+        # http_version 1.1 keeps the h2 server on the native engine.
+        for version, engine in (("auto", "libcurl"), ("1.1", "native")):
+            with self.subTest(engine=engine):
+                ok, failed, bad_checks = self.outcome(self.run_plan(
+                    "mtls-" + engine, self.plan(url, "CN=loadd-client", tls=tls,
+                                                http_version=version)))
+                self.assertGreater(ok, 10)
+                self.assertEqual((failed, bad_checks), (0, 0))
+                self.assertEqual(self.engines, {engine})
+                # Without the certificate nginx answers 400.
+                run = self.run_plan("mtls-none-" + engine, self.plan(
+                    url, "CN=", tls={"ca": {"file": "ca.pem"}}, http_version=version))
+                get = {e["name"]: e for e in run["endpoints"]}["get"]
+                self.assertGreater(get["requests"], 0)
+                self.assertEqual(get["failures"], get["requests"])
+                self.assertEqual(run["totals"]["errors"]["status"], get["requests"])
 
     def test_http_versions(self):
         url = f"https://localhost:{self.ports['tls']}/"
         tls = {"ca": {"file": "ca.pem"}}
-        for version, proto in (("auto", "HTTP/2.0"), ("2", "HTTP/2.0"), ("1.1", "HTTP/1.1")):
+        for version, proto, engine in (("auto", "HTTP/2.0", "libcurl"),
+                                        ("2", "HTTP/2.0", "libcurl"),
+                                        ("1.1", "HTTP/1.1", "native")):
             with self.subTest(version=version):
                 ok, failed, bad = self.outcome(self.run_plan(
                     "v" + version, self.plan(url, "proto=" + proto, tls=tls,
                                              http_version=version)))
                 self.assertGreater(ok, 10)
                 self.assertEqual((failed, bad), (0, 0))
+                self.assertEqual(self.engines, {engine})
 
     def test_http2_required_but_not_offered_counts_as_failure(self):
         # Over TLS with ALPN offering only http/1.1 (a server without h2):
