@@ -3,6 +3,7 @@
 #include <nng/protocol/pair1/pair.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <vector>
 
 #include "common/log.h"
@@ -180,7 +181,11 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
 void BusServer::ReceiveLoop() {
   while (!closing_.load()) {
     nng_msg* msg = nullptr;
+    int64_t wait_start = Now();
+    waiting_since_ns_.store(wait_start);
     int rv = nng_recvmsg(socket_, &msg, 0);
+    waiting_since_ns_.store(0);
+    if (Now() - wait_start >= kIdleWaitNs) drained_at_ns_.store(wait_start);
     if (rv == NNG_ECLOSED) return;
     if (rv != 0) continue;
     uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
@@ -200,6 +205,15 @@ void BusServer::ReceiveLoop() {
     }
     nng_msg_free(msg);
   }
+}
+
+int64_t BusServer::DeliveredUpToNs(int64_t now_ns) const {
+  int64_t waiting = waiting_since_ns_.load();
+  if (waiting != 0 && now_ns - waiting >= kIdleWaitNs) return now_ns;
+  int64_t drained = drained_at_ns_.load();
+  // Before the first proven-empty wait (start-up, or saturated from the
+  // first message on) nothing is known: judge by now, as before.
+  return drained == 0 ? now_ns : std::min(now_ns, drained);
 }
 
 BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,

@@ -88,6 +88,9 @@ class BusServer final : public FleetBus {
   void Close();
 
   void SendTo(uint32_t pipe, const std::string& bytes) override;
+  // Monotonic ns: now while the receive loop is waiting on an empty queue,
+  // otherwise when it last found the queue empty (see ReceiveLoop).
+  int64_t DeliveredUpToNs(int64_t now_ns) const override;
 
   Counters counters() const;
   size_t handshaking() const;
@@ -110,6 +113,14 @@ class BusServer final : public FleetBus {
     uint32_t strays = 0;
   };
   enum class Verdict { kDrop, kDeliver, kAnnounce };
+  // The receive loop waited at least this long for a message: the queue
+  // was empty when it started waiting (taking a queued one takes
+  // microseconds).
+  static constexpr int64_t kIdleWaitNs = 200'000;
+  // When the receive loop began its current wait (0: not waiting), and the
+  // start of the newest wait that proved the queue empty.
+  std::atomic<int64_t> waiting_since_ns_{0};
+  std::atomic<int64_t> drained_at_ns_{0};
 
   static void OnPipe(nng_pipe pipe, nng_pipe_ev ev, void* self);
   void OnPipeAdding(nng_pipe pipe);

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <functional>
+#include <numeric>
+#include <queue>
 #include <string_view>
 #include <unordered_map>
 
@@ -53,7 +55,7 @@ void Coordinator::OnDisconnect(uint32_t pipe) {
   MarkLost(&it->second, "disconnected");
 }
 
-void Coordinator::MarkLost(WorkerEntry* w, const char* why) {
+void Coordinator::MarkLost(WorkerEntry* w, const char* why, bool redeal_now) {
   if (w->lost) return;
   w->lost = true;
   w->lost_ns = clock_->NowNs();
@@ -62,15 +64,26 @@ void Coordinator::MarkLost(WorkerEntry* w, const char* why) {
   if (run == nullptr) return;
   int64_t now = clock_->NowNs();
   run->Touch();
+  std::vector<RunWorker*> lost;
   for (RunWorker& rw : run->workers()) {
     if (rw.pipe == w->pipe && !rw.final && !rw.lost) {
       rw.lost = true;
       rw.lost_at_ms = run->RunTimeMs(now);
       rw.users_now = 0;
-      Redeal(run, &rw, now);
+      lost.push_back(&rw);
     }
   }
+  // Otherwise the caller deals out every share lost in one pass at once.
+  if (redeal_now) Redeal(run, lost, now);
   MaybeFinish(run, now);
+}
+
+void Coordinator::RedealLost(Run* run, int64_t now) {
+  std::vector<RunWorker*> lost;
+  for (RunWorker& rw : run->workers()) {
+    if (rw.lost && !rw.share.empty()) lost.push_back(&rw);
+  }
+  if (!lost.empty()) Redeal(run, lost, now);
 }
 
 bool Coordinator::Rebalanceable(const Run& run, int64_t now) const {
@@ -78,37 +91,115 @@ bool Coordinator::Rebalanceable(const Run& run, int64_t now) const {
          run.RunTimeMs(now) < run.plan().duration_ns / kNsPerMs - 1000;
 }
 
-void Coordinator::Redeal(Run* run, RunWorker* lost, int64_t now) {
+void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now) {
+  // The leaving are lost or final already, so never their own heirs.
   std::vector<RunWorker*> heirs;
   for (RunWorker& rw : run->workers()) {
     if (!rw.lost && !rw.final) heirs.push_back(&rw);
   }
-  if (heirs.empty() || lost->share.empty() || !Rebalanceable(*run, now)) return;
-  run->Touch();
-  int64_t m = static_cast<int64_t>(heirs.size());
-  int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
-  std::vector<std::vector<ShareChange>> gains(heirs.size());
-  for (const ShareChange& c : lost->share) {
-    // Split class (M, r) into (M*m, r + M*j), one part per heir; ranks
-    // count along the parent class so the fleet restarts them at the ramp
-    // rate, not all at once.
-    for (int64_t j = 0; j < m; ++j) {
-      gains[j].push_back(ShareChange{true, c.modulus * m, c.residue + c.modulus * j, c.modulus,
-                                     c.residue, at_ms});
+  const int64_t users = run->plan().users;
+  // A class's weight: its users (closed model), or its fraction of the
+  // arrivals (open model, where the plan has no user count).
+  auto weight = [users](int64_t modulus, int64_t residue) {
+    return users > 0 ? static_cast<double>(CountInClass(users, modulus, residue))
+                     : 1.0 / static_cast<double>(modulus);
+  };
+  std::vector<ShareChange> orphans;
+  for (const RunWorker* rw : leaving) {
+    for (const ShareChange& c : rw->share) {
+      // A class without users (fewer users than classes) has nothing to move.
+      if (users == 0 || CountInClass(users, c.modulus, c.residue) > 0) orphans.push_back(c);
     }
   }
-  double rate = run->plan().HandoverRate() / static_cast<double>(lost->share.size());
+  if (orphans.empty()) {  // nothing but classes without users: nothing to deal
+    for (RunWorker* rw : leaving) {
+      rw->share.clear();
+      rw->users_assigned = 0;
+    }
+    return;
+  }
+  if (heirs.empty() || !Rebalanceable(*run, now)) return;
+  run->Touch();
+  const int64_t m = static_cast<int64_t>(heirs.size());
+  const int64_t k = static_cast<int64_t>(orphans.size());
+  int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
+  // Each orphaned class (M, r) is split into p parts (M*p, r + M*j); the
+  // parts go, heaviest first, to the heir holding the least. Parts aim at
+  // 1/kPartsPerHeir of what each heir gains: one worker's single class lost
+  // is split m ways (one part per heir, as even as it goes); a rack of
+  // workers lost at once gives each heir a few parts, not one per lost
+  // class, whatever the number lost. A part is never empty (p is at most
+  // the class's users), so moduli stay within about twice the user count
+  // however often a share moves; in the open model they are capped.
+  // Ranks count along the parent class so the fleet restarts them at the
+  // ramp rate, not all at once.
+  constexpr int64_t kPartsPerHeir = 8;
+  constexpr int64_t kMaxOpenModulus = int64_t{1} << 40;
+  double moved = 0;
+  for (const ShareChange& c : orphans) moved += weight(c.modulus, c.residue);
+  double part_weight = moved / static_cast<double>(kPartsPerHeir * m);
+  if (users > 0) part_weight = std::max(1.0, part_weight);
+  struct Part {
+    ShareChange change;
+    double weight;
+  };
+  std::vector<Part> parts;
+  for (const ShareChange& c : orphans) {
+    int64_t most = users > 0 ? std::min(m, CountInClass(users, c.modulus, c.residue))
+                             : std::min(m, kMaxOpenModulus / c.modulus);
+    most = std::max<int64_t>(1, most);
+    int64_t p = std::clamp<int64_t>(
+        static_cast<int64_t>(std::ceil(weight(c.modulus, c.residue) / part_weight)), 1, most);
+    for (int64_t j = 0; j < p; ++j) {
+      ShareChange part{true, c.modulus * p, c.residue + c.modulus * j, c.modulus, c.residue, at_ms};
+      parts.push_back(Part{part, weight(part.modulus, part.residue)});
+    }
+  }
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const Part& a, const Part& b) { return a.weight > b.weight; });
+  using Load = std::pair<double, size_t>;  // weight held, heir index
+  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> lightest;
   for (size_t j = 0; j < heirs.size(); ++j) {
+    double held = 0;
+    for (const ShareChange& c : heirs[j]->share) {
+      held += (c.add ? 1 : -1) * weight(c.modulus, c.residue);
+    }
+    lightest.push({held, j});
+  }
+  std::vector<std::vector<ShareChange>> gains(heirs.size());
+  for (const Part& part : parts) {
+    auto [held, j] = lightest.top();
+    lightest.pop();
+    gains[j].push_back(part.change);
+    lightest.push({held + part.weight, j});
+  }
+  double rate = run->plan().HandoverRate() / static_cast<double>(k);
+  size_t dealt_to = 0;
+  for (size_t j = 0; j < heirs.size(); ++j) {
+    if (gains[j].empty()) continue;
+    ++dealt_to;
     for (const ShareChange& g : gains[j]) {
       heirs[j]->share.push_back(g);
-      heirs[j]->users_assigned += CountInClass(run->plan().users, g.modulus, g.residue);
+      heirs[j]->users_assigned += CountInClass(users, g.modulus, g.residue);
     }
-    bus_->SendTo(heirs[j]->pipe, EncodeMessage(ReshareMsg{run->id(), gains[j], rate}));
+    // A message holds at most kMaxShareChanges changes (common/wire.h).
+    for (size_t from = 0; from < gains[j].size(); from += kMaxShareChanges) {
+      size_t to = std::min(gains[j].size(), from + kMaxShareChanges);
+      std::vector<ShareChange> chunk(gains[j].begin() + from, gains[j].begin() + to);
+      bus_->SendTo(heirs[j]->pipe, EncodeMessage(ReshareMsg{run->id(), std::move(chunk), rate}));
+    }
   }
-  LOG_INFO("run %s: %s's share dealt out to %lld workers", run->id().c_str(),
-           lost->worker_id.c_str(), static_cast<long long>(m));
-  lost->share.clear();
-  lost->users_assigned = 0;
+  if (leaving.size() == 1) {
+    LOG_INFO("run %s: %s's share dealt out to %zu workers", run->id().c_str(),
+             leaving[0]->worker_id.c_str(), dealt_to);
+  } else {
+    LOG_INFO("run %s: the shares of %zu workers dealt out to %zu workers", run->id().c_str(),
+             leaving.size(), dealt_to);
+  }
+  for (RunWorker* rw : leaving) {
+    rw->share.clear();
+    rw->users_assigned = 0;
+  }
 }
 
 void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
@@ -317,7 +408,7 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
     run->AddStats(&rw, stats, clock_->NowNs());
     // Final before the run's end (a graceful exit, load stopped for want of
     // the coordinator): the others carry its share from now on.
-    if (stats.final && !rw.lost) Redeal(run, &rw, clock_->NowNs());
+    if (stats.final && !rw.lost) Redeal(run, {&rw}, clock_->NowNs());
     if (stats.final) w->run_id.clear();
     MaybeFinish(run, clock_->NowNs());
     return;
@@ -363,10 +454,18 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
 void Coordinator::Tick() {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = clock_->NowNs();
+  // Silence is judged up to what the bus has delivered: past that, a
+  // worker's heartbeat may be waiting in the queue of a busy coordinator.
+  // A coordinator that never catches up still judges, kMaxJudgeLag
+  // timeouts late at most, so a dead worker is always declared lost.
+  constexpr int64_t kMaxJudgeLag = 3;
+  int64_t heard_up_to = std::max(bus_->DeliveredUpToNs(now),
+                                 now - kMaxJudgeLag * config_.heartbeat_timeout_ms * kNsPerMs);
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerEntry& w = it->second;
-    if (w.registered && !w.lost && now - w.last_seen_ns > config_.heartbeat_timeout_ms * kNsPerMs) {
-      MarkLost(&w, "missed heartbeats");
+    if (w.registered && !w.lost &&
+        heard_up_to - w.last_seen_ns > config_.heartbeat_timeout_ms * kNsPerMs) {
+      MarkLost(&w, "missed heartbeats", /*redeal_now=*/false);
     }
     if (w.lost && now - w.lost_ns > config_.lost_worker_keep_ms * kNsPerMs) {
       it = workers_.erase(it);
@@ -374,6 +473,7 @@ void Coordinator::Tick() {
       ++it;
     }
   }
+  if (Run* run = ActiveRun()) RedealLost(run, now);
   if (now - last_ping_ns_ >= HeartbeatIntervalMs() * kNsPerMs) {
     last_ping_ns_ = now;
     std::string ping = EncodeMessage(PingMsg{});

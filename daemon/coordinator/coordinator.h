@@ -40,6 +40,12 @@ class FleetBus {
  public:
   virtual ~FleetBus() = default;
   virtual void SendTo(uint32_t pipe, const std::string& bytes) = 0;
+  // Every message that reached the bus before this time (the coordinator's
+  // clock) has been delivered. A coordinator that has fallen behind has
+  // messages queued that may be some worker's heartbeat: silence is judged
+  // up to this time, not up to now, so an overloaded coordinator does not
+  // declare its whole fleet lost (and reshare to it). Default: never behind.
+  virtual int64_t DeliveredUpToNs(int64_t now_ns) const { return now_ns; }
 };
 
 struct CoordinatorConfig {
@@ -151,14 +157,18 @@ class Coordinator {
   }
   void HandleHello(WorkerEntry* w, HelloMsg hello);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats);
-  void MarkLost(WorkerEntry* w, const char* why);
+  // redeal_now false: the caller calls RedealLost once it has marked all
+  // the workers it found lost (one reshare message per heir for all).
+  void MarkLost(WorkerEntry* w, const char* why, bool redeal_now = true);
+  // Deals out every lost worker's share still undealt, in one pass.
+  void RedealLost(Run* run, int64_t now);
   void MaybeFinish(Run* run, int64_t now);
   // Sends StopMsg to every worker of the run still carrying load.
   void StopWorkers(const Run& run);
   // Assigns the run to every live worker in striped order.
   void Launch(Run* run, int64_t now);
   // A worker of the run was lost: deal its classes out to the others.
-  void Redeal(Run* run, RunWorker* lost, int64_t now);
+  void Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now);
   // A worker registered while the run goes on: give it a fair share.
   void Join(Run* run, WorkerEntry* w, int64_t now);
   bool Rebalanceable(const Run& run, int64_t now) const;

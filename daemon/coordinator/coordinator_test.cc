@@ -21,6 +21,10 @@ class FakeBus : public FleetBus {
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     sent.push_back({pipe, std::move(*m)});
   }
+  int64_t DeliveredUpToNs(int64_t now_ns) const override {
+    return delivered_up_to_ns != 0 ? delivered_up_to_ns : now_ns;
+  }
+  int64_t delivered_up_to_ns = 0;  // 0: caught up (now)
   template <typename T>
   std::vector<std::pair<uint32_t, T>> Of() const {
     std::vector<std::pair<uint32_t, T>> out;
@@ -155,6 +159,43 @@ TEST_F(CoordinatorTest, SilentWorkerIsLostAndRunEnds) {
   EXPECT_NE(std::string(run["message"].GetString()).find("lost"), std::string::npos);
 }
 
+// A coordinator whose bus has fallen behind (messages queued since
+// `delivered_up_to`) judges silence up to what it has delivered: a worker
+// whose heartbeat may be in that queue is not lost, however late it is by
+// the clock. Once the bus has caught up, the silent one is.
+TEST_F(CoordinatorTest, BusyBusDefersJudgingSilence) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "60s"})"))["id"].GetString();
+  int64_t behind_from = clock_.NowNs() + 1'000'000'000;
+  clock_.AdvanceNs(1'000'000'000);
+  coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 5, 1.0}));
+  coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 5, 1.0}));
+  bus_.delivered_up_to_ns = behind_from;
+  clock_.AdvanceNs(10'000'000'000);  // far past the 3 s timeout by the clock
+  coordinator_.Tick();
+  auto states = [&] {
+    std::map<std::string, std::string> out;
+    rapidjson::Document doc = Json(coordinator_.ListWorkers());  // outlives the loop
+    for (const auto& w : doc["workers"].GetArray()) {
+      out[w["id"].GetString()] = w["state"].GetString();
+    }
+    return out;
+  };
+  EXPECT_NE(states()["a/0"], "lost");
+  EXPECT_NE(states()["a/1"], "lost");
+  EXPECT_EQ(bus_.Of<ReshareMsg>().size(), 0u);
+  // The queue drains: a/0's queued heartbeat arrives, a/1 had sent nothing.
+  coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 5, 1.0}));
+  bus_.delivered_up_to_ns = 0;
+  coordinator_.Tick();
+  EXPECT_NE(states()["a/0"], "lost");
+  EXPECT_EQ(states()["a/1"], "lost");
+  EXPECT_EQ(bus_.Of<ReshareMsg>().size(), 1u);
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "running");
+}
+
 TEST_F(CoordinatorTest, ExpectWorkersWaitsThenStarts) {
   Register(1, "a", 0);
   std::string id = Json(*coordinator_.CreateRun(
@@ -219,6 +260,139 @@ TEST_F(CoordinatorTest, LostWorkersShareIsDealtToTheOthers) {
   int64_t assigned = 0;
   for (const auto& w : run["workers"].GetArray()) assigned += w["users"].GetInt64();
   EXPECT_EQ(assigned, 300);
+}
+
+// Half the fleet falls silent in one tick (a rack lost): one reshare per
+// heir for all of it, every user held exactly once, evenly; then the heirs
+// are lost one by one until one holds every user, and no class is ever
+// split into empty parts (moduli stay within twice the user count).
+TEST_F(CoordinatorTest, ManyLostAtOnceAreDealtOutInOneMessagePerHeir) {
+  constexpr int kWorkers = 20;
+  constexpr int64_t kUsers = 1000;
+  for (int i = 1; i <= kWorkers; ++i) Register(i, "h" + std::to_string(i), 0);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 1000, "spawn_rate": 100,
+          "duration": "600s"})"))["id"].GetString();
+  std::map<uint32_t, std::vector<ShareChange>> share;
+  for (const auto& [pipe, a] : bus_.Of<AssignMsg>()) share[pipe] = a.share;
+  auto take_reshares = [&](size_t* messages) {
+    *messages = 0;
+    for (const auto& [pipe, r] : bus_.Of<ReshareMsg>()) {
+      ++*messages;
+      share[pipe].insert(share[pipe].end(), r.changes.begin(), r.changes.end());
+    }
+    bus_.sent.clear();
+  };
+  auto check_cover = [&](const std::vector<uint32_t>& live) {
+    std::vector<int> seen(kUsers, 0);
+    for (uint32_t pipe : live) {
+      for (const ShareChange& c : share[pipe]) {
+        ASSERT_TRUE(c.add);
+        ASSERT_LE(c.modulus, 2 * kUsers) << pipe;  // no empty parts
+        for (int64_t i = c.residue; i < kUsers; i += c.modulus) ++seen[i];
+      }
+    }
+    for (int64_t i = 0; i < kUsers; ++i) ASSERT_EQ(seen[i], 1) << "user " << i;
+  };
+  bus_.sent.clear();
+  clock_.AdvanceNs(2'000'000'000);
+  for (int i = 1; i <= kWorkers / 2; ++i) {
+    coordinator_.OnMessage(i, EncodeMessage(HeartbeatMsg{id, 50, 1.0}));
+  }
+  clock_.AdvanceNs(2'000'000'000);  // 11..20 silent for 4 s, over the 3 s timeout
+  coordinator_.Tick();
+  size_t messages = 0;
+  take_reshares(&messages);
+  EXPECT_EQ(messages, 10u);  // one per heir, not one per heir per lost worker
+  std::vector<uint32_t> live;
+  for (uint32_t i = 1; i <= kWorkers / 2; ++i) live.push_back(i);
+  check_cover(live);
+  for (uint32_t pipe : live) EXPECT_EQ(UsersOf(share[pipe], kUsers), 100) << pipe;
+  while (live.size() > 1) {
+    coordinator_.OnDisconnect(live.back());
+    live.pop_back();
+    take_reshares(&messages);
+    EXPECT_EQ(messages, live.size());
+    check_cover(live);
+    int64_t least = kUsers, most = 0;
+    for (uint32_t pipe : live) {
+      least = std::min(least, UsersOf(share[pipe], kUsers));
+      most = std::max(most, UsersOf(share[pipe], kUsers));
+    }
+    // Parts aim at an eighth of what each heir gains (1,000 users here).
+    EXPECT_LE(most - least, 4) << live.size() << " left";
+  }
+  EXPECT_EQ(UsersOf(share[1], kUsers), kUsers);
+}
+
+// A coordinator that never catches up still judges silence, at most three
+// timeouts late: a dead worker is always declared lost in the end.
+TEST_F(CoordinatorTest, BusyBusJudgesAtMostThreeTimeoutsLate) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "600s"})"))["id"].GetString();
+  bus_.delivered_up_to_ns = clock_.NowNs();  // never drained from here on
+  auto lost = [&] {
+    int n = 0;
+    rapidjson::Document doc = Json(coordinator_.ListWorkers());  // outlives the loop
+    for (const auto& w : doc["workers"].GetArray()) {
+      n += std::string(w["state"].GetString()) == "lost";
+    }
+    return n;
+  };
+  clock_.AdvanceNs(8'000'000'000);
+  coordinator_.Tick();
+  EXPECT_EQ(lost(), 0);
+  clock_.AdvanceNs(5'000'000'000);  // 13 s: judged up to 13 - 9 = 4 s, past the 3 s timeout
+  coordinator_.Tick();
+  EXPECT_EQ(lost(), 2);
+  EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "failed");
+}
+
+// Open model: the plan has no user count, so classes are weighed by their
+// share of the arrivals. A lost worker's share is split over every heir, not
+// handed whole to one.
+TEST_F(CoordinatorTest, OpenModelLostShareIsSplitOverTheHeirs) {
+  for (int i = 1; i <= 4; ++i) Register(i, "h" + std::to_string(i), 0);
+  Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "arrival_rate": 400, "duration": "600s"})"));
+  bus_.sent.clear();
+  clock_.AdvanceNs(2'000'000'000);
+  coordinator_.OnDisconnect(4);
+  auto reshares = bus_.Of<ReshareMsg>();
+  ASSERT_EQ(reshares.size(), 3u);
+  double total = 0;
+  for (const auto& [pipe, r] : reshares) {
+    double mine = 0;
+    for (const ShareChange& c : r.changes) mine += 1.0 / static_cast<double>(c.modulus);
+    EXPECT_NEAR(mine, 0.25 / 3, 1e-9) << pipe;
+    total += mine;
+  }
+  EXPECT_NEAR(total, 0.25, 1e-9);
+}
+
+// Fewer users than workers: the lost workers' empty classes are not dealt
+// out, and no heir collects them.
+TEST_F(CoordinatorTest, EmptyClassesAreNotDealtOut) {
+  for (int i = 1; i <= 10; ++i) Register(i, "h" + std::to_string(i), 0);
+  Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 3, "duration": "600s"})"));
+  std::map<uint32_t, int64_t> held;
+  for (const auto& [pipe, a] : bus_.Of<AssignMsg>()) held[pipe] = UsersOf(a.share, 3);
+  bus_.sent.clear();
+  clock_.AdvanceNs(2'000'000'000);
+  for (uint32_t pipe = 10; pipe >= 5; --pipe) coordinator_.OnDisconnect(pipe);
+  int64_t moved = 0, lost_users = 0;
+  for (uint32_t pipe = 5; pipe <= 10; ++pipe) lost_users += held[pipe];
+  for (const auto& [pipe, r] : bus_.Of<ReshareMsg>()) {
+    EXPECT_LT(pipe, 5u);
+    for (const ShareChange& c : r.changes) {
+      EXPECT_EQ(CountInClass(3, c.modulus, c.residue), 1) << pipe;
+      ++moved;
+    }
+  }
+  EXPECT_EQ(moved, lost_users);
 }
 
 TEST_F(CoordinatorTest, JoiningWorkerTakesAFairShareFromEveryone) {
