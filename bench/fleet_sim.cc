@@ -63,6 +63,9 @@ struct Options {
   int requests_per_endpoint = 200;  // per worker, endpoint and second
   int max_seconds = 600;
   bool json_stats = false;  // the JSON form instead of the binary one
+  // Heartbeat every interval even while stats flow (workers before they
+  // left out heartbeats after a stats message; daemon/worker/worker.cc).
+  bool always_heartbeat = false;
 };
 
 struct SimWorker {
@@ -303,13 +306,6 @@ class FleetSim {
       for (int i = begin; i < std::min(o_.workers, begin + 256); ++i) {
         SimWorker& w = workers_[i];
         if (!w.welcomed) continue;
-        if (now >= w.next_heartbeat_ns) {
-          Send(&w, EncodeMessage(HeartbeatMsg{w.running ? w.run_id : "",
-                                              w.running ? w.users : 0, 35.5}));
-          ++counters_.heartbeats_sent;
-          w.next_heartbeat_ns += w.heartbeat_ns;
-          if (w.next_heartbeat_ns < now) w.next_heartbeat_ns = now + w.heartbeat_ns;
-        }
         if (w.running && (w.stop || now >= w.end_ns)) {
           StatsMsg final;
           final.run_id = w.run_id;
@@ -319,15 +315,23 @@ class FleetSim {
           ++counters_.finals_sent;
           w.running = false;
         } else if (w.running && now >= w.next_stats_ns) {
-          SendStats(&w);
+          SendStats(&w, now);
           w.next_stats_ns += kNsPerSec;
+        }
+        // After the stats: one sent now puts the heartbeat off.
+        if (now >= w.next_heartbeat_ns) {
+          Send(&w, EncodeMessage(HeartbeatMsg{w.running ? w.run_id : "",
+                                              w.running ? w.users : 0, 35.5}));
+          ++counters_.heartbeats_sent;
+          w.next_heartbeat_ns += w.heartbeat_ns;
+          if (w.next_heartbeat_ns < now) w.next_heartbeat_ns = now + w.heartbeat_ns;
         }
       }
     }
   }
 
   // mu_ held.
-  void SendStats(SimWorker* w) {
+  void SendStats(SimWorker* w, int64_t now) {
     const RunTemplates& t = templates_[w->run_id];
     size_t k = static_cast<size_t>(w->index + w->seq) % t.stats.size();
     std::string body = t.stats[k];
@@ -344,6 +348,11 @@ class FleetSim {
     if (Send(w, body)) {
       ++counters_.stats_sent;
       counters_.requests_sent += t.requests[k];
+      // As a worker does: the next heartbeat only after an interval with
+      // nothing sent.
+      if (!o_.always_heartbeat) {
+        w->next_heartbeat_ns = std::max(w->next_heartbeat_ns, now + w->heartbeat_ns);
+      }
     }
   }
 
@@ -486,6 +495,7 @@ int Usage() {
       "usage: fleet_sim --fleet-key-file FILE [--bus URL] [--workers N]\n"
       "                 [--workers-per-host N] [--endpoints N]\n"
       "                 [--requests-per-endpoint N] [--max-seconds S] [--json-stats]\n"
+      "                 [--always-heartbeat]\n"
       "       fleet_sim --decode-bench [--endpoints N] [--requests-per-endpoint N]\n");
   return 2;
 }
@@ -501,6 +511,10 @@ int Main(int argc, char** argv) {
     }
     if (flag == "--json-stats") {
       o.json_stats = true;
+      continue;
+    }
+    if (flag == "--always-heartbeat") {
+      o.always_heartbeat = true;
       continue;
     }
     if (i + 1 >= argc) return Usage();

@@ -182,7 +182,8 @@ def measure(args, n):
              "--workers", str(n), "--endpoints", str(args.endpoints),
              "--requests-per-endpoint", str(args.requests_per_endpoint),
              "--max-seconds", str(args.window_s + 300)]
-            + (["--json-stats"] if args.json_stats else []),
+            + (["--json-stats"] if args.json_stats else [])
+            + (["--always-heartbeat"] if args.always_heartbeat else []),
             stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "sim.err"), "w"),
             text=True, preexec_fn=raise_nofile)
         reader = SimReader(sim, os.path.join(tmp, "sim.out"))
@@ -343,6 +344,9 @@ def main():
     p.add_argument("--warmup-s", type=float, default=3)
     p.add_argument("--endpoints", type=int, default=20)
     p.add_argument("--requests-per-endpoint", type=int, default=200)
+    p.add_argument("--always-heartbeat", action="store_true",
+                   help="simulated workers heartbeat every interval even while "
+                        "sending stats (workers before they left those out)")
     p.add_argument("--json-stats", action="store_true",
                    help="the simulator sends the older JSON stats form")
     p.add_argument("--coordinator-arg", action="append", default=[],

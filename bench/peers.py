@@ -302,7 +302,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="rounds per tool (median shown)")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS),
                     help="comma-separated subset of " + ",".join(ALL_TOOLS))
-    ap.add_argument("--protocols", default="http,https", help="http, https or both")
+    ap.add_argument("--protocols", default="http,https", help="http, https, or http,https for both")
     ap.add_argument("--target-core", type=int, default=1)
     ap.add_argument("--generator-core", type=int, default=0)
     ap.add_argument("--json", help="also write the raw rounds and the tables to this file")

@@ -89,6 +89,7 @@ class Worker final : public IoHandler, public TimerHandler {
   WorkerConfig config_;
   // Urgent (event_loop.h): served between batches of a connection storm.
   Timer heartbeat_timer_{this, nullptr, /*urgent=*/true};
+  int64_t last_sent_ns_ = 0;  // monotonic ns of the last message the bus took
   Call stats_call_{this, &Worker::OnStatsTick};
   Timer stats_timer_{&stats_call_, nullptr, /*urgent=*/true};
   Call shutdown_call_{this, &Worker::OnShutdownDeadline};
