@@ -151,7 +151,8 @@ def main():
                     help="users started per second in the memory run; 0 (the default): all "
                          "at once, a connection storm")
     ap.add_argument("--no-source-addrs", action="store_true",
-                    help="the worker connects from 127.0.0.1 only (LOADD_SOURCE_ADDRS=0), "
+                    help="the worker connects from 127.0.0.1 only (--loopback-sources off, set "
+                         "through its variable LOADD_SOURCE_ADDRS=0), "
                          "as before daemon/worker/source_addr.h")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)

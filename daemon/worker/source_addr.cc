@@ -3,10 +3,8 @@
 #include <arpa/inet.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <string>
-#include <string_view>
 
 #include "common/log.h"
 
@@ -18,11 +16,8 @@ SourceAddresses& ProcessSources() {
   return sources;
 }
 
-bool Enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("LOADD_SOURCE_ADDRS");
-    return v == nullptr || std::string_view(v) != "0";
-  }();
+bool& Enabled() {
+  static bool enabled = true;
   return enabled;
 }
 
@@ -70,8 +65,12 @@ Status SourceAddresses::BindFor(int fd, const sockaddr* target, socklen_t len) {
 
 void SetSourceInstance(int64_t instance) { ProcessSources() = SourceAddresses(instance); }
 
+void SetLoopbackSources(bool on) { Enabled() = on; }
+
+bool LoopbackSourcesOn() { return Enabled(); }
+
 void BindLoopbackSource(int fd, const sockaddr* target, socklen_t len) {
-  if (!Enabled()) return;
+  if (!LoopbackSourcesOn()) return;
   Status st = ProcessSources().BindFor(fd, target, len);
   static bool warned = false;
   if (!st.ok() && !warned) {

@@ -20,8 +20,9 @@
 //
 // Only for IPv4 loopback targets: on a real network the source address is
 // what the routing table says, and ::1 is one address with no range.
-// LOADD_SOURCE_ADDRS=0 in the environment turns it off (for measuring what
-// it changes, as bench/many_conns.py does).
+// `loadd worker --loopback-sources off` (or LOADD_SOURCE_ADDRS=0 in the
+// environment) turns it off: for a loopback server that admits only
+// 127.0.0.1, and for measuring what it changes (bench/many_conns.py).
 //
 // Not thread-safe: one worker process, one event loop thread.
 #ifndef LOADD_DAEMON_WORKER_SOURCE_ADDR_H_
@@ -67,8 +68,11 @@ class SourceAddresses {
 // The worker process's policy: the native engine (HttpConn) and libcurl
 // connections call these. SetSourceInstance() once at start (default 0).
 void SetSourceInstance(int64_t instance);
-// BindFor() with the process's policy, unless LOADD_SOURCE_ADDRS=0; a
-// failure is logged once and the socket left unbound.
+// On by default; off, every socket is left to the kernel.
+void SetLoopbackSources(bool on);
+bool LoopbackSourcesOn();
+// BindFor() with the process's policy, unless it is off; a failure is
+// logged once and the socket left unbound.
 void BindLoopbackSource(int fd, const sockaddr* target, socklen_t len);
 // A CURLOPT_OPENSOCKETFUNCTION: socket(), then BindLoopbackSource().
 curl_socket_t OpenCurlSocket(void* clientp, curlsocktype purpose, curl_sockaddr* address);

@@ -37,6 +37,7 @@ Worker::Worker(EventLoop* loop, BusClient* bus, WorkerConfig config)
   // Connections to loopback targets come from this instance's own 127.x
   // addresses (source_addr.h).
   SetSourceInstance(config_.instance);
+  SetLoopbackSources(config_.loopback_sources);
 }
 
 Worker::~Worker() = default;

@@ -29,6 +29,9 @@ struct WorkerConfig {
   // this long.
   int64_t shutdown_drain_ms = 3000;
   EngineKind engine = EngineKind::kAuto;
+  // Connections to IPv4 loopback targets from this instance's own 127.x
+  // addresses (source_addr.h); off: from the address the kernel picks.
+  bool loopback_sources = true;
   // How often stats go to the coordinator. Shorter loses less when a worker
   // dies (its unsent stats die with it) and costs the coordinator more.
   int64_t stats_interval_ms = 1000;

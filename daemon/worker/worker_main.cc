@@ -154,6 +154,13 @@ int WorkerMain(int argc, char** argv) {
                  "how often stats go to the coordinator (10ms to 1s; shorter loses less "
                  "when this process dies)")
       ->capture_default_str();
+  app.add_option("--loopback-sources", config.loopback_sources,
+                 "on: connections to a 127.0.0.0/8 target come from 16 127.x source "
+                 "addresses of this instance's own, so tens of thousands of them do not run "
+                 "out of ports; off: from the address the kernel picks (127.0.0.1), for a "
+                 "server that admits only that")
+      ->envname("LOADD_SOURCE_ADDRS")
+      ->default_str("on");
   AddBusFlags(&app, &bus_flags);
   CLI11_PARSE(app, argc, argv);
 

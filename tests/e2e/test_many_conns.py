@@ -4,7 +4,8 @@ live keep-alive connection (a 500 ms delayed response keeps it gentle: about
 6,000 requests/s). Every user gets its own connection and keeps it, the
 connections come from the worker's own 127.x source addresses
 (daemon/worker/source_addr.h) rather than all from 127.0.0.1, and the worker
-stays registered through the connection storm (never lost).
+stays registered through the connection storm (never lost). With
+`--loopback-sources off` every connection comes from 127.0.0.1.
 
 Measured figures are printed with a "many_conns:" prefix."""
 
@@ -118,6 +119,32 @@ class ManyConnections(unittest.TestCase):
             self.assertLessEqual(stats["connections_accepted"], USERS + 1, stats)
             print(f"many_conns: {run['totals']['requests']} requests, "
                   f"{stats['connections_accepted']} connections accepted by the target")
+
+    def test_loopback_sources_off_connects_from_the_kernels_address(self):
+        users = 200
+        with Fleet(workers=1, worker_args=["--loopback-sources", "off"]) as f:
+            target_port = int(f.target_url.rsplit(":", 1)[1])
+            plan = {"target": f"{f.target_url}/delay/{DELAY_MS}ms", "users": users,
+                    "duration": "3s", "graceful_stop": "2s"}
+            status, body = http("POST", f.rest + "/v1/runs", json.dumps(plan))
+            self.assertEqual(status, 201, body)
+            pid = f.workers[0].pid
+            conns = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(conns) < users:
+                conns = worker_connections(pid, target_port)
+                time.sleep(0.1)
+            self.assertEqual(len(conns), users, f.log("worker0")[-2000:])
+            self.assertEqual({address for address, _ in conns}, {"127.0.0.1"})
+            run = None
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                run = f.run(body["id"])
+                if run["state"] in ("finished", "stopped", "failed"):
+                    break
+                time.sleep(0.2)
+            self.assertEqual(run["state"], "finished", run.get("message"))
+            self.assertEqual(run["totals"]["failures"], 0, run["totals"])
 
 
 if __name__ == "__main__":
