@@ -19,6 +19,8 @@
     charts: null,
     epCharts: null,
     epSamples: new Map(),  // endpoint name -> [{t, requests, failures, p50, p95, p99}]
+    timeline: [],          // runId's closed seconds so far (they never change)
+    selection: 0,          // counts run changes, so a late answer is dropped
     busy: false,
     timer: null,
   };
@@ -155,6 +157,8 @@
       state.runId = id;
       state.run = null;
       state.epSamples = new Map();
+      state.timeline = [];
+      state.selection += 1;
       replaceRows($("endpoint-select"), []);
     }
     $("run-section").hidden = false;
@@ -239,8 +243,18 @@
     const id = state.runId;
     if (id === null) return;
     if (state.run && state.run.id === id && FINAL.has(state.run.state)) return;  // final: no change
-    const run = await api("GET", "/v1/runs/" + encodeURIComponent(id));
-    if (state.runId !== id) return;  // another run was chosen meanwhile
+    // Closed seconds never change: ask only for those after the ones held.
+    const selection = state.selection;
+    const since = state.timeline.length ? num(state.timeline[state.timeline.length - 1].t) + 1 : 0;
+    const run = await api("GET", "/v1/runs/" + encodeURIComponent(id) + "?since=" + since);
+    if (state.runId !== id || state.selection !== selection) return;  // another run was chosen
+    // Append what is new since this poll's answer (another poll may have
+    // appended meanwhile).
+    const held = state.timeline;
+    const last = held.length ? num(held[held.length - 1].t) : -1;
+    const fresh = Array.isArray(run.timeline) ? run.timeline : [];
+    state.timeline = held.concat(fresh.filter(function (s) { return num(s.t) > last; }));
+    run.timeline = state.timeline;
     state.run = run;
     renderRun(run);
   }

@@ -685,20 +685,20 @@ Result<std::string> Coordinator::GetRunHlog(const std::string& id) {
   return (*run)->Hlog();
 }
 
-Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline) {
+Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline, int64_t since_s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = runs_.find(id);
     if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
     if (Run* run = it->second.run.get()) {
       int64_t now = clock_->NowNs();
-      return ToJson([&](JsonWriter* w) { run->WriteFull(w, timeline, now); });
+      return ToJson([&](JsonWriter* w) { run->WriteFull(w, timeline, now, since_s); });
     }
   }
   Result<std::unique_ptr<Run>> run = RestoreEnded(id);
   if (!run.ok()) return run.status();
   int64_t now = clock_->NowNs();
-  return ToJson([&](JsonWriter* w) { (*run)->WriteFull(w, timeline, now); });
+  return ToJson([&](JsonWriter* w) { (*run)->WriteFull(w, timeline, now, since_s); });
 }
 
 std::string Coordinator::ListRuns() {

@@ -91,7 +91,9 @@ class Coordinator {
   using PlanCheck = std::function<Status(const Plan&)>;
   Result<std::string> CreateRun(std::string_view plan_json, const PlanCheck& check = nullptr);
   Result<std::string> StopRun(const std::string& id);
-  Result<std::string> GetRun(const std::string& id, bool timeline);
+  // The run as JSON; with the timeline's seconds from since_s on (all: 0),
+  // or without the timeline.
+  Result<std::string> GetRun(const std::string& id, bool timeline, int64_t since_s = 0);
   // The run's HdrHistogram interval log (text, docs/rest-api.md).
   Result<std::string> GetRunHlog(const std::string& id);
   std::string ListRuns();

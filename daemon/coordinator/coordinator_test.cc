@@ -877,6 +877,34 @@ TEST_F(RunDataTest, AggregateAndTimelineEqualRecordingEveryValue) {
     EXPECT_EQ(timeline[s]["p99_us"].GetInt64(), seconds[s].ValueAtPercentile(99)) << s;
     EXPECT_EQ(timeline[s]["max_us"].GetInt64(), seconds[s].Max()) << s;
   }
+  // ?since=N: the seconds from t = N on, the same as in the whole timeline.
+  for (int64_t since : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{1000}}) {
+    rapidjson::Document part = Json(*coordinator_.GetRun(id, true, since));
+    const rapidjson::Value& tail = part["timeline"];
+    rapidjson::SizeType skipped = 0;
+    while (skipped < timeline.Size() && timeline[skipped]["t"].GetInt64() < since) ++skipped;
+    ASSERT_EQ(tail.Size(), timeline.Size() - skipped) << since;
+    for (rapidjson::SizeType i = 0; i < tail.Size(); ++i) {
+      EXPECT_EQ(tail[i]["t"].GetInt64(), timeline[skipped + i]["t"].GetInt64());
+      EXPECT_EQ(tail[i]["p99_us"].GetInt64(), timeline[skipped + i]["p99_us"].GetInt64());
+    }
+    EXPECT_EQ(part["aggregated"]["requests"].GetInt64(), all.TotalCount()) << since;
+  }
+}
+
+TEST(ParseSinceTest, WholeSecondsFromZeroOrANamedRefusal) {
+  EXPECT_EQ(*ParseSince(std::nullopt), 0);
+  EXPECT_EQ(*ParseSince("0"), 0);
+  EXPECT_EQ(*ParseSince("17"), 17);
+  EXPECT_EQ(*ParseSince("999999999999"), 999'999'999'999);
+  for (const char* bad : {"", "-1", "1.5", "abc", " 3", "3s", "1000000000000"}) {
+    Result<int64_t> r = ParseSince(std::string(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(HttpCodeOf(r.status()), 400) << bad;
+    EXPECT_EQ(r.status().path(), "since") << bad;
+    EXPECT_NE(r.status().message().find("since must be a whole number"), std::string::npos)
+        << r.status().message();
+  }
 }
 
 }  // namespace

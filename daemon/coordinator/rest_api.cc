@@ -4,6 +4,10 @@
 #include <pistache/http.h>
 #include <pistache/router.h>
 
+#include <algorithm>
+#include <optional>
+#include <string>
+
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/coordinator/metrics.h"
@@ -146,8 +150,13 @@ constexpr RouteRow kRoutes[] = {
      [](Context* c, const Request& req, ResponseWriter& r) {
        std::optional<std::string> timeline = req.query().get("timeline");
        bool with_timeline = !timeline || (*timeline != "0" && *timeline != "false");
-       Reply(r,
-             c->coordinator->GetRun(req.param(":id").as<std::string>(), with_timeline));
+       Result<int64_t> since = ParseSince(req.query().get("since"));
+       if (!since.ok()) {
+         Reply(r, Result<std::string>(since.status()));
+         return;
+       }
+       Reply(r, c->coordinator->GetRun(req.param(":id").as<std::string>(), with_timeline,
+                                       *since));
      }},
     {RouteRow::kGet, "/v1/runs/:id/hlog", false,
      [](Context* c, const Request& req, ResponseWriter& r) {
@@ -223,6 +232,21 @@ HeadersCheck MakeHeadersCheck(Context* c) {
 }
 
 }  // namespace
+
+Result<int64_t> ParseSince(const std::optional<std::string>& value) {
+  if (!value) return int64_t{0};
+  // Twelve digits are over 31,000 years of seconds: enough, and no overflow.
+  bool digits = !value->empty() && value->size() <= 12 &&
+                std::all_of(value->begin(), value->end(),
+                            [](char ch) { return ch >= '0' && ch <= '9'; });
+  if (!digits) {
+    std::string shown = value->substr(0, 40);
+    return Status::Invalid("since", "query parameter since must be a whole number of "
+                                    "seconds from 0 (the first timeline second wanted), "
+                                    "got \"" + shown + (value->size() > 40 ? "...\"" : "\""));
+  }
+  return static_cast<int64_t>(std::stoll(*value));
+}
 
 int HttpCodeOf(const Status& status) {
   switch (status.code()) {

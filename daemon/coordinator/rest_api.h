@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -30,6 +31,10 @@ constexpr size_t kMaxRestHeaderBytes = 64 << 10;
 
 int HttpCodeOf(const Status& status);
 std::string ErrorJson(const Status& status);
+
+// The `since` query parameter of GET /v1/runs/{id}: the first timeline
+// second wanted, a whole number from 0 (absent: 0). A refusal names it.
+Result<int64_t> ParseSince(const std::optional<std::string>& value);
 
 struct RestOptions {
   std::string address = "127.0.0.1:8089";  // HOST:PORT

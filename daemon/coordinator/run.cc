@@ -346,7 +346,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   w->EndObject();
 }
 
-void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
+void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s) const {
   double seconds = ElapsedSeconds(now_ns);
   w->StartObject();
   WriteField(w, "id", id_);
@@ -417,7 +417,11 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const {
   if (timeline) {
     w->Key("timeline");
     w->StartArray();
-    for (const SecondSummary& s : timeline_) {
+    // Seconds close in order, so the wanted ones are a suffix.
+    auto first = std::partition_point(timeline_.begin(), timeline_.end(),
+                                      [&](const SecondSummary& s) { return s.t < since_s; });
+    for (auto it = first; it != timeline_.end(); ++it) {
+      const SecondSummary& s = *it;
       w->StartObject();
       WriteField(w, "t", s.t);
       WriteField(w, "users", s.users);

@@ -190,7 +190,9 @@ class Run {
   int64_t total_failures() const { return aggregated_.failures; }
 
   void WriteSummary(JsonWriter* w) const;                 // for GET /v1/runs
-  void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns) const;  // GET /v1/runs/{id}
+  // GET /v1/runs/{id}: the timeline's seconds t >= since_s only (a page
+  // that has the earlier ones asks for the new ones).
+  void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s = 0) const;
   RunMetrics Metrics(int64_t now_ns) const;  // GET /metrics (metrics_collect.cc)
   int64_t created_epoch_ns() const { return created_epoch_ns_; }
 

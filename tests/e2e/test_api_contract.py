@@ -178,6 +178,17 @@ class Contract(unittest.TestCase):
             _, lean = self.check(rest, "get", "/v1/runs/{id}", path=f"/v1/runs/{run}?timeline=0",
                                  want=200)
             self.assertNotIn("timeline", lean)
+            # ?since=N: the timeline's seconds from t = N on.
+            seconds = [s["t"] for s in report["timeline"]]
+            self.assertGreaterEqual(len(seconds), 1, report)
+            for since in (seconds[-1], seconds[-1] + 1):
+                _, tail = self.check(rest, "get", "/v1/runs/{id}",
+                                     path=f"/v1/runs/{run}?since={since}", want=200)
+                self.assertEqual([s["t"] for s in tail["timeline"]],
+                                 [t for t in seconds if t >= since])
+            _, bad = self.check(rest, "get", "/v1/runs/{id}", path=f"/v1/runs/{run}?since=-1",
+                                want=400)
+            self.assertEqual(bad["error"]["path"], "since", bad)
             self.check(rest, "get", "/v1/runs/{id}/hlog", path=f"/v1/runs/{run}/hlog", want=200)
             self.check(rest, "post", "/v1/runs/{id}/stop", path=f"/v1/runs/{run}/stop", want=409)
 

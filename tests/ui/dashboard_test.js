@@ -24,6 +24,10 @@ async function main() {
   const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
 
   const { browser, page, problems } = await launch();
+  const runPolls = [];  // the page's GET /v1/runs/{id} URLs
+  page.on("request", (r) => {
+    if (/\/v1\/runs\/[^/]+\?/.test(r.url())) runPolls.push(r.url());
+  });
   try {
     await page.goto(rest + "/");
     await page.waitForSelector("#message:not([hidden])");
@@ -89,6 +93,14 @@ async function main() {
       return row !== null && (await row.textContent()) === "stopped";
     }, "the history to list the run as stopped");
     assert.ok(await page.isDisabled("#stop"), "Stop stays enabled on a stopped run");
+    // The page asked only for new seconds (?since=) and holds every second of
+    // the run's timeline once: as many points as the coordinator has seconds.
+    assert.ok(runPolls.some((u) => new RegExp("/v1/runs/" + runId + "\\?since=[1-9]").test(u)),
+              "the page never asked for only the new seconds: " + runPolls.slice(-3).join(" "));
+    const full = await (await fetch(rest + "/v1/runs/" + runId,
+                                    { headers: { Authorization: "Bearer " + token } })).json();
+    await waitFor(async () => (await points(page, "#chart-rps")) === full.timeline.length,
+                  "the chart to hold the run's " + full.timeline.length + " seconds", 5000);
     await shot(page, "04-stopped.png");
 
     // The HdrHistogram log download.
