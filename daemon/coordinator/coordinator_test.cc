@@ -129,6 +129,46 @@ TEST_F(CoordinatorTest, RunIsStripedMergedAndFinished) {
   EXPECT_EQ(assigned, 5);
 }
 
+// A stats message whose interval reaches back into a closed second (real
+// workers send at least once a second; the wire allows up to a minute) lands
+// in the first open second: the timeline stays in order, nothing is lost.
+TEST_F(CoordinatorTest, StatsNeverReopenAClosedSecond) {
+  Register(1, "a", 0);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 1, "duration": "60s"})"))["id"].GetString();
+  for (int i = 0; i < 6; ++i) {
+    clock_.AdvanceNs(1'000'000'000);
+    SendStats(1, id, 10, false);
+    coordinator_.Tick();
+  }
+  rapidjson::Document before = Json(*coordinator_.GetRun(id, true));
+  ASSERT_GE(before["timeline"].Size(), 2u);
+  StatsMsg late;
+  late.run_id = id;
+  late.interval_ms = 60'000;
+  EndpointStats e;
+  e.name = "GET /x";
+  e.requests = 7;
+  for (int64_t i = 0; i < 7; ++i) e.latency_us.Record(5000);
+  late.endpoints.push_back(e);
+  coordinator_.OnMessage(1, EncodeMessage(late));
+  for (int i = 0; i < 5; ++i) {
+    clock_.AdvanceNs(1'000'000'000);
+    coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 1, 1.0}));
+    coordinator_.Tick();
+  }
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, true));
+  int64_t previous = -1, total = 0;
+  for (const auto& second : run["timeline"].GetArray()) {
+    EXPECT_GT(second["t"].GetInt64(), previous) << "seconds out of order or repeated";
+    previous = second["t"].GetInt64();
+    total += second["requests"].GetInt64();
+  }
+  EXPECT_EQ(total, 67);
+  EXPECT_EQ(run["totals"]["requests"].GetInt64(), 67);
+  EXPECT_STREQ(run["state"].GetString(), "running");
+}
+
 TEST_F(CoordinatorTest, StopReachesEveryWorkerAndEndsAsStopped) {
   Register(1, "a", 0);
   Register(2, "a", 1);
@@ -897,6 +937,8 @@ TEST(ParseSinceTest, WholeSecondsFromZeroOrANamedRefusal) {
   EXPECT_EQ(*ParseSince("0"), 0);
   EXPECT_EQ(*ParseSince("17"), 17);
   EXPECT_EQ(*ParseSince("999999999999"), 999'999'999'999);
+  EXPECT_EQ(*ParseSince("0000000000001"), 1);
+  EXPECT_EQ(*ParseSince("000"), 0);
   for (const char* bad : {"", "-1", "1.5", "abc", " 3", "3s", "1000000000000"}) {
     Result<int64_t> r = ParseSince(std::string(bad));
     ASSERT_FALSE(r.ok()) << bad;

@@ -235,8 +235,10 @@ HeadersCheck MakeHeadersCheck(Context* c) {
 
 Result<int64_t> ParseSince(const std::optional<std::string>& value) {
   if (!value) return int64_t{0};
-  // Twelve digits are over 31,000 years of seconds: enough, and no overflow.
-  bool digits = !value->empty() && value->size() <= 12 &&
+  // Twelve significant digits are over 31,000 years of seconds: enough, and
+  // no overflow.
+  size_t zeros = std::min(value->find_first_not_of('0'), value->size() - 1);
+  bool digits = !value->empty() && value->size() - zeros <= 12 &&
                 std::all_of(value->begin(), value->end(),
                             [](char ch) { return ch >= '0' && ch <= '9'; });
   if (!digits) {

@@ -210,7 +210,12 @@ void Run::SetState(RunState state, int64_t now_ns, std::string message) {
 
 int64_t Run::SecondOf(int64_t now_ns, int64_t interval_ms) const {
   int64_t middle = now_ns - start_ns_ - interval_ms * kNsPerMs / 2;
-  return std::max<int64_t>(0, middle / kNsPerSec);
+  // A closed second is never reopened: the timeline stays in order and a
+  // second, once served, never changes. Workers send at least once a
+  // second, which never reaches that far back; a longer interval (the wire
+  // allows one) lands in the first open second.
+  int64_t first_open = timeline_.empty() ? 0 : timeline_.back().t + 1;
+  return std::max<int64_t>(first_open, middle / kNsPerSec);
 }
 
 double Run::ElapsedSeconds(int64_t now_ns) const {
@@ -417,7 +422,8 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   if (timeline) {
     w->Key("timeline");
     w->StartArray();
-    // Seconds close in order, so the wanted ones are a suffix.
+    // Seconds close in order and are never reopened (SecondOf), so the
+    // wanted ones are a suffix.
     auto first = std::partition_point(timeline_.begin(), timeline_.end(),
                                       [&](const SecondSummary& s) { return s.t < since_s; });
     for (auto it = first; it != timeline_.end(); ++it) {
