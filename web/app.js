@@ -20,9 +20,9 @@
     epCharts: null,
     epSamples: new Map(),  // endpoint name -> [{t, requests, failures, p50, p95, p99}]
     timeline: [],          // runId's closed seconds so far (they never change)
-    selection: 0,          // counts run changes, so a late answer is dropped
     pollSent: 0,           // GET /v1/runs/{id} sent so far
-    pollShown: 0,          // the newest of them shown: an older answer is dropped
+    pollShown: 0,          // the newest shown: older answers, and those sent
+                           // before the run was chosen, are dropped
     busy: false,
     timer: null,
   };
@@ -160,7 +160,7 @@
       state.run = null;
       state.epSamples = new Map();
       state.timeline = [];
-      state.selection += 1;
+      state.pollShown = state.pollSent;
       replaceRows($("endpoint-select"), []);
     }
     $("run-section").hidden = false;
@@ -246,12 +246,10 @@
     if (id === null) return;
     if (state.run && state.run.id === id && FINAL.has(state.run.state)) return;  // final: no change
     // Closed seconds never change: ask only for those after the ones held.
-    const selection = state.selection;
     const seq = ++state.pollSent;
     const since = state.timeline.length ? num(state.timeline[state.timeline.length - 1].t) + 1 : 0;
     const run = await api("GET", "/v1/runs/" + encodeURIComponent(id) + "?since=" + since);
-    if (state.runId !== id || state.selection !== selection) return;  // another run was chosen
-    if (seq < state.pollShown) return;  // a newer answer is shown already
+    if (seq <= state.pollShown) return;  // older than what is shown, or another run's
     state.pollShown = seq;
     // Append what is new since this poll's answer (another poll may have
     // appended meanwhile).

@@ -111,13 +111,17 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
       if (users == 0 || CountInClass(users, c.modulus, c.residue) > 0) orphans.push_back(c);
     }
   }
-  if (orphans.empty()) {  // nothing but classes without users: nothing to deal
+  auto forget_leaving = [&leaving] {
     for (RunWorker* rw : leaving) {
       rw->share.clear();
       rw->users_assigned = 0;
     }
+  };
+  if (orphans.empty()) {  // nothing but classes without users: nothing to deal
+    forget_leaving();
     return;
   }
+  // Kept: a lost worker's share is tried again next tick (RedealLost).
   if (heirs.empty() || !Rebalanceable(*run, now)) return;
   run->Touch();
   const int64_t m = static_cast<int64_t>(heirs.size());
@@ -196,10 +200,7 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
     LOG_INFO("run %s: the shares of %zu workers dealt out to %zu workers", run->id().c_str(),
              leaving.size(), dealt_to);
   }
-  for (RunWorker* rw : leaving) {
-    rw->share.clear();
-    rw->users_assigned = 0;
-  }
+  forget_leaving();
 }
 
 void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {

@@ -4,7 +4,7 @@
 #include <pistache/http.h>
 #include <pistache/router.h>
 
-#include <algorithm>
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -235,19 +235,18 @@ HeadersCheck MakeHeadersCheck(Context* c) {
 
 Result<int64_t> ParseSince(const std::optional<std::string>& value) {
   if (!value) return int64_t{0};
-  // Twelve significant digits are over 31,000 years of seconds: enough, and
-  // no overflow.
-  size_t zeros = std::min(value->find_first_not_of('0'), value->size() - 1);
-  bool digits = !value->empty() && value->size() - zeros <= 12 &&
-                std::all_of(value->begin(), value->end(),
-                            [](char ch) { return ch >= '0' && ch <= '9'; });
-  if (!digits) {
+  // Up to 12 digits' worth: over 31,000 years of seconds.
+  constexpr uint64_t kMaxSince = 999'999'999'999;
+  uint64_t since = 0;
+  const char* end = value->data() + value->size();
+  auto [stop, error] = std::from_chars(value->data(), end, since);
+  if (value->empty() || error != std::errc() || stop != end || since > kMaxSince) {
     std::string shown = value->substr(0, 40);
     return Status::Invalid("since", "query parameter since must be a whole number of "
                                     "seconds from 0 (the first timeline second wanted), "
                                     "got \"" + shown + (value->size() > 40 ? "...\"" : "\""));
   }
-  return static_cast<int64_t>(std::stoll(*value));
+  return static_cast<int64_t>(since);
 }
 
 int HttpCodeOf(const Status& status) {

@@ -16,10 +16,7 @@ SourceAddresses& ProcessSources() {
   return sources;
 }
 
-bool& Enabled() {
-  static bool enabled = true;
-  return enabled;
-}
+bool loopback_sources_on = true;  // SetLoopbackSources()
 
 std::string Dotted(in_addr a) {
   char text[INET_ADDRSTRLEN] = {};
@@ -65,12 +62,10 @@ Status SourceAddresses::BindFor(int fd, const sockaddr* target, socklen_t len) {
 
 void SetSourceInstance(int64_t instance) { ProcessSources() = SourceAddresses(instance); }
 
-void SetLoopbackSources(bool on) { Enabled() = on; }
-
-bool LoopbackSourcesOn() { return Enabled(); }
+void SetLoopbackSources(bool on) { loopback_sources_on = on; }
 
 void BindLoopbackSource(int fd, const sockaddr* target, socklen_t len) {
-  if (!LoopbackSourcesOn()) return;
+  if (!loopback_sources_on) return;
   Status st = ProcessSources().BindFor(fd, target, len);
   static bool warned = false;
   if (!st.ok() && !warned) {

@@ -70,7 +70,6 @@ class SourceAddresses {
 void SetSourceInstance(int64_t instance);
 // On by default; off, every socket is left to the kernel.
 void SetLoopbackSources(bool on);
-bool LoopbackSourcesOn();
 // BindFor() with the process's policy, unless it is off; a failure is
 // logged once and the socket left unbound.
 void BindLoopbackSource(int fd, const sockaddr* target, socklen_t len);
