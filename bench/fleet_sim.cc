@@ -295,7 +295,8 @@ class FleetSim {
         requests += n;
         stats.endpoints.push_back(std::move(es));
       }
-      t.stats.push_back(o_.json_stats ? EncodeMessageAsJson(stats) : EncodeMessage(stats));
+      t.stats.push_back(o_.json_stats ? EncodeMessageAsJson(stats)
+                                      : EncodeMessage(stats));
       t.requests.push_back(requests);
     }
   }
@@ -342,7 +343,8 @@ class FleetSim {
     } else {
       std::string marker = std::to_string(kSeqMarker);
       size_t at = body.find(marker);
-      if (at != std::string::npos) body.replace(at, marker.size(), std::to_string(w->seq));
+      if (at != std::string::npos)
+        body.replace(at, marker.size(), std::to_string(w->seq));
     }
     ++w->seq;
     if (Send(w, body)) {
@@ -451,12 +453,10 @@ int DecodeBench(Options o) {
   o.json_stats = false;
   std::vector<std::string> binary = FleetSim(o).TemplatesForBench();
   size_t ok = 0;
-  double json_us = CpuUsPerCall(kRounds, [&](int i) {
-    ok += DecodeMessage(json[i % json.size()]).ok();
-  });
-  double binary_us = CpuUsPerCall(kRounds, [&](int i) {
-    ok += DecodeMessage(binary[i % binary.size()]).ok();
-  });
+  double json_us = CpuUsPerCall(
+      kRounds, [&](int i) { ok += DecodeMessage(json[i % json.size()]).ok(); });
+  double binary_us = CpuUsPerCall(
+      kRounds, [&](int i) { ok += DecodeMessage(binary[i % binary.size()]).ok(); });
   std::vector<StatsMsg> decoded;
   for (const std::string& b : binary) {
     Result<Message> msg = DecodeMessage(b);

@@ -64,7 +64,8 @@ Status ParseCsv(std::string_view text, std::vector<std::string>* columns,
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
     if (fields.size() != columns->size()) {
       return Status::Invalid("line " + std::to_string(line),
-                             "has " + std::to_string(fields.size()) + " fields, the header " +
+                             "has " + std::to_string(fields.size()) +
+                                 " fields, the header " +
                                  std::to_string(columns->size()));
     }
     rows->push_back(fields);
@@ -78,8 +79,9 @@ Status ReadDataFile(const rapidjson::Value& value, DataFile* out) {
   LOADD_RETURN_IF_ERROR(r.String("name", &out->name));
   LOADD_RETURN_IF_ERROR(r.String("content", &out->content, true));
   if (r.Get("file") != nullptr) {
-    return Status::Invalid("$.data.file", "loadctl inlines data files; post the plan through "
-                                          "loadctl, or give name and content");
+    return Status::Invalid("$.data.file",
+                           "loadctl inlines data files; post the plan through "
+                           "loadctl, or give name and content");
   }
   if (out->content.size() > DataFile::kMaxBytes) {
     return Status::Invalid("$.data.content", "is larger than 8 MiB");
@@ -95,10 +97,12 @@ Status ReadDataFile(const rapidjson::Value& value, DataFile* out) {
   } else if (mode == "random") {
     out->mode = DataFile::Mode::kRandom;
   } else {
-    return Status::Invalid("$.data.mode", "\"" + mode + "\" is not shared, sharded or random");
+    return Status::Invalid("$.data.mode",
+                           "\"" + mode + "\" is not shared, sharded or random");
   }
   if (exhausted != "stop" && exhausted != "recycle") {
-    return Status::Invalid("$.data.on_exhausted", "\"" + exhausted + "\" is not stop or recycle");
+    return Status::Invalid("$.data.on_exhausted",
+                           "\"" + exhausted + "\" is not stop or recycle");
   }
   out->recycle = exhausted == "recycle";
   Status st = ParseCsv(out->content, &out->columns, &out->rows);

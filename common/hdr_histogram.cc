@@ -164,7 +164,8 @@ void HdrHistogram::Merge(const HdrHistogram& other) {
   saturated_count_ = saturated_before + std::max(clamped, other.saturated_count_);
 }
 
-Status HdrHistogram::SetSparseBuckets(std::vector<std::pair<int32_t, int64_t>>&& buckets) {
+Status HdrHistogram::SetSparseBuckets(
+    std::vector<std::pair<int32_t, int64_t>>&& buckets) {
   if (dense() || total_count_ != 0) {
     return Status(StatusCode::kFailedPrecondition,
                   "SetSparseBuckets on a histogram that was recorded or merged into");
@@ -173,12 +174,13 @@ Status HdrHistogram::SetSparseBuckets(std::vector<std::pair<int32_t, int64_t>>&&
   int64_t total = 0;
   for (const auto& [index, count] : buckets) {
     if (index < floor || index >= counts_len_) {
-      return Status::Invalid("", "bucket index " + std::to_string(index) + " is outside " +
-                                     std::to_string(floor) + ".." +
+      return Status::Invalid("", "bucket index " + std::to_string(index) +
+                                     " is outside " + std::to_string(floor) + ".." +
                                      std::to_string(counts_len_ - 1));
     }
     if (count <= 0) {
-      return Status::Invalid("", "bucket count " + std::to_string(count) + " is not positive");
+      return Status::Invalid(
+          "", "bucket count " + std::to_string(count) + " is not positive");
     }
     if (__builtin_add_overflow(total, count, &total)) {
       return Status::Invalid("", "bucket counts add up past 2^63-1");
@@ -357,10 +359,10 @@ Status DecodeZigZagCounts(std::string_view payload, size_t counts_len,
       if (value == std::numeric_limits<int64_t>::min() ||
           static_cast<uint64_t>(-value) > counts_len - index) {
         // 0 - (unsigned)value: -INT64_MIN does not fit in int64_t.
-        return Status::Invalid("", "a run of " + std::to_string(0 - static_cast<uint64_t>(value)) +
-                                       " empty buckets at payload byte " +
-                                       std::to_string(pos) + " goes past the " +
-                                       std::to_string(counts_len) + " buckets");
+        return Status::Invalid(
+            "", "a run of " + std::to_string(0 - static_cast<uint64_t>(value)) +
+                    " empty buckets at payload byte " + std::to_string(pos) +
+                    " goes past the " + std::to_string(counts_len) + " buckets");
       }
       index += static_cast<size_t>(-value);
     } else {

@@ -606,7 +606,8 @@ namespace {
 // behaviour) while building the error message.
 TEST(HdrHistogramRegressionTest, ZeroRunOfInt64MinIsAnErrorNotUndefinedBehaviour) {
   Result<HdrHistogram> h = HdrHistogram::DecodeBase64(
-      "HISTMwAAACUEASgBAAAAAQAA////AaYAKsEqCQAB///9//////uTNAAAACX//////////////////+3aACgBAwAAKgAA"
+      "HISTMwAAACUEASgBAAAAAQAA////AaYAKsEqCQAB///9//////uTNAAAACX//////////////////"
+      "+3aACgBAwAAKgAA"
       "AQnIIEgBAAA=");
   EXPECT_FALSE(h.ok());
 }

@@ -11,8 +11,9 @@ Status ReadPem(ObjectReader* tls, const char* field, const char* begins, PemFile
   std::string at = tls->FieldPath(field);
   ObjectReader r(*value, at);
   if (r.Get("file") != nullptr) {
-    return Status::Invalid(at + ".file", "loadctl inlines PEM files; post the plan through "
-                                         "loadctl, or give name and content");
+    return Status::Invalid(at + ".file",
+                           "loadctl inlines PEM files; post the plan through "
+                           "loadctl, or give name and content");
   }
   LOADD_RETURN_IF_ERROR(r.String("name", &out->name));
   LOADD_RETURN_IF_ERROR(r.String("content", &out->content, true));
@@ -21,9 +22,9 @@ Status ReadPem(ObjectReader* tls, const char* field, const char* begins, PemFile
     return Status::Invalid(at + ".content", "is larger than 64 KiB");
   }
   if (out->content.find(begins) == std::string::npos) {
-    return Status::Invalid(at + ".content", std::string("is not PEM: no \"") + begins +
-                                                "\" line" +
-                                                (out->name.empty() ? "" : " in " + out->name));
+    return Status::Invalid(at + ".content",
+                           std::string("is not PEM: no \"") + begins + "\" line" +
+                               (out->name.empty() ? "" : " in " + out->name));
   }
   return Status::Ok();
 }
@@ -72,12 +73,14 @@ const char* HttpVersionName(HttpOptions::Version v) {
 
 bool HttpOptions::NeedsCurl() const { return version == Version::kHttp2; }
 
-Status CheckHttpVersionFor(const HttpOptions& options, const Url& url, const std::string& at) {
+Status CheckHttpVersionFor(const HttpOptions& options, const Url& url,
+                           const std::string& at) {
   if (options.version != HttpOptions::Version::kHttp2 || url.scheme == "https") {
     return Status::Ok();
   }
-  return Status::Invalid(at, "is http://, but $.http_version \"2\" needs https:// (HTTP/2 is "
-                             "negotiated in TLS; cleartext h2c is not supported)");
+  return Status::Invalid(at,
+                         "is http://, but $.http_version \"2\" needs https:// (HTTP/2 is "
+                         "negotiated in TLS; cleartext h2c is not supported)");
 }
 
 Status ReadHttpOptions(ObjectReader* r, HttpOptions* out) {

@@ -25,9 +25,9 @@ struct PemFile {
 };
 
 struct TlsOptions {
-  PemFile ca;    // trust these CAs instead of the system's
-  PemFile cert;  // client certificate (with key)
-  PemFile key;   // its private key
+  PemFile ca;             // trust these CAs instead of the system's
+  PemFile cert;           // client certificate (with key)
+  PemFile key;            // its private key
   bool insecure = false;  // no peer or host name verification
 };
 
@@ -51,7 +51,8 @@ void WriteHttpOptions(const HttpOptions& options, JsonWriter* w);
 const char* HttpVersionName(HttpOptions::Version v);
 
 // With http_version "2", every URL must be https:// (at: the URL's JSON path).
-Status CheckHttpVersionFor(const HttpOptions& options, const Url& url, const std::string& at);
+Status CheckHttpVersionFor(const HttpOptions& options, const Url& url,
+                           const std::string& at);
 
 }  // namespace loadd
 

@@ -22,8 +22,9 @@ Status ParseJson(std::string_view text, rapidjson::Document* doc, int max_depth)
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) {
-        return Status::Invalid("$", "JSON nested deeper than " + std::to_string(max_depth) +
-                                        " levels at offset " + std::to_string(i));
+        return Status::Invalid("$", "JSON nested deeper than " +
+                                        std::to_string(max_depth) + " levels at offset " +
+                                        std::to_string(i));
       }
     } else if (c == '}' || c == ']') {
       --depth;
@@ -60,13 +61,19 @@ void WriteNumber15(JsonWriter* w, double value) {
 
 const char* JsonTypeName(const rapidjson::Value& value) {
   switch (value.GetType()) {
-    case rapidjson::kNullType: return "null";
+    case rapidjson::kNullType:
+      return "null";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "boolean";
-    case rapidjson::kObjectType: return "object";
-    case rapidjson::kArrayType: return "array";
-    case rapidjson::kStringType: return "string";
-    case rapidjson::kNumberType: return "number";
+    case rapidjson::kTrueType:
+      return "boolean";
+    case rapidjson::kObjectType:
+      return "object";
+    case rapidjson::kArrayType:
+      return "array";
+    case rapidjson::kStringType:
+      return "string";
+    case rapidjson::kNumberType:
+      return "number";
   }
   return "value";
 }

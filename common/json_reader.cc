@@ -13,7 +13,8 @@ ObjectReader::ObjectReader(const rapidjson::Value& value, std::string path)
 
 Status ObjectReader::CheckObject() const {
   if (!value_.IsObject()) {
-    return Status::Invalid(path_, std::string("must be an object, got ") + JsonTypeName(value_));
+    return Status::Invalid(path_,
+                           std::string("must be an object, got ") + JsonTypeName(value_));
   }
   return Status::Ok();
 }
@@ -32,7 +33,8 @@ Status ObjectReader::String(const char* name, std::string* out, bool required) {
     return required ? Status::Invalid(FieldPath(name), "is required") : Status::Ok();
   }
   if (!v->IsString()) {
-    return Status::Invalid(FieldPath(name), std::string("must be a string, got ") + JsonTypeName(*v));
+    return Status::Invalid(FieldPath(name),
+                           std::string("must be a string, got ") + JsonTypeName(*v));
   }
   out->assign(v->GetString(), v->GetStringLength());
   return Status::Ok();
@@ -48,28 +50,32 @@ Status ObjectReader::Int(const char* name, int64_t* out, int64_t min, int64_t ma
   if (v->IsInt64()) {
     value = v->GetInt64();
   } else if (v->IsString()) {
-    Result<int64_t> parsed = ParseCount(std::string_view(v->GetString(), v->GetStringLength()));
+    Result<int64_t> parsed =
+        ParseCount(std::string_view(v->GetString(), v->GetStringLength()));
     if (!parsed.ok()) return Status::Invalid(path, parsed.status().message());
     value = *parsed;
   } else if (v->IsUint64() || (v->IsNumber() && std::abs(v->GetDouble()) >= 9.2e18)) {
-    return Status::Invalid(path, "is far too large (at most " + std::to_string(max) + ")");
+    return Status::Invalid(path,
+                           "is far too large (at most " + std::to_string(max) + ")");
   } else if (v->IsNumber()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "must be a whole number, got %g", v->GetDouble());
     return Status::Invalid(path, buf);
   } else {
-    return Status::Invalid(path, std::string("must be an integer, got ") + JsonTypeName(*v));
+    return Status::Invalid(path,
+                           std::string("must be an integer, got ") + JsonTypeName(*v));
   }
   if (value < min || value > max) {
     return Status::Invalid(path, "must be between " + std::to_string(min) + " and " +
-                                     std::to_string(max) + ", got " + std::to_string(value));
+                                     std::to_string(max) + ", got " +
+                                     std::to_string(value));
   }
   *out = value;
   return Status::Ok();
 }
 
-Status ObjectReader::Number(const char* name, double* out, double min_exclusive, double max,
-                            bool required) {
+Status ObjectReader::Number(const char* name, double* out, double min_exclusive,
+                            double max, bool required) {
   LOADD_RETURN_IF_ERROR(CheckObject());
   const rapidjson::Value* v = Get(name);
   std::string path = FieldPath(name);
@@ -90,7 +96,8 @@ Status ObjectReader::Number(const char* name, double* out, double min_exclusive,
       value = static_cast<double>(*parsed);
     }
   } else {
-    return Status::Invalid(path, std::string("must be a number, got ") + JsonTypeName(*v));
+    return Status::Invalid(path,
+                           std::string("must be a number, got ") + JsonTypeName(*v));
   }
   if (!std::isfinite(value) || value <= min_exclusive || value > max) {
     char buf[128];
@@ -102,7 +109,8 @@ Status ObjectReader::Number(const char* name, double* out, double min_exclusive,
   return Status::Ok();
 }
 
-Status ObjectReader::NonNegative(const char* name, double* out, double max, bool required) {
+Status ObjectReader::NonNegative(const char* name, double* out, double max,
+                                 bool required) {
   LOADD_RETURN_IF_ERROR(CheckObject());
   if (Get(name) == nullptr) {
     return required ? Status::Invalid(FieldPath(name), "is required") : Status::Ok();
@@ -114,8 +122,8 @@ Status ObjectReader::NonNegative(const char* name, double* out, double max, bool
   return Status::Ok();
 }
 
-Status ObjectReader::DurationNs(const char* name, int64_t* out, int64_t min_ns, int64_t max_ns,
-                                bool required) {
+Status ObjectReader::DurationNs(const char* name, int64_t* out, int64_t min_ns,
+                                int64_t max_ns, bool required) {
   LOADD_RETURN_IF_ERROR(CheckObject());
   const rapidjson::Value* v = Get(name);
   std::string path = FieldPath(name);
@@ -132,12 +140,13 @@ Status ObjectReader::DurationNs(const char* name, int64_t* out, int64_t min_ns, 
     }
     ns = static_cast<int64_t>(std::llround(seconds * 1e9));
   } else {
-    return Status::Invalid(path, std::string("must be a duration such as \"30s\", got ") +
-                                     JsonTypeName(*v));
+    return Status::Invalid(
+        path, std::string("must be a duration such as \"30s\", got ") + JsonTypeName(*v));
   }
   if (ns < min_ns || ns > max_ns) {
     return Status::Invalid(path, "must be between " + FormatDurationNs(min_ns) + " and " +
-                                     FormatDurationNs(max_ns) + ", got " + FormatDurationNs(ns));
+                                     FormatDurationNs(max_ns) + ", got " +
+                                     FormatDurationNs(ns));
   }
   *out = ns;
   return Status::Ok();
@@ -148,8 +157,8 @@ Status ObjectReader::Bool(const char* name, bool* out) {
   const rapidjson::Value* v = Get(name);
   if (v == nullptr) return Status::Ok();
   if (!v->IsBool()) {
-    return Status::Invalid(FieldPath(name), std::string("must be true or false, got ") +
-                                                JsonTypeName(*v));
+    return Status::Invalid(FieldPath(name),
+                           std::string("must be true or false, got ") + JsonTypeName(*v));
   }
   *out = v->GetBool();
   return Status::Ok();
@@ -162,7 +171,8 @@ Status ObjectReader::Finish() const {
     if (known_.count(name) == 0) {
       std::string list;
       for (const std::string& k : known_) list += (list.empty() ? "" : ", ") + k;
-      return Status::Invalid(FieldPath(name), "unknown field (known fields here: " + list + ")");
+      return Status::Invalid(FieldPath(name),
+                             "unknown field (known fields here: " + list + ")");
     }
   }
   return Status::Ok();

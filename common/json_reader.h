@@ -22,13 +22,16 @@ class ObjectReader {
   ObjectReader(const rapidjson::Value& value, std::string path);
 
   const std::string& path() const { return path_; }
-  std::string FieldPath(std::string_view name) const { return JsonPathField(path_, name); }
+  std::string FieldPath(std::string_view name) const {
+    return JsonPathField(path_, name);
+  }
 
   // Each getter leaves *out untouched when the field is absent and returns OK;
   // `required` turns absence into an error.
   Status String(const char* name, std::string* out, bool required = false);
   // An integer in [min, max]; also accepts a string with a count suffix ("10k").
-  Status Int(const char* name, int64_t* out, int64_t min, int64_t max, bool required = false);
+  Status Int(const char* name, int64_t* out, int64_t min, int64_t max,
+             bool required = false);
   // A number in (min, max]. Strings with count suffixes are accepted too.
   Status Number(const char* name, double* out, double min_exclusive, double max,
                 bool required = false);

@@ -11,10 +11,12 @@ constexpr double kNsPerSecD = 1e9;
 }  // namespace
 
 LoadProfile::LoadProfile(std::vector<Knot> knots) : knots_(std::move(knots)) {
-  if (knots_.empty() || knots_.front().t_ns != 0) knots_.insert(knots_.begin(), Knot{0, 0});
+  if (knots_.empty() || knots_.front().t_ns != 0)
+    knots_.insert(knots_.begin(), Knot{0, 0});
   cumulative_.push_back(0);
   for (size_t s = 1; s < knots_.size(); ++s) {
-    double seconds = static_cast<double>(knots_[s].t_ns - knots_[s - 1].t_ns) / kNsPerSecD;
+    double seconds =
+        static_cast<double>(knots_[s].t_ns - knots_[s - 1].t_ns) / kNsPerSecD;
     cumulative_.push_back(cumulative_.back() +
                           seconds * (knots_[s - 1].value + knots_[s].value) / 2);
   }
@@ -27,7 +29,8 @@ double LoadProfile::ValueAt(int64_t t_ns) const {
     const Knot& b = knots_[s];
     if (t_ns <= b.t_ns) {
       if (b.t_ns == a.t_ns) return b.value;
-      double f = static_cast<double>(t_ns - a.t_ns) / static_cast<double>(b.t_ns - a.t_ns);
+      double f =
+          static_cast<double>(t_ns - a.t_ns) / static_cast<double>(b.t_ns - a.t_ns);
       return a.value + f * (b.value - a.value);
     }
   }
@@ -51,8 +54,8 @@ std::vector<std::pair<int64_t, bool>> LoadProfile::UserToggles(int64_t i) const 
     double span = static_cast<double>(b.t_ns - a.t_ns);
     if (!on && b.value > level) {  // rising through the level: on when U passes i
       double f = b.value == a.value ? 0 : (level - a.value) / (b.value - a.value);
-      toggles.emplace_back(a.t_ns + static_cast<int64_t>(std::ceil(std::max(0.0, f) * span)),
-                           true);
+      toggles.emplace_back(
+          a.t_ns + static_cast<int64_t>(std::ceil(std::max(0.0, f) * span)), true);
       on = true;
     } else if (on && b.value <= level) {  // falling: off when U reaches i
       double f = (a.value - level) / (a.value - b.value);

@@ -29,13 +29,15 @@ void Logf(LogLevel level, const char* format, ...) {
   int n;
   {
     std::lock_guard<std::mutex> lock(g_tag_mu);
-    n = std::snprintf(line, sizeof line, "<%d>%s: ", static_cast<int>(level), g_tag.c_str());
+    n = std::snprintf(line, sizeof line, "<%d>%s: ", static_cast<int>(level),
+                      g_tag.c_str());
   }
   va_list args;
   va_start(args, format);
   int m = std::vsnprintf(line + n, sizeof line - n - 1, format, args);
   va_end(args);
-  size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : std::min<size_t>(m, sizeof line - n - 2));
+  size_t len =
+      static_cast<size_t>(n) + (m < 0 ? 0 : std::min<size_t>(m, sizeof line - n - 2));
   line[len++] = '\n';
   ssize_t ignored = write(STDERR_FILENO, line, len);
   (void)ignored;

@@ -17,13 +17,14 @@ constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
 constexpr int64_t kDefaultMaxInFlight = 1000;
 constexpr int64_t kDefaultExpectTimeoutNs = 60 * kNsPerSec;
 
-constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+constexpr const char* kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
+                                    "PATCH", "HEAD", "OPTIONS"};
 
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("!#$%&'*+-.^_`|~").find(c) ==
-                                                            std::string_view::npos) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
       return false;
     }
   }
@@ -31,7 +32,8 @@ bool IsToken(std::string_view s) {
 }
 
 bool HasLineBreak(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos || s.find('\0') != std::string_view::npos;
+  return s.find_first_of("\r\n") != std::string_view::npos ||
+         s.find('\0') != std::string_view::npos;
 }
 
 Status ReadHeaders(ObjectReader* reader, RequestSpec* spec) {
@@ -39,28 +41,32 @@ Status ReadHeaders(ObjectReader* reader, RequestSpec* spec) {
   if (headers == nullptr) return Status::Ok();
   std::string path = reader->FieldPath("headers");
   if (!headers->IsObject()) {
-    return Status::Invalid(path, std::string("must be an object of name: value strings, got ") +
-                                     JsonTypeName(*headers));
+    return Status::Invalid(path,
+                           std::string("must be an object of name: value strings, got ") +
+                               JsonTypeName(*headers));
   }
   if (headers->MemberCount() > Plan::kMaxHeaders) {
-    return Status::Invalid(path, "at most " + std::to_string(Plan::kMaxHeaders) + " headers");
+    return Status::Invalid(path,
+                           "at most " + std::to_string(Plan::kMaxHeaders) + " headers");
   }
   for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
     std::string name(it->name.GetString(), it->name.GetStringLength());
     std::string field = JsonPathField(path, name);
     if (!IsToken(name)) return Status::Invalid(field, "is not a valid header name");
     if (!it->value.IsString()) {
-      return Status::Invalid(field, std::string("must be a string, got ") + JsonTypeName(it->value));
+      return Status::Invalid(
+          field, std::string("must be a string, got ") + JsonTypeName(it->value));
     }
     std::string value(it->value.GetString(), it->value.GetStringLength());
-    if (HasLineBreak(value)) return Status::Invalid(field, "must not contain CR, LF or NUL");
+    if (HasLineBreak(value))
+      return Status::Invalid(field, "must not contain CR, LF or NUL");
     spec->headers.emplace_back(std::move(name), std::move(value));
   }
   return Status::Ok();
 }
 
-Status ReadRequest(const rapidjson::Value& value, const std::string& path, const Plan& plan,
-                   RequestSpec* spec) {
+Status ReadRequest(const rapidjson::Value& value, const std::string& path,
+                   const Plan& plan, RequestSpec* spec) {
   ObjectReader r(value, path);
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, plan.target, &spec->url));
   LOADD_RETURN_IF_ERROR(CheckHttpVersionFor(plan.http, spec->url, path));
@@ -74,8 +80,9 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
   std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
   if (std::find(std::begin(kMethods), std::end(kMethods), upper) == std::end(kMethods)) {
     return Status::Invalid(r.FieldPath("method"),
-                           "\"" + spec->method + "\" is not one of GET, POST, PUT, DELETE, "
-                           "PATCH, HEAD, OPTIONS");
+                           "\"" + spec->method +
+                               "\" is not one of GET, POST, PUT, DELETE, "
+                               "PATCH, HEAD, OPTIONS");
   }
   spec->method = upper;
   LOADD_RETURN_IF_ERROR(ReadHeaders(&r, spec));
@@ -85,10 +92,12 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path, const
   }
   LOADD_RETURN_IF_ERROR(r.Int("weight", &spec->weight, 1, 1000));
   LOADD_RETURN_IF_ERROR(r.String("name", &spec->name));
-  if (spec->name.size() > 200) return Status::Invalid(r.FieldPath("name"), "is longer than 200 bytes");
+  if (spec->name.size() > 200)
+    return Status::Invalid(r.FieldPath("name"), "is longer than 200 bytes");
   // A default name is cut to the same bound, so the normalized plan (which
   // writes it out) parses again.
-  if (spec->name.empty()) spec->name = (spec->method + " " + spec->url.target).substr(0, 200);
+  if (spec->name.empty())
+    spec->name = (spec->method + " " + spec->url.target).substr(0, 200);
   return r.Finish();
 }
 
@@ -96,12 +105,14 @@ Status ReadEnv(ObjectReader* r, Plan* plan) {
   const rapidjson::Value* env = r->Get("env");
   if (env == nullptr) return Status::Ok();
   if (!env->IsObject() || env->MemberCount() > 256) {
-    return Status::Invalid("$.env", "must be an object of at most 256 name: string values");
+    return Status::Invalid("$.env",
+                           "must be an object of at most 256 name: string values");
   }
   for (auto it = env->MemberBegin(); it != env->MemberEnd(); ++it) {
     std::string at = JsonPathField("$.env", it->name.GetString());
     if (!it->value.IsString()) return Status::Invalid(at, "must be a string");
-    if (it->value.GetStringLength() > 64 * 1024) return Status::Invalid(at, "is longer than 64 KiB");
+    if (it->value.GetStringLength() > 64 * 1024)
+      return Status::Invalid(at, "is longer than 64 KiB");
     plan->env[it->name.GetString()] = it->value.GetString();
   }
   return Status::Ok();
@@ -139,7 +150,8 @@ Status ReadRequests(ObjectReader* r, Plan* plan) {
     return ReadPlanScenarios(r, plan);
   }
   if (r->Get("data") != nullptr) {
-    return Status::Invalid("$.data", "data files feed scenarios' templates: add scenarios");
+    return Status::Invalid("$.data",
+                           "data files feed scenarios' templates: add scenarios");
   }
   const rapidjson::Value* requests = r->Get("requests");
   if (requests == nullptr) {
@@ -156,24 +168,25 @@ Status ReadRequests(ObjectReader* r, Plan* plan) {
     return Status::Invalid("$.requests", "must be a non-empty array of requests");
   }
   if (requests->Size() > Plan::kMaxRequests) {
-    return Status::Invalid("$.requests", "at most " + std::to_string(Plan::kMaxRequests) +
-                                             " requests");
+    return Status::Invalid("$.requests",
+                           "at most " + std::to_string(Plan::kMaxRequests) + " requests");
   }
   std::set<std::string> names;
   for (rapidjson::SizeType i = 0; i < requests->Size(); ++i) {
     RequestSpec spec;
-    LOADD_RETURN_IF_ERROR(ReadRequest((*requests)[i], JsonPathIndex("$.requests", i), *plan, &spec));
+    LOADD_RETURN_IF_ERROR(
+        ReadRequest((*requests)[i], JsonPathIndex("$.requests", i), *plan, &spec));
     names.insert(spec.name);
     if (names.size() > Plan::kMaxNames) {
-      return Status::Invalid(JsonPathIndex("$.requests", i) + ".name",
-                             "a plan has at most 256 distinct request names (requests that "
-                             "share a name share a stats row, e.g. \"/items/[id]\")");
+      return Status::Invalid(
+          JsonPathIndex("$.requests", i) + ".name",
+          "a plan has at most 256 distinct request names (requests that "
+          "share a name share a stats row, e.g. \"/items/[id]\")");
     }
     plan->requests.push_back(std::move(spec));
   }
   return Status::Ok();
 }
-
 
 Status ReadStages(ObjectReader* r, Plan* plan) {
   const rapidjson::Value* stages = r->Get("stages");
@@ -186,7 +199,8 @@ Status ReadStages(ObjectReader* r, Plan* plan) {
   for (rapidjson::SizeType i = 0; i < stages->Size(); ++i) {
     ObjectReader s((*stages)[i], JsonPathIndex(path, i));
     Stage stage;
-    LOADD_RETURN_IF_ERROR(s.DurationNs("duration", &stage.duration_ns, 0, kMaxDurationNs, true));
+    LOADD_RETURN_IF_ERROR(
+        s.DurationNs("duration", &stage.duration_ns, 0, kMaxDurationNs, true));
     if (key == nullptr) {
       key = (*stages)[i].IsObject() && (*stages)[i].HasMember("rate") ? "rate" : "users";
     }
@@ -216,46 +230,57 @@ Status ReadLoad(ObjectReader* r, Plan* plan) {
   bool staged = r->Get("stages") != nullptr;
   bool open = r->Get("arrival_rate") != nullptr;
   auto refuse = [&](const char* field, const char* why) -> Status {
-    return r->Get(field) != nullptr ? Status::Invalid(r->FieldPath(field), why) : Status::Ok();
+    return r->Get(field) != nullptr ? Status::Invalid(r->FieldPath(field), why)
+                                    : Status::Ok();
   };
   if (staged) {
     LOADD_RETURN_IF_ERROR(ReadStages(r, plan));
-    const char* why = "does not go with $.stages (the stages set the load and its duration)";
+    const char* why =
+        "does not go with $.stages (the stages set the load and its duration)";
     for (const char* f : {"users", "spawn_rate", "arrival_rate", "duration"}) {
       LOADD_RETURN_IF_ERROR(refuse(f, why));
     }
     if (plan->model == LoadModel::kClosed) {
-      LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates (open model)"));
+      LOADD_RETURN_IF_ERROR(
+          refuse("start_rate", "only for stages of rates (open model)"));
       double peak = 0;
       for (const Stage& st : plan->stages) peak = std::max(peak, st.target);
       plan->users = static_cast<int64_t>(peak);
       if (plan->users < 1) return Status::Invalid("$.stages", "no stage has any users");
     } else {
-      LOADD_RETURN_IF_ERROR(r->NonNegative("start_rate", &plan->start_rate, Plan::kMaxRate));
+      LOADD_RETURN_IF_ERROR(
+          r->NonNegative("start_rate", &plan->start_rate, Plan::kMaxRate));
     }
   } else if (open) {
     plan->model = LoadModel::kOpen;
-    const char* why = "the open model (arrival_rate) has no users; cap iterations in flight "
-                      "with max_in_flight";
+    const char* why =
+        "the open model (arrival_rate) has no users; cap iterations in flight "
+        "with max_in_flight";
     LOADD_RETURN_IF_ERROR(refuse("users", why));
     LOADD_RETURN_IF_ERROR(refuse("spawn_rate", why));
     LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates"));
-    LOADD_RETURN_IF_ERROR(r->Number("arrival_rate", &plan->arrival_rate, 0, Plan::kMaxRate));
+    LOADD_RETURN_IF_ERROR(
+        r->Number("arrival_rate", &plan->arrival_rate, 0, Plan::kMaxRate));
     plan->duration_ns = kDefaultDurationNs;
-    LOADD_RETURN_IF_ERROR(r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+    LOADD_RETURN_IF_ERROR(
+        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
   } else {
     LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates"));
-    LOADD_RETURN_IF_ERROR(r->Int("users", &plan->users, 1, Plan::kMaxUsers, /*required=*/true));
+    LOADD_RETURN_IF_ERROR(
+        r->Int("users", &plan->users, 1, Plan::kMaxUsers, /*required=*/true));
     plan->spawn_rate = static_cast<double>(plan->users);
     LOADD_RETURN_IF_ERROR(r->Number("spawn_rate", &plan->spawn_rate, 0, Plan::kMaxRate));
     plan->duration_ns = kDefaultDurationNs;
-    LOADD_RETURN_IF_ERROR(r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+    LOADD_RETURN_IF_ERROR(
+        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
   }
   if (plan->model == LoadModel::kOpen) {
     plan->max_in_flight = kDefaultMaxInFlight;
-    LOADD_RETURN_IF_ERROR(r->Int("max_in_flight", &plan->max_in_flight, 1, Plan::kMaxUsers));
+    LOADD_RETURN_IF_ERROR(
+        r->Int("max_in_flight", &plan->max_in_flight, 1, Plan::kMaxUsers));
   } else {
-    LOADD_RETURN_IF_ERROR(refuse("max_in_flight", "only for the open model (arrival_rate)"));
+    LOADD_RETURN_IF_ERROR(
+        refuse("max_in_flight", "only for the open model (arrival_rate)"));
   }
   return Status::Ok();
 }
@@ -277,10 +302,12 @@ LoadProfile Plan::Profile() const {
     // User i starts i / spawn_rate seconds in: U(t) = spawn_rate * t.
     double ramp_ns = static_cast<double>(users) / spawn_rate * 1e9;
     if (ramp_ns < static_cast<double>(duration_ns)) {
-      knots = {{0, 0}, {static_cast<int64_t>(ramp_ns), static_cast<double>(users)},
+      knots = {{0, 0},
+               {static_cast<int64_t>(ramp_ns), static_cast<double>(users)},
                {duration_ns, static_cast<double>(users)}};
     } else {
-      knots = {{0, 0}, {duration_ns, spawn_rate * static_cast<double>(duration_ns) / 1e9}};
+      knots = {{0, 0},
+               {duration_ns, spawn_rate * static_cast<double>(duration_ns) / 1e9}};
     }
   }
   return LoadProfile(std::move(knots));
@@ -330,7 +357,8 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   LOADD_RETURN_IF_ERROR(ReadLoad(&r, &plan));
   LOADD_RETURN_IF_ERROR(ReadExpect(&r, &plan));
   plan.timeout_ns = kDefaultTimeoutNs;
-  LOADD_RETURN_IF_ERROR(r.DurationNs("timeout", &plan.timeout_ns, kNsPerMs, 3600 * kNsPerSec));
+  LOADD_RETURN_IF_ERROR(
+      r.DurationNs("timeout", &plan.timeout_ns, kNsPerMs, 3600 * kNsPerSec));
   plan.graceful_stop_ns = kDefaultGracefulStopNs;
   LOADD_RETURN_IF_ERROR(
       r.DurationNs("graceful_stop", &plan.graceful_stop_ns, 0, 3600 * kNsPerSec));
@@ -427,7 +455,8 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
   WriteHttpOptions(plan.http, w);
   if (!plan.scenarios.empty()) {
     w->Key("scenarios");
-    w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(), rapidjson::kArrayType);
+    w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(),
+                rapidjson::kArrayType);
     w->EndObject();
     return;
   }

@@ -56,19 +56,19 @@ struct Plan {
   static constexpr size_t kMaxBodyBytes = 1 << 20;
 
   std::string name;
-  std::string target;              // base URL as given; may be empty
+  std::string target;  // base URL as given; may be empty
   LoadModel model = LoadModel::kClosed;
-  int64_t users = 0;               // closed: peak concurrent users, fleet-wide
-  double spawn_rate = 0;           // closed, simple form: users started per second
-  double arrival_rate = 0;         // open, constant form: iterations per second
-  double start_rate = 0;           // open, staged form: the rate at time 0
-  std::vector<Stage> stages;       // staged form (either model); empty otherwise
-  int64_t max_in_flight = 0;       // open: iterations in flight at most, fleet-wide
-  int64_t expect_workers = 0;      // wait for this many live workers before starting
-  int64_t expect_timeout_ns = 0;   // ... for at most this long
-  int64_t duration_ns = 0;         // how long load runs (the sum of stages, if any)
-  int64_t timeout_ns = 0;          // per request
-  int64_t graceful_stop_ns = 0;    // at the end, in-flight requests get this long
+  int64_t users = 0;              // closed: peak concurrent users, fleet-wide
+  double spawn_rate = 0;          // closed, simple form: users started per second
+  double arrival_rate = 0;        // open, constant form: iterations per second
+  double start_rate = 0;          // open, staged form: the rate at time 0
+  std::vector<Stage> stages;      // staged form (either model); empty otherwise
+  int64_t max_in_flight = 0;      // open: iterations in flight at most, fleet-wide
+  int64_t expect_workers = 0;     // wait for this many live workers before starting
+  int64_t expect_timeout_ns = 0;  // ... for at most this long
+  int64_t duration_ns = 0;        // how long load runs (the sum of stages, if any)
+  int64_t timeout_ns = 0;         // per request
+  int64_t graceful_stop_ns = 0;   // at the end, in-flight requests get this long
   // Either requests (each iteration picks one, by weight) or scenarios
   // (each user follows one scenario's steps in order).
   std::vector<RequestSpec> requests;

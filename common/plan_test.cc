@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
-
 #include <map>
 #include <random>
+
+#include "common/clock.h"
 
 namespace loadd {
 namespace {
@@ -76,14 +76,18 @@ TEST(PlanTest, BadInputNamesTheField) {
       {R"({"target": "http://h", "users": 1, "userz": 2})", "$.userz", "unknown field"},
       {R"({"target": "ftp://h", "users": 1})", "$.target", "scheme \"ftp\""},
       {R"({"target": "h:80", "users": 1})", "$.target", "not an absolute URL"},
-      {R"({"target": "http://h", "users": 1, "duration": "5"})", "$.duration", "needs a unit"},
-      {R"({"target": "http://h", "users": 1, "duration": true})", "$.duration", "duration"},
-      {R"({"target": "http://h", "users": 1, "spawn_rate": 0})", "$.spawn_rate", "greater than 0"},
+      {R"({"target": "http://h", "users": 1, "duration": "5"})", "$.duration",
+       "needs a unit"},
+      {R"({"target": "http://h", "users": 1, "duration": true})", "$.duration",
+       "duration"},
+      {R"({"target": "http://h", "users": 1, "spawn_rate": 0})", "$.spawn_rate",
+       "greater than 0"},
       {R"({"target": "http://h", "users": 1, "timeout": "0s"})", "$.timeout", "between"},
       {R"({"users": 1})", "$.requests", "required"},
       {R"({"users": 1, "requests": []})", "$.requests", "non-empty"},
       {R"({"users": 1, "requests": [{"path": "/a"}]})", "$.requests[0].path", "$.target"},
-      {R"({"users": 1, "requests": [{"url": "gopher://x/"}]})", "$.requests[0].url", "gopher"},
+      {R"({"users": 1, "requests": [{"url": "gopher://x/"}]})", "$.requests[0].url",
+       "gopher"},
       {R"({"users": 1, "target": "http://h", "requests": [{"path": "/a", "methd": "GET"}]})",
        "$.requests[0].methd", "unknown field"},
       {R"({"users": 1, "target": "http://h", "requests": [{"path": "/a", "method": "FETCH"}]})",
@@ -102,12 +106,14 @@ TEST(PlanTest, BadInputNamesTheField) {
        "$.requests[0].path", "not both"},
       {R"({"users": 1, "target": "http://h", "requests": [{"path": "/{{user}}"}]})",
        "$.requests[0].path", "need scenarios"},
-      {"{\"users\": 1, \"target\": \"http://h\", \"name\": \"\xff\"}", "$", "invalid JSON"},
+      {"{\"users\": 1, \"target\": \"http://h\", \"name\": \"\xff\"}", "$",
+       "invalid JSON"},
   };
   for (const BadCase& c : kCases) {
     Result<Plan> plan = ParsePlan(c.json);
     ASSERT_FALSE(plan.ok()) << c.json;
-    EXPECT_EQ(plan.status().path(), c.path) << c.json << " -> " << plan.status().ToString();
+    EXPECT_EQ(plan.status().path(), c.path)
+        << c.json << " -> " << plan.status().ToString();
     EXPECT_NE(plan.status().message().find(c.message), std::string::npos)
         << c.json << " -> " << plan.status().ToString();
   }
@@ -151,27 +157,32 @@ TEST(PlanTest, LoadModelMistakesNameTheField) {
        "$.users", "does not go with $.stages"},
       {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 5}], "duration": "1s"})",
        "$.duration", "does not go with $.stages"},
-      {R"({"target": "http://h", "stages": [{"users": 5}]})", "$.stages[0].duration", "required"},
+      {R"({"target": "http://h", "stages": [{"users": 5}]})", "$.stages[0].duration",
+       "required"},
       {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 5}, {"duration": "1s"}]})",
        "$.stages[1].users", "required"},
       {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": 5},
-          {"duration": "1s", "users": 3}]})", "$.stages[1].rate", "required"},
+          {"duration": "1s", "users": 3}]})",
+       "$.stages[1].rate", "required"},
       {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": -5}]})",
        "$.stages[0].rate", "0 or more"},
       {R"({"target": "http://h", "stages": [{"duration": "1s", "rate": -1}]})",
        "$.stages[0].rate", "0 or more"},
       {R"({"target": "http://h", "stages": []})", "$.stages", "1 to 100"},
-      {R"({"target": "http://h", "stages": [{"duration": "0s", "users": 3}]})", "$.stages",
-       "add up"},
-      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 0}]})", "$.stages",
-       "no stage has any users"},
-      {R"({"target": "http://h", "arrival_rate": 5, "users": 3})", "$.users", "open model"},
-      {R"({"target": "http://h", "arrival_rate": 0})", "$.arrival_rate", "greater than 0"},
+      {R"({"target": "http://h", "stages": [{"duration": "0s", "users": 3}]})",
+       "$.stages", "add up"},
+      {R"({"target": "http://h", "stages": [{"duration": "1s", "users": 0}]})",
+       "$.stages", "no stage has any users"},
+      {R"({"target": "http://h", "arrival_rate": 5, "users": 3})", "$.users",
+       "open model"},
+      {R"({"target": "http://h", "arrival_rate": 0})", "$.arrival_rate",
+       "greater than 0"},
       {R"({"target": "http://h", "users": 3, "max_in_flight": 9})", "$.max_in_flight",
        "only for the open model"},
-      {R"({"target": "http://h", "users": 3, "start_rate": 9})", "$.start_rate", "stages"},
-      {R"({"target": "http://h", "arrival_rate": 5, "max_in_flight": 0})", "$.max_in_flight",
-       "between 1"},
+      {R"({"target": "http://h", "users": 3, "start_rate": 9})", "$.start_rate",
+       "stages"},
+      {R"({"target": "http://h", "arrival_rate": 5, "max_in_flight": 0})",
+       "$.max_in_flight", "between 1"},
       {R"({"target": "http://h", "users": 3, "expect_workers": -1})", "$.expect_workers",
        "between 0"},
       {R"({"target": "http://h", "users": 3, "expect_timeout": "x"})", "$.expect_timeout",
@@ -180,13 +191,15 @@ TEST(PlanTest, LoadModelMistakesNameTheField) {
   for (const BadCase& c : kCases) {
     Result<Plan> plan = ParsePlan(c.json);
     ASSERT_FALSE(plan.ok()) << c.json;
-    EXPECT_EQ(plan.status().path(), c.path) << c.json << " -> " << plan.status().ToString();
+    EXPECT_EQ(plan.status().path(), c.path)
+        << c.json << " -> " << plan.status().ToString();
     EXPECT_NE(plan.status().message().find(c.message), std::string::npos)
         << c.json << " -> " << plan.status().ToString();
   }
 }
 
-constexpr const char* kScenarioPlan = R"({"target": "http://h", "users": 2, "env": {"PW": "x"},
+constexpr const char* kScenarioPlan =
+    R"({"target": "http://h", "users": 2, "env": {"PW": "x"},
   "scenarios": [{"name": "login", "weight": 2, "think_time": {"min": "1s", "max": "2s"},
     "steps": [
       {"name": "login", "method": "POST", "path": "/login",
@@ -232,13 +245,17 @@ TEST(PlanTest, ScenarioMistakesNameTheField) {
     const char* message;
   };
   const Case kCases[] = {
-      {plan(R"({"path": "/{{tokn}}"})"), "$.scenarios[0].steps[0].path", "unknown variable"},
+      {plan(R"({"path": "/{{tokn}}"})"), "$.scenarios[0].steps[0].path",
+       "unknown variable"},
       {plan(R"({"path": "/x", "extract": {"t": {"json": "/t"}}}, {"path": "/{{tokn}}"})"),
        "$.scenarios[0].steps[1].path", "extracted by earlier steps: t"},
-      {plan(R"({"path": "/{{env.NOPE}}"})"), "$.scenarios[0].steps[0].path", "--env NOPE="},
-      {plan(R"({"path": "/{{random_int(5, 1)}}"})"), "$.scenarios[0].steps[0].path", "random_int"},
+      {plan(R"({"path": "/{{env.NOPE}}"})"), "$.scenarios[0].steps[0].path",
+       "--env NOPE="},
+      {plan(R"({"path": "/{{random_int(5, 1)}}"})"), "$.scenarios[0].steps[0].path",
+       "random_int"},
       {plan(R"({"path": "/{{user"})"), "$.scenarios[0].steps[0].path", "unclosed"},
-      {plan(R"({"path": "/", "json": {}, "body": "x"})"), "$.scenarios[0].steps[0].json", "one of"},
+      {plan(R"({"path": "/", "json": {}, "body": "x"})"), "$.scenarios[0].steps[0].json",
+       "one of"},
       {plan(R"({"path": "/", "checks": [{"status": 99}]})"),
        "$.scenarios[0].steps[0].checks[0].status", "status code"},
       {plan(R"({"path": "/", "checks": [{"status": 200, "body_contains": "x"}]})"),
@@ -255,20 +272,25 @@ TEST(PlanTest, ScenarioMistakesNameTheField) {
        "$.scenarios[0].steps[0].extract.t", "exactly one"},
       {plan(R"({"path": "/", "auth": {"bearer": "a", "basic": {}}})"),
        "$.scenarios[0].steps[0].auth", "one of"},
-      {plan(R"({"path": "/", "timeout": "fast"})"), "$.scenarios[0].steps[0].timeout", "duration"},
+      {plan(R"({"path": "/", "timeout": "fast"})"), "$.scenarios[0].steps[0].timeout",
+       "duration"},
       {plan(R"({"url": "http://{{host}}/"})"), "$.scenarios[0].steps[0].url", "template"},
-      {plan(R"({"path": "/", "stepname": "x"})"), "$.scenarios[0].steps[0].stepname", "unknown"},
-      {R"({"target": "http://h", "users": 1, "scenarios": []})", "$.scenarios", "1 to 100"},
+      {plan(R"({"path": "/", "stepname": "x"})"), "$.scenarios[0].steps[0].stepname",
+       "unknown"},
+      {R"({"target": "http://h", "users": 1, "scenarios": []})", "$.scenarios",
+       "1 to 100"},
       {R"({"target": "http://h", "users": 1, "scenarios": [{"steps": []}]})",
        "$.scenarios[0].steps", "1 to 100"},
       {R"({"target": "http://h", "users": 1, "scenarios": [{"steps": [{}]}],
-          "requests": [{}]})", "$.requests", "not both"},
+          "requests": [{}]})",
+       "$.requests", "not both"},
       {R"({"target": "http://h", "users": 1, "scenarios": [{"think_time": {"min": "2s",
-          "max": "1s"}, "steps": [{}]}]})", "$.scenarios[0].think_time.max", ">= min"},
+          "max": "1s"}, "steps": [{}]}]})",
+       "$.scenarios[0].think_time.max", ">= min"},
       {plan(R"({"path": "/{{data.nope}}"})", R"(, "data": {"content": "id\n1\n"})"),
        "$.scenarios[0].steps[0].path", "no such column"},
-      {plan(R"({"path": "/"})", R"(, "data": {"content": "id,x\n1\n"})"), "$.data.content",
-       "line 2"},
+      {plan(R"({"path": "/"})", R"(, "data": {"content": "id,x\n1\n"})"),
+       "$.data.content", "line 2"},
       {plan(R"({"path": "/"})", R"(, "data": {"content": "id\n1\n", "mode": "all"})"),
        "$.data.mode", "shared, sharded or random"},
       {plan(R"({"path": "/"})", R"(, "data": {"file": "u.csv", "content": "id\n1\n"})"),
@@ -286,14 +308,17 @@ TEST(PlanTest, ScenarioMistakesNameTheField) {
   }
 }
 
-constexpr char kPemCert[] = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
-constexpr char kPemKey[] = "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n";
+constexpr char kPemCert[] =
+    "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
+constexpr char kPemKey[] =
+    "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n";
 
 TEST(PlanTest, HttpOptionsParseAndRoundTrip) {
   std::string json = std::string(R"({"target": "https://h", "users": 1, "cookies": false,
-      "http_version": "2", "tls": {"ca": {"name": "ca.pem", "content": ")") + kPemCert +
-                     R"("}, "cert": {"name": "c.pem", "content": ")" + kPemCert +
-                     R"("}, "key": {"name": "c.key", "content": ")" + kPemKey + R"("}}})";
+      "http_version": "2", "tls": {"ca": {"name": "ca.pem", "content": ")") +
+                     kPemCert + R"("}, "cert": {"name": "c.pem", "content": ")" +
+                     kPemCert + R"("}, "key": {"name": "c.key", "content": ")" + kPemKey +
+                     R"("}}})";
   Result<Plan> plan = ParsePlan(json);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_FALSE(plan->http.cookies);
@@ -323,16 +348,22 @@ TEST(PlanTest, HttpOptionMistakesNameTheField) {
       {plan(R"("http_version": "3")"), {"", "$.http_version", "not auto, 1.1 or 2"}},
       {plan(R"("http_version": 2)"), {"", "$.http_version", "string"}},
       {plan(R"("http_version": "2")", "http://h"), {"", "$.target", "needs https://"}},
-      {plan(R"("tls": {"ca": {"file": "ca.pem"}})"), {"", "$.tls.ca.file", "loadctl inlines"}},
-      {plan(R"("tls": {"ca": )" + pem("hello") + "}"), {"", "$.tls.ca.content", "not PEM"}},
-      {plan(R"("tls": {"cert": )" + pem(kPemCert) + "}"), {"", "$.tls.key", "both cert and key"}},
-      {plan(R"("tls": {"key": )" + pem(kPemKey) + "}"), {"", "$.tls.cert", "both cert and key"}},
-      {plan(R"("tls": {"key": )" + pem(kPemCert) + "}"), {"", "$.tls.key.content", "PRIVATE KEY"}},
+      {plan(R"("tls": {"ca": {"file": "ca.pem"}})"),
+       {"", "$.tls.ca.file", "loadctl inlines"}},
+      {plan(R"("tls": {"ca": )" + pem("hello") + "}"),
+       {"", "$.tls.ca.content", "not PEM"}},
+      {plan(R"("tls": {"cert": )" + pem(kPemCert) + "}"),
+       {"", "$.tls.key", "both cert and key"}},
+      {plan(R"("tls": {"key": )" + pem(kPemKey) + "}"),
+       {"", "$.tls.cert", "both cert and key"}},
+      {plan(R"("tls": {"key": )" + pem(kPemCert) + "}"),
+       {"", "$.tls.key.content", "PRIVATE KEY"}},
       {plan(R"("tls": {"insecure": 1})"), {"", "$.tls.insecure", "true or false"}},
       {plan(R"("tls": {"ca": )" + pem(kPemCert) + R"(, "insecure": true})"),
        {"", "$.tls.insecure", "cannot be combined with ca"}},
       {plan(R"("tls": {"verify": false})"), {"", "$.tls.verify", "unknown field"}},
-      {plan(R"("tls": {"ca": {"content": ")" + std::string(PemFile::kMaxBytes + 1, 'x') + "\"}}"),
+      {plan(R"("tls": {"ca": {"content": ")" + std::string(PemFile::kMaxBytes + 1, 'x') +
+            "\"}}"),
        {"", "$.tls.ca.content", "64 KiB"}},
       {plan(R"("tls": "insecure")"), {"", "$.tls", "must be an object"}},
   };
@@ -354,8 +385,10 @@ TEST(PlanTest, HttpOptionMistakesNameTheField) {
 // accepts again, unchanged.
 TEST(PlanTest, RegressionNormalizedPlansParseAgain) {
   const std::string kPlans[] = {
-      R"({"target": "http://h/)" + std::string(200, 'a') + R"(", "users": 1})",  // long default name
-      R"({"target": "http://h", "users": 3, "spawn_rate": 33.333333333333336})",  // full precision
+      R"({"target": "http://h/)" + std::string(200, 'a') +
+          R"(", "users": 1})",  // long default name
+      R"({"target": "http://h", "users": 3, "spawn_rate": 33.333333333333336})",  // full
+                                                                                  // precision
   };
   for (const std::string& json : kPlans) {
     Result<Plan> plan = ParsePlan(json);
@@ -368,7 +401,8 @@ TEST(PlanTest, RegressionNormalizedPlansParseAgain) {
   // Fuzz findings: numbers with a zero significand parse without undefined
   // behaviour (the sanitizer build checks) and are refused where they are wrong.
   EXPECT_FALSE(ParsePlan(R"({"target": "http://h", "users": 0e223})").ok());
-  EXPECT_FALSE(ParsePlan(R"({"target": "http://h", "users": 1, "spawn_rate": 0.0e044})").ok());
+  EXPECT_FALSE(
+      ParsePlan(R"({"target": "http://h", "users": 1, "spawn_rate": 0.0e044})").ok());
 }
 
 TEST(PlanTest, DeepNestingIsRejectedWithoutRecursion) {

@@ -15,7 +15,8 @@ constexpr size_t kMaxScenarios = 100;
 constexpr size_t kMaxSteps = 100;
 constexpr size_t kMaxChecks = 32;
 constexpr int64_t kMaxWaitNs = 3600 * kNsPerSec;
-constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+constexpr const char* kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
+                                    "PATCH", "HEAD", "OPTIONS"};
 
 std::string Compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -50,13 +51,15 @@ Status ReadThink(ObjectReader* r, ThinkTime* think) {
   ObjectReader t(*v, path);
   if (v->IsObject() && v->HasMember("pacing")) {
     think->kind = ThinkTime::Kind::kPacing;
-    LOADD_RETURN_IF_ERROR(t.DurationNs("pacing", &think->min_ns, kNsPerMs, kMaxWaitNs, true));
+    LOADD_RETURN_IF_ERROR(
+        t.DurationNs("pacing", &think->min_ns, kNsPerMs, kMaxWaitNs, true));
     return t.Finish();
   }
   think->kind = ThinkTime::Kind::kUniform;
   LOADD_RETURN_IF_ERROR(t.DurationNs("min", &think->min_ns, 0, kMaxWaitNs, true));
   LOADD_RETURN_IF_ERROR(t.DurationNs("max", &think->max_ns, 0, kMaxWaitNs, true));
-  if (think->max_ns < think->min_ns) return Status::Invalid(path + ".max", "must be >= min");
+  if (think->max_ns < think->min_ns)
+    return Status::Invalid(path + ".max", "must be >= min");
   return t.Finish();
 }
 
@@ -82,11 +85,13 @@ Status ReadBody(ObjectReader* r, const std::set<std::string>& vars,
     if (!form->IsObject()) return Status::Invalid(path, "must be an object of strings");
     for (auto it = form->MemberBegin(); it != form->MemberEnd(); ++it) {
       if (!it->value.IsString()) {
-        return Status::Invalid(JsonPathField(path, it->name.GetString()), "must be a string");
+        return Status::Invalid(JsonPathField(path, it->name.GetString()),
+                               "must be a string");
       }
       Template part;
       LOADD_RETURN_IF_ERROR(CompileAt(JsonPathField(path, it->name.GetString()),
-                                      it->value.GetString(), Escape::kUrl, vars, env, &part));
+                                      it->value.GetString(), Escape::kUrl, vars, env,
+                                      &part));
     }
     // Keys and literal values are url-encoded here; templates encode their
     // values when rendered.
@@ -114,7 +119,8 @@ Status ReadExtracts(ObjectReader* r, std::set<std::string>* vars, Step* step) {
   const rapidjson::Value* v = r->Get("extract");
   if (v == nullptr) return Status::Ok();
   std::string path = r->FieldPath("extract");
-  if (!v->IsObject()) return Status::Invalid(path, "must be an object of name: {json|regex|header}");
+  if (!v->IsObject())
+    return Status::Invalid(path, "must be an object of name: {json|regex|header}");
   for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
     std::string name = it->name.GetString();
     std::string at = JsonPathField(path, name);
@@ -127,11 +133,13 @@ Status ReadExtracts(ObjectReader* r, std::set<std::string>* vars, Step* step) {
     LOADD_RETURN_IF_ERROR(x.String("header", &header));
     LOADD_RETURN_IF_ERROR(x.Finish());
     if (!json.empty() + !regex.empty() + !header.empty() != 1) {
-      return Status::Invalid(at, "give exactly one of json (a JSON pointer), regex or header");
+      return Status::Invalid(
+          at, "give exactly one of json (a JSON pointer), regex or header");
     }
     if (!json.empty()) {
       if (!rapidjson::Pointer(json.c_str()).IsValid()) {
-        return Status::Invalid(at + ".json", "\"" + json + "\" is not a JSON pointer (e.g. /token)");
+        return Status::Invalid(at + ".json",
+                               "\"" + json + "\" is not a JSON pointer (e.g. /token)");
       }
       e.kind = Extract::Kind::kJson;
       e.expr = json;
@@ -170,11 +178,12 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
   LOADD_RETURN_IF_ERROR(c.String("contains", &header_contains));
   LOADD_RETURN_IF_ERROR(c.String("latency", &latency));
   LOADD_RETURN_IF_ERROR(c.Finish());
-  int kinds = (status != nullptr) + !contains.empty() + !regex.empty() + !pointer.empty() +
-              !header.empty() + !latency.empty();
+  int kinds = (status != nullptr) + !contains.empty() + !regex.empty() +
+              !pointer.empty() + !header.empty() + !latency.empty();
   if (kinds != 1) {
-    return Status::Invalid(at, "give exactly one of status, body_contains, body_regex, "
-                               "json (+ equals), header (+ contains) or latency");
+    return Status::Invalid(at,
+                           "give exactly one of status, body_contains, body_regex, "
+                           "json (+ equals), header (+ contains) or latency");
   }
   std::string what;
   if (status != nullptr) {
@@ -188,7 +197,8 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     if (status->IsArray()) {
       for (const auto& s : status->GetArray()) ok = ok && add(s);
     }
-    if (!ok) return Status::Invalid(at + ".status", "must be a status code or a list of them");
+    if (!ok)
+      return Status::Invalid(at + ".status", "must be a status code or a list of them");
     what = "status == " + Compact(*status);
   } else if (!contains.empty()) {
     check.kind = Check::Kind::kBodyContains;
@@ -208,7 +218,8 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     if (!rapidjson::Pointer(pointer.c_str()).IsValid()) {
       return Status::Invalid(at + ".json", "\"" + pointer + "\" is not a JSON pointer");
     }
-    if (equals == nullptr) return Status::Invalid(at + ".equals", "is required with json");
+    if (equals == nullptr)
+      return Status::Invalid(at + ".equals", "is required with json");
     check.kind = Check::Kind::kJsonEquals;
     check.text = pointer;
     check.equals_json = Compact(*equals);
@@ -262,12 +273,13 @@ Status ReadAuth(ObjectReader* r, const std::set<std::string>& vars,
   const rapidjson::Value* basic = a.Get("basic");
   LOADD_RETURN_IF_ERROR(a.Finish());
   if (!bearer.empty() == (basic != nullptr)) {
-    return Status::Invalid(path, "give one of bearer (a token template) or basic {user, password}");
+    return Status::Invalid(
+        path, "give one of bearer (a token template) or basic {user, password}");
   }
   Template t;
   if (!bearer.empty()) {
-    LOADD_RETURN_IF_ERROR(CompileAt(path + ".bearer", "Bearer " + bearer, Escape::kHeader, vars,
-                                    env, &t));
+    LOADD_RETURN_IF_ERROR(
+        CompileAt(path + ".bearer", "Bearer " + bearer, Escape::kHeader, vars, env, &t));
   } else {
     ObjectReader b(*basic, path + ".basic");
     std::string user, password;
@@ -275,7 +287,8 @@ Status ReadAuth(ObjectReader* r, const std::set<std::string>& vars,
     LOADD_RETURN_IF_ERROR(b.String("password", &password, true));
     LOADD_RETURN_IF_ERROR(b.Finish());
     // Basic credentials are literal (no templates): base64 of user:password.
-    static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char kB64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string in = user + ":" + password, out;
     for (size_t i = 0; i < in.size(); i += 3) {
       uint32_t n = static_cast<uint8_t>(in[i]) << 16;
@@ -286,7 +299,8 @@ Status ReadAuth(ObjectReader* r, const std::set<std::string>& vars,
       out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
       out += i + 2 < in.size() ? kB64[n & 63] : '=';
     }
-    LOADD_RETURN_IF_ERROR(CompileAt(path + ".basic", "Basic " + out, Escape::kHeader, {}, {}, &t));
+    LOADD_RETURN_IF_ERROR(
+        CompileAt(path + ".basic", "Basic " + out, Escape::kHeader, {}, {}, &t));
   }
   step->headers.emplace_back("Authorization", std::move(t));
   return Status::Ok();
@@ -327,12 +341,15 @@ Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
   }
   if (url.empty() && path.empty()) {
     if (target.empty()) {
-      return Status::Invalid(r->FieldPath("url"), "is required (or set $.target and a path)");
+      return Status::Invalid(r->FieldPath("url"),
+                             "is required (or set $.target and a path)");
     }
     url = target;
   } else if (!path.empty()) {
-    if (target.empty()) return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
-    if (path[0] != '/') return Status::Invalid(r->FieldPath("path"), "must start with '/'");
+    if (target.empty())
+      return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
+    if (path[0] != '/')
+      return Status::Invalid(r->FieldPath("path"), "must start with '/'");
     Result<Url> base = ParseUrl(target);
     if (!base.ok()) return Status::Invalid("$.target", base.status().message());
     std::string prefix = base->target == "/" ? "" : base->target;
@@ -354,7 +371,8 @@ Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
     i = close + 2;
   }
   Result<Url> parsed = ParseUrl(masked);
-  if (!parsed.ok()) return Status::Invalid(r->FieldPath(field), parsed.status().message());
+  if (!parsed.ok())
+    return Status::Invalid(r->FieldPath(field), parsed.status().message());
   size_t authority = url.find("://") + 3;
   size_t target_at = url.find_first_of("/?#", authority);
   if (url.substr(authority, target_at - authority).find("{{") != std::string::npos) {
@@ -371,23 +389,29 @@ Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
 
 namespace {
 
-Status ReadStep(const rapidjson::Value& v, const std::string& at, const std::string& target,
-                const std::set<std::string>& env, std::set<std::string>* vars, Step* step) {
+Status ReadStep(const rapidjson::Value& v, const std::string& at,
+                const std::string& target, const std::set<std::string>& env,
+                std::set<std::string>* vars, Step* step) {
   ObjectReader r(v, at);
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, target, &step->url));
   step->method = "GET";
   LOADD_RETURN_IF_ERROR(r.String("method", &step->method));
-  std::transform(step->method.begin(), step->method.end(), step->method.begin(), ::toupper);
-  if (std::find(std::begin(kMethods), std::end(kMethods), step->method) == std::end(kMethods)) {
-    return Status::Invalid(r.FieldPath("method"), "\"" + step->method + "\" is not one of GET, "
-                                                  "POST, PUT, DELETE, PATCH, HEAD, OPTIONS");
+  std::transform(step->method.begin(), step->method.end(), step->method.begin(),
+                 ::toupper);
+  if (std::find(std::begin(kMethods), std::end(kMethods), step->method) ==
+      std::end(kMethods)) {
+    return Status::Invalid(r.FieldPath("method"),
+                           "\"" + step->method +
+                               "\" is not one of GET, "
+                               "POST, PUT, DELETE, PATCH, HEAD, OPTIONS");
   }
   LOADD_RETURN_IF_ERROR(r.String("name", &step->name));
   if (step->name.empty()) step->name = step->method + " " + step->url.target;
   std::string target_text = step->url.target;
   const rapidjson::Value* query = r.Get("query");
   if (query != nullptr) {
-    if (!query->IsObject()) return Status::Invalid(r.FieldPath("query"), "must be an object of strings");
+    if (!query->IsObject())
+      return Status::Invalid(r.FieldPath("query"), "must be an object of strings");
     for (auto it = query->MemberBegin(); it != query->MemberEnd(); ++it) {
       if (!it->value.IsString()) {
         return Status::Invalid(JsonPathField(r.FieldPath("query"), it->name.GetString()),
@@ -402,7 +426,8 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at, const std::str
   const rapidjson::Value* headers = r.Get("headers");
   if (headers != nullptr) {
     if (!headers->IsObject() || headers->MemberCount() > 64) {
-      return Status::Invalid(r.FieldPath("headers"), "must be an object of at most 64 strings");
+      return Status::Invalid(r.FieldPath("headers"),
+                             "must be an object of at most 64 strings");
     }
     for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
       std::string hp = JsonPathField(r.FieldPath("headers"), it->name.GetString());
@@ -438,8 +463,8 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at, const std::str
 }  // namespace
 
 Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
-                     const std::set<std::string>& env, const std::set<std::string>& data_vars,
-                     std::vector<Scenario>* out) {
+                     const std::set<std::string>& env,
+                     const std::set<std::string>& data_vars, std::vector<Scenario>* out) {
   if (!value.IsArray() || value.Empty() || value.Size() > kMaxScenarios) {
     return Status::Invalid("$.scenarios", "must be an array of 1 to 100 scenarios");
   }
@@ -456,14 +481,15 @@ Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
     LOADD_RETURN_IF_ERROR(r.Int("weight", &sc.weight, 1, 1000));
     LOADD_RETURN_IF_ERROR(ReadThink(&r, &sc.think));
     const rapidjson::Value* steps = r.Get("steps");
-    if (steps == nullptr || !steps->IsArray() || steps->Empty() || steps->Size() > kMaxSteps) {
+    if (steps == nullptr || !steps->IsArray() || steps->Empty() ||
+        steps->Size() > kMaxSteps) {
       return Status::Invalid(r.FieldPath("steps"), "must be an array of 1 to 100 steps");
     }
     std::set<std::string> vars = data_vars;
     for (rapidjson::SizeType j = 0; j < steps->Size(); ++j) {
       Step step;
-      LOADD_RETURN_IF_ERROR(ReadStep((*steps)[j], JsonPathIndex(r.FieldPath("steps"), j), target,
-                                     env, &vars, &step));
+      LOADD_RETURN_IF_ERROR(ReadStep((*steps)[j], JsonPathIndex(r.FieldPath("steps"), j),
+                                     target, env, &vars, &step));
       sc.steps.push_back(std::move(step));
     }
     LOADD_RETURN_IF_ERROR(r.Finish());

@@ -37,29 +37,36 @@ struct Extract {
 };
 
 struct Check {
-  enum class Kind { kStatus, kBodyContains, kBodyRegex, kJsonEquals, kHeaderContains, kLatency };
+  enum class Kind {
+    kStatus,
+    kBodyContains,
+    kBodyRegex,
+    kJsonEquals,
+    kHeaderContains,
+    kLatency
+  };
   Kind kind = Kind::kStatus;
-  std::string name;              // "<step>: <what>", unique within the plan
-  std::vector<int> statuses;     // kStatus
-  std::string text;              // contains / header substring / JSON pointer
-  std::string header;            // kHeaderContains
-  std::string equals_json;       // kJsonEquals: the expected value, as compact JSON
+  std::string name;           // "<step>: <what>", unique within the plan
+  std::vector<int> statuses;  // kStatus
+  std::string text;           // contains / header substring / JSON pointer
+  std::string header;         // kHeaderContains
+  std::string equals_json;    // kJsonEquals: the expected value, as compact JSON
   std::shared_ptr<std::regex> regex;
-  int64_t latency_us = 0;        // kLatency: must be below
+  int64_t latency_us = 0;  // kLatency: must be below
 };
 
 struct Step {
   std::string name;
   std::string method;
-  Url url;                 // scheme, host and port fixed; url.target is the template source
-  Template target;         // path and query
+  Url url;          // scheme, host and port fixed; url.target is the template source
+  Template target;  // path and query
   std::vector<std::pair<std::string, Template>> headers;
   bool has_body = false;
   Template body;
   int64_t timeout_ns = 0;  // 0: the plan's
   std::vector<Extract> extracts;
   std::vector<Check> checks;
-  bool need_body = false;              // extraction or checks read the body
+  bool need_body = false;                 // extraction or checks read the body
   std::vector<std::string> need_headers;  // lower-case names to capture
 };
 
@@ -81,8 +88,8 @@ struct Scenario {
 // values given at start; `default_timeout_ns` fills steps without one.
 // `data_vars` are "data.COLUMN" for the plan's data file.
 Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
-                     const std::set<std::string>& env, const std::set<std::string>& data_vars,
-                     std::vector<Scenario>* out);
+                     const std::set<std::string>& env,
+                     const std::set<std::string>& data_vars, std::vector<Scenario>* out);
 
 // Smooth weighted round robin (as nginx balances upstreams): each index
 // appears weight/gcd times per cycle, spread out rather than bunched. Entry

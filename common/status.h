@@ -16,15 +16,15 @@ namespace loadd {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong; path() says where
-  kNotFound,           // the named thing (run, worker, file) does not exist
-  kFailedPrecondition, // valid input, wrong state (e.g. stop a finished run)
-  kResourceExhausted,  // a bound was hit (body size, queue, operator limit)
-  kUnauthenticated,    // missing or wrong credentials
-  kPermissionDenied,   // authenticated, but not allowed
-  kUnavailable,        // a peer is unreachable; trying again may help
-  kDeadlineExceeded,   // gave up waiting
-  kInternal,           // a broken invariant or an unexpected library error
+  kInvalidArgument,     // the caller's input is wrong; path() says where
+  kNotFound,            // the named thing (run, worker, file) does not exist
+  kFailedPrecondition,  // valid input, wrong state (e.g. stop a finished run)
+  kResourceExhausted,   // a bound was hit (body size, queue, operator limit)
+  kUnauthenticated,     // missing or wrong credentials
+  kPermissionDenied,    // authenticated, but not allowed
+  kUnavailable,         // a peer is unreachable; trying again may help
+  kDeadlineExceeded,    // gave up waiting
+  kInternal,            // a broken invariant or an unexpected library error
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -58,7 +58,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -77,10 +77,10 @@ class Result {
 
 }  // namespace loadd
 
-#define LOADD_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::loadd::Status _st = (expr);          \
-    if (!_st.ok()) return _st;             \
+#define LOADD_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::loadd::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 #endif  // LOADD_COMMON_STATUS_H_

@@ -9,13 +9,16 @@ namespace loadd {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
 bool IsIdentifier(std::string_view s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
   for (char c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
@@ -45,9 +48,9 @@ std::string JoinNames(const std::set<std::string>& names) {
 
 }  // namespace
 
-Result<Template::Segment> Template::CompileExpression(std::string_view expr,
-                                                      const std::set<std::string>& known_vars,
-                                                      const std::set<std::string>& env) {
+Result<Template::Segment> Template::CompileExpression(
+    std::string_view expr, const std::set<std::string>& known_vars,
+    const std::set<std::string>& env) {
   expr = Trim(expr);
   std::string e(expr);
   if (e == "user") return Segment{Kind::kUser, ""};
@@ -58,9 +61,9 @@ Result<Template::Segment> Template::CompileExpression(std::string_view expr,
   if (e.rfind("env.", 0) == 0) {
     std::string name = e.substr(4);
     if (env.count(name) == 0) {
-      return Status::Invalid("", "{{" + e + "}}: no env value \"" + name + "\" (given: " +
-                                     JoinNames(env) + "; pass it with loadctl start --env " +
-                                     name + "=VALUE)");
+      return Status::Invalid(
+          "", "{{" + e + "}}: no env value \"" + name + "\" (given: " + JoinNames(env) +
+                  "; pass it with loadctl start --env " + name + "=VALUE)");
     }
     return Segment{Kind::kEnv, name};
   }
@@ -77,20 +80,24 @@ Result<Template::Segment> Template::CompileExpression(std::string_view expr,
     if (fn == "random_string" && args.size() == 1 && args[0] >= 1 && args[0] <= 4096) {
       return Segment{Kind::kRandomString, "", args[0]};
     }
-    return Status::Invalid("", "{{" + e + "}}: use random_int(min, max) or random_string(1..4096)");
+    return Status::Invalid(
+        "", "{{" + e + "}}: use random_int(min, max) or random_string(1..4096)");
   }
   if (e.rfind("data.", 0) == 0) {
     if (known_vars.count(e) == 0) {
-      return Status::Invalid("", "{{" + e + "}}: the plan's data file has no such column");
+      return Status::Invalid("",
+                             "{{" + e + "}}: the plan's data file has no such column");
     }
     return Segment{Kind::kVar, e};
   }
   if (IsIdentifier(e)) {
     if (known_vars.count(e) == 0) {
-      return Status::Invalid("", "{{" + e + "}}: unknown variable (extracted by earlier steps: " +
-                                     JoinNames(known_vars) + "; built in: user, iteration, uuid, "
-                                     "timestamp, timestamp_ms, random_int(a,b), random_string(n), "
-                                     "env.NAME)");
+      return Status::Invalid(
+          "", "{{" + e + "}}: unknown variable (extracted by earlier steps: " +
+                  JoinNames(known_vars) +
+                  "; built in: user, iteration, uuid, "
+                  "timestamp, timestamp_ms, random_int(a,b), random_string(n), "
+                  "env.NAME)");
     }
     return Segment{Kind::kVar, e};
   }
@@ -110,10 +117,12 @@ Result<Template> Template::Compile(std::string_view text, Escape escape,
       t.segments_.push_back({Kind::kLiteral, std::string(text.substr(pos))});
       break;
     }
-    if (open > pos) t.segments_.push_back({Kind::kLiteral, std::string(text.substr(pos, open - pos))});
+    if (open > pos)
+      t.segments_.push_back({Kind::kLiteral, std::string(text.substr(pos, open - pos))});
     size_t close = text.find("}}", open + 2);
     if (close == std::string_view::npos) return Status::Invalid("", "unclosed \"{{\"");
-    Result<Segment> seg = CompileExpression(text.substr(open + 2, close - open - 2), known_vars, env);
+    Result<Segment> seg =
+        CompileExpression(text.substr(open + 2, close - open - 2), known_vars, env);
     if (!seg.ok()) return seg.status();
     t.segments_.push_back(*seg);
     pos = close + 2;
@@ -161,7 +170,8 @@ void Template::AppendEscaped(std::string_view value, std::string* out) const {
 }
 
 void Template::Render(const TemplateContext& ctx, std::string* out) const {
-  static const char kAlnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static const char kAlnum[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   for (const Segment& s : segments_) {
     switch (s.kind) {
       case Kind::kLiteral:
@@ -182,7 +192,7 @@ void Template::Render(const TemplateContext& ctx, std::string* out) const {
       }
       case Kind::kUuid: {
         uint64_t hi = (*ctx.rng)(), lo = (*ctx.rng)();
-        hi = (hi & ~0xF000ULL) | 0x4000ULL;                        // version 4
+        hi = (hi & ~0xF000ULL) | 0x4000ULL;                         // version 4
         lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
         char buf[40];
         std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",

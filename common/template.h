@@ -42,15 +42,28 @@ class Template {
                                   const std::set<std::string>& known_vars,
                                   const std::set<std::string>& env);
 
-  bool constant() const { return segments_.size() <= 1 && (segments_.empty() || segments_[0].kind == Kind::kLiteral); }
+  bool constant() const {
+    return segments_.size() <= 1 &&
+           (segments_.empty() || segments_[0].kind == Kind::kLiteral);
+  }
   const std::string& source() const { return source_; }
   // Appends the rendered text to out.
   void Render(const TemplateContext& ctx, std::string* out) const;
   std::string Render(const TemplateContext& ctx) const;
 
  private:
-  enum class Kind { kLiteral, kUser, kIteration, kUuid, kTimestamp, kTimestampMs, kRandomInt,
-                    kRandomString, kEnv, kVar };
+  enum class Kind {
+    kLiteral,
+    kUser,
+    kIteration,
+    kUuid,
+    kTimestamp,
+    kTimestampMs,
+    kRandomInt,
+    kRandomString,
+    kEnv,
+    kVar
+  };
   struct Segment {
     Kind kind;
     std::string text;  // literal text, or the env/var name

@@ -30,7 +30,7 @@ struct Threshold {
   double value = 0;       // microseconds for latencies, a fraction for rates, 1/s for rps
   std::string condition;  // as written, e.g. "<250ms"
   bool abort_on_fail = false;
-  int64_t delay_ns = 0;   // abort is not evaluated before this run time
+  int64_t delay_ns = 0;  // abort is not evaluated before this run time
 };
 
 // Reads $.thresholds (an object; nullptr means none).

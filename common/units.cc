@@ -38,18 +38,20 @@ Result<int64_t> ParseDurationNs(std::string_view text) {
     const char* name;
     double ns;
   };
-  static constexpr Unit kUnits[] = {{"ns", 1},        {"us", 1e3},    {"ms", 1e6},
-                                    {"s", 1e9},       {"m", 60e9},    {"h", 3600e9}};
+  static constexpr Unit kUnits[] = {{"ns", 1},  {"us", 1e3}, {"ms", 1e6},
+                                    {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
   size_t pos = 0;
   double total_ns = 0;
   while (pos < text.size()) {
     double number;
     if (!ReadNumber(text, &pos, &number)) {
-      return Status::Invalid("", "\"" + std::string(text) +
-                                     "\" is not a duration (expected e.g. 250ms, 30s, 1m30s)");
+      return Status::Invalid(
+          "", "\"" + std::string(text) +
+                  "\" is not a duration (expected e.g. 250ms, 30s, 1m30s)");
     }
     size_t unit_start = pos;
-    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
+    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos])))
+      ++pos;
     std::string_view unit = text.substr(unit_start, pos - unit_start);
     const Unit* found = nullptr;
     for (const Unit& u : kUnits) {
@@ -71,7 +73,8 @@ Result<int64_t> ParseCount(std::string_view text) {
   size_t pos = 0;
   double number;
   if (!ReadNumber(text, &pos, &number)) {
-    return Status::Invalid("", "\"" + std::string(text) + "\" is not a count (e.g. 100, 10k)");
+    return Status::Invalid(
+        "", "\"" + std::string(text) + "\" is not a count (e.g. 100, 10k)");
   }
   std::string_view suffix = text.substr(pos);
   double scale = 1;
@@ -86,7 +89,8 @@ Result<int64_t> ParseCount(std::string_view text) {
                                    std::string(suffix) + "\" (use k, M or G)");
   }
   double value = number * scale;
-  if (value > 9e15) return Status::Invalid("", "\"" + std::string(text) + "\" is too large");
+  if (value > 9e15)
+    return Status::Invalid("", "\"" + std::string(text) + "\" is too large");
   if (value != std::floor(value)) {
     return Status::Invalid("", "\"" + std::string(text) + "\" is not a whole number");
   }
@@ -97,7 +101,8 @@ Result<int64_t> ParseSizeBytes(std::string_view text) {
   size_t pos = 0;
   double number;
   if (!ReadNumber(text, &pos, &number)) {
-    return Status::Invalid("", "\"" + std::string(text) + "\" is not a size (e.g. 512k, 10MiB)");
+    return Status::Invalid(
+        "", "\"" + std::string(text) + "\" is not a size (e.g. 512k, 10MiB)");
   }
   std::string_view suffix = text.substr(pos);
   double scale;
@@ -111,10 +116,12 @@ Result<int64_t> ParseSizeBytes(std::string_view text) {
     scale = 1024.0 * 1024 * 1024;
   } else {
     return Status::Invalid("", "\"" + std::string(text) + "\": unknown size unit \"" +
-                                   std::string(suffix) + "\" (use k, M, G or KiB, MiB, GiB)");
+                                   std::string(suffix) +
+                                   "\" (use k, M, G or KiB, MiB, GiB)");
   }
   double value = std::floor(number * scale);
-  if (value > 9e15) return Status::Invalid("", "\"" + std::string(text) + "\" is too large");
+  if (value > 9e15)
+    return Status::Invalid("", "\"" + std::string(text) + "\" is too large");
   return static_cast<int64_t>(value);
 }
 

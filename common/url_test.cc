@@ -29,11 +29,11 @@ TEST(UrlTest, Parses) {
 }
 
 TEST(UrlTest, Rejects) {
-  for (const char* bad : {"", "h:80", "ftp://h", "http://", "http://:80", "http://h:0",
-                          "http://h:65536", "http://h:x", "http://u@h", "http://h/a b",
-                          "http://[::1",
-                          // Fuzz finding: a bare host with ':' or ']' did not round-trip.
-                          "http://a]::80", "http://::1/", "http://a[b/"}) {
+  for (const char* bad :
+       {"", "h:80", "ftp://h", "http://", "http://:80", "http://h:0", "http://h:65536",
+        "http://h:x", "http://u@h", "http://h/a b", "http://[::1",
+        // Fuzz finding: a bare host with ':' or ']' did not round-trip.
+        "http://a]::80", "http://::1/", "http://a[b/"}) {
     EXPECT_FALSE(ParseUrl(bad).ok()) << bad;
   }
 }

@@ -8,7 +8,6 @@ namespace {
 
 constexpr int64_t kMaxI = int64_t{1} << 50;
 
-
 void Write(JsonWriter* w, const HelloMsg& m) {
   WriteField(w, "host", m.host);
   WriteField(w, "instance", m.instance);
@@ -31,7 +30,8 @@ void Write(JsonWriter* w, const HeartbeatMsg& m) {
   w->Double(m.cpu_percent);
 }
 void Write(JsonWriter*, const PingMsg&) {}
-void WriteChanges(JsonWriter* w, const char* key, const std::vector<ShareChange>& changes) {
+void WriteChanges(JsonWriter* w, const char* key,
+                  const std::vector<ShareChange>& changes) {
   w->Key(key);
   w->StartArray();
   for (const ShareChange& c : changes) {
@@ -87,7 +87,8 @@ void Write(JsonWriter* w, const StatsMsg& m) {
     for (int64_t n : e.errors) w->Int64(n);
     w->EndArray();
     WriteField(w, "latency_us", e.latency_us.EncodeBase64());
-    if (e.service_us.TotalCount() > 0) WriteField(w, "service_us", e.service_us.EncodeBase64());
+    if (e.service_us.TotalCount() > 0)
+      WriteField(w, "service_us", e.service_us.EncodeBase64());
     w->EndObject();
   }
   w->EndArray();
@@ -134,7 +135,8 @@ Status Read(ObjectReader*, PingMsg*) { return Status::Ok(); }
 Status ReadChanges(ObjectReader* r, const char* key, std::vector<ShareChange>* out) {
   const rapidjson::Value* list = r->Get(key);
   std::string path = r->FieldPath(key);
-  if (list == nullptr || !list->IsArray() || list->Empty() || list->Size() > kMaxShareChanges) {
+  if (list == nullptr || !list->IsArray() || list->Empty() ||
+      list->Size() > kMaxShareChanges) {
     return Status::Invalid(path, "must be an array of 1 to 4096 share changes");
   }
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
@@ -183,12 +185,14 @@ Status ReadHistogram(ObjectReader* r, const char* key, bool required, HdrHistogr
   LOADD_RETURN_IF_ERROR(r->String(key, &text, required));
   if (text.empty() && !required) return Status::Ok();
   Result<HdrHistogram> decoded = HdrHistogram::DecodeBase64(text, 1 << 20);
-  if (!decoded.ok()) return Status::Invalid(r->FieldPath(key), decoded.status().message());
+  if (!decoded.ok())
+    return Status::Invalid(r->FieldPath(key), decoded.status().message());
   *out = std::move(*decoded);
   return Status::Ok();
 }
 
-Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, EndpointStats* e) {
+Status ReadEndpoint(const rapidjson::Value& v, const std::string& path,
+                    EndpointStats* e) {
   ObjectReader r(v, path);
   LOADD_RETURN_IF_ERROR(r.String("name", &e->name, true));
   if (e->name.size() > 1024) return Status::Invalid(r.FieldPath("name"), "is too long");
@@ -202,7 +206,8 @@ Status ReadEndpoint(const rapidjson::Value& v, const std::string& path, Endpoint
     }
     for (rapidjson::SizeType i = 0; i < errors->Size(); ++i) {
       if (!(*errors)[i].IsInt64() || (*errors)[i].GetInt64() < 0) {
-        return Status::Invalid(JsonPathIndex(r.FieldPath("errors"), i), "must be a count");
+        return Status::Invalid(JsonPathIndex(r.FieldPath("errors"), i),
+                               "must be a count");
       }
       e->errors[i] = (*errors)[i].GetInt64();
     }
@@ -223,7 +228,8 @@ Status ReadChecks(ObjectReader* r, std::vector<CheckCount>* out) {
     ObjectReader c((*checks)[i], JsonPathIndex(path, i));
     CheckCount count;
     LOADD_RETURN_IF_ERROR(c.String("name", &count.name, true));
-    if (count.name.size() > 512) return Status::Invalid(c.FieldPath("name"), "is too long");
+    if (count.name.size() > 512)
+      return Status::Invalid(c.FieldPath("name"), "is too long");
     LOADD_RETURN_IF_ERROR(c.Int("passed", &count.passed, 0, kMaxI));
     LOADD_RETURN_IF_ERROR(c.Int("failed", &count.failed, 0, kMaxI));
     LOADD_RETURN_IF_ERROR(c.Finish());
@@ -249,9 +255,8 @@ Status Read(ObjectReader* r, StatsMsg* m) {
   }
   m->endpoints.resize(endpoints->Size());
   for (rapidjson::SizeType i = 0; i < endpoints->Size(); ++i) {
-    LOADD_RETURN_IF_ERROR(ReadEndpoint((*endpoints)[i],
-                                       JsonPathIndex(r->FieldPath("endpoints"), i),
-                                       &m->endpoints[i]));
+    LOADD_RETURN_IF_ERROR(ReadEndpoint(
+        (*endpoints)[i], JsonPathIndex(r->FieldPath("endpoints"), i), &m->endpoints[i]));
   }
   return Status::Ok();
 }
@@ -290,7 +295,9 @@ const char* ErrorKindName(ErrorKind kind) {
   return kNames[static_cast<int>(kind)];
 }
 
-const char* MessageTypeName(const Message& msg) { return kMessageTypes[msg.index()].name; }
+const char* MessageTypeName(const Message& msg) {
+  return kMessageTypes[msg.index()].name;
+}
 
 std::string EncodeMessage(const Message& msg) {
   if (const auto* stats = std::get_if<StatsMsg>(&msg)) return EncodeBinaryStats(*stats);
@@ -326,7 +333,8 @@ Result<Message> DecodeMessage(std::string_view bytes) {
   for (const MessageType& t : kMessageTypes) {
     if (type == t.name) return t.decode(doc);
   }
-  return Status::Invalid("$.type", "unknown bus message type \"" + std::string(type) + "\"");
+  return Status::Invalid("$.type",
+                         "unknown bus message type \"" + std::string(type) + "\"");
 }
 
 }  // namespace loadd

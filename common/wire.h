@@ -29,12 +29,12 @@ constexpr size_t kMaxShareChanges = 4096;
 
 // Why a request failed. A failed request is data, counted by kind.
 enum class ErrorKind : int {
-  kConnect = 0,   // could not connect (refused, unreachable, resolve failed)
-  kTimeout,       // no complete response within the plan's timeout
-  kStatus,        // complete response with status >= 400
-  kIo,            // connection reset or closed mid-response, write failed
-  kParse,         // the response was not valid HTTP/1.x
-  kInterrupted,   // still in flight when the run was stopped
+  kConnect = 0,  // could not connect (refused, unreachable, resolve failed)
+  kTimeout,      // no complete response within the plan's timeout
+  kStatus,       // complete response with status >= 400
+  kIo,           // connection reset or closed mid-response, write failed
+  kParse,        // the response was not valid HTTP/1.x
+  kInterrupted,  // still in flight when the run was stopped
   kCount,
 };
 const char* ErrorKindName(ErrorKind kind);
@@ -48,7 +48,7 @@ struct HelloMsg {
   int64_t cores = 1;     // online CPUs on the host
   int64_t pid = 0;
   std::string version;
-  std::string run_id;    // run still in progress on this worker, if any
+  std::string run_id;  // run still in progress on this worker, if any
 };
 
 // coordinator -> worker, answer to hello.
@@ -146,8 +146,8 @@ struct StatsMsg {
   int64_t seq = 0;
   int64_t users = 0;  // active users now (a gauge)
   double cpu_percent = 0;
-  bool final = false;  // the worker's share of the run is over; no more stats
-  int64_t dropped = 0;  // open model: arrivals skipped at max_in_flight
+  bool final = false;          // the worker's share of the run is over; no more stats
+  int64_t dropped = 0;         // open model: arrivals skipped at max_in_flight
   int64_t interval_ms = 1000;  // the run time this message covers, ending now
   std::vector<EndpointStats> endpoints;
   std::vector<CheckCount> checks;  // only checks that ran in the interval

@@ -35,7 +35,8 @@ void PutString(std::string* out, std::string_view s) {
 }
 
 void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>(value >> shift));
 }
 
 bool IsLatencyLayout(const HdrHistogram& h) {
@@ -106,7 +107,8 @@ struct Where {
   const char* field = "";
   std::string Path() const {
     std::string path = "$";
-    if (list != nullptr) path += std::string(".") + list + "[" + std::to_string(index) + "]";
+    if (list != nullptr)
+      path += std::string(".") + list + "[" + std::to_string(index) + "]";
     return *field == '\0' ? path : path + "." + field;
   }
 };
@@ -157,7 +159,8 @@ class Reader {
 
   Status Varint(const Where& where, uint64_t min, uint64_t max, uint64_t* out) {
     uint64_t value = 0;
-    if (!TryVarint(&value)) [[unlikely]] return VarintError(where);
+    if (!TryVarint(&value)) [[unlikely]]
+      return VarintError(where);
     if (value < min || value > max) [[unlikely]] {
       return Error(where, std::to_string(value) + " is outside " + std::to_string(min) +
                               ".." + std::to_string(max));
@@ -174,8 +177,9 @@ class Reader {
   Status String(const Where& where, size_t max, std::string* out) {
     uint64_t size = 0;
     LOADD_RETURN_IF_ERROR(Varint(where, 0, max, &size));
-    if (size > left()) return Error(where, "string of " + std::to_string(size) +
-                                               " bytes goes past the message's end");
+    if (size > left())
+      return Error(where, "string of " + std::to_string(size) +
+                              " bytes goes past the message's end");
     std::string_view s = bytes_.substr(pos_, size);
     if (!ValidUtf8(s)) return Error(where, "is not valid UTF-8");
     out->assign(s);
@@ -226,7 +230,8 @@ Status ReadLayout(Reader* r, const Where& where, HdrHistogram* out) {
   Result<HdrHistogram> created =
       HdrHistogram::Create(lowest, highest, static_cast<int>(figures));
   if (!created.ok()) return r->Error(where, created.status().message());
-  const size_t counts_bytes = static_cast<size_t>(created->counts_len()) * sizeof(int64_t);
+  const size_t counts_bytes =
+      static_cast<size_t>(created->counts_len()) * sizeof(int64_t);
   if (counts_bytes > kMaxCountsBytes) {
     return r->Error(where, "histogram needs " + std::to_string(counts_bytes) +
                                " bytes of counts, over the limit of " +
@@ -372,14 +377,16 @@ Result<StatsMsg> DecodeBinaryStats(std::string_view bytes) {
   m.seq = static_cast<int64_t>(seq);
   LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "users"}, 0, kMaxI, &m.users));
   LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "dropped"}, 0, kMaxI, &m.dropped));
-  LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "interval_ms"}, 10, 60000, &m.interval_ms));
+  LOADD_RETURN_IF_ERROR(
+      r.Int(Where{nullptr, 0, "interval_ms"}, 10, 60000, &m.interval_ms));
   uint64_t cpu_bits = 0;
   LOADD_RETURN_IF_ERROR(r.Fixed64(Where{nullptr, 0, "cpu_percent"}, &cpu_bits));
   m.cpu_percent = std::bit_cast<double>(cpu_bits);
   if (!std::isfinite(m.cpu_percent)) {
     return r.Error(Where{nullptr, 0, "cpu_percent"}, "is not a finite number");
   }
-  LOADD_RETURN_IF_ERROR(r.String(Where{nullptr, 0, "run_id"}, kMaxWireMessageBytes, &m.run_id));
+  LOADD_RETURN_IF_ERROR(
+      r.String(Where{nullptr, 0, "run_id"}, kMaxWireMessageBytes, &m.run_id));
   uint64_t endpoints = 0;
   // An endpoint takes at least 14 bytes: a byte for the name's length and
   // each of 9 numbers, 2 for each histogram.
@@ -391,7 +398,8 @@ Result<StatsMsg> DecodeBinaryStats(std::string_view bytes) {
   }
   LOADD_RETURN_IF_ERROR(ReadChecks(&r, &m.checks));
   if (r.left() != 0) {
-    return r.Error(Where{}, std::to_string(r.left()) + " bytes follow the end of the message");
+    return r.Error(Where{},
+                   std::to_string(r.left()) + " bytes follow the end of the message");
   }
   return m;
 }

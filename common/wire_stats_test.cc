@@ -102,7 +102,8 @@ TEST(WireStatsTest, SeqSitsAtItsFixedOffset) {
   EXPECT_EQ(bytes.substr(0, 4), "LDST");
   EXPECT_EQ(bytes[4], 1);
   EXPECT_EQ(bytes[5], 1);  // final
-  EXPECT_EQ(bytes.substr(kBinaryStatsSeqOffset, 8), std::string("\0\0\0\x01\x02\x03\x04\x05", 8));
+  EXPECT_EQ(bytes.substr(kBinaryStatsSeqOffset, 8),
+            std::string("\0\0\0\x01\x02\x03\x04\x05", 8));
   Result<StatsMsg> decoded = DecodeBinaryStats(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_TRUE(decoded->final);
@@ -177,7 +178,8 @@ class Bytes {
     return *this;
   }
   Bytes& Fixed(uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) out_.push_back(static_cast<char>(v >> shift));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out_.push_back(static_cast<char>(v >> shift));
     return *this;
   }
   Bytes& Str(std::string_view s) { return Varint(s.size()).Raw(s); }
@@ -211,7 +213,8 @@ struct HostileCase {
 
 TEST(WireStatsTest, HostileBytesAreRejectedWithTheFieldAndOffset) {
   // 14 bytes after the endpoint count: as many as the smallest endpoint.
-  const std::string one_endpoint_head = Bytes().Header().Varint(1).EndpointHead("abcd").str();
+  const std::string one_endpoint_head =
+      Bytes().Header().Varint(1).EndpointHead("abcd").str();
   const std::string padding(20, '\0');  // so that the endpoint count fits
   const HostileCase kCases[] = {
       {"magic only", "LDST", "$.version", "ends early"},
@@ -230,40 +233,82 @@ TEST(WireStatsTest, HostileBytesAreRejectedWithTheFieldAndOffset) {
       {"name past the end", Bytes().Header().Varint(1).Varint(100).Raw(padding).str(),
        "$.endpoints[0].name", "goes past the message's end"},
       {"name not UTF-8",
-       Bytes().Header().Varint(1).EndpointHead("\xc0\xaf").Raw(kEmptyHistogram)
-           .Raw(kEmptyHistogram).Varint(0).str(),
+       Bytes()
+           .Header()
+           .Varint(1)
+           .EndpointHead("\xc0\xaf")
+           .Raw(kEmptyHistogram)
+           .Raw(kEmptyHistogram)
+           .Varint(0)
+           .str(),
        "$.endpoints[0].name", "not valid UTF-8"},
       {"requests over 2^50",
        Bytes().Header().Varint(1).Str("a").Varint(uint64_t{1} << 51).Raw(padding).str(),
        "$.endpoints[0].requests", "outside 0..1125899906842624"},
       {"number over 64 bits",
-       Bytes().Header().Varint(1).Str("a").Raw(std::string(10, '\xff')).Raw(padding).str(),
+       Bytes()
+           .Header()
+           .Varint(1)
+           .Str("a")
+           .Raw(std::string(10, '\xff'))
+           .Raw(padding)
+           .str(),
        "$.endpoints[0].requests", "over 64 bits"},
       {"unknown layout", Bytes(one_endpoint_head).Varint(2).Varint(0).str(),
        "$.endpoints[0].latency_us", "2 is outside 0..1"},
       {"layout too large",
-       Bytes(one_endpoint_head).Varint(1).Varint(1).Varint(uint64_t{1} << 62).Varint(5)
-           .Varint(0).str(),
+       Bytes(one_endpoint_head)
+           .Varint(1)
+           .Varint(1)
+           .Varint(uint64_t{1} << 62)
+           .Varint(5)
+           .Varint(0)
+           .str(),
        "$.endpoints[0].latency_us", "over the limit"},
       {"bucket index past the range",
-       Bytes(one_endpoint_head).Varint(0).Varint(2).Varint(23000).Varint(1).Varint(600)
-           .Varint(1).str(),
+       Bytes(one_endpoint_head)
+           .Varint(0)
+           .Varint(2)
+           .Varint(23000)
+           .Varint(1)
+           .Varint(600)
+           .Varint(1)
+           .str(),
        "$.endpoints[0].latency_us", "bucket index 23601 is outside 0..23551"},
-      {"zero count", Bytes(one_endpoint_head).Varint(0).Varint(1).Varint(3).Varint(0).str(),
+      {"zero count",
+       Bytes(one_endpoint_head).Varint(0).Varint(1).Varint(3).Varint(0).str(),
        "$.endpoints[0].latency_us", "0 is outside 1.."},
       {"counts past 2^63",
-       Bytes(one_endpoint_head).Varint(0).Varint(2).Varint(0).Varint(INT64_MAX)
-           .Varint(0).Varint(1).Raw(kEmptyHistogram).Varint(0).str(),
+       Bytes(one_endpoint_head)
+           .Varint(0)
+           .Varint(2)
+           .Varint(0)
+           .Varint(INT64_MAX)
+           .Varint(0)
+           .Varint(1)
+           .Raw(kEmptyHistogram)
+           .Varint(0)
+           .str(),
        "$.endpoints[0].latency_us", "past 2^63-1"},
       {"more buckets than the range",
-       Bytes(one_endpoint_head).Varint(0).Varint(23553).Raw(std::string(60000, '\1')).str(),
+       Bytes(one_endpoint_head)
+           .Varint(0)
+           .Varint(23553)
+           .Raw(std::string(60000, '\1'))
+           .str(),
        "$.endpoints[0].latency_us", "outside 0..23552"},
       {"service_us missing", Bytes(one_endpoint_head).Raw(kEmptyHistogram).str(),
        "$.endpoints[0].service_us", "ends inside a number"},
       {"1025 checks", Bytes().Header().Varint(0).Varint(1025).str(), "$.checks",
        "outside 0..1024"},
       {"check name too long",
-       Bytes().Header().Varint(0).Varint(1).Str(std::string(513, 'c')).Varint(0).Varint(0)
+       Bytes()
+           .Header()
+           .Varint(0)
+           .Varint(1)
+           .Str(std::string(513, 'c'))
+           .Varint(0)
+           .Varint(0)
            .str(),
        "$.checks[0].name", "513 is outside 0..512"},
       {"trailing bytes", Bytes().Header().Varint(0).Varint(0).Raw("!").str(), "$",
@@ -282,9 +327,16 @@ TEST(WireStatsTest, HostileBytesAreRejectedWithTheFieldAndOffset) {
   }
   // The builder itself makes valid messages.
   EXPECT_TRUE(DecodeMessage(Bytes().Header().Varint(0).Varint(0).str()).ok());
-  EXPECT_TRUE(DecodeMessage(Bytes(one_endpoint_head).Varint(0).Varint(2).Varint(3)
-                                .Varint(1).Varint(0).Varint(4).Raw(kEmptyHistogram)
-                                .Varint(0).str())
+  EXPECT_TRUE(DecodeMessage(Bytes(one_endpoint_head)
+                                .Varint(0)
+                                .Varint(2)
+                                .Varint(3)
+                                .Varint(1)
+                                .Varint(0)
+                                .Varint(4)
+                                .Raw(kEmptyHistogram)
+                                .Varint(0)
+                                .str())
                   .ok());
 }
 

@@ -70,7 +70,8 @@ TEST(WireTest, EveryTypeRoundTrips) {
       GoodbyeMsg{}};
   for (const Message& m : kMessages) {
     Result<Message> decoded = DecodeMessage(EncodeMessage(m));
-    ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": " << decoded.status().ToString();
+    ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": "
+                              << decoded.status().ToString();
     EXPECT_EQ(decoded->index(), m.index());
   }
 }

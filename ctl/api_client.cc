@@ -110,7 +110,8 @@ Status StatusFromErrorReply(const std::string& what, const HttpReply& reply,
 }
 
 Status GetJson(ApiClient* api, const std::string& path, JsonReply* reply) {
-  return CheckReply("GET " + api->BaseUrl() + path, api->Get(path), api->AuthHint(), reply);
+  return CheckReply("GET " + api->BaseUrl() + path, api->Get(path), api->AuthHint(),
+                    reply);
 }
 
 Status GetText(ApiClient* api, const std::string& path, std::string* body) {
@@ -125,8 +126,8 @@ Status GetText(ApiClient* api, const std::string& path, std::string* body) {
 
 Status PostJson(ApiClient* api, const std::string& path, const std::string& body,
                 JsonReply* reply) {
-  return CheckReply("POST " + api->BaseUrl() + path, api->Post(path, body), api->AuthHint(),
-                    reply);
+  return CheckReply("POST " + api->BaseUrl() + path, api->Post(path, body),
+                    api->AuthHint(), reply);
 }
 
 }  // namespace loadd

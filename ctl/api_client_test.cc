@@ -28,7 +28,8 @@ TEST(StatusFromErrorReplyTest, MapsTheErrorObjectOrTheHttpStatus) {
        R"({"error":{"code":"permission_denied","path":"$.users",)"
        R"("message":"51 users is above this coordinator's limit of 50 users per run"}})",
        StatusCode::kPermissionDenied,
-       "loadctl: $.users: 51 users is above this coordinator's limit of 50 users per run", 4},
+       "loadctl: $.users: 51 users is above this coordinator's limit of 50 users per run",
+       4},
       {"409 conflict", 409,
        R"({"error":{"code":"failed_precondition","message":"no live workers"}})",
        StatusCode::kFailedPrecondition, "loadctl: POST http://c/v1/runs: no live workers",
@@ -59,13 +60,15 @@ TEST(StatusFromErrorReplyTest, MapsTheErrorObjectOrTheHttpStatus) {
 }
 
 TEST(StatusFromErrorReplyTest, A401SaysWhatLoadctlSentAndExits4) {
-  HttpReply reply{401, R"({"error":{"code":"unauthenticated","message":"wrong bearer token"}})"};
+  HttpReply reply{
+      401, R"({"error":{"code":"unauthenticated","message":"wrong bearer token"}})"};
   Status status = StatusFromErrorReply("GET http://c/v1/runs", reply,
                                        "loadctl sent the token from LOADD_TOKEN");
   EXPECT_EQ(status.code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(FormatError(status),
-            "loadctl: GET http://c/v1/runs: wrong bearer token; loadctl sent the token from "
-            "LOADD_TOKEN");
+  EXPECT_EQ(
+      FormatError(status),
+      "loadctl: GET http://c/v1/runs: wrong bearer token; loadctl sent the token from "
+      "LOADD_TOKEN");
   EXPECT_EQ(ExitCodeFor(status), 4);
   // A 401 without the coordinator's error object still says what to do.
   status = StatusFromErrorReply("GET http://c/v1/runs", HttpReply{401, ""}, "hint");

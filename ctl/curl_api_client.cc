@@ -103,10 +103,12 @@ Result<HttpReply> CurlApiClient::Perform(const char* method, const std::string& 
   if (rc != CURLE_OK) {
     std::string why = *error != '\0' ? error : curl_easy_strerror(rc);
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
-      why += "; give the CA that signed the coordinator's certificate with --cacert FILE "
-             "(or LOADD_CACERT)";
+      why +=
+          "; give the CA that signed the coordinator's certificate with --cacert FILE "
+          "(or LOADD_CACERT)";
     }
-    return Status(StatusCode::kUnavailable, "cannot reach the coordinator: " + what + ": " + why);
+    return Status(StatusCode::kUnavailable,
+                  "cannot reach the coordinator: " + what + ": " + why);
   }
   return HttpReply{static_cast<int>(http_status), std::move(sink.body)};
 }

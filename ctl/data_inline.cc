@@ -25,9 +25,9 @@ std::string DataFilePath(const std::string& plan_path, const std::string& file) 
 namespace {
 
 // Replaces object.file by name (the base name) and content (the text).
-Status InlineFileAt(const std::string& plan_path, Files* files, const std::string& json_path,
-                    size_t max_bytes, const char* what, rapidjson::Value* object,
-                    rapidjson::Document::AllocatorType& alloc) {
+Status InlineFileAt(const std::string& plan_path, Files* files,
+                    const std::string& json_path, size_t max_bytes, const char* what,
+                    rapidjson::Value* object, rapidjson::Document::AllocatorType& alloc) {
   if (!object->IsObject()) return Status::Ok();
   auto file = object->FindMember("file");
   if (file == object->MemberEnd()) return Status::Ok();
@@ -35,13 +35,15 @@ Status InlineFileAt(const std::string& plan_path, Files* files, const std::strin
   if (!file->value.IsString() || file->value.GetStringLength() == 0) {
     return Status::Invalid(at, std::string("must be the path of ") + what);
   }
-  if (object->HasMember("content")) return Status::Invalid(at, "cannot be combined with content");
+  if (object->HasMember("content"))
+    return Status::Invalid(at, "cannot be combined with content");
   std::string name(file->value.GetString(), file->value.GetStringLength());
   std::string path = DataFilePath(plan_path, name);
   Result<std::string> content = files->Read(path, max_bytes);
   if (!content.ok()) return Status::Invalid(at, path + ": " + content.status().message());
   object->EraseMember("file");  // keeps the other members in order
-  object->AddMember("name", Text(std::filesystem::path(name).filename().string(), alloc), alloc);
+  object->AddMember("name", Text(std::filesystem::path(name).filename().string(), alloc),
+                    alloc);
   object->AddMember("content", Text(*content, alloc), alloc);
   return Status::Ok();
 }
@@ -63,7 +65,8 @@ Status InlineDataFile(const std::string& plan_path, Files* files,
     auto member = tls->value.FindMember(key);
     if (member == tls->value.MemberEnd()) continue;
     LOADD_RETURN_IF_ERROR(InlineFileAt(plan_path, files, std::string("$.tls.") + key,
-                                       kMaxPemFileBytes, "a PEM file", &member->value, alloc));
+                                       kMaxPemFileBytes, "a PEM file", &member->value,
+                                       alloc));
   }
   return Status::Ok();
 }

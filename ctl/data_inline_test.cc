@@ -66,14 +66,17 @@ TEST_F(InlineDataFileTest, InlinesTlsPemFiles) {
       R"("insecure":false}})",
       &status);
   ASSERT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(plan, R"({"tls":{"ca":{"name":"ca.pem","content":"CA"},)"
-                  R"("cert":{"name":"c.pem","content":"CERT"},"key":{"name":"c.key","content":"KEY"},)"
-                  R"("insecure":false}})");
+  EXPECT_EQ(
+      plan,
+      R"({"tls":{"ca":{"name":"ca.pem","content":"CA"},)"
+      R"("cert":{"name":"c.pem","content":"CERT"},"key":{"name":"c.key","content":"KEY"},)"
+      R"("insecure":false}})");
   files_.files["big.pem"] = std::string(kMaxPemFileBytes + 1, 'x');
   Inline("plan.json", R"({"tls":{"key":{"file":"big.pem"}}})", &status);
   EXPECT_EQ(status.ToString(), "$.tls.key.file: big.pem: is larger than 65536 bytes");
   Inline("plan.json", R"({"tls":{"cert":{"file":"nope.pem"}}})", &status);
-  EXPECT_EQ(status.ToString(), "$.tls.cert.file: nope.pem: cannot read: No such file or directory");
+  EXPECT_EQ(status.ToString(),
+            "$.tls.cert.file: nope.pem: cannot read: No such file or directory");
   Inline("plan.json", R"({"tls":{"ca":{"file":3}}})", &status);
   EXPECT_EQ(status.ToString(), "$.tls.ca.file: must be the path of a PEM file");
 }

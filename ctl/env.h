@@ -18,13 +18,13 @@ namespace loadd {
 
 // The command line, parsed. Flags a command does not define stay default.
 struct Options {
-  std::string coordinator;  // --coordinator as typed; empty = env or default
-  bool json = false;        // --json: print the coordinator's JSON verbatim
-  bool verbose = false;     // --verbose: the local fleet logs to our stderr
+  std::string coordinator;      // --coordinator as typed; empty = env or default
+  bool json = false;            // --json: print the coordinator's JSON verbatim
+  bool verbose = false;         // --verbose: the local fleet logs to our stderr
   CredentialFlags credentials;  // --token-file, --cacert, --client-cert, --client-key
-  PlanFlags plan;           // start: PLAN and the overriding flags; validate: PLAN
-  bool detach = false;      // start --detach
-  bool local = false;       // start --local
+  PlanFlags plan;               // start: PLAN and the overriding flags; validate: PLAN
+  bool detach = false;          // start --detach
+  bool local = false;           // start --local
   bool no_color = false;    // start --no-color: plain progress lines on a terminal too
   std::string out_file;     // start --out: the final run JSON
   std::string junit_file;   // start --junit: JUnit XML of thresholds and checks

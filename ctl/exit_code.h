@@ -13,8 +13,8 @@ namespace loadd {
 
 inline constexpr int kExitOk = 0;  // the command worked; a watched run finished
 inline constexpr int kExitThresholdsFailed = 1;  // the run missed a threshold
-inline constexpr int kExitRunError = 2;  // the watched run ended failed, stopped
-                                         // or interrupted
+inline constexpr int kExitRunError = 2;          // the watched run ended failed, stopped
+                                                 // or interrupted
 inline constexpr int kExitInvalidInput =
     3;  // bad flag, bad plan, unknown run, HTTP 400/404
 inline constexpr int kExitUnavailable =

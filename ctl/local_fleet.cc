@@ -110,7 +110,8 @@ Result<std::string> RandomSecret() {
 Status WritePrivateFile(const std::string& path, const std::string& content) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create " + path);
-  bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  bool ok =
+      write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   int write_errno = errno;
   close(fd);
   errno = write_errno;
@@ -118,7 +119,8 @@ Status WritePrivateFile(const std::string& path, const std::string& content) {
 }
 
 // In the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void ExecChild(char* const* argv, char* const* envp, int log_fd, pid_t parent) {
+[[noreturn]] void ExecChild(char* const* argv, char* const* envp, int log_fd,
+                            pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) _exit(kExecFailed);  // loadctl died before prctl took effect
   setpgid(0, 0);  // out of the terminal's foreground group: Ctrl-C is loadctl's to handle
@@ -175,9 +177,10 @@ Result<std::unique_ptr<LocalFleet>> LocalFleet::Start(const LocalFleetOptions& o
   // The run store lives in the private directory and goes with it.
   const std::string config = fleet->dir_ + "/empty.conf";
   LOADD_RETURN_IF_ERROR(WritePrivateFile(config, "# loadctl --local: defaults only\n"));
-  LOADD_RETURN_IF_ERROR(fleet->Spawn({bin, "coordinator", "--bus", bus, "--rest", rest,
-                                      "--config", config, "--state-dir", fleet->dir_ + "/state"},
-                                     "coordinator", options.inherit_stderr));
+  LOADD_RETURN_IF_ERROR(
+      fleet->Spawn({bin, "coordinator", "--bus", bus, "--rest", rest, "--config", config,
+                    "--state-dir", fleet->dir_ + "/state"},
+                   "coordinator", options.inherit_stderr));
   for (int cpu = 0; cpu < options.workers; ++cpu) {
     std::string n = std::to_string(cpu);
     LOADD_RETURN_IF_ERROR(fleet->Spawn({bin, "worker", "--coordinator", bus, "--cpu", n,
@@ -217,8 +220,8 @@ Status LocalFleet::MakeSecrets() {
   token_ = std::move(*token);
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view entry = *e;
-    if (entry.starts_with("LOADD_TOKEN_FILE=") || entry.starts_with("LOADD_FLEET_KEY_FILE=") ||
-        entry.starts_with("LOADD_TOKEN=")) {
+    if (entry.starts_with("LOADD_TOKEN_FILE=") ||
+        entry.starts_with("LOADD_FLEET_KEY_FILE=") || entry.starts_with("LOADD_TOKEN=")) {
       continue;
     }
     child_env_.emplace_back(entry);
@@ -241,7 +244,8 @@ Status LocalFleet::Spawn(const std::vector<std::string>& argv, const std::string
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   std::vector<char*> envp;
-  for (const std::string& entry : child_env_) envp.push_back(const_cast<char*>(entry.c_str()));
+  for (const std::string& entry : child_env_)
+    envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
   pid_t parent = getpid();
   pid_t pid = fork();

@@ -87,9 +87,11 @@ TEST_F(ReportCommandTest, BadChoicesNameTheFlagAndSendNothing) {
   };
   const Case kCases[] = {
       {"xml", false,
-       "--format: \"xml\" is not one of table, json, csv, csv-history, hlog, junit, html"},
+       "--format: \"xml\" is not one of table, json, csv, csv-history, hlog, junit, "
+       "html"},
       {"CSV", false,
-       "--format: \"CSV\" is not one of table, json, csv, csv-history, hlog, junit, html"},
+       "--format: \"CSV\" is not one of table, json, csv, csv-history, hlog, junit, "
+       "html"},
       {"csv", true, "--format: \"csv\" cannot be combined with --json"},
   };
   for (const Case& c : kCases) {

@@ -89,7 +89,8 @@ TEST_F(StartCommandTest, TerminalRedrawsTheLiveViewInPlace) {
   EXPECT_NE(out.find("100%  3.0s/3.0s"), std::string::npos) << out;
   EXPECT_NE(out.find("GET /delay/20ms"), std::string::npos) << out;
   // It shows again once, before the report, which stays below the view.
-  EXPECT_NE(out.find("\x1b[J\x1b[?25h\nRun r1  demo  finished"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[J\x1b[?25h\nRun r1  demo  finished"), std::string::npos)
+      << out;
   EXPECT_EQ(out.find("\x1b[?25l", out.find("\x1b[?25l") + 1), std::string::npos) << out;
 }
 
@@ -99,8 +100,10 @@ TEST_F(StartCommandTest, TerminalWithoutColourGetsPlainLines) {
     const char* no_color;
     bool flag;
   };
-  const Case cases[] = {{"xterm", "1", false}, {"dumb", nullptr, false},
-                        {nullptr, nullptr, false}, {"xterm", nullptr, true}};
+  const Case cases[] = {{"xterm", "1", false},
+                        {"dumb", nullptr, false},
+                        {nullptr, nullptr, false},
+                        {"xterm", nullptr, true}};
   for (const Case& c : cases) {
     FakeWorld world;
     world.files.files["plan.json"] = kPlan;
@@ -117,7 +120,8 @@ TEST_F(StartCommandTest, TerminalWithoutColourGetsPlainLines) {
     std::string out = world.out.str();
     EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
     EXPECT_EQ(out.find('\r'), std::string::npos) << out;
-    EXPECT_NE(out.find("\nrunning  1.0s/3.0s  users 200/200  rps 1000.0"), std::string::npos)
+    EXPECT_NE(out.find("\nrunning  1.0s/3.0s  users 200/200  rps 1000.0"),
+              std::string::npos)
         << out;
   }
 }

@@ -15,12 +15,13 @@ namespace {
 int KeygenMain(int argc, char** argv) {
   if (argc > 1) {
     bool help = std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0;
-    std::fprintf(help ? stdout : stderr,
-                 "usage: loadd keygen > FILE\n\nPrints a new fleet key: 64 hex characters "
-                 "from the OpenSSL random generator.\nEvery coordinator and worker of a fleet "
-                 "reads the same key (--fleet-key-file, mode 600):\n  (umask 077; loadd "
-                 "keygen > %s)\n",
-                 loadd::kDefaultFleetKeyFile);
+    std::fprintf(
+        help ? stdout : stderr,
+        "usage: loadd keygen > FILE\n\nPrints a new fleet key: 64 hex characters "
+        "from the OpenSSL random generator.\nEvery coordinator and worker of a fleet "
+        "reads the same key (--fleet-key-file, mode 600):\n  (umask 077; loadd "
+        "keygen > %s)\n",
+        loadd::kDefaultFleetKeyFile);
     return help ? 0 : 2;
   }
   loadd::Result<std::string> key = loadd::GenerateFleetKey();
@@ -40,13 +41,15 @@ struct Role {
 
 constexpr Role kRoles[] = {
     {"worker", loadd::WorkerMain, "generate load for a coordinator (one per CPU core)"},
-    {"coordinator", loadd::CoordinatorMain, "run the fleet: REST API, workers, merged stats"},
+    {"coordinator", loadd::CoordinatorMain,
+     "run the fleet: REST API, workers, merged stats"},
     {"target", loadd::TargetMain, "a small HTTP server to aim tests and demos at"},
     {"keygen", KeygenMain, "print a new fleet key (loadd keygen > /etc/loadd/fleet.key)"},
 };
 
 int Usage(FILE* out) {
-  std::fprintf(out, "usage: loadd ROLE [flags]   (loadd ROLE --help for flags)\n\nroles:\n");
+  std::fprintf(out,
+               "usage: loadd ROLE [flags]   (loadd ROLE --help for flags)\n\nroles:\n");
   for (const Role& r : kRoles) std::fprintf(out, "  %-12s %s\n", r.name, r.help);
   std::fprintf(out, "\nloadd %s\n", LOADD_VERSION);
   return out == stdout ? 0 : 2;
@@ -56,7 +59,8 @@ int Usage(FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return Usage(stderr);
-  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) return Usage(stdout);
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)
+    return Usage(stdout);
   if (std::strcmp(argv[1], "--version") == 0) {
     std::printf("loadd %s\n", LOADD_VERSION);
     return 0;

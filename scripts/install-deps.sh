@@ -11,6 +11,8 @@ build_deps=(
 )
 # Peer tools and targets used by tests and bench/.
 tool_deps=(curl python3 wrk nginx-light)
+# scripts/check-format.sh (CI) holds every C++ file to .clang-format.
+tool_deps+=(clang-format)
 # tests/e2e/test_http_options.py and test_rest_security.py make their CAs and
 # certificates with the openssl CLI.
 tool_deps+=(openssl)

@@ -93,6 +93,7 @@ if [ "${1:-}" = sanitize ]; then
 fi
 
 bash scripts/install-deps.sh
+bash scripts/check-format.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"

@@ -108,7 +108,8 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
   for (const RunWorker* rw : leaving) {
     for (const ShareChange& c : rw->share) {
       // A class without users (fewer users than classes) has nothing to move.
-      if (users == 0 || CountInClass(users, c.modulus, c.residue) > 0) orphans.push_back(c);
+      if (users == 0 || CountInClass(users, c.modulus, c.residue) > 0)
+        orphans.push_back(c);
     }
   }
   auto forget_leaving = [&leaving] {
@@ -153,9 +154,11 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
                              : std::min(m, kMaxOpenModulus / c.modulus);
     most = std::max<int64_t>(1, most);
     int64_t p = std::clamp<int64_t>(
-        static_cast<int64_t>(std::ceil(weight(c.modulus, c.residue) / part_weight)), 1, most);
+        static_cast<int64_t>(std::ceil(weight(c.modulus, c.residue) / part_weight)), 1,
+        most);
     for (int64_t j = 0; j < p; ++j) {
-      ShareChange part{true, c.modulus * p, c.residue + c.modulus * j, c.modulus, c.residue, at_ms};
+      ShareChange part{true,      c.modulus * p, c.residue + c.modulus * j,
+                       c.modulus, c.residue,     at_ms};
       parts.push_back(Part{part, weight(part.modulus, part.residue)});
     }
   }
@@ -190,15 +193,16 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
     for (size_t from = 0; from < gains[j].size(); from += kMaxShareChanges) {
       size_t to = std::min(gains[j].size(), from + kMaxShareChanges);
       std::vector<ShareChange> chunk(gains[j].begin() + from, gains[j].begin() + to);
-      bus_->SendTo(heirs[j]->pipe, EncodeMessage(ReshareMsg{run->id(), std::move(chunk), rate}));
+      bus_->SendTo(heirs[j]->pipe,
+                   EncodeMessage(ReshareMsg{run->id(), std::move(chunk), rate}));
     }
   }
   if (leaving.size() == 1) {
     LOG_INFO("run %s: %s's share dealt out to %zu workers", run->id().c_str(),
              leaving[0]->worker_id.c_str(), dealt_to);
   } else {
-    LOG_INFO("run %s: the shares of %zu workers dealt out to %zu workers", run->id().c_str(),
-             leaving.size(), dealt_to);
+    LOG_INFO("run %s: the shares of %zu workers dealt out to %zu workers",
+             run->id().c_str(), leaving.size(), dealt_to);
   }
   forget_leaving();
 }
@@ -230,7 +234,8 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
       // Split (M, r) into n+1 parts: the donor keeps n, the newcomer takes one.
       int64_t M = c.modulus * (n + 1);
       for (int64_t j = 0; j <= n; ++j) {
-        ShareChange part{true, M, c.residue + c.modulus * j, M, c.residue + c.modulus * j, at_ms};
+        ShareChange part{true, M, c.residue + c.modulus * j, M, c.residue + c.modulus * j,
+                         at_ms};
         (j < n ? kept : given).push_back(part);
       }
       ++parents;
@@ -249,7 +254,8 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   // equal slice of the ramp rate.
   double rate = run->plan().HandoverRate() / static_cast<double>(parents);
   for (RunWorker* d : donors) {
-    bus_->SendTo(d->pipe, EncodeMessage(ReshareMsg{run->id(), d->pending_removals, rate}));
+    bus_->SendTo(d->pipe,
+                 EncodeMessage(ReshareMsg{run->id(), d->pending_removals, rate}));
     d->pending_removals.clear();
   }
   RunWorker rw;
@@ -265,8 +271,8 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), taken, rate,
                                                 run->RunTimeMs(now)}));
   run->workers().push_back(std::move(rw));
-  LOG_INFO("run %s: %s joins with a share from %lld workers", run->id().c_str(), w->id.c_str(),
-           static_cast<long long>(n));
+  LOG_INFO("run %s: %s joins with a share from %lld workers", run->id().c_str(),
+           w->id.c_str(), static_cast<long long>(n));
 }
 
 void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
@@ -293,7 +299,8 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   }
   WorkerEntry& w = it->second;
   if (!msg.ok()) {
-    LOG_WARN("bad bus message from %s: %s", w.registered ? w.id.c_str() : "an unregistered peer",
+    LOG_WARN("bad bus message from %s: %s",
+             w.registered ? w.id.c_str() : "an unregistered peer",
              msg.status().ToString().c_str());
     return;
   }
@@ -368,7 +375,8 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
   Run* run = ActiveRun();
   if (!w->hello.run_id.empty()) {
     // Reconnected mid-run: carry on if its share is still its own.
-    RunWorker* rw = run != nullptr && run->id() == w->hello.run_id ? run->Find(id) : nullptr;
+    RunWorker* rw =
+        run != nullptr && run->id() == w->hello.run_id ? run->Find(id) : nullptr;
     if (rw != nullptr && !rw->lost && !rw->final) {
       rw->pipe = w->pipe;
     } else {
@@ -401,7 +409,8 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
   // The hint is right unless the run's workers changed under it; else scan
   // (10,000 workers each sending every second make the scan quadratic).
   size_t hint = w->run_slot;
-  bool hit = hint < workers.size() && workers[hint].pipe == w->pipe && !workers[hint].final;
+  bool hit =
+      hint < workers.size() && workers[hint].pipe == w->pipe && !workers[hint].final;
   for (size_t i = hit ? hint : 0; i < workers.size(); ++i) {
     RunWorker& rw = workers[i];
     if (rw.pipe != w->pipe || rw.final) continue;
@@ -420,7 +429,8 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
   if (IsFinal(run->state())) return;
   int64_t grace_ns = run->plan().graceful_stop_ns + config_.finish_grace_ms * kNsPerMs;
   int64_t deadline = run->start_ns() + run->plan().duration_ns + grace_ns;
-  if (run->stop_requested_ns() > 0) deadline = std::min(deadline, run->stop_requested_ns() + grace_ns);
+  if (run->stop_requested_ns() > 0)
+    deadline = std::min(deadline, run->stop_requested_ns() + grace_ns);
   bool timed_out = now > deadline;
   if (!run->AllWorkersDone() && !timed_out) return;
   int64_t lost = 0, silent = 0;
@@ -441,8 +451,9 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
       message += (message.empty() ? "" : "; ") + std::to_string(silent) +
                  " worker(s) sent no final stats";
     }
-    run->SetState(run->state() == RunState::kStopping ? RunState::kStopped : RunState::kFinished,
-                  now, message);
+    run->SetState(
+        run->state() == RunState::kStopping ? RunState::kStopped : RunState::kFinished,
+        now, message);
   }
   for (auto& [pipe, w] : workers_) {
     if (w.run_id == run->id()) w.run_id.clear();
@@ -460,8 +471,9 @@ void Coordinator::Tick() {
   // A coordinator that never catches up still judges, kMaxJudgeLag
   // timeouts late at most, so a dead worker is always declared lost.
   constexpr int64_t kMaxJudgeLag = 3;
-  int64_t heard_up_to = std::max(bus_->DeliveredUpToNs(now),
-                                 now - kMaxJudgeLag * config_.heartbeat_timeout_ms * kNsPerMs);
+  int64_t heard_up_to =
+      std::max(bus_->DeliveredUpToNs(now),
+               now - kMaxJudgeLag * config_.heartbeat_timeout_ms * kNsPerMs);
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerEntry& w = it->second;
     if (w.registered && !w.lost &&
@@ -577,8 +589,9 @@ void Coordinator::Launch(Run* run, int64_t now) {
     run->workers().push_back(rw);
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
-    bus_->SendTo(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                               -config_.start_delay_ms}));
+    bus_->SendTo(pipe,
+                 EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
+                                         -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
 }
@@ -590,8 +603,9 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   if (check) LOADD_RETURN_IF_ERROR(check(*plan));
   std::lock_guard<std::mutex> lock(mu_);
   if (Run* active = ActiveRun()) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run " + active->id() + " is still active; stop it first (loadctl stop)");
+    return Status(
+        StatusCode::kFailedPrecondition,
+        "run " + active->id() + " is still active; stop it first (loadctl stop)");
   }
   size_t live = 0;
   for (auto& [pipe, w] : workers_) live += Idle(w);
@@ -646,11 +660,12 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     return Status(StatusCode::kFailedPrecondition, "run " + id + " has already ended");
   }
   if (IsFinal(run->state())) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run " + id + " has already ended (" + RunStateName(run->state()) + ")");
+    return Status(StatusCode::kFailedPrecondition, "run " + id + " has already ended (" +
+                                                       RunStateName(run->state()) + ")");
   }
   if (run->state() == RunState::kWaiting) {
-    run->SetState(RunState::kStopped, clock_->NowNs(), "stopped while waiting for workers");
+    run->SetState(RunState::kStopped, clock_->NowNs(),
+                  "stopped while waiting for workers");
   } else {
     run->SetState(RunState::kStopping, clock_->NowNs());
   }
@@ -686,7 +701,8 @@ Result<std::string> Coordinator::GetRunHlog(const std::string& id) {
   return (*run)->Hlog();
 }
 
-Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline, int64_t since_s) {
+Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline,
+                                        int64_t since_s) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = runs_.find(id);
@@ -766,8 +782,9 @@ std::string Coordinator::ListWorkers() {
 
 size_t Coordinator::LiveWorkers() {
   std::lock_guard<std::mutex> lock(mu_);
-  return std::count_if(workers_.begin(), workers_.end(),
-                       [](const auto& p) { return p.second.registered && !p.second.lost; });
+  return std::count_if(workers_.begin(), workers_.end(), [](const auto& p) {
+    return p.second.registered && !p.second.lost;
+  });
 }
 
 std::string Coordinator::Health() {

@@ -49,10 +49,10 @@ class FleetBus {
 };
 
 struct CoordinatorConfig {
-  int64_t heartbeat_timeout_ms = 3000;  // silence after which a worker is lost
-  int64_t start_delay_ms = 300;         // lead time for every worker to get its share
-  int64_t finish_grace_ms = 5000;       // wait for final stats past graceful_stop
-  int64_t lost_worker_keep_ms = 60'000; // lost workers stay listed this long
+  int64_t heartbeat_timeout_ms = 3000;   // silence after which a worker is lost
+  int64_t start_delay_ms = 300;          // lead time for every worker to get its share
+  int64_t finish_grace_ms = 5000;        // wait for final stats past graceful_stop
+  int64_t lost_worker_keep_ms = 60'000;  // lost workers stay listed this long
   // Retention of ended runs: the newest retention_runs, none older than
   // retention_days; applied at start and whenever a run ends.
   int64_t retention_runs = 1000;
@@ -89,7 +89,8 @@ class Coordinator {
   // `check` (operator limits, rest_api.cc) vets the parsed plan before
   // anything else happens; its error is returned as is.
   using PlanCheck = std::function<Status(const Plan&)>;
-  Result<std::string> CreateRun(std::string_view plan_json, const PlanCheck& check = nullptr);
+  Result<std::string> CreateRun(std::string_view plan_json,
+                                const PlanCheck& check = nullptr);
   Result<std::string> StopRun(const std::string& id);
   // The run as JSON; with the timeline's seconds from since_s on (all: 0),
   // or without the timeline.
@@ -150,7 +151,9 @@ class Coordinator {
   // Snapshots hold mu_ at most 1/20 of the time (see DuePuts).
   static constexpr int64_t kMaxSnapshotShare = 20;
   // Registered, live, and not still busy with an earlier run.
-  static bool Idle(const WorkerEntry& w) { return w.registered && !w.lost && w.run_id.empty(); }
+  static bool Idle(const WorkerEntry& w) {
+    return w.registered && !w.lost && w.run_id.empty();
+  }
   void Revive(WorkerEntry* w);
   // Heartbeats (worker) and pings (coordinator) go this often: a third of
   // the heartbeat timeout, 100 ms to 1 s, so one late message is no loss.
@@ -194,14 +197,14 @@ class Coordinator {
   CoordinatorConfig config_;
   std::unique_ptr<RunStore> own_store_;  // when none was passed in
   RunStore* store_;
-  std::mutex persist_mu_;  // one Persist() at a time; taken before mu_
+  std::mutex persist_mu_;       // one Persist() at a time; taken before mu_
   bool store_failing_ = false;  // GUARDED_BY(persist_mu_), to log changes only
   std::mutex mu_;
-  std::map<uint32_t, WorkerEntry> workers_;            // GUARDED_BY(mu_), by pipe
-  std::map<std::string, RunSlot> runs_;                // GUARDED_BY(mu_)
-  std::vector<std::string> run_order_;                 // GUARDED_BY(mu_), oldest first
-  int64_t last_ping_ns_ = 0;                           // GUARDED_BY(mu_)
-  uint64_t run_counter_ = 0;                           // GUARDED_BY(mu_)
+  std::map<uint32_t, WorkerEntry> workers_;  // GUARDED_BY(mu_), by pipe
+  std::map<std::string, RunSlot> runs_;      // GUARDED_BY(mu_)
+  std::vector<std::string> run_order_;       // GUARDED_BY(mu_), oldest first
+  int64_t last_ping_ns_ = 0;                 // GUARDED_BY(mu_)
+  uint64_t run_counter_ = 0;                 // GUARDED_BY(mu_)
   // The newest run's metrics once it ended and left memory (it never changes).
   std::shared_ptr<const RunMetrics> ended_run_metrics_;  // GUARDED_BY(mu_)
 };

@@ -43,7 +43,8 @@ class CoordinatorTest : public ::testing::Test {
  protected:
   void Register(uint32_t pipe, const std::string& host, int64_t instance) {
     coordinator_.OnConnect(pipe);
-    coordinator_.OnMessage(pipe, EncodeMessage(HelloMsg{host, instance, instance, 2, 100, "t", ""}));
+    coordinator_.OnMessage(
+        pipe, EncodeMessage(HelloMsg{host, instance, instance, 2, 100, "t", ""}));
   }
   void SendStats(uint32_t pipe, const std::string& run_id, int64_t requests, bool final) {
     StatsMsg stats;
@@ -77,7 +78,8 @@ TEST_F(CoordinatorTest, RunWithoutWorkersIsRefused) {
 
 TEST_F(CoordinatorTest, BadPlanNamesTheFieldAndChangesNothing) {
   Register(1, "a", 0);
-  Result<std::string> r = coordinator_.CreateRun(R"({"target": "http://h", "users": -1})");
+  Result<std::string> r =
+      coordinator_.CreateRun(R"({"target": "http://h", "users": -1})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(HttpCodeOf(r.status()), 400);
   EXPECT_EQ(r.status().path(), "$.users");
@@ -121,7 +123,8 @@ TEST_F(CoordinatorTest, RunIsStripedMergedAndFinished) {
   EXPECT_EQ(run["endpoints"][0]["requests"].GetInt64(), 47);
   EXPECT_GE(run["endpoints"][0]["p50_us"].GetInt64(), 1000);
   int64_t timeline_total = 0;
-  for (const auto& s : run["timeline"].GetArray()) timeline_total += s["requests"].GetInt64();
+  for (const auto& s : run["timeline"].GetArray())
+    timeline_total += s["requests"].GetInt64();
   EXPECT_EQ(timeline_total, 47);
   EXPECT_EQ(run["workers"].Size(), 3u);
   int64_t assigned = 0;
@@ -135,7 +138,8 @@ TEST_F(CoordinatorTest, RunIsStripedMergedAndFinished) {
 TEST_F(CoordinatorTest, StatsNeverReopenAClosedSecond) {
   Register(1, "a", 0);
   std::string id = Json(*coordinator_.CreateRun(
-      R"({"target": "http://127.0.0.1:9/", "users": 1, "duration": "60s"})"))["id"].GetString();
+      R"({"target": "http://127.0.0.1:9/", "users": 1, "duration": "60s"})"))["id"]
+                       .GetString();
   for (int i = 0; i < 6; ++i) {
     clock_.AdvanceNs(1'000'000'000);
     SendStats(1, id, 10, false);
@@ -173,7 +177,8 @@ TEST_F(CoordinatorTest, StopReachesEveryWorkerAndEndsAsStopped) {
   Register(1, "a", 0);
   Register(2, "a", 1);
   std::string id = Json(*coordinator_.CreateRun(kPlan))["id"].GetString();
-  EXPECT_FALSE(coordinator_.CreateRun(kPlan).ok()) << "a second concurrent run must be refused";
+  EXPECT_FALSE(coordinator_.CreateRun(kPlan).ok())
+      << "a second concurrent run must be refused";
   ASSERT_TRUE(coordinator_.StopRun(id).ok());
   EXPECT_EQ(bus_.Of<StopMsg>().size(), 2u);
   SendStats(1, id, 1, true);
@@ -192,7 +197,8 @@ TEST_F(CoordinatorTest, SilentWorkerIsLostAndRunEnds) {
   coordinator_.Tick();
   rapidjson::Document workers = Json(coordinator_.ListWorkers());
   int lost = 0;
-  for (const auto& w : workers["workers"].GetArray()) lost += std::string(w["state"].GetString()) == "lost";
+  for (const auto& w : workers["workers"].GetArray())
+    lost += std::string(w["state"].GetString()) == "lost";
   EXPECT_EQ(lost, 2);  // pipe 1 also fell silent after its final stats
   rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
   EXPECT_STREQ(run["state"].GetString(), "finished");
@@ -207,7 +213,8 @@ TEST_F(CoordinatorTest, BusyBusDefersJudgingSilence) {
   Register(1, "a", 0);
   Register(2, "a", 1);
   std::string id = Json(*coordinator_.CreateRun(
-      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "60s"})"))["id"].GetString();
+      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "60s"})"))["id"]
+                       .GetString();
   int64_t behind_from = clock_.NowNs() + 1'000'000'000;
   clock_.AdvanceNs(1'000'000'000);
   coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 5, 1.0}));
@@ -239,7 +246,8 @@ TEST_F(CoordinatorTest, BusyBusDefersJudgingSilence) {
 TEST_F(CoordinatorTest, ExpectWorkersWaitsThenStarts) {
   Register(1, "a", 0);
   std::string id = Json(*coordinator_.CreateRun(
-      R"({"target": "http://127.0.0.1:9/", "users": 4, "expect_workers": 2})"))["id"].GetString();
+      R"({"target": "http://127.0.0.1:9/", "users": 4, "expect_workers": 2})"))["id"]
+                       .GetString();
   EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "waiting");
   EXPECT_EQ(bus_.Of<AssignMsg>().size(), 0u);
   Register(2, "b", 0);
@@ -251,7 +259,8 @@ TEST_F(CoordinatorTest, ExpectWorkersWaitsThenStarts) {
 TEST_F(CoordinatorTest, ExpectWorkersTimesOutClearly) {
   Register(1, "a", 0);
   std::string id = Json(*coordinator_.CreateRun(R"({"target": "http://127.0.0.1:9/",
-      "users": 4, "expect_workers": 3, "expect_timeout": "5s"})"))["id"].GetString();
+      "users": 4, "expect_workers": 3, "expect_timeout": "5s"})"))["id"]
+                       .GetString();
   clock_.AdvanceNs(6'000'000'000);
   coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{}));
   coordinator_.Tick();
@@ -275,7 +284,8 @@ TEST_F(CoordinatorTest, LostWorkersShareIsDealtToTheOthers) {
   Register(3, "a", 2);
   std::string id = Json(*coordinator_.CreateRun(
       R"({"target": "http://127.0.0.1:9/", "users": 300, "spawn_rate": 100,
-          "duration": "60s"})"))["id"].GetString();
+          "duration": "60s"})"))["id"]
+                       .GetString();
   clock_.AdvanceNs(5'000'000'000);
   coordinator_.OnDisconnect(2);  // a/1, stripe 1
   auto reshares = bus_.Of<ReshareMsg>();
@@ -312,7 +322,8 @@ TEST_F(CoordinatorTest, ManyLostAtOnceAreDealtOutInOneMessagePerHeir) {
   for (int i = 1; i <= kWorkers; ++i) Register(i, "h" + std::to_string(i), 0);
   std::string id = Json(*coordinator_.CreateRun(
       R"({"target": "http://127.0.0.1:9/", "users": 1000, "spawn_rate": 100,
-          "duration": "600s"})"))["id"].GetString();
+          "duration": "600s"})"))["id"]
+                       .GetString();
   std::map<uint32_t, std::vector<ShareChange>> share;
   for (const auto& [pipe, a] : bus_.Of<AssignMsg>()) share[pipe] = a.share;
   auto take_reshares = [&](size_t* messages) {
@@ -371,7 +382,8 @@ TEST_F(CoordinatorTest, BusyBusJudgesAtMostThreeTimeoutsLate) {
   Register(1, "a", 0);
   Register(2, "a", 1);
   std::string id = Json(*coordinator_.CreateRun(
-      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "600s"})"))["id"].GetString();
+      R"({"target": "http://127.0.0.1:9/", "users": 10, "duration": "600s"})"))["id"]
+                       .GetString();
   bus_.delivered_up_to_ns = clock_.NowNs();  // never drained from here on
   auto lost = [&] {
     int n = 0;
@@ -384,7 +396,8 @@ TEST_F(CoordinatorTest, BusyBusJudgesAtMostThreeTimeoutsLate) {
   clock_.AdvanceNs(8'000'000'000);
   coordinator_.Tick();
   EXPECT_EQ(lost(), 0);
-  clock_.AdvanceNs(5'000'000'000);  // 13 s: judged up to 13 - 9 = 4 s, past the 3 s timeout
+  clock_.AdvanceNs(
+      5'000'000'000);  // 13 s: judged up to 13 - 9 = 4 s, past the 3 s timeout
   coordinator_.Tick();
   EXPECT_EQ(lost(), 2);
   EXPECT_STREQ(Json(*coordinator_.GetRun(id, false))["state"].GetString(), "failed");
@@ -440,7 +453,8 @@ TEST_F(CoordinatorTest, JoiningWorkerTakesAFairShareFromEveryone) {
   Register(2, "a", 1);
   std::string id = Json(*coordinator_.CreateRun(
       R"({"target": "http://127.0.0.1:9/", "users": 300, "spawn_rate": 100,
-          "duration": "60s"})"))["id"].GetString();
+          "duration": "60s"})"))["id"]
+                       .GetString();
   clock_.AdvanceNs(5'000'000'000);
   Register(3, "b", 0);
   auto assigns = bus_.Of<AssignMsg>();
@@ -890,8 +904,8 @@ TEST_F(RunDataTest, AggregateAndTimelineEqualRecordingEveryValue) {
         }
         stats.endpoints.push_back(std::move(e));
       }
-      coordinator_.OnMessage(pipe,
-                             pipe == 1 ? EncodeMessage(stats) : EncodeMessageAsJson(stats));
+      coordinator_.OnMessage(
+          pipe, pipe == 1 ? EncodeMessage(stats) : EncodeMessageAsJson(stats));
     }
     Beat(id);
   }
@@ -922,7 +936,8 @@ TEST_F(RunDataTest, AggregateAndTimelineEqualRecordingEveryValue) {
     rapidjson::Document part = Json(*coordinator_.GetRun(id, true, since));
     const rapidjson::Value& tail = part["timeline"];
     rapidjson::SizeType skipped = 0;
-    while (skipped < timeline.Size() && timeline[skipped]["t"].GetInt64() < since) ++skipped;
+    while (skipped < timeline.Size() && timeline[skipped]["t"].GetInt64() < since)
+      ++skipped;
     ASSERT_EQ(tail.Size(), timeline.Size() - skipped) << since;
     for (rapidjson::SizeType i = 0; i < tail.Size(); ++i) {
       EXPECT_EQ(tail[i]["t"].GetInt64(), timeline[skipped + i]["t"].GetInt64());
@@ -944,7 +959,8 @@ TEST(ParseSinceTest, WholeSecondsFromZeroOrANamedRefusal) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(HttpCodeOf(r.status()), 400) << bad;
     EXPECT_EQ(r.status().path(), "since") << bad;
-    EXPECT_NE(r.status().message().find("since must be a whole number"), std::string::npos)
+    EXPECT_NE(r.status().message().find("since must be a whole number"),
+              std::string::npos)
         << r.status().message();
   }
 }

@@ -221,8 +221,9 @@ std::shared_ptr<Pistache::Rest::Router> MakeRouter(Context* c) {
 // oversized bodies are refused before the body is read.
 HeadersCheck MakeHeadersCheck(Context* c) {
   return [c](const Pistache::Http::Request& req, size_t content_length) {
-    bool open = req.resource() == kHealthPath ||
-                (req.method() == Pistache::Http::Method::Get && IsStaticPath(req.resource()));
+    bool open =
+        req.resource() == kHealthPath ||
+        (req.method() == Pistache::Http::Method::Get && IsStaticPath(req.resource()));
     if (!open) LOADD_RETURN_IF_ERROR(Authorize(c, req));
     std::shared_ptr<const RunLimits> limits = c->limits->Get();
     if (content_length > limits->MaxBodyBytes())
@@ -242,9 +243,11 @@ Result<int64_t> ParseSince(const std::optional<std::string>& value) {
   auto [stop, error] = std::from_chars(value->data(), end, since);
   if (value->empty() || error != std::errc() || stop != end || since > kMaxSince) {
     std::string shown = value->substr(0, 40);
-    return Status::Invalid("since", "query parameter since must be a whole number of "
-                                    "seconds from 0 (the first timeline second wanted), "
-                                    "got \"" + shown + (value->size() > 40 ? "...\"" : "\""));
+    return Status::Invalid("since",
+                           "query parameter since must be a whole number of "
+                           "seconds from 0 (the first timeline second wanted), "
+                           "got \"" +
+                               shown + (value->size() > 40 ? "...\"" : "\""));
   }
   return static_cast<int64_t>(since);
 }

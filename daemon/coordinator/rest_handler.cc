@@ -154,7 +154,8 @@ void GuardedRouterHandler::onInput(const char* buffer, size_t len,
   }
 }
 
-void GuardedRouterHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+void GuardedRouterHandler::onConnection(
+    const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
   // What Pistache's Http::Handler::onConnection does, with the gated parser.
   std::shared_ptr<Http::RequestParser> parser =
       std::make_shared<GuardedParser>(getMaxRequestSize());
@@ -170,9 +171,10 @@ Status GuardedRouterHandler::CheckHeaders(const Http::Request& request) const {
     size_t digits = value.find_first_not_of("0123456789");
     if (digits == 0 || (digits != std::string::npos &&
                         value.find_first_not_of(" \t", digits) != std::string::npos)) {
-      return Status(StatusCode::kInvalidArgument,
-                    "malformed HTTP request: a header has an invalid value (Content-Length "
-                    "must be a number of bytes)");
+      return Status(
+          StatusCode::kInvalidArgument,
+          "malformed HTTP request: a header has an invalid value (Content-Length "
+          "must be a number of bytes)");
     }
   }
   if (check_) {

@@ -132,8 +132,8 @@ std::string IsoTime(std::time_t t) {
 }  // namespace
 
 const char* RunStateName(RunState state) {
-  static constexpr const char* kNames[] = {"waiting",  "starting", "running",
-                                           "stopping", "finished", "stopped",
+  static constexpr const char* kNames[] = {"waiting",  "starting",   "running",
+                                           "stopping", "finished",   "stopped",
                                            "failed",   "interrupted"};
   return kNames[static_cast<int>(state)];
 }
@@ -374,10 +374,11 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
     WriteField(w, "stripe", rw.stripe);
     WriteField(w, "users", rw.users_assigned);
     WriteField(w, "users_now", rw.users_now);
-    WriteField(w, "state", rw.lost                              ? "lost"
-                           : rw.final                           ? "done"
-                           : state_ == RunState::kInterrupted   ? "interrupted"
-                                                                : "running");
+    WriteField(w, "state",
+               rw.lost                            ? "lost"
+               : rw.final                         ? "done"
+               : state_ == RunState::kInterrupted ? "interrupted"
+                                                  : "running");
     if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
     WriteField(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
@@ -402,11 +403,12 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
     WriteField(w, "to_s", c.to_s);
     Dbl(w, "max_cpu_percent", c.max_percent);
     char text[256];
-    std::snprintf(text, sizeof text,
-                  "worker %s used %.0f%% CPU from %llds to %llds; its latencies are suspect "
-                  "(add workers or lower the load per worker)",
-                  c.worker_id.c_str(), c.max_percent, static_cast<long long>(c.from_s),
-                  static_cast<long long>(c.to_s));
+    std::snprintf(
+        text, sizeof text,
+        "worker %s used %.0f%% CPU from %llds to %llds; its latencies are suspect "
+        "(add workers or lower the load per worker)",
+        c.worker_id.c_str(), c.max_percent, static_cast<long long>(c.from_s),
+        static_cast<long long>(c.to_s));
     WriteField(w, "message", text);
     w->EndObject();
   }
@@ -424,8 +426,9 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
     w->StartArray();
     // Seconds close in order and are never reopened (SecondOf), so the
     // wanted ones are a suffix.
-    auto first = std::partition_point(timeline_.begin(), timeline_.end(),
-                                      [&](const SecondSummary& s) { return s.t < since_s; });
+    auto first =
+        std::partition_point(timeline_.begin(), timeline_.end(),
+                             [&](const SecondSummary& s) { return s.t < since_s; });
     for (auto it = first; it != timeline_.end(); ++it) {
       const SecondSummary& s = *it;
       w->StartObject();

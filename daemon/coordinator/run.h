@@ -91,7 +91,7 @@ struct RunWorker {
   double cpu_percent = 0;
   bool final = false;  // sent its last stats
   bool lost = false;
-  int64_t lost_at_ms = 0;  // run time it was lost
+  int64_t lost_at_ms = 0;                     // run time it was lost
   std::vector<ShareChange> pending_removals;  // scratch for Coordinator::Join
   // The classes of user or arrival indices it owns now (add == true).
   std::vector<ShareChange> share;
@@ -189,7 +189,7 @@ class Run {
   const EndpointTotals& Aggregated() const;
   int64_t total_failures() const { return aggregated_.failures; }
 
-  void WriteSummary(JsonWriter* w) const;                 // for GET /v1/runs
+  void WriteSummary(JsonWriter* w) const;  // for GET /v1/runs
   // GET /v1/runs/{id}: the timeline's seconds t >= since_s only (a page
   // that has the earlier ones asks for the new ones).
   void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s = 0) const;

@@ -11,7 +11,8 @@ std::vector<StripeMember> StripeOrder(std::vector<StripeMember> members) {
   size_t depth = 0;
   for (auto& [host, list] : by_host) {
     std::sort(list.begin(), list.end(), [](const StripeMember& a, const StripeMember& b) {
-      return a.instance != b.instance ? a.instance < b.instance : a.worker_id < b.worker_id;
+      return a.instance != b.instance ? a.instance < b.instance
+                                      : a.worker_id < b.worker_id;
     });
     depth = std::max(depth, list.size());
   }

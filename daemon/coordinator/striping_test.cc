@@ -12,8 +12,11 @@ std::vector<std::string> Ids(const std::vector<StripeMember>& order) {
 }
 
 TEST(StripingTest, InterleavesHostsThenCores) {
-  std::vector<StripeMember> members = {
-      {"b", 1, "b/1"}, {"a", 0, "a/0"}, {"a", 1, "a/1"}, {"b", 0, "b/0"}, {"a", 2, "a/2"}};
+  std::vector<StripeMember> members = {{"b", 1, "b/1"},
+                                       {"a", 0, "a/0"},
+                                       {"a", 1, "a/1"},
+                                       {"b", 0, "b/0"},
+                                       {"a", 2, "a/2"}};
   EXPECT_EQ(Ids(StripeOrder(members)),
             (std::vector<std::string>{"a/0", "b/0", "a/1", "b/1", "a/2"}));
 }

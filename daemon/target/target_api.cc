@@ -350,8 +350,9 @@ Route DemoApi::Handle(const ApiRequest& request) {
   std::string user;
   if (route->auth) {
     std::optional<std::string> verified =
-        request.authorization.empty() ? signer_.Verify(SessionCookie(request.cookie))
-                                      : signer_.Verify(BearerToken(request.authorization));
+        request.authorization.empty()
+            ? signer_.Verify(SessionCookie(request.cookie))
+            : signer_.Verify(BearerToken(request.authorization));
     if (!verified) return Error(401, "missing or invalid bearer token");
     user = std::move(*verified);
   }

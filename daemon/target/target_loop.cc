@@ -265,8 +265,9 @@ bool TargetLoop::ReadInput(Conn* conn) {
       }
       budget_bytes -= std::min(budget_bytes, static_cast<size_t>(n));
       int64_t now_ns = MonotonicNowNs();
-      conn->session.Feed(read_buf_.get(), static_cast<size_t>(n),
-                         RxStampToMonotonicNs(RxStampRealtimeNs(msg), now_ns - kMaxStampAgeNs, now_ns));
+      conn->session.Feed(
+          read_buf_.get(), static_cast<size_t>(n),
+          RxStampToMonotonicNs(RxStampRealtimeNs(msg), now_ns - kMaxStampAgeNs, now_ns));
     } else if (n == 0) {
       conn->may_read = false;
       conn->session.OnInputClosed();

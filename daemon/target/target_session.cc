@@ -141,7 +141,8 @@ HttpSession::FieldKind HttpSession::KindOf(const std::string& field) {
   switch (field.size()) {
     case 6:
       if (strcasecmp(field.c_str(), "expect") == 0) return FieldKind::kExpect;
-      return strcasecmp(field.c_str(), "cookie") == 0 ? FieldKind::kCookie : FieldKind::kOther;
+      return strcasecmp(field.c_str(), "cookie") == 0 ? FieldKind::kCookie
+                                                      : FieldKind::kOther;
     case 12:
       return strcasecmp(field.c_str(), "content-type") == 0 ? FieldKind::kContentType
                                                             : FieldKind::kOther;
@@ -317,15 +318,15 @@ void HttpSession::Build(Response* r, std::string_view text, int64_t fill_bytes,
   r->built = true;
   bool has_body = StatusAllowsBody(r->status);
   uint64_t body_bytes = !has_body ? 0 : fill_bytes >= 0 ? fill_bytes : text.size();
-  r->head_bytes = static_cast<uint32_t>(FormatResponseHead(r->status, body_bytes, content_type,
-                                                           r->connection, r->head,
-                                                           sizeof r->head, set_cookie));
+  r->head_bytes = static_cast<uint32_t>(
+      FormatResponseHead(r->status, body_bytes, content_type, r->connection, r->head,
+                         sizeof r->head, set_cookie));
   if (r->head_bytes == 0) {
     // A head too long for the inline buffer (a Set-Cookie): it goes first
     // in `body`, which AddSegments sends after the (empty) inline part.
     char head[kMaxLongHeadBytes];
-    size_t n = FormatResponseHead(r->status, body_bytes, content_type, r->connection, head,
-                                  sizeof head, set_cookie);
+    size_t n = FormatResponseHead(r->status, body_bytes, content_type, r->connection,
+                                  head, sizeof head, set_cookie);
     r->body.assign(head, n);
     if (!r->head_only && has_body && fill_bytes < 0) r->body.append(text);
     if (!r->head_only && has_body && fill_bytes >= 0) r->fill_bytes = fill_bytes;

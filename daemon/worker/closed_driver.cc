@@ -16,7 +16,10 @@ constexpr int64_t kLocalFailureBackoffNs = 10 * kNsPerMs;
 class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
  public:
   UserSlot(ClosedDriver* d, int64_t index)
-      : d_(d), index_(index), toggles_(d->profile_.UserToggles(index)), timer_(this, d->engine_),
+      : d_(d),
+        index_(index),
+        toggles_(d->profile_.UserToggles(index)),
+        timer_(this, d->engine_),
         rotation_pos_(index) {
     if (const CompiledScenarios* compiled = d->engine_->scenarios()) {
       runner_ = std::make_unique<ScenarioRunner>(d->engine_, compiled, index);
@@ -135,7 +138,8 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
       }
       conn_->Exchange(request, 0);
     } else {
-      conn_->Exchange(d_->engine_->request(d_->engine_->NextRequestIndex(&rotation_pos_)), 0);
+      conn_->Exchange(d_->engine_->request(d_->engine_->NextRequestIndex(&rotation_pos_)),
+                      0);
     }
     in_exchange_ = false;
   }

@@ -20,11 +20,11 @@ class Connection;
 // A request ready to send. The engine prepares one per plan request once;
 // a scenario step is rendered into one per exchange (ScenarioRunner).
 struct PreparedRequest {
-  std::string bytes;      // native path: the whole request, headers and body
-  int address = 0;        // native path: index into the engine's addresses
-  bool head = false;      // a response to HEAD has no body
-  int slot = 0;           // RunStats slot (the request's or step's name)
-  int64_t timeout_ns = 0; // 0: the plan's
+  std::string bytes;       // native path: the whole request, headers and body
+  int address = 0;         // native path: index into the engine's addresses
+  bool head = false;       // a response to HEAD has no body
+  int slot = 0;            // RunStats slot (the request's or step's name)
+  int64_t timeout_ns = 0;  // 0: the plan's
   // libcurl path.
   std::string url;
   std::string method;
@@ -38,10 +38,10 @@ struct PreparedRequest {
 
 // The response as the owner sees it, valid during OnExchangeDone.
 struct ExchangeResult {
-  bool ok = false;      // a complete response arrived (any status)
+  bool ok = false;  // a complete response arrived (any status)
   int status = 0;
   int64_t latency_us = 0;
-  std::string body;     // if capture_body
+  std::string body;                                          // if capture_body
   std::vector<std::pair<std::string, std::string>> headers;  // captured ones
 };
 

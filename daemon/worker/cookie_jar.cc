@@ -11,8 +11,8 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -30,7 +30,8 @@ bool IsIpAddress(const std::string& host) {
   if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
     bare = bare.substr(1, bare.size() - 2);
   }
-  return inet_pton(AF_INET, bare.c_str(), buf) == 1 || inet_pton(AF_INET6, bare.c_str(), buf) == 1;
+  return inet_pton(AF_INET, bare.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, bare.c_str(), buf) == 1;
 }
 
 // RFC 6265 5.1.3.
@@ -70,8 +71,8 @@ std::string DefaultCookiePath(std::string_view request_path) {
   return slash == 0 ? "/" : std::string(request_path.substr(0, slash));
 }
 
-void CookieJar::Set(std::string_view set_cookie, std::string_view host, std::string_view path,
-                    int64_t now_unix_s) {
+void CookieJar::Set(std::string_view set_cookie, std::string_view host,
+                    std::string_view path, int64_t now_unix_s) {
   size_t semi = set_cookie.find(';');
   std::string_view pair = Trim(set_cookie.substr(0, semi));
   size_t eq = pair.find('=');
@@ -94,7 +95,8 @@ void CookieJar::Set(std::string_view set_cookie, std::string_view host, std::str
     std::string_view attr = Trim(set_cookie.substr(0, semi));
     size_t aeq = attr.find('=');
     std::string key = Lower(Trim(attr.substr(0, aeq)));
-    std::string_view value = aeq == std::string_view::npos ? "" : Trim(attr.substr(aeq + 1));
+    std::string_view value =
+        aeq == std::string_view::npos ? "" : Trim(attr.substr(aeq + 1));
     if (key == "max-age") {
       int64_t seconds = 0;
       if (!ParseMaxAge(value, &seconds)) continue;
@@ -138,17 +140,19 @@ void CookieJar::Set(std::string_view set_cookie, std::string_view host, std::str
   // Over the bound: drop what has expired, then the oldest.
   cookies_.erase(std::remove_if(cookies_.begin(), cookies_.end(),
                                 [&](const Cookie& k) {
-                                  return k.expires_unix_s != 0 && k.expires_unix_s <= now_unix_s;
+                                  return k.expires_unix_s != 0 &&
+                                         k.expires_unix_s <= now_unix_s;
                                 }),
                  cookies_.end());
   if (cookies_.size() > kMaxCookies) {
-    cookies_.erase(std::min_element(cookies_.begin(), cookies_.end(),
-                                    [](const Cookie& a, const Cookie& b) { return a.order < b.order; }));
+    cookies_.erase(std::min_element(
+        cookies_.begin(), cookies_.end(),
+        [](const Cookie& a, const Cookie& b) { return a.order < b.order; }));
   }
 }
 
-std::string CookieJar::HeaderFor(std::string_view host, std::string_view path, bool secure,
-                                 int64_t now_unix_s) const {
+std::string CookieJar::HeaderFor(std::string_view host, std::string_view path,
+                                 bool secure, int64_t now_unix_s) const {
   std::string lower_host = Lower(host);
   std::vector<const Cookie*> matching;
   for (const Cookie& c : cookies_) {

@@ -92,7 +92,8 @@ size_t CurlConn::OnData(char* data, size_t size, size_t n, void* conn_ptr) {
   auto* conn = static_cast<CurlConn*>(conn_ptr);
   conn->bytes_in_ += static_cast<int64_t>(size * n);
   if (conn->req_->capture_body && conn->result_.body.size() < (1u << 20)) {
-    conn->result_.body.append(data, std::min(size * n, (1u << 20) - conn->result_.body.size()));
+    conn->result_.body.append(data,
+                              std::min(size * n, (1u << 20) - conn->result_.body.size()));
   }
   return size * n;
 }
@@ -101,14 +102,17 @@ size_t CurlConn::OnHeader(char* data, size_t size, size_t n, void* conn_ptr) {
   auto* conn = static_cast<CurlConn*>(conn_ptr);
   std::string_view line(data, size * n);
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos || conn->result_.headers.size() >= 64) return size * n;
+  if (colon == std::string_view::npos || conn->result_.headers.size() >= 64)
+    return size * n;
   std::string name(line.substr(0, colon));
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const auto& wanted = conn->req_->capture_headers;
   if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) return size * n;
   std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.remove_suffix(1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n'))
+    value.remove_suffix(1);
   conn->result_.headers.emplace_back(std::move(name), std::string(value.substr(0, 8192)));
   return size * n;
 }
@@ -118,15 +122,18 @@ void CurlConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
   intended_ns_ = intended_ns;
   const PreparedRequest& req = *req_;
   result_ = ExchangeResult();
-  long timeout_ms = (req.timeout_ns > 0 ? req.timeout_ns : engine_->timeout_ns()) / kNsPerMs;
+  long timeout_ms =
+      (req.timeout_ns > 0 ? req.timeout_ns : engine_->timeout_ns()) / kNsPerMs;
   curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, req.capture_headers.empty() ? nullptr : OnHeader);
+  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION,
+                   req.capture_headers.empty() ? nullptr : OnHeader);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy_, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(easy_, CURLOPT_NOBODY, req.head ? 1L : 0L);
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, req.curl_headers);
   if (req.has_body) {
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(req.body.size()));
     curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, req.body.data());
   } else if (!req.head) {
     curl_easy_setopt(easy_, CURLOPT_HTTPGET, 1L);
@@ -143,7 +150,8 @@ void CurlConn::OnDone(CURLcode result) {
   const PreparedRequest& req = *req_;
   long version = 0;
   curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
-  if (result == CURLE_OK && engine_->plan().http.version == HttpOptions::Version::kHttp2 &&
+  if (result == CURLE_OK &&
+      engine_->plan().http.version == HttpOptions::Version::kHttp2 &&
       version != CURL_HTTP_VERSION_2_0) {
     // The plan requires HTTP/2 and the server answered in HTTP/1.x: the
     // measurement would not be what was asked for.
@@ -160,7 +168,8 @@ void CurlConn::OnDone(CURLcode result) {
     result_.status = static_cast<int>(status);
     result_.latency_us = intended_ns_ > 0 ? (now - intended_ns_) / kNsPerUs : service_us;
     engine_->stats().RecordResponse(req.slot, result_.latency_us,
-                                    intended_ns_ > 0 ? service_us : -1, result_.status, bytes_in_);
+                                    intended_ns_ > 0 ? service_us : -1, result_.status,
+                                    bytes_in_);
   } else {
     engine_->stats().RecordError(req.slot, KindOf(result));
   }

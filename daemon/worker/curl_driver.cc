@@ -36,7 +36,8 @@ CurlDriver::~CurlDriver() {
 
 Status CurlDriver::Init() {
   static const CURLcode kGlobal = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (kGlobal != CURLE_OK) return Status(StatusCode::kInternal, "curl_global_init failed");
+  if (kGlobal != CURLE_OK)
+    return Status(StatusCode::kInternal, "curl_global_init failed");
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return Status(StatusCode::kInternal, "curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, OnSocket);
@@ -61,7 +62,8 @@ void CurlDriver::Add(CURL* easy) {
 
 void CurlDriver::Remove(CURL* easy) { curl_multi_remove_handle(multi_, easy); }
 
-int CurlDriver::OnSocket(CURL*, curl_socket_t fd, int what, void* driver_ptr, void* socket_ptr) {
+int CurlDriver::OnSocket(CURL*, curl_socket_t fd, int what, void* driver_ptr,
+                         void* socket_ptr) {
   auto* driver = static_cast<CurlDriver*>(driver_ptr);
   auto* socket = static_cast<Socket*>(socket_ptr);
   if (what == CURL_POLL_REMOVE) {
@@ -80,7 +82,8 @@ int CurlDriver::OnSocket(CURL*, curl_socket_t fd, int what, void* driver_ptr, vo
   if (socket == nullptr) {
     socket = new Socket(driver, fd);
     curl_multi_assign(driver->multi_, fd, socket);
-    if (!driver->loop_->Add(fd, events, socket).ok()) LOG_WARN("curl socket %d: epoll add failed", fd);
+    if (!driver->loop_->Add(fd, events, socket).ok())
+      LOG_WARN("curl socket %d: epoll add failed", fd);
   } else if (socket->events != events) {
     driver->loop_->Modify(fd, events, socket);
   }

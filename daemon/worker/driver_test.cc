@@ -80,9 +80,9 @@ class DriverTest : public ::testing::Test {
 
 TEST_F(DriverTest, OpenModelRunsExactlyItsShareOfArrivals) {
   // 400/s for 1 s is 400 arrivals fleet-wide; stripe 1 of 2 owns 200.
-  RunStats* stats = Run(R"({"target": ")" + Url("/") +
-                            R"(", "arrival_rate": 400, "duration": "1s"})",
-                        {ShareChange{true, 2, 1, 1, 0, -1}});
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/") + R"(", "arrival_rate": 400, "duration": "1s"})",
+          {ShareChange{true, 2, 1, 1, 0, -1}});
   EXPECT_EQ(stats->total_requests(), 200);
   EXPECT_EQ(Drain(stats), 200);
   EXPECT_EQ(target_->Stats().requests, 200u);
@@ -90,9 +90,10 @@ TEST_F(DriverTest, OpenModelRunsExactlyItsShareOfArrivals) {
 
 TEST_F(DriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
   // Each request takes 300 ms, at most 5 in flight: arrivals beyond are dropped.
-  RunStats* stats = Run(R"({"target": ")" + Url("/delay/300ms") +
-                            R"(", "arrival_rate": 50, "duration": "1s", "max_in_flight": 5})",
-                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/delay/300ms") +
+              R"(", "arrival_rate": 50, "duration": "1s", "max_in_flight": 5})",
+          {ShareChange{true, 1, 0, 1, 0, -1}});
   int64_t dropped = stats->TakeDropped();
   EXPECT_GT(dropped, 20);
   EXPECT_EQ(stats->total_requests() + dropped, 50);
@@ -100,9 +101,11 @@ TEST_F(DriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
 
 TEST_F(DriverTest, HeadResponsesAreResponsesNotTimeouts) {
   ErrorKind worst = ErrorKind::kCount;
-  RunStats* stats = Run(R"({"target": ")" + Url("/") + R"(", "users": 2, "duration": "300ms",
-      "timeout": "2s", "requests": [{"method": "HEAD", "url": ")" + Url("/bytes/100") + R"("}]})",
-                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/") + R"(", "users": 2, "duration": "300ms",
+      "timeout": "2s", "requests": [{"method": "HEAD", "url": ")" +
+              Url("/bytes/100") + R"("}]})",
+          {ShareChange{true, 1, 0, 1, 0, -1}});
   int64_t total = Drain(stats, &worst);
   EXPECT_GT(total, 10);
   EXPECT_EQ(worst, ErrorKind::kCount) << "a request failed as " << ErrorKindName(worst);
@@ -149,7 +152,7 @@ TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
         {"name": "echo", "path": "/delay/1ms?v={{w}}&u={{user}}",
          "checks": [{"latency": "<1s"}, {"header": "Content-Type", "contains": "text"}]}
       ]}]})",
-      {ShareChange{true, 1, 0, 1, 0, -1}});
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
   std::vector<EndpointStats> endpoints;
   stats->Drain(&endpoints);
   std::vector<CheckCount> checks;
@@ -157,7 +160,8 @@ TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
   std::map<std::string, CheckCount> by_name;
   for (const CheckCount& c : checks) by_name[c.name] = c;
   int64_t homes = 0, echoes = 0;
-  for (const EndpointStats& e : endpoints) (e.name == "home" ? homes : echoes) += e.requests;
+  for (const EndpointStats& e : endpoints)
+    (e.name == "home" ? homes : echoes) += e.requests;
   // 2 users, each iteration ~2 ms of requests + 50 ms think in 600 ms:
   // about 11 iterations each (without the think time, hundreds).
   EXPECT_GE(homes, 14);
@@ -172,11 +176,12 @@ TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
 }
 
 TEST_F(DriverTest, FailedExtractionEndsTheIteration) {
-  RunStats* stats = Run(R"({"target": ")" + Url("") + R"(", "users": 1, "duration": "300ms",
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("") + R"(", "users": 1, "duration": "300ms",
       "scenarios": [{"steps": [
         {"name": "a", "path": "/", "extract": {"t": {"json": "/token"}}},
         {"name": "b", "path": "/x?t={{t}}"}]}]})",
-      {ShareChange{true, 1, 0, 1, 0, -1}});
+          {ShareChange{true, 1, 0, 1, 0, -1}});
   std::vector<EndpointStats> endpoints;
   stats->Drain(&endpoints);
   ASSERT_EQ(endpoints.size(), 1u) << "step b must never run without its variable";
@@ -195,7 +200,8 @@ TEST_F(DriverTest, SharedDataRowsAreUsedOncePerStripe) {
   for (int i = 0; i < 10; ++i) csv += std::to_string(i) + "\\n";
   // Users are striped like rows: every stripe needs a user to use its rows.
   std::string plan = R"({"target": ")" + Url("") + R"(", "users": 8, "spawn_rate": 1000,
-      "duration": "500ms", "data": {"name": "ids.csv", "content": ")" + csv + R"(",
+      "duration": "500ms", "data": {"name": "ids.csv", "content": ")" +
+                     csv + R"(",
       "mode": "shared", "on_exhausted": "stop"},
       "scenarios": [{"steps": [{"name": "row", "path": "/r?id={{data.id}}"}]}]})";
   int64_t total = 0;
@@ -225,9 +231,9 @@ TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {
   tight.rlim_cur = 40;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
   ErrorKind worst = ErrorKind::kCount;
-  RunStats* stats = Run(R"({"target": ")" + Url("/delay/50ms") +
-                            R"(", "users": 200, "duration": "500ms"})",
-                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  RunStats* stats = Run(
+      R"({"target": ")" + Url("/delay/50ms") + R"(", "users": 200, "duration": "500ms"})",
+      {ShareChange{true, 1, 0, 1, 0, -1}});
   setrlimit(RLIMIT_NOFILE, &old);
   EXPECT_GT(Drain(stats, &worst), 0);
   EXPECT_EQ(worst, ErrorKind::kInterrupted == worst ? worst : ErrorKind::kConnect);

@@ -38,8 +38,8 @@ std::string BuildRequest(const RequestSpec& spec) {
   if (!HasHeader(spec, "Host")) out += "Host: " + spec.url.HostHeader() + "\r\n";
   if (!HasHeader(spec, "User-Agent")) out += "User-Agent: loadd/" LOADD_VERSION "\r\n";
   for (const auto& [k, v] : spec.headers) out += k + ": " + v + "\r\n";
-  bool wants_length = !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
-                      spec.method == "PATCH";
+  bool wants_length = !spec.body.empty() || spec.method == "POST" ||
+                      spec.method == "PUT" || spec.method == "PATCH";
   if (wants_length && !HasHeader(spec, "Content-Length")) {
     out += "Content-Length: " + std::to_string(spec.body.size()) + "\r\n";
   }
@@ -69,7 +69,8 @@ Result<Address> Resolve(const Url& url) {
 std::vector<const Url*> HttpsUrls(const Plan& plan) {
   std::map<std::string, const Url*> by_host;
   auto add = [&](const Url& url) {
-    if (url.scheme == "https") by_host.emplace(url.host + ":" + std::to_string(url.port), &url);
+    if (url.scheme == "https")
+      by_host.emplace(url.host + ":" + std::to_string(url.port), &url);
   };
   for (const RequestSpec& r : plan.requests) add(r.url);
   for (const Scenario& sc : plan.scenarios) {
@@ -86,8 +87,8 @@ Result<EngineKind> ParseEngineKind(std::string_view name) {
   if (name == "auto") return EngineKind::kAuto;
   if (name == "native") return EngineKind::kNative;
   if (name == "curl") return EngineKind::kCurl;
-  return Status::Invalid("--engine", "must be auto, native or curl, got \"" +
-                                         std::string(name) + "\"");
+  return Status::Invalid(
+      "--engine", "must be auto, native or curl, got \"" + std::string(name) + "\"");
 }
 
 Engine::Engine(EventLoop* loop, Plan plan, EngineKind kind)
@@ -131,7 +132,8 @@ void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
   req->has_body = !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
                   spec.method == "PATCH";
   if (!HasHeader(spec, "User-Agent")) {
-    req->curl_headers = curl_slist_append(req->curl_headers, "User-Agent: loadd/" LOADD_VERSION);
+    req->curl_headers =
+        curl_slist_append(req->curl_headers, "User-Agent: loadd/" LOADD_VERSION);
   }
   // libcurl adds "Expect: 100-continue" to larger bodies; a load test wants
   // the request as written.
@@ -144,8 +146,9 @@ void Engine::PrepareCurl(const RequestSpec& spec, PreparedRequest* req) {
 void Engine::NoteTlsFailure(const Address& address, const std::string& why) {
   if (tls_failure_logged_) return;
   tls_failure_logged_ = true;
-  LOG_WARN("TLS with %s failed: %s (counted as connect errors; later failures are not logged)",
-           address.host.c_str(), why.c_str());
+  LOG_WARN(
+      "TLS with %s failed: %s (counted as connect errors; later failures are not logged)",
+      address.host.c_str(), why.c_str());
 }
 
 Result<std::string> Engine::ProbeHttpsHosts() {
@@ -168,11 +171,12 @@ Result<std::string> Engine::ProbeHttpsHosts() {
                static_cast<long long>(kMaxProbeMs), host.c_str());
       break;
     }
-    Result<std::string> alpn = ProbeAlpn(**probe, reinterpret_cast<const sockaddr*>(&a.addr),
-                                         a.len, url->host, std::min(timeout_ms, left_ms));
+    Result<std::string> alpn =
+        ProbeAlpn(**probe, reinterpret_cast<const sockaddr*>(&a.addr), a.len, url->host,
+                  std::min(timeout_ms, left_ms));
     if (!alpn.ok()) {
-      LOG_INFO("ALPN probe of %s: %s; the run will count its connect errors", host.c_str(),
-               alpn.status().message().c_str());
+      LOG_INFO("ALPN probe of %s: %s; the run will count its connect errors",
+               host.c_str(), alpn.status().message().c_str());
     } else if (*alpn == "h2") {
       return host;
     }
@@ -187,9 +191,10 @@ Result<bool> Engine::ChooseCurl(std::string* why) {
   }
   if (plan_.http.NeedsCurl()) {
     if (kind_ == EngineKind::kNative) {
-      return Status::Invalid("--engine", "the native engine speaks HTTP/1.1 only, and this "
-                                         "plan's $.http_version is \"2\": use --engine auto "
-                                         "or curl, or http_version \"1.1\"");
+      return Status::Invalid("--engine",
+                             "the native engine speaks HTTP/1.1 only, and this "
+                             "plan's $.http_version is \"2\": use --engine auto "
+                             "or curl, or http_version \"1.1\"");
     }
     *why = "$.http_version is \"2\"";
     return true;
@@ -224,7 +229,8 @@ Status Engine::Prepare() {
     curl_ = std::make_unique<CurlDriver>(loop_);
     LOADD_RETURN_IF_ERROR(curl_->Init());
   } else if (!HttpsUrls(plan_).empty()) {
-    Result<std::unique_ptr<TlsContext>> tls = TlsContext::Create(plan_.http.tls, {"http/1.1"});
+    Result<std::unique_ptr<TlsContext>> tls =
+        TlsContext::Create(plan_.http.tls, {"http/1.1"});
     if (!tls.ok()) return tls.status();
     tls_ = std::move(*tls);
   }
@@ -303,7 +309,8 @@ void Engine::Start(int64_t run_start_ns, const std::vector<ShareChange>& share,
   end_ns_ = run_start_ns + plan_.duration_ns;
   loop_->Arm(&end_timer_, end_ns_);
   LOG_INFO("run starts in %lld ms with %zu share class(es)",
-           static_cast<long long>((run_start_ns - MonotonicNowNs()) / kNsPerMs), share.size());
+           static_cast<long long>((run_start_ns - MonotonicNowNs()) / kNsPerMs),
+           share.size());
 }
 
 void Engine::Reshare(const std::vector<ShareChange>& changes, double handover_rate) {

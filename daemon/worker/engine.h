@@ -57,7 +57,8 @@ class Engine : public TimerHandler {
   Status Prepare();
   // run_start_ns: this worker's clock reading of run time 0 (may be in the
   // past when joining a run already going). share: the worker's classes.
-  void Start(int64_t run_start_ns, const std::vector<ShareChange>& share, double handover_rate);
+  void Start(int64_t run_start_ns, const std::vector<ShareChange>& share,
+             double handover_rate);
   // The share changes mid-run (a worker joined or left).
   void Reshare(const std::vector<ShareChange>& changes, double handover_rate);
   // Ends the run now; in-flight requests are counted as interrupted.

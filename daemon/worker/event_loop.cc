@@ -18,7 +18,6 @@ namespace {
 constexpr int64_t kMaxWaitNs = 100 * kNsPerMs;  // periodic wake even when idle
 constexpr int kMaxEvents = 512;
 
-
 }  // namespace
 
 EventLoop::EventLoop() = default;
@@ -30,9 +29,12 @@ EventLoop::~EventLoop() {
 
 Status EventLoop::Init() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) return Status(StatusCode::kInternal, std::string("epoll_create1: ") + strerror(errno));
+  if (epoll_fd_ < 0)
+    return Status(StatusCode::kInternal,
+                  std::string("epoll_create1: ") + strerror(errno));
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return Status(StatusCode::kInternal, std::string("eventfd: ") + strerror(errno));
+  if (wake_fd_ < 0)
+    return Status(StatusCode::kInternal, std::string("eventfd: ") + strerror(errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;  // nullptr marks the wake fd
@@ -47,7 +49,8 @@ Status EventLoop::Add(int fd, uint32_t events, IoHandler* handler) {
   ev.events = events;
   ev.data.ptr = handler;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return Status(StatusCode::kInternal, std::string("epoll_ctl add: ") + strerror(errno));
+    return Status(StatusCode::kInternal,
+                  std::string("epoll_ctl add: ") + strerror(errno));
   }
   return Status::Ok();
 }
@@ -57,7 +60,8 @@ Status EventLoop::Modify(int fd, uint32_t events, IoHandler* handler) {
   ev.events = events;
   ev.data.ptr = handler;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-    return Status(StatusCode::kInternal, std::string("epoll_ctl mod: ") + strerror(errno));
+    return Status(StatusCode::kInternal,
+                  std::string("epoll_ctl mod: ") + strerror(errno));
   }
   return Status::Ok();
 }
@@ -152,7 +156,8 @@ void EventLoop::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     RunDueTimers(MonotonicNowNs());
     int64_t wait_ns = NextTimeoutNs(MonotonicNowNs());
-    timespec ts{static_cast<time_t>(wait_ns / kNsPerSec), static_cast<long>(wait_ns % kNsPerSec)};
+    timespec ts{static_cast<time_t>(wait_ns / kNsPerSec),
+                static_cast<long>(wait_ns % kNsPerSec)};
     int n = pwait2 ? epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr) : -1;
     if (pwait2 && n < 0 && errno == ENOSYS) pwait2 = false;
     if (!pwait2) {

@@ -77,7 +77,8 @@ void HttpConn::Connect() {
     Fail(ErrorKind::kConnect);
     return;
   }
-  BindLoopbackSource(fd_, reinterpret_cast<const sockaddr*>(&a.addr), a.len);  // source_addr.h
+  BindLoopbackSource(fd_, reinterpret_cast<const sockaddr*>(&a.addr),
+                     a.len);  // source_addr.h
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   // The kernel stamps each segment as it arrives; a response's latency ends
@@ -195,7 +196,8 @@ void HttpConn::Read() {
       return;
     }
     bytes_in_ += n;
-    size_t parsed = http_parser_execute(&parser_, &kSettings, buf, static_cast<size_t>(n));
+    size_t parsed =
+        http_parser_execute(&parser_, &kSettings, buf, static_cast<size_t>(n));
     if (message_complete_) {
       Complete();
       return;
@@ -226,7 +228,8 @@ int HttpConn::OnMessageComplete(http_parser* p) {
 int HttpConn::OnBody(http_parser* p, const char* at, size_t len) {
   auto* conn = static_cast<HttpConn*>(p->data);
   if (conn->req_->capture_body) {
-    size_t room = kMaxCapturedBodyBytes - std::min(kMaxCapturedBodyBytes, conn->result_.body.size());
+    size_t room = kMaxCapturedBodyBytes -
+                  std::min(kMaxCapturedBodyBytes, conn->result_.body.size());
     conn->result_.body.append(at, std::min(len, room));
   }
   return 0;
@@ -239,7 +242,8 @@ int HttpConn::OnHeaderField(http_parser* p, const char* at, size_t len) {
   if (conn->req_->capture_headers.empty()) return 0;
   conn->header_wanted_ = false;
   for (size_t i = 0; i < len && conn->header_field_.size() < 256; ++i) {
-    conn->header_field_.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
+    conn->header_field_.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
   }
   return 0;
 }
@@ -254,7 +258,8 @@ int HttpConn::OnHeaderValue(http_parser* p, const char* at, size_t len) {
     if (conn->header_wanted_) conn->result_.headers.emplace_back(conn->header_field_, "");
     conn->header_field_.clear();
   }
-  if (conn->header_wanted_ && conn->result_.headers.back().second.size() + len <= kMaxCapturedHeaderBytes) {
+  if (conn->header_wanted_ &&
+      conn->result_.headers.back().second.size() + len <= kMaxCapturedHeaderBytes) {
     conn->result_.headers.back().second.append(at, len);
   }
   return 0;
@@ -329,7 +334,8 @@ void HttpConn::CloseSocket() {
     // session as not resumable.
     SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_SESSION* session = SSL_get1_session(ssl_);
-    if (session != nullptr && SSL_SESSION_is_resumable(session)) std::swap(session, session_);
+    if (session != nullptr && SSL_SESSION_is_resumable(session))
+      std::swap(session, session_);
     SSL_SESSION_free(session);
     SSL_free(ssl_);
     ssl_ = nullptr;

@@ -72,9 +72,9 @@ class HttpConn final : public Connection, public IoHandler, public TimerHandler 
   Timer timer_;
   State state_ = State::kIdle;
   int fd_ = -1;
-  int address_ = -1;         // what fd_ is connected to (engine address index)
-  SSL* ssl_ = nullptr;       // https:// only
-  bool read_wants_write_ = false;  // SSL_read last stopped on SSL_ERROR_WANT_WRITE
+  int address_ = -1;                // what fd_ is connected to (engine address index)
+  SSL* ssl_ = nullptr;              // https:// only
+  bool read_wants_write_ = false;   // SSL_read last stopped on SSL_ERROR_WANT_WRITE
   SSL_SESSION* session_ = nullptr;  // to resume on the next connection to address_
   TlsIo tls_io_;
   bool reused_ = false;   // the socket served a request before

@@ -1,7 +1,5 @@
 // HttpConn's byte I/O: the TLS handshake, and writes and reads over a plain
 // socket or through OpenSSL (see http_conn.h).
-#include "daemon/worker/http_conn.h"
-
 #include <openssl/err.h>
 #include <sys/socket.h>
 
@@ -11,6 +9,7 @@
 
 #include "common/rx_stamp.h"
 #include "daemon/worker/engine.h"
+#include "daemon/worker/http_conn.h"
 
 namespace loadd {
 

@@ -41,7 +41,9 @@ TlsServerOptions Serving(const PemPair& identity,
   return options;
 }
 
-std::string CaOnly(const std::string& ca_pem) { return R"({"ca": )" + Pem("ca.pem", ca_pem) + "}"; }
+std::string CaOnly(const std::string& ca_pem) {
+  return R"({"ca": )" + Pem("ca.pem", ca_pem) + "}";
+}
 
 struct Outcome {
   Status prepared;
@@ -68,7 +70,8 @@ class HttpsConnTest : public ::testing::Test {
 
   // A plan of `users` users for 400 ms on one worker (the whole share);
   // run false: Prepare() only.
-  Outcome Run(const std::string& plan_json, EngineKind kind = EngineKind::kAuto, bool run = true) {
+  Outcome Run(const std::string& plan_json, EngineKind kind = EngineKind::kAuto,
+              bool run = true) {
     Outcome out;
     Result<Plan> plan = ParsePlan(plan_json);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
@@ -80,7 +83,8 @@ class HttpsConnTest : public ::testing::Test {
     out.curl = engine.uses_curl();
     if (!out.prepared.ok() || !run) return out;
     engine.set_on_done([&loop] { loop.Stop(); });
-    engine.Start(MonotonicNowNs(), {ShareChange{true, 1, 0, 1, 0, -1}}, plan->HandoverRate());
+    engine.Start(MonotonicNowNs(), {ShareChange{true, 1, 0, 1, 0, -1}},
+                 plan->HandoverRate());
     loop.Run();
     std::vector<EndpointStats> endpoints;
     engine.stats().Drain(&endpoints);
@@ -96,9 +100,11 @@ class HttpsConnTest : public ::testing::Test {
   }
 
   static std::string PlanJson(const std::string& url, const std::string& tls,
-                          const std::string& extra = "") {
-    return R"({"target": ")" + url + R"(", "users": 2, "duration": "400ms", "timeout": "2s",
-               "tls": )" + tls + extra + "}";
+                              const std::string& extra = "") {
+    return R"({"target": ")" + url +
+           R"(", "users": 2, "duration": "400ms", "timeout": "2s",
+               "tls": )" +
+           tls + extra + "}";
   }
 };
 
@@ -158,7 +164,8 @@ TEST_F(HttpsConnTest, ResponsesCutIntoManyRecordsParse) {
     auto server = Serve(options);
     std::string url = Url(*server);
     Outcome out = Run(R"({"target": ")" + url + R"(", "users": 2, "duration": "300ms",
-        "tls": )" + CaOnly(pki().ca.cert_pem()) + R"(, "scenarios": [{"steps": [{"name": "get",
+        "tls": )" + CaOnly(pki().ca.cert_pem()) +
+                      R"(, "scenarios": [{"steps": [{"name": "get",
         "path": "/", "checks": [{"status": 200}, {"body_contains": "THE END"}]}]}]})");
     ASSERT_TRUE(out.prepared.ok()) << out.prepared.ToString();
     EXPECT_GT(out.ok(), 3);
@@ -170,7 +177,8 @@ TEST_F(HttpsConnTest, ResponsesCutIntoManyRecordsParse) {
 TEST_F(HttpsConnTest, SecureCookiesGoBackOverHttps) {
   auto server = Serve(Serving(pki().server));
   Outcome out = Run(R"({"target": ")" + Url(*server, "") + R"(", "users": 2,
-      "duration": "300ms", "tls": )" + CaOnly(pki().ca.cert_pem()) + R"(,
+      "duration": "300ms", "tls": )" +
+                    CaOnly(pki().ca.cert_pem()) + R"(,
       "scenarios": [{"steps": [{"name": "login", "path": "/login"},
                                {"name": "me", "path": "/me", "checks": [{"status": 200}]}]}]})");
   ASSERT_TRUE(out.prepared.ok()) << out.prepared.ToString();
@@ -197,10 +205,11 @@ TEST_F(HttpsConnTest, ClientCertificateIsPresented) {
 }
 
 TEST_F(HttpsConnTest, KeyOfAnotherCertificateIsRefusedBeforeTheRun) {
-  std::string tls = R"({"ca": )" + Pem("ca.pem", pki().ca.cert_pem()) +
-                    R"(, "cert": )" + Pem("client.pem", pki().client.cert) +
-                    R"(, "key": )" + Pem("server.key", pki().server.key) + "}";
-  Outcome out = Run(PlanJson("https://127.0.0.1:9/", tls), EngineKind::kNative, /*run=*/false);
+  std::string tls = R"({"ca": )" + Pem("ca.pem", pki().ca.cert_pem()) + R"(, "cert": )" +
+                    Pem("client.pem", pki().client.cert) + R"(, "key": )" +
+                    Pem("server.key", pki().server.key) + "}";
+  Outcome out =
+      Run(PlanJson("https://127.0.0.1:9/", tls), EngineKind::kNative, /*run=*/false);
   EXPECT_EQ(out.prepared.path(), "$.tls.key") << out.prepared.ToString();
   EXPECT_NE(out.prepared.message().find("client.pem"), std::string::npos);
 }
@@ -212,7 +221,8 @@ TEST_F(HttpsConnTest, ReconnectsResumeTheirSession) {
   Outcome out = Run(PlanJson(Url(*server), CaOnly(pki().ca.cert_pem())));
   ASSERT_TRUE(out.prepared.ok()) << out.prepared.ToString();
   EXPECT_EQ(out.failures, 0);
-  EXPECT_GT(server->handshakes.load(), 10) << "Connection: close makes every request reconnect";
+  EXPECT_GT(server->handshakes.load(), 10)
+      << "Connection: close makes every request reconnect";
   EXPECT_GE(server->resumed.load(), server->handshakes.load() - 4);
 }
 
@@ -232,10 +242,12 @@ TEST_F(HttpsConnTest, EngineFollowsWhatTheTargetOffers) {
       {"h2 offered, 1.1 asked", PlanJson(Url(*h2), tls, R"(, "http_version": "1.1")"),
        EngineKind::kAuto, false},
       {"http/1.1 only", PlanJson(Url(*h1), tls), EngineKind::kAuto, false},
-      {"h2 asked", PlanJson(Url(*h1), tls, R"(, "http_version": "2")"), EngineKind::kAuto, true},
+      {"h2 asked", PlanJson(Url(*h1), tls, R"(, "http_version": "2")"), EngineKind::kAuto,
+       true},
       {"forced native", PlanJson(Url(*h2), tls), EngineKind::kNative, false},
       {"forced curl", PlanJson(Url(*h1), tls), EngineKind::kCurl, true},
-      {"nothing listens", PlanJson("https://127.0.0.1:9/", tls), EngineKind::kAuto, false},
+      {"nothing listens", PlanJson("https://127.0.0.1:9/", tls), EngineKind::kAuto,
+       false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -243,8 +255,9 @@ TEST_F(HttpsConnTest, EngineFollowsWhatTheTargetOffers) {
     ASSERT_TRUE(out.prepared.ok()) << out.prepared.ToString();
     EXPECT_EQ(out.curl, c.curl);
   }
-  Outcome refused = Run(PlanJson(Url(*h1), tls, R"(, "http_version": "2")"), EngineKind::kNative,
-                        /*run=*/false);
+  Outcome refused =
+      Run(PlanJson(Url(*h1), tls, R"(, "http_version": "2")"), EngineKind::kNative,
+          /*run=*/false);
   EXPECT_EQ(refused.prepared.path(), "--engine");
 }
 

@@ -16,8 +16,8 @@ RunStats::RunStats(const std::vector<std::string>& request_names) {
   }
 }
 
-void RunStats::RecordResponse(int slot, int64_t latency_us, int64_t service_us, int status,
-                              int64_t bytes_in) {
+void RunStats::RecordResponse(int slot, int64_t latency_us, int64_t service_us,
+                              int status, int64_t bytes_in) {
   EndpointStats& e = interval_[slot];
   ++e.requests;
   ++total_requests_;

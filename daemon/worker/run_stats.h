@@ -35,7 +35,9 @@ class RunStats {
   // Checks: registered once before the run (ids are dense), counted per
   // interval, drained with the endpoints.
   int AddCheck(const std::string& name);
-  void RecordCheck(int id, bool passed) { (passed ? checks_[id].passed : checks_[id].failed)++; }
+  void RecordCheck(int id, bool passed) {
+    (passed ? checks_[id].passed : checks_[id].failed)++;
+  }
   void DrainChecks(std::vector<CheckCount>* out);
 
   // Open model: an arrival skipped because max_in_flight was reached.

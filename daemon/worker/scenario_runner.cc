@@ -2,7 +2,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
-
 #include <strings.h>
 
 #include <algorithm>
@@ -51,13 +50,18 @@ class LazyJson {
 
 }  // namespace
 
-ScenarioRunner::ScenarioRunner(Engine* engine, const CompiledScenarios* compiled, int64_t user)
-    : engine_(engine), compiled_(compiled), user_(user), rng_(0x9E3779B97F4A7C15ULL ^ user) {}
+ScenarioRunner::ScenarioRunner(Engine* engine, const CompiledScenarios* compiled,
+                               int64_t user)
+    : engine_(engine),
+      compiled_(compiled),
+      user_(user),
+      rng_(0x9E3779B97F4A7C15ULL ^ user) {}
 
 ScenarioRunner::~ScenarioRunner() { curl_slist_free_all(request_.curl_headers); }
 
 void ScenarioRunner::Assign(int64_t index) {
-  scenario_ = compiled_->rotation[static_cast<size_t>(index) % compiled_->rotation.size()];
+  scenario_ =
+      compiled_->rotation[static_cast<size_t>(index) % compiled_->rotation.size()];
   user_ = index;
   step_ = 0;
   vars_.clear();
@@ -104,9 +108,11 @@ const PreparedRequest* ScenarioRunner::RenderStep() {
     r.curl_headers = curl_slist_append(nullptr, "User-Agent: loadd/" LOADD_VERSION);
     r.curl_headers = curl_slist_append(r.curl_headers, "Expect:");
     for (const auto& [name, value] : step.headers) {
-      r.curl_headers = curl_slist_append(r.curl_headers, (name + ": " + value.Render(ctx)).c_str());
+      r.curl_headers =
+          curl_slist_append(r.curl_headers, (name + ": " + value.Render(ctx)).c_str());
     }
-    if (!cookie.empty()) r.curl_headers = curl_slist_append(r.curl_headers, cookie.c_str());
+    if (!cookie.empty())
+      r.curl_headers = curl_slist_append(r.curl_headers, cookie.c_str());
     return &r;
   }
   r.bytes.clear();
@@ -128,10 +134,12 @@ std::string ScenarioRunner::CookieHeader(const Step& step, const std::string& ta
   if (!engine_->plan().http.cookies) return "";
   request_path_ = target.substr(0, target.find('?'));
   for (const auto& header : step.headers) {
-    if (strcasecmp(header.first.c_str(), "cookie") == 0) return "";  // the step's own wins
+    if (strcasecmp(header.first.c_str(), "cookie") == 0)
+      return "";  // the step's own wins
   }
-  std::string value = cookies_.HeaderFor(step.url.host, request_path_, step.url.scheme == "https",
-                                         static_cast<int64_t>(std::time(nullptr)));
+  std::string value =
+      cookies_.HeaderFor(step.url.host, request_path_, step.url.scheme == "https",
+                         static_cast<int64_t>(std::time(nullptr)));
   return value.empty() ? "" : "Cookie: " + value;
 }
 
@@ -146,8 +154,8 @@ void ScenarioRunner::KeepCookies(const Step& step, const ExchangeResult& result)
 bool ScenarioRunner::RunCheck(const Check& check, const ExchangeResult& result) const {
   switch (check.kind) {
     case Check::Kind::kStatus:
-      return result.ok && std::find(check.statuses.begin(), check.statuses.end(), result.status) !=
-                              check.statuses.end();
+      return result.ok && std::find(check.statuses.begin(), check.statuses.end(),
+                                    result.status) != check.statuses.end();
     case Check::Kind::kBodyContains:
       return result.ok && result.body.find(check.text) != std::string::npos;
     case Check::Kind::kBodyRegex:
@@ -178,7 +186,8 @@ bool ScenarioRunner::Extract(const Step& step, const ExchangeResult& result) {
       // nothing to extract from
     } else if (e.kind == ::loadd::Extract::Kind::kJson) {
       if (const rapidjson::Value* v = json.At(e.expr)) {
-        value = v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : Compact(*v);
+        value = v->IsString() ? std::string(v->GetString(), v->GetStringLength())
+                              : Compact(*v);
         found = true;
       }
     } else if (e.kind == ::loadd::Extract::Kind::kRegex) {

@@ -24,7 +24,7 @@ struct CompiledScenarios {
   struct StepInfo {
     int slot = 0;
     int address = 0;
-    std::vector<int> check_ids;  // parallel to Step::checks
+    std::vector<int> check_ids;    // parallel to Step::checks
     std::vector<int> extract_ids;  // "step: extract var" pseudo-checks
   };
   std::vector<std::vector<StepInfo>> steps;  // [scenario][step]
@@ -66,8 +66,8 @@ class ScenarioRunner {
   size_t step_ = 0;
   int64_t iteration_ = 0;
   std::map<std::string, std::string> vars_;
-  CookieJar cookies_;           // this user's, when the plan keeps cookies
-  std::string request_path_;    // of the step in flight, for Set-Cookie's default path
+  CookieJar cookies_;         // this user's, when the plan keeps cookies
+  std::string request_path_;  // of the step in flight, for Set-Cookie's default path
   std::mt19937_64 rng_;
   PreparedRequest request_;
 };

@@ -25,8 +25,12 @@ struct OwnedClass {
   double rate = 1;              // handovers per second, fleet-wide
 
   static OwnedClass From(const ShareChange& c, double rate) {
-    return OwnedClass{c.modulus, c.residue, c.rank_modulus, c.rank_residue,
-                      c.at_ms < 0 ? kSinceStart : c.at_ms * kNsPerMs, std::max(rate, 1e-3)};
+    return OwnedClass{c.modulus,
+                      c.residue,
+                      c.rank_modulus,
+                      c.rank_residue,
+                      c.at_ms < 0 ? kSinceStart : c.at_ms * kNsPerMs,
+                      std::max(rate, 1e-3)};
   }
   bool Contains(int64_t i) const { return i % modulus == residue; }
   // Run time at which index i changes hands (kSinceStart: it always had).

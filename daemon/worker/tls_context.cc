@@ -63,7 +63,8 @@ int SocketCreate(BIO* bio) {
 
 const BIO_METHOD* SocketMethod() {
   static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "loadd socket");
+    BIO_METHOD* m =
+        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "loadd socket");
     BIO_meth_set_read(m, SocketRead);
     BIO_meth_set_write(m, SocketWrite);
     BIO_meth_set_ctrl(m, SocketCtrl);
@@ -109,7 +110,8 @@ Status LoadClientCert(SSL_CTX* ctx, const TlsOptions& tls) {
   if (cert == nullptr || SSL_CTX_use_certificate(ctx, cert) != 1) {
     X509_free(cert);
     ERR_clear_error();
-    return Status::Invalid("$.tls.cert", "no certificate could be read from " + tls.cert.name +
+    return Status::Invalid("$.tls.cert", "no certificate could be read from " +
+                                             tls.cert.name +
                                              "; give the client certificate in PEM");
   }
   X509_free(cert);
@@ -122,16 +124,19 @@ Status LoadClientCert(SSL_CTX* ctx, const TlsOptions& tls) {
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassword, nullptr);
   if (key == nullptr) {
     ERR_clear_error();
-    return Status::Invalid("$.tls.key", "no private key could be read from " + tls.key.name +
-                                            " (encrypted keys are not supported: decrypt it "
-                                            "with `openssl pkey`)");
+    return Status::Invalid("$.tls.key",
+                           "no private key could be read from " + tls.key.name +
+                               " (encrypted keys are not supported: decrypt it "
+                               "with `openssl pkey`)");
   }
   int used = SSL_CTX_use_PrivateKey(ctx, key);
   EVP_PKEY_free(key);
   if (used != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    return Status::Invalid("$.tls.key", tls.key.name + " is not the private key of the "
-                                            "certificate in $.tls.cert (" + tls.cert.name + ")");
+    return Status::Invalid("$.tls.key", tls.key.name +
+                                            " is not the private key of the "
+                                            "certificate in $.tls.cert (" +
+                                            tls.cert.name + ")");
   }
   return Status::Ok();
 }
@@ -149,7 +154,8 @@ std::string AlpnWire(const std::vector<std::string>& protocols) {
 
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::string TakeTlsError(const SSL* ssl) {
@@ -168,9 +174,8 @@ std::string TakeTlsError(const SSL* ssl) {
   return out.empty() ? "connection closed during the handshake" : out;
 }
 
-Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options,
-                                                        const std::vector<std::string>& alpn,
-                                                        bool verify) {
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(
+    const TlsOptions& options, const std::vector<std::string>& alpn, bool verify) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr) return Status(StatusCode::kInternal, "SSL_CTX_new failed");
   std::unique_ptr<TlsContext> out(new TlsContext(ctx, verify && !options.insecure));

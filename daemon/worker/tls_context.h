@@ -28,7 +28,8 @@ namespace loadd {
 // and it must outlive the SSL made on it.
 struct TlsIo {
   int fd = -1;
-  int64_t* rx_realtime_ns = nullptr;  // each read's kernel receive stamp, when there is one
+  int64_t* rx_realtime_ns =
+      nullptr;  // each read's kernel receive stamp, when there is one
 };
 
 class TlsContext {

@@ -25,14 +25,16 @@ bool WaitFor(int fd, short events, int64_t deadline_ns) {  // NOLINT(runtime/int
 
 }  // namespace
 
-Result<std::string> ProbeAlpn(const TlsContext& probe, const sockaddr* addr, socklen_t len,
-                              const std::string& host, int64_t timeout_ms) {
+Result<std::string> ProbeAlpn(const TlsContext& probe, const sockaddr* addr,
+                              socklen_t len, const std::string& host,
+                              int64_t timeout_ms) {
   int64_t deadline_ns = MonotonicNowNs() + timeout_ms * kNsPerMs;
   int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status(StatusCode::kUnavailable, "socket() failed");
   int err = 0;
   socklen_t err_len = sizeof err;
-  if ((connect(fd, addr, len) != 0 && errno != EINPROGRESS) || !WaitFor(fd, POLLOUT, deadline_ns) ||
+  if ((connect(fd, addr, len) != 0 && errno != EINPROGRESS) ||
+      !WaitFor(fd, POLLOUT, deadline_ns) ||
       getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0 || err != 0) {
     close(fd);
     return Status(StatusCode::kUnavailable, "cannot connect");
@@ -47,7 +49,9 @@ Result<std::string> ProbeAlpn(const TlsContext& probe, const sockaddr* addr, soc
     int rc = SSL_connect(ssl);
     if (rc == 1) break;
     int e = SSL_get_error(ssl, rc);
-    short wanted = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    short wanted = e == SSL_ERROR_WANT_READ    ? POLLIN
+                   : e == SSL_ERROR_WANT_WRITE ? POLLOUT
+                                               : 0;
     if (wanted == 0 || !WaitFor(fd, wanted, deadline_ns)) break;
   }
   ERR_clear_error();

@@ -21,8 +21,8 @@ namespace loadd {
 // Returns "h2", "http/1.1", or "" when the server picked none (or the
 // handshake failed before it said). An error when no TCP connection was
 // made within timeout_ms; the whole probe never takes longer than that.
-Result<std::string> ProbeAlpn(const TlsContext& probe, const sockaddr* addr, socklen_t len,
-                              const std::string& host, int64_t timeout_ms);
+Result<std::string> ProbeAlpn(const TlsContext& probe, const sockaddr* addr,
+                              socklen_t len, const std::string& host, int64_t timeout_ms);
 
 }  // namespace loadd
 

@@ -44,7 +44,8 @@ X509* NewCert(EVP_PKEY* key, const std::string& cn, long serial) {  // NOLINT(ru
   X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
   X509_set_pubkey(cert, key);
   X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                             0);
   return cert;
 }
 
@@ -68,13 +69,13 @@ std::string KeyPem(EVP_PKEY* key) {
   return MemText(bio);
 }
 
-int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-               unsigned in_len, void* arg) {
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_len,
+               const unsigned char* in, unsigned in_len, void* arg) {
   const std::string& wire = *static_cast<const std::string*>(arg);
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_len, reinterpret_cast<const unsigned char*>(wire.data()),
-                            static_cast<unsigned>(wire.size()), in,
-                            in_len) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(
+          &chosen, out_len, reinterpret_cast<const unsigned char*>(wire.data()),
+          static_cast<unsigned>(wire.size()), in, in_len) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *out = chosen;
@@ -136,13 +137,15 @@ bool TlsTestServer::Start() {
   BIO* key_bio = BIO_new_mem_buf(options_.identity.key.data(), -1);
   X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
-  Check(SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1,
-        "server certificate");
+  Check(
+      SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1,
+      "server certificate");
   X509_free(cert);
   EVP_PKEY_free(key);
   BIO_free(cert_bio);
   BIO_free(key_bio);
-  for (const std::string& p : options_.alpn) alpn_wire_ += static_cast<char>(p.size()) + p;
+  for (const std::string& p : options_.alpn)
+    alpn_wire_ += static_cast<char>(p.size()) + p;
   SSL_CTX_set_alpn_select_cb(ctx_, SelectAlpn, &alpn_wire_);
   if (!options_.client_ca.empty()) {
     BIO* ca_bio = BIO_new_mem_buf(options_.client_ca.data(), -1);
@@ -157,7 +160,8 @@ bool TlsTestServer::Start() {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listen_fd_, 128) != 0 ||
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      listen(listen_fd_, 128) != 0 ||
       getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     return false;
   }
@@ -189,8 +193,8 @@ std::string TlsTestServer::Answer(const std::string& head) const {
     body = has ? "me\n" : "who?\n";
   }
   if (options_.close_after_response) extra += "Connection: close\r\n";
-  return "HTTP/1.1 " + status + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-         extra + "\r\n" + body;
+  return "HTTP/1.1 " + status + "\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n" + extra + "\r\n" + body;
 }
 
 void TlsTestServer::Serve(int fd) {
@@ -223,7 +227,8 @@ void TlsTestServer::Serve(int fd) {
         ++requests;
         size_t step = options_.record_bytes > 0 ? options_.record_bytes : out.size();
         for (size_t at = 0; at < out.size(); at += step) {
-          SSL_write(ssl, out.data() + at, static_cast<int>(std::min(step, out.size() - at)));
+          SSL_write(ssl, out.data() + at,
+                    static_cast<int>(std::min(step, out.size() - at)));
         }
         open = !options_.close_after_response;
       }

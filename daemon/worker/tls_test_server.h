@@ -37,12 +37,12 @@ class TestCa {
 };
 
 struct TlsServerOptions {
-  PemPair identity;                           // the server's certificate and key
+  PemPair identity;                              // the server's certificate and key
   std::vector<std::string> alpn = {"http/1.1"};  // what it accepts, in its order
-  std::string client_ca;                      // non-empty: require a client certificate it signed
-  size_t record_bytes = 0;                    // > 0: each response in TLS records this small
+  std::string client_ca;    // non-empty: require a client certificate it signed
+  size_t record_bytes = 0;  // > 0: each response in TLS records this small
   std::string body = "hello over tls\n";
-  bool close_after_response = false;          // "Connection: close" and close
+  bool close_after_response = false;  // "Connection: close" and close
 };
 
 // GET /login answers with a Secure cookie "sid=s3cret"; GET /me answers 200
@@ -54,9 +54,9 @@ class TlsTestServer {
   bool Start();      // false when it cannot listen
   int port() const { return port_; }
 
-  std::atomic<int> accepts{0};       // TCP connections
-  std::atomic<int> handshakes{0};    // completed TLS handshakes
-  std::atomic<int> resumed{0};       // of which resumed a session
+  std::atomic<int> accepts{0};     // TCP connections
+  std::atomic<int> handshakes{0};  // completed TLS handshakes
+  std::atomic<int> resumed{0};     // of which resumed a session
   std::atomic<int> failed_handshakes{0};
   std::atomic<int> requests{0};
 

@@ -93,7 +93,8 @@ void Worker::OnTimer() {
   // the silence the coordinator sees stays under 1.5 intervals (it allows 3).
   int64_t interval = watch_.heartbeat_interval_ns();
   if (registered && now - last_sent_ns_ >= interval) {
-    Send(HeartbeatMsg{run_id_, engine_ ? engine_->active_users() : 0, SampleCpuPercent()});
+    Send(
+        HeartbeatMsg{run_id_, engine_ ? engine_->active_users() : 0, SampleCpuPercent()});
   }
   if (watch_.Check(now)) Adrift(watch_.silence_ms(now));
   // Re-register quickly after a reconnect.
@@ -169,7 +170,8 @@ void Worker::Handle(Message msg) {
     StartRun(std::move(*assign));
   } else if (auto* reshare = std::get_if<ReshareMsg>(&msg)) {
     if (engine_ && reshare->run_id == run_id_) {
-      LOG_INFO("run %s: share changes (%zu class(es))", run_id_.c_str(), reshare->changes.size());
+      LOG_INFO("run %s: share changes (%zu class(es))", run_id_.c_str(),
+               reshare->changes.size());
       engine_->Reshare(reshare->changes, reshare->handover_rate);
     }
   } else if (auto* stop = std::get_if<StopMsg>(&msg)) {
@@ -208,7 +210,8 @@ void Worker::StartRun(AssignMsg assign) {
   // messages cover the same spans (a worker joining late ticks in step too).
   int64_t interval = config_.stats_interval_ms * kNsPerMs;
   next_stats_ns_ = start_ns + interval;
-  if (next_stats_ns_ < now) next_stats_ns_ += ((now - next_stats_ns_) / interval + 1) * interval;
+  if (next_stats_ns_ < now)
+    next_stats_ns_ += ((now - next_stats_ns_) / interval + 1) * interval;
   loop_->Arm(&stats_timer_, next_stats_ns_);
 }
 
@@ -296,7 +299,8 @@ std::string Worker::StatusLine() const {
   std::string line = welcomed_ ? "registered with " : "connecting to ";
   line += config_.coordinator;
   if (engine_) {
-    line += "; run " + run_id_ + ": " + std::to_string(engine_->active_users()) + " users";
+    line +=
+        "; run " + run_id_ + ": " + std::to_string(engine_->active_users()) + " users";
   } else {
     line += "; idle";
   }

@@ -19,9 +19,9 @@ namespace loadd {
 
 struct WorkerConfig {
   std::string coordinator = "tcp://127.0.0.1:5557";
-  std::string host_id;        // empty: the machine's host name
+  std::string host_id;  // empty: the machine's host name
   int64_t instance = 0;
-  int64_t cpu = -1;           // pinned CPU, -1 for none
+  int64_t cpu = -1;  // pinned CPU, -1 for none
   // Silence after which load stops; sooner if the coordinator's heartbeat
   // timeout is shorter (it deals a silent worker's share out then).
   int64_t coordinator_grace_ms = 10'000;

@@ -146,19 +146,21 @@ int WorkerMain(int argc, char** argv) {
   app.add_option("--coordinator-grace", grace,
                  "stop load after this long without word from the coordinator")
       ->capture_default_str();
-  app.add_option("--engine", engine,
-                 "HTTP engine: auto (native HTTP/1.1 over TCP or TLS; libcurl for HTTP/2: "
-                 "http_version 2, or an https host offering h2), native, curl")
+  app.add_option(
+         "--engine", engine,
+         "HTTP engine: auto (native HTTP/1.1 over TCP or TLS; libcurl for HTTP/2: "
+         "http_version 2, or an https host offering h2), native, curl")
       ->capture_default_str();
   app.add_option("--stats-interval", stats_interval,
                  "how often stats go to the coordinator (10ms to 1s; shorter loses less "
                  "when this process dies)")
       ->capture_default_str();
-  app.add_option("--loopback-sources", config.loopback_sources,
-                 "on: connections to a 127.0.0.0/8 target come from 16 127.x source "
-                 "addresses of this instance's own, so tens of thousands of them do not run "
-                 "out of ports; off: from the address the kernel picks (127.0.0.1), for a "
-                 "server that admits only that")
+  app.add_option(
+         "--loopback-sources", config.loopback_sources,
+         "on: connections to a 127.0.0.0/8 target come from 16 127.x source "
+         "addresses of this instance's own, so tens of thousands of them do not run "
+         "out of ports; off: from the address the kernel picks (127.0.0.1), for a "
+         "server that admits only that")
       ->envname("LOADD_SOURCE_ADDRS")
       ->default_str("on");
   AddBusFlags(&app, &bus_flags);
