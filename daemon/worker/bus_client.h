@@ -32,6 +32,7 @@
 #include "common/bus_tls.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "daemon/worker/worker_bus.h"
 
 namespace loadd {
 
@@ -45,7 +46,7 @@ struct BusClientOptions {
   const Clock* clock = nullptr;  // null: the real clock
 };
 
-class BusClient {
+class BusClient final : public WorkerBus {
  public:
   // What the client refused, for tests.
   struct Counters {
@@ -59,18 +60,18 @@ class BusClient {
   };
 
   BusClient() = default;
-  ~BusClient();
+  ~BusClient() override;
 
   Status Dial(const std::string& url, BusClientOptions options);
   // Wraps `bytes` in a frame. kUnavailable when not authenticated or the
   // send queue is full.
-  Status Send(const std::string& bytes);
+  Status Send(const std::string& bytes) override;
   // False when nothing is waiting.
-  bool TryRecv(std::string* out);
-  int recv_fd() const { return event_fd_; }
-  uint64_t connection_epoch() const { return epoch_.load(); }
+  bool TryRecv(std::string* out) override;
+  int recv_fd() const override { return event_fd_; }
+  uint64_t connection_epoch() const override { return epoch_.load(); }
   // An authenticated connection is up.
-  bool connected() const { return authenticated_.load(); }
+  bool connected() const override { return authenticated_.load(); }
   // New connections use `key` (key rotation, SIGHUP); the current one keeps
   // its session.
   void SetFleetKey(std::string key);

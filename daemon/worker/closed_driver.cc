@@ -36,7 +36,7 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   // Brings the user to the state run time `now` calls for, and arms the
   // timer for the next change.
   void Evaluate() {
-    int64_t now = MonotonicNowNs();
+    int64_t now = d_->engine_->loop()->NowNs();
     int64_t t = now - d_->run_start_ns_;
     if (thinking_ && now >= think_until_ns_) thinking_ = false;
     bool want = !d_->ending_ && t >= own_from_ns_ && t < own_until_ns_ && ProfileOn(t);
@@ -59,13 +59,13 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   // Evaluate() on the loop, soon: thousands of users starting at once are
   // spread over loop iterations (EventLoop::kMaxTimersPerBatch), so the
   // heartbeat is not stuck behind one long burst of connects.
-  void EvaluateSoon() { d_->engine_->loop()->Arm(&timer_, MonotonicNowNs()); }
+  void EvaluateSoon() { d_->engine_->loop()->Arm(&timer_, d_->engine_->loop()->NowNs()); }
 
   void OnExchangeDone(Connection*, const ExchangeResult& result) override {
     --d_->busy_;
     if (runner_ && !runner_->OnStepDone(result)) {
       // The iteration is over: think before the next one.
-      int64_t now = MonotonicNowNs();
+      int64_t now = d_->engine_->loop()->NowNs();
       int64_t think = runner_->ThinkNs(iteration_start_ns_, now);
       if (think > 0) {
         thinking_ = true;
@@ -79,7 +79,8 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
     } else if (in_exchange_) {
       // Failed before Exchange() returned (out of sockets or ports, no
       // route): go on from the loop after a pause, never by recursion.
-      d_->engine_->loop()->Arm(&timer_, MonotonicNowNs() + kLocalFailureBackoffNs);
+      d_->engine_->loop()->Arm(&timer_,
+                               d_->engine_->loop()->NowNs() + kLocalFailureBackoffNs);
     } else if (!thinking_) {
       Next();
     }
@@ -124,7 +125,7 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
     ++d_->busy_;
     in_exchange_ = true;
     if (runner_) {
-      if (runner_->at_first_step()) iteration_start_ns_ = MonotonicNowNs();
+      if (runner_->at_first_step()) iteration_start_ns_ = d_->engine_->loop()->NowNs();
       const PreparedRequest* request = runner_->RenderStep();
       if (request == nullptr) {  // out of data rows: this user is done
         --d_->busy_;

@@ -140,7 +140,7 @@ void CurlConn::Exchange(const PreparedRequest* request, int64_t intended_ns) {
   }
   curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   bytes_in_ = 0;
-  sent_ns_ = MonotonicNowNs();
+  sent_ns_ = engine_->loop()->NowNs();
   in_flight_ = true;
   driver_->Add(easy_);
 }
@@ -162,7 +162,7 @@ void CurlConn::OnDone(CURLcode result) {
   if (result == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
-    int64_t now = MonotonicNowNs();
+    int64_t now = engine_->loop()->NowNs();
     int64_t service_us = (now - sent_ns_) / kNsPerUs;
     result_.ok = true;
     result_.status = static_cast<int>(status);

@@ -96,7 +96,7 @@ int CurlDriver::OnTimeout(CURLM*, long timeout_ms, void* driver_ptr) {
   if (timeout_ms < 0) {
     driver->loop_->Disarm(&driver->timer_);
   } else {
-    driver->loop_->Arm(&driver->timer_, MonotonicNowNs() + timeout_ms * kNsPerMs);
+    driver->loop_->Arm(&driver->timer_, driver->loop_->NowNs() + timeout_ms * kNsPerMs);
   }
   return 0;
 }

@@ -309,7 +309,7 @@ void Engine::Start(int64_t run_start_ns, const std::vector<ShareChange>& share,
   end_ns_ = run_start_ns + plan_.duration_ns;
   loop_->Arm(&end_timer_, end_ns_);
   LOG_INFO("run starts in %lld ms with %zu share class(es)",
-           static_cast<long long>((run_start_ns - MonotonicNowNs()) / kNsPerMs),
+           static_cast<long long>((run_start_ns - loop_->NowNs()) / kNsPerMs),
            share.size());
 }
 
@@ -331,7 +331,7 @@ void Engine::OnTimer() {
 
 void Engine::Finish(int64_t grace_ns) {
   if (done_ || aborting_ || !driver_) return;
-  int64_t deadline_ns = MonotonicNowNs() + grace_ns;
+  int64_t deadline_ns = loop_->NowNs() + grace_ns;
   if (!ending_) {
     ending_ = true;
     driver_->OnEnding();

@@ -20,7 +20,7 @@ constexpr int kMaxEvents = 512;
 
 }  // namespace
 
-EventLoop::EventLoop() = default;
+EventLoop::EventLoop(const Clock* clock) : clock_(clock) {}
 
 EventLoop::~EventLoop() {
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -149,41 +149,46 @@ int64_t EventLoop::NextTimeoutNs(int64_t now_ns) const {
 }
 
 void EventLoop::Run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (!RunOnce(kMaxWaitNs)) break;
+  }
+}
+
+bool EventLoop::RunOnce(int64_t max_wait_ns) {
   epoll_event events[kMaxEvents];
+  RunDueTimers(clock_->NowNs());
+  int64_t wait_ns =
+      std::min(NextTimeoutNs(clock_->NowNs()), std::max<int64_t>(max_wait_ns, 0));
+  timespec ts{static_cast<time_t>(wait_ns / kNsPerSec),
+              static_cast<long>(wait_ns % kNsPerSec)};
   // Kernels before 5.11, and valgrind (bench/callgrind_ir.py), lack
   // epoll_pwait2: epoll_wait then, with the timeout rounded up to a ms.
-  bool pwait2 = true;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    RunDueTimers(MonotonicNowNs());
-    int64_t wait_ns = NextTimeoutNs(MonotonicNowNs());
-    timespec ts{static_cast<time_t>(wait_ns / kNsPerSec),
-                static_cast<long>(wait_ns % kNsPerSec)};
-    int n = pwait2 ? epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr) : -1;
-    if (pwait2 && n < 0 && errno == ENOSYS) pwait2 = false;
-    if (!pwait2) {
-      n = epoll_wait(epoll_fd_, events, kMaxEvents,
-                     static_cast<int>((wait_ns + kNsPerMs - 1) / kNsPerMs));
-    }
-    if (n < 0 && errno != EINTR) {
-      LOG_ERROR("epoll wait: %s", strerror(errno));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
-      if (handler == nullptr) {
-        uint64_t drained;
-        ssize_t ignored = read(wake_fd_, &drained, sizeof drained);
-        (void)ignored;
-        continue;
-      }
-      handler->OnIo(events[i].events);
-    }
-    while (!deferred_.empty()) {
-      std::vector<std::function<void()>> batch;
-      batch.swap(deferred_);
-      for (auto& fn : batch) fn();
-    }
+  int n = pwait2_ ? epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr) : -1;
+  if (pwait2_ && n < 0 && errno == ENOSYS) pwait2_ = false;
+  if (!pwait2_) {
+    n = epoll_wait(epoll_fd_, events, kMaxEvents,
+                   static_cast<int>((wait_ns + kNsPerMs - 1) / kNsPerMs));
   }
+  if (n < 0 && errno != EINTR) {
+    LOG_ERROR("epoll wait: %s", strerror(errno));
+    return false;
+  }
+  for (int i = 0; i < n; ++i) {
+    auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+    if (handler == nullptr) {
+      uint64_t drained;
+      ssize_t ignored = read(wake_fd_, &drained, sizeof drained);
+      (void)ignored;
+      continue;
+    }
+    handler->OnIo(events[i].events);
+  }
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(deferred_);
+    for (auto& fn : batch) fn();
+  }
+  return true;
 }
 
 void EventLoop::Stop() {

@@ -3,6 +3,10 @@
 //
 // Not thread-safe, except Wakeup()/Stop() which may be called from any
 // thread. Handlers and timers must outlive their registration.
+//
+// Time: every deadline is on the loop's Clock, and code on the loop reads the
+// time with NowNs(), never the system clock, so tests can run the loop on a
+// FakeClock: they move the clock and call RunOnce(0) to serve what is due.
 #ifndef LOADD_DAEMON_WORKER_EVENT_LOOP_H_
 #define LOADD_DAEMON_WORKER_EVENT_LOOP_H_
 
@@ -11,6 +15,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace loadd {
@@ -56,7 +61,8 @@ class EventLoop {
   // Ordinary timers run per loop iteration, at most (see Timer).
   static constexpr int kMaxTimersPerBatch = 256;
 
-  EventLoop();
+  // clock: not owned, must outlive the loop; the real clock by default.
+  explicit EventLoop(const Clock* clock = RealClock::Get());
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -76,8 +82,16 @@ class EventLoop {
   // must not run inside a handler (e.g. destroying the handler's owner).
   void Defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
+  // The loop's clock reading: monotonic ns (see common/clock.h).
+  int64_t NowNs() const { return clock_->NowNs(); }
+  const Clock* clock() const { return clock_; }
+
   // Runs until Stop(). Stop() and Wakeup() are safe from any thread.
   void Run();
+  // One iteration: the due timers, then I/O that is ready within
+  // max_wait_ns (0: only what is ready now; capped at the next deadline),
+  // then deferred work. For tests on a FakeClock; false when the wait failed.
+  bool RunOnce(int64_t max_wait_ns);
   void Stop();
   void Wakeup();
   bool stopped() const { return stop_.load(); }
@@ -98,6 +112,8 @@ class EventLoop {
   void CompactIfStale();
   int64_t NextTimeoutNs(int64_t now_ns) const;
 
+  const Clock* clock_;
+  bool pwait2_ = true;  // epoll_pwait2 works here (see RunOnce)
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};

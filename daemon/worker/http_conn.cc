@@ -70,7 +70,7 @@ void HttpConn::Connect() {
     session_ = nullptr;
     address_ = req_->address;
   }
-  sent_ns_ = MonotonicNowNs();
+  sent_ns_ = engine_->loop()->NowNs();
   state_ = State::kConnecting;
   fd_ = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
@@ -108,7 +108,7 @@ void HttpConn::Send() {
   parser_.data = this;
   rx_realtime_ns_ = 0;
   // A fresh connection's clock started when connecting began.
-  if (state_ == State::kIdle) sent_ns_ = MonotonicNowNs();
+  if (state_ == State::kIdle) sent_ns_ = engine_->loop()->NowNs();
   state_ = State::kWriting;
   engine_->loop()->Arm(&timer_, sent_ns_ + TimeoutNs());
   ContinueWrite();
@@ -275,7 +275,7 @@ void HttpConn::Complete() {
   // When the answer's last segment arrived, so that time this process spent
   // waiting for a CPU or handling other connections' events is not counted
   // as the server's latency.
-  int64_t now = RxStampToMonotonicNs(rx_realtime_ns_, sent_ns_, MonotonicNowNs());
+  int64_t now = RxStampToMonotonicNs(rx_realtime_ns_, sent_ns_, engine_->loop()->NowNs());
   int64_t service_us = (now - sent_ns_) / kNsPerUs;
   result_.ok = true;
   result_.status = parser_.status_code;

@@ -20,7 +20,7 @@ void NotifyTicker::Start(int64_t now_ns) { loop_->Arm(&timer_, now_ns); }
 void NotifyTicker::OnTimer() {
   if (notifier_->watchdog_interval_ns() > 0) notifier_->Watchdog();
   if (status_) notifier_->SetStatus(status_());
-  loop_->Arm(&timer_, MonotonicNowNs() + tick_ns_);
+  loop_->Arm(&timer_, loop_->NowNs() + tick_ns_);
 }
 
 }  // namespace loadd

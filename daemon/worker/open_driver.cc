@@ -82,7 +82,7 @@ void OpenDriver::Rearm() {
 
 void OpenDriver::OnTimer() {
   if (ending_) return;
-  int64_t t = MonotonicNowNs() - run_start_ns_;
+  int64_t t = engine_->loop()->NowNs() - run_start_ns_;
   // Every arrival that is due starts now, with its own intended time: a
   // late loop shows up as latency, not as missing load.
   for (Grant& g : grants_) {

@@ -28,7 +28,7 @@ std::string HostName() {
 
 }  // namespace
 
-Worker::Worker(EventLoop* loop, BusClient* bus, WorkerConfig config)
+Worker::Worker(EventLoop* loop, WorkerBus* bus, WorkerConfig config)
     : loop_(loop),
       bus_(bus),
       config_(std::move(config)),
@@ -44,24 +44,24 @@ Worker::~Worker() = default;
 
 Status Worker::Start() {
   LOADD_RETURN_IF_ERROR(loop_->Add(bus_->recv_fd(), EPOLLIN, this));
-  watch_.Reset(MonotonicNowNs());
-  cpu_sample_wall_ns_ = MonotonicNowNs();
+  watch_.Reset(loop_->NowNs());
+  cpu_sample_wall_ns_ = loop_->NowNs();
   cpu_sample_used_ns_ = ProcessCpuNs();
-  loop_->Arm(&heartbeat_timer_, MonotonicNowNs() + 50 * kNsPerMs);
+  loop_->Arm(&heartbeat_timer_, loop_->NowNs() + 50 * kNsPerMs);
   return Status::Ok();
 }
 
 void Worker::Send(const Message& msg) {
   Status st = bus_->Send(EncodeMessage(msg));
   if (st.ok()) {
-    last_sent_ns_ = MonotonicNowNs();
+    last_sent_ns_ = loop_->NowNs();
   } else {
     LOG_DEBUG("%s not sent: %s", MessageTypeName(msg), st.ToString().c_str());
   }
 }
 
 double Worker::SampleCpuPercent() {
-  int64_t wall = MonotonicNowNs();
+  int64_t wall = loop_->NowNs();
   int64_t used = ProcessCpuNs();
   if (wall - cpu_sample_wall_ns_ >= 200 * kNsPerMs) {
     cpu_percent_ = 100.0 * static_cast<double>(used - cpu_sample_used_ns_) /
@@ -76,11 +76,14 @@ void Worker::SendHello(uint64_t epoch) {
   HelloMsg hello{
       config_.host_id, config_.instance, config_.cpu, sysconf(_SC_NPROCESSORS_ONLN),
       getpid(),        LOADD_VERSION,    run_id_};
-  if (bus_->Send(EncodeMessage(hello)).ok()) registered_epoch_ = epoch;
+  if (bus_->Send(EncodeMessage(hello)).ok()) {
+    registered_epoch_ = epoch;
+    last_sent_ns_ = loop_->NowNs();  // a hello is word from this worker too
+  }
 }
 
 void Worker::OnTimer() {
-  int64_t now = MonotonicNowNs();
+  int64_t now = loop_->NowNs();
   NoteHeartbeatLateness(now - heartbeat_timer_.deadline_ns);
   uint64_t epoch = bus_->connection_epoch();
   if (epoch != registered_epoch_ && bus_->connected()) SendHello(epoch);
@@ -142,7 +145,7 @@ void Worker::OnIo(uint32_t) {
       LOG_WARN("dropped a bad bus message: %s", msg.status().ToString().c_str());
       continue;
     }
-    int64_t now = MonotonicNowNs();
+    int64_t now = loop_->NowNs();
     int64_t silence_ms = watch_.silence_ms(now);
     if (watch_.adrift()) {
       LOG_INFO("the coordinator is heard again after %lld ms; registering again",
@@ -203,7 +206,7 @@ void Worker::StartRun(AssignMsg assign) {
   }
   engine_ = std::move(engine);
   engine_->set_on_done([this] { OnRunDone(); });
-  int64_t now = MonotonicNowNs();
+  int64_t now = loop_->NowNs();
   int64_t start_ns = now - assign.run_time_ms * kNsPerMs;
   engine_->Start(start_ns, assign.share, assign.handover_rate);
   // Stats ticks fall on whole intervals of run time, so every worker's
@@ -269,7 +272,7 @@ void Worker::Shutdown() {
   LOG_INFO("run %s: stopping load; requests in flight get %lld ms", run_id_.c_str(),
            static_cast<long long>(drain_ns / kNsPerMs));
   engine_->Finish(drain_ns);  // OnRunDone sends the final stats and leaves
-  loop_->Arm(&shutdown_timer_, MonotonicNowNs() + drain_ns + kNsPerSec);
+  loop_->Arm(&shutdown_timer_, loop_->NowNs() + drain_ns + kNsPerSec);
 }
 
 void Worker::OnShutdownDeadline() {
@@ -278,7 +281,7 @@ void Worker::OnShutdownDeadline() {
     LOG_WARN("run %s: still busy after the drain; interrupting what is in flight",
              run_id_.c_str());
     engine_->Stop();
-    loop_->Arm(&shutdown_timer_, MonotonicNowNs() + 500 * kNsPerMs);
+    loop_->Arm(&shutdown_timer_, loop_->NowNs() + 500 * kNsPerMs);
     return;
   }
   Leave();

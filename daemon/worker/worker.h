@@ -10,10 +10,10 @@
 
 #include "common/wire.h"
 #include "daemon/notifier.h"
-#include "daemon/worker/bus_client.h"
 #include "daemon/worker/coordinator_watch.h"
 #include "daemon/worker/engine.h"
 #include "daemon/worker/event_loop.h"
+#include "daemon/worker/worker_bus.h"
 
 namespace loadd {
 
@@ -39,7 +39,9 @@ struct WorkerConfig {
 
 class Worker final : public IoHandler, public TimerHandler {
  public:
-  Worker(EventLoop* loop, BusClient* bus, WorkerConfig config);
+  // loop and bus are not owned and must outlive the worker; all time is the
+  // loop's clock (tests run it on a FakeClock and a fake bus).
+  Worker(EventLoop* loop, WorkerBus* bus, WorkerConfig config);
   ~Worker() override;
 
   Status Start();
@@ -88,7 +90,7 @@ class Worker final : public IoHandler, public TimerHandler {
   double SampleCpuPercent();
 
   EventLoop* loop_;
-  BusClient* bus_;
+  WorkerBus* bus_;
   WorkerConfig config_;
   // Urgent (event_loop.h): served between batches of a connection storm.
   Timer heartbeat_timer_{this, nullptr, /*urgent=*/true};

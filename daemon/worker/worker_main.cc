@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "daemon/notifier.h"
+#include "daemon/worker/bus_client.h"
 #include "daemon/worker/notify_ticker.h"
 #include "daemon/worker/worker.h"
 
