@@ -1,17 +1,44 @@
-// The engine and its drivers against a real `loadd target` on loopback, in
-// process: exact counts, share changes, and regressions from review.
+// The engine and its drivers: exact counts, share changes, the load models'
+// arithmetic and regressions from review. Most tests run in virtual time
+// against a FakeTarget (fake_target.h): a run of seconds takes milliseconds
+// and every instant is exact. Two need real HTTP and sockets and run
+// against a real `loadd target` on loopback, in process (DriverTest).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <charconv>
 #include <map>
 #include <thread>
 
 #include "common/clock.h"
 #include "daemon/target/target_server.h"
 #include "daemon/worker/engine.h"
+#include "daemon/worker/fake_target.h"
 
 namespace loadd {
 namespace {
+
+// A timer that runs fn at a run time, on the loop.
+struct Step : TimerHandler {
+  int64_t at_ms;
+  std::function<void(Engine*)> fn;
+  Engine* engine = nullptr;
+  Step(int64_t at, std::function<void(Engine*)> f) : at_ms(at), fn(std::move(f)) {}
+  void OnTimer() override { fn(engine); }
+};
+
+int64_t Drain(RunStats* stats, ErrorKind* worst = nullptr) {
+  std::vector<EndpointStats> out;
+  stats->Drain(&out);
+  int64_t total = 0;
+  for (const EndpointStats& e : out) {
+    total += e.requests;
+    for (int k = 0; k < static_cast<int>(ErrorKind::kCount); ++k) {
+      if (e.errors[k] > 0 && worst) *worst = static_cast<ErrorKind>(k);
+    }
+  }
+  return total;
+}
 
 class DriverTest : public ::testing::Test {
  protected:
@@ -27,50 +54,19 @@ class DriverTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(target_->address().port()) + path;
   }
 
-  struct Step : TimerHandler {
-    int64_t at_ms;
-    std::function<void(Engine*)> fn;
-    Engine* engine = nullptr;
-    Step(int64_t at, std::function<void(Engine*)> f) : at_ms(at), fn(std::move(f)) {}
-    void OnTimer() override { fn(engine); }
-  };
-
-  // Runs the plan's share on a fresh engine until it is done; each step
-  // runs on the loop at its run time.
-  RunStats* Run(const std::string& plan_json, std::vector<ShareChange> share,
-                std::vector<Step> steps = {}) {
+  // Runs the plan's share on a fresh engine until it is done.
+  RunStats* Run(const std::string& plan_json, std::vector<ShareChange> share) {
     Result<Plan> plan = ParsePlan(plan_json);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
-    // A stopped loop stays stopped: each run gets a fresh one.
     engine_.reset();
     loop_ = std::make_unique<EventLoop>();
     EXPECT_TRUE(loop_->Init().ok());
     engine_ = std::make_unique<Engine>(loop_.get(), *plan);
     EXPECT_TRUE(engine_->Prepare().ok());
     engine_->set_on_done([this] { loop_->Stop(); });
-    int64_t start = MonotonicNowNs() + 20 * kNsPerMs;
-    engine_->Start(start, share, plan->HandoverRate());
-    std::vector<std::unique_ptr<Timer>> timers;
-    for (Step& step : steps) {
-      step.engine = engine_.get();
-      timers.push_back(std::make_unique<Timer>(&step));
-      loop_->Arm(timers.back().get(), start + step.at_ms * kNsPerMs);
-    }
+    engine_->Start(MonotonicNowNs() + 20 * kNsPerMs, share, plan->HandoverRate());
     loop_->Run();
     return &engine_->stats();
-  }
-
-  int64_t Drain(RunStats* stats, ErrorKind* worst = nullptr) {
-    std::vector<EndpointStats> out;
-    stats->Drain(&out);
-    int64_t total = 0;
-    for (const EndpointStats& e : out) {
-      total += e.requests;
-      for (int k = 0; k < static_cast<int>(ErrorKind::kCount); ++k) {
-        if (e.errors[k] > 0 && worst) *worst = static_cast<ErrorKind>(k);
-      }
-    }
-    return total;
   }
 
   std::unique_ptr<EventLoop> loop_;
@@ -78,17 +74,73 @@ class DriverTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(DriverTest, OpenModelRunsExactlyItsShareOfArrivals) {
+// Answers /delay/<N>ms after N ms, as `loadd target` does, and anything
+// else after 1 ms, with the body "ok" and Content-Type text/plain.
+FakeResponse LikeLoaddTarget(const std::string& path, int64_t) {
+  FakeResponse response;
+  response.service_ns = kNsPerMs;
+  if (path.rfind("/delay/", 0) == 0) {
+    int64_t ms = 0;
+    std::from_chars(path.data() + 7, path.data() + path.size(), ms);
+    response.service_ns = ms * kNsPerMs;
+  }
+  return response;
+}
+
+class VirtualDriverTest : public ::testing::Test {
+ protected:
+  // Nothing listens there: every connection is a FakeConnection.
+  std::string Url(const std::string& path) { return "http://127.0.0.1:9" + path; }
+
+  // Runs the plan's share on a fresh engine until it is done, in virtual
+  // time; each step runs on the loop at its run time.
+  RunStats* Run(const std::string& plan_json, std::vector<ShareChange> share,
+                std::vector<Step> steps = {}) {
+    Result<Plan> plan = ParsePlan(plan_json);
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    engine_.reset();
+    loop_ = std::make_unique<EventLoop>(&clock_);
+    EXPECT_TRUE(loop_->Init().ok());
+    engine_ = std::make_unique<Engine>(loop_.get(), *plan);
+    engine_->set_connection_factory(target_.Factory());
+    EXPECT_TRUE(engine_->Prepare().ok());
+    engine_->set_on_done([this] { loop_->Stop(); });
+    start_ns_ = clock_.NowNs() + 20 * kNsPerMs;
+    engine_->Start(start_ns_, share, plan->HandoverRate());
+    std::vector<std::unique_ptr<Timer>> timers;
+    for (Step& step : steps) {
+      step.engine = engine_.get();
+      timers.push_back(std::make_unique<Timer>(&step));
+      loop_->Arm(timers.back().get(), start_ns_ + step.at_ms * kNsPerMs);
+    }
+    EXPECT_TRUE(RunInVirtualTime(loop_.get(), &clock_, start_ns_ + 600 * kNsPerSec))
+        << "the run did not end";
+    return &engine_->stats();
+  }
+
+  // Run time of a loop-time instant, ms.
+  double RunMs(int64_t at_ns) const {
+    return static_cast<double>(at_ns - start_ns_) / kNsPerMs;
+  }
+
+  FakeClock clock_{5000 * kNsPerSec};
+  FakeTarget target_{LikeLoaddTarget};
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Engine> engine_;
+  int64_t start_ns_ = 0;
+};
+
+TEST_F(VirtualDriverTest, OpenModelRunsExactlyItsShareOfArrivals) {
   // 400/s for 1 s is 400 arrivals fleet-wide; stripe 1 of 2 owns 200.
   RunStats* stats =
       Run(R"({"target": ")" + Url("/") + R"(", "arrival_rate": 400, "duration": "1s"})",
           {ShareChange{true, 2, 1, 1, 0, -1}});
   EXPECT_EQ(stats->total_requests(), 200);
   EXPECT_EQ(Drain(stats), 200);
-  EXPECT_EQ(target_->Stats().requests, 200u);
+  EXPECT_EQ(target_.answered, 200);
 }
 
-TEST_F(DriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
+TEST_F(VirtualDriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
   // Each request takes 300 ms, at most 5 in flight: arrivals beyond are dropped.
   RunStats* stats =
       Run(R"({"target": ")" + Url("/delay/300ms") +
@@ -111,7 +163,7 @@ TEST_F(DriverTest, HeadResponsesAreResponsesNotTimeouts) {
   EXPECT_EQ(worst, ErrorKind::kCount) << "a request failed as " << ErrorKindName(worst);
 }
 
-TEST_F(DriverTest, GivingUpHalfTheUsersStopsThem) {
+TEST_F(VirtualDriverTest, GivingUpHalfTheUsersStopsThem) {
   int64_t before = -1, after = -1;
   Run(R"({"target": ")" + Url("/delay/10ms") +
           R"(", "users": 10, "spawn_rate": 1000, "duration": "1s"})",
@@ -127,7 +179,7 @@ TEST_F(DriverTest, GivingUpHalfTheUsersStopsThem) {
   EXPECT_EQ(after, 5);
 }
 
-TEST_F(DriverTest, StagesRampUpAndDown) {
+TEST_F(VirtualDriverTest, StagesRampUpAndDown) {
   std::vector<int64_t> seen;
   std::vector<Step> steps;
   // Sampled away from the instants where U(t) crosses a whole number.
@@ -142,7 +194,7 @@ TEST_F(DriverTest, StagesRampUpAndDown) {
   EXPECT_EQ(seen, (std::vector<int64_t>{10, 20, 20, 11}));
 }
 
-TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
+TEST_F(VirtualDriverTest, ScenarioStepsExtractCheckAndThink) {
   // Step 1 extracts "o" from the body "ok"; step 2 sends it back in its
   // query. Checks that must pass, and one that must fail, every iteration.
   RunStats* stats = Run(R"({"target": ")" + Url("") + R"(", "users": 2, "spawn_rate": 100,
@@ -175,7 +227,7 @@ TEST_F(DriverTest, ScenarioStepsExtractCheckAndThink) {
   EXPECT_EQ(by_name["echo: header Content-Type contains \"text\""].passed, echoes);
 }
 
-TEST_F(DriverTest, FailedExtractionEndsTheIteration) {
+TEST_F(VirtualDriverTest, FailedExtractionEndsTheIteration) {
   RunStats* stats =
       Run(R"({"target": ")" + Url("") + R"(", "users": 1, "duration": "300ms",
       "scenarios": [{"steps": [
@@ -193,7 +245,7 @@ TEST_F(DriverTest, FailedExtractionEndsTheIteration) {
   EXPECT_EQ(checks[0].failed, endpoints[0].requests);
 }
 
-TEST_F(DriverTest, SharedDataRowsAreUsedOncePerStripe) {
+TEST_F(VirtualDriverTest, SharedDataRowsAreUsedOncePerStripe) {
   // 10 rows over 4 stripes: 3, 3, 2, 2 rows; with on_exhausted=stop each
   // stripe's users stop when its rows are used, and no row is used twice.
   std::string csv = "id\\n";
@@ -213,7 +265,7 @@ TEST_F(DriverTest, SharedDataRowsAreUsedOncePerStripe) {
   }
   EXPECT_EQ(per_stripe, (std::vector<int64_t>{3, 3, 2, 2}));
   EXPECT_EQ(total, 10);
-  EXPECT_EQ(target_->Stats().requests, 10u);
+  EXPECT_EQ(target_.answered, 10);
 }
 
 TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {
@@ -237,6 +289,102 @@ TEST_F(DriverTest, RunningOutOfSocketsDoesNotRecurse) {
   setrlimit(RLIMIT_NOFILE, &old);
   EXPECT_GT(Drain(stats, &worst), 0);
   EXPECT_EQ(worst, ErrorKind::kInterrupted == worst ? worst : ErrorKind::kConnect);
+}
+
+TEST_F(VirtualDriverTest, ALateLoopShowsInCorrectedLatencyNotInServiceTime) {
+  // 100 arrivals/s, each answered in exactly 5 ms. At run time 507 ms,
+  // with nothing in flight, the loop is blocked for 200 ms (the clock moves
+  // on, nothing is served): the 20 arrivals due meanwhile start late. Their
+  // latency, counted from the intended start, includes the wait; their
+  // service time does not.
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/delay/5ms") +
+              R"(", "arrival_rate": 100, "duration": "1s"})",
+          {ShareChange{true, 1, 0, 1, 0, -1}},
+          {Step(507, [this](Engine*) { clock_.AdvanceNs(200 * kNsPerMs); })});
+  std::vector<EndpointStats> endpoints;
+  stats->Drain(&endpoints);
+  ASSERT_EQ(endpoints.size(), 1u);
+  const EndpointStats& e = endpoints[0];
+  EXPECT_EQ(e.requests, 100);
+  EXPECT_EQ(e.failures, 0);
+  EXPECT_EQ(e.service_us.TotalCount(), 100);
+  EXPECT_LE(e.service_us.ValueAtPercentile(100), 5'100) << "service time took the wait";
+  EXPECT_GE(e.service_us.ValueAtPercentile(1), 4'900);
+  // The late fifth (intended 510..700 ms, started at 707 ms) waited 7 to
+  // 197 ms more than the rest.
+  EXPECT_LE(e.latency_us.ValueAtPercentile(75), 5'100);
+  EXPECT_GE(e.latency_us.ValueAtPercentile(85), 10'000) << "the lateness is not counted";
+  EXPECT_GE(e.latency_us.ValueAtPercentile(100), 200'000);
+  EXPECT_LE(e.latency_us.ValueAtPercentile(100), 204'000);
+}
+
+TEST_F(VirtualDriverTest, OpenModelAccountsForEveryScheduledArrival) {
+  // 1000 arrivals/s for 5 s at most 50 in flight. Every 37th request takes
+  // 3 s: the slow ones fill the cap (later arrivals are dropped), and those
+  // still in flight when the 1 s graceful stop ends are interrupted.
+  int64_t n = 0;
+  FakeTarget target([&n](const std::string&, int64_t) {
+    FakeResponse r;
+    r.service_ns = (++n % 37 == 0) ? 3 * kNsPerSec : kNsPerMs;
+    return r;
+  });
+  // This run's connections answer from `target`.
+  target_ = std::move(target);
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/") +
+              R"(", "arrival_rate": 1000, "duration": "5s", "max_in_flight": 50,
+              "graceful_stop": "1s", "timeout": "10s"})",
+          {ShareChange{true, 1, 0, 1, 0, -1}});
+  std::vector<EndpointStats> endpoints;
+  stats->Drain(&endpoints);
+  ASSERT_EQ(endpoints.size(), 1u);
+  int64_t interrupted = endpoints[0].errors[static_cast<int>(ErrorKind::kInterrupted)];
+  int64_t dropped = stats->TakeDropped();
+  EXPECT_GT(interrupted, 0);
+  EXPECT_GT(dropped, 0);
+  EXPECT_EQ(endpoints[0].requests, target_.answered + interrupted)
+      << "a request is answered or interrupted, nothing else here";
+  EXPECT_EQ(endpoints[0].requests + dropped, 5000)
+      << "requests (answered + interrupted) + dropped = the scheduled arrivals";
+}
+
+TEST_F(VirtualDriverTest, OpenModelArrivalsHoldTheRateEverySecond) {
+  RunStats* stats =
+      Run(R"({"target": ")" + Url("/") + R"(", "arrival_rate": 1000, "duration": "5s"})",
+          {ShareChange{true, 1, 0, 1, 0, -1}});
+  EXPECT_EQ(stats->total_requests(), 5000);
+  std::vector<int64_t> per_second(5, 0);
+  for (int64_t at_ns : target_.sent_ns) {
+    int64_t s = static_cast<int64_t>(RunMs(at_ns) / 1000);
+    ASSERT_GE(s, 0);
+    ASSERT_LT(s, 5) << "an arrival after the run's end";
+    ++per_second[s];
+  }
+  for (int64_t s = 0; s < 5; ++s) {
+    EXPECT_NEAR(per_second[s], 1000, 10) << "second " << s;
+  }
+}
+
+TEST_F(VirtualDriverTest, ANewcomerGainsItsShareAtTheHandoverRateNotAtOnce) {
+  // 200 users ramped at 100/s are all running by 2 s. A worker joining at
+  // run time 2.5 s takes over users 2, 5, 8, ... (66 of them) one every
+  // 10 ms (the ramp's rate), never faster: a straight line, then flat.
+  std::vector<std::pair<int64_t, int64_t>> seen;  // (run ms, users)
+  std::vector<Step> steps;
+  for (int64_t t = 2505; t <= 3405; t += 10) {
+    steps.emplace_back(t, [&seen, t](Engine* e) {
+      seen.push_back({t, e->active_users()});
+    });
+  }
+  Run(R"({"target": ")" + Url("/delay/50ms") +
+          R"(", "users": 200, "spawn_rate": 100, "duration": "4s"})",
+      {ShareChange{true, 3, 2, 3, 2, 2500}}, std::move(steps));
+  ASSERT_EQ(seen.size(), 91u);
+  for (const auto& [t, users] : seen) {
+    int64_t line = std::min<int64_t>(66, (t - 2500) / 10 + 1);
+    EXPECT_EQ(users, line) << "at run time " << t << " ms";
+  }
 }
 
 }  // namespace

@@ -289,6 +289,7 @@ size_t Engine::NextRequestIndex(int64_t* position) const {
 }
 
 std::unique_ptr<Connection> Engine::NewConnection(ExchangeOwner* owner) {
+  if (connection_factory_) return connection_factory_(this, owner);
   if (curl_) return std::make_unique<CurlConn>(this, curl_.get(), owner);
   return std::make_unique<HttpConn>(this, owner);
 }

@@ -69,6 +69,13 @@ class Engine : public TimerHandler {
   void Finish(int64_t grace_ns);
 
   void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
+  // Where connections come from: HttpConn or CurlConn unless set (tests set
+  // a fake that answers on the loop's clock; see fake_connection.h).
+  using ConnectionFactory =
+      std::function<std::unique_ptr<Connection>(Engine*, ExchangeOwner*)>;
+  void set_connection_factory(ConnectionFactory factory) {
+    connection_factory_ = std::move(factory);
+  }
 
   int64_t active_users() const { return driver_ ? driver_->active() : 0; }
   RunStats& stats() { return *stats_; }
@@ -139,6 +146,7 @@ class Engine : public TimerHandler {
   bool aborting_ = false;  // graceful stop over, or Stop()
   bool done_ = false;
   std::function<void()> on_done_;
+  ConnectionFactory connection_factory_;
 };
 
 }  // namespace loadd

@@ -150,11 +150,19 @@ int64_t EventLoop::NextTimeoutNs(int64_t now_ns) const {
 
 void EventLoop::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (!RunOnce(kMaxWaitNs)) break;
+    if (RunOnce(kMaxWaitNs) < 0) break;
   }
 }
 
-bool EventLoop::RunOnce(int64_t max_wait_ns) {
+int64_t EventLoop::NextDeadlineNs() const {
+  int64_t next_ns = std::numeric_limits<int64_t>::max();
+  for (const std::vector<Entry>* heap : {&heap_, &urgent_heap_}) {
+    if (!heap->empty()) next_ns = std::min(next_ns, heap->front().key);
+  }
+  return next_ns;
+}
+
+int EventLoop::RunOnce(int64_t max_wait_ns) {
   epoll_event events[kMaxEvents];
   RunDueTimers(clock_->NowNs());
   int64_t wait_ns =
@@ -171,7 +179,7 @@ bool EventLoop::RunOnce(int64_t max_wait_ns) {
   }
   if (n < 0 && errno != EINTR) {
     LOG_ERROR("epoll wait: %s", strerror(errno));
-    return false;
+    return -1;
   }
   for (int i = 0; i < n; ++i) {
     auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
@@ -188,7 +196,7 @@ bool EventLoop::RunOnce(int64_t max_wait_ns) {
     batch.swap(deferred_);
     for (auto& fn : batch) fn();
   }
-  return true;
+  return std::max(n, 0);
 }
 
 void EventLoop::Stop() {

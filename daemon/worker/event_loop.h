@@ -90,8 +90,12 @@ class EventLoop {
   void Run();
   // One iteration: the due timers, then I/O that is ready within
   // max_wait_ns (0: only what is ready now; capped at the next deadline),
-  // then deferred work. For tests on a FakeClock; false when the wait failed.
-  bool RunOnce(int64_t max_wait_ns);
+  // then deferred work. For tests on a FakeClock. Returns the number of I/O
+  // events served, -1 when the wait failed.
+  int RunOnce(int64_t max_wait_ns);
+  // The earliest timer deadline, INT64_MAX for none (stale entries may make
+  // it early, never late).
+  int64_t NextDeadlineNs() const;
   void Stop();
   void Wakeup();
   bool stopped() const { return stop_.load(); }
