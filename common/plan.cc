@@ -364,6 +364,7 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
       r.DurationNs("graceful_stop", &plan.graceful_stop_ns, 0, 3600 * kNsPerSec));
   LOADD_RETURN_IF_ERROR(ReadEnv(&r, &plan));
   LOADD_RETURN_IF_ERROR(ReadHttpOptions(&r, &plan.http));
+  LOADD_RETURN_IF_ERROR(ReadRegexMaxBytes(&r, &plan.regex_max_bytes));
   LOADD_RETURN_IF_ERROR(ReadRequests(&r, &plan));
   LOADD_RETURN_IF_ERROR(CheckHttpVersion(plan));
   LOADD_RETURN_IF_ERROR(ReadThresholds(r.Get("thresholds"), &plan.thresholds));
@@ -453,6 +454,10 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
   }
   if (!plan.data.empty()) WriteDataFile(plan.data, w);
   WriteHttpOptions(plan.http, w);
+  if (plan.regex_max_bytes != kDefaultRegexMaxBytes) {
+    w->Key("regex_max_bytes");
+    w->Int64(plan.regex_max_bytes);
+  }
   if (!plan.scenarios.empty()) {
     w->Key("scenarios");
     w->RawValue(plan.scenarios_json.data(), plan.scenarios_json.size(),

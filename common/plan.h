@@ -77,6 +77,7 @@ struct Plan {
   std::map<std::string, std::string> env;  // values given at start ({{env.NAME}})
   DataFile data;                           // empty() when the plan has none
   HttpOptions http;                        // cookies, HTTP version, TLS
+  int64_t regex_max_bytes = kDefaultRegexMaxBytes;  // body bytes regexes search
   std::vector<Threshold> thresholds;
 
   // The load over run time: users (closed) or arrivals per second (open).

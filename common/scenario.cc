@@ -145,11 +145,9 @@ Status ReadExtracts(ObjectReader* r, std::set<std::string>* vars, Step* step) {
       e.expr = json;
       step->need_body = true;
     } else if (!regex.empty()) {
-      try {
-        e.regex = std::make_shared<std::regex>(regex, std::regex::ECMAScript);
-      } catch (const std::regex_error& err) {
-        return Status::Invalid(at + ".regex", std::string("bad regex: ") + err.what());
-      }
+      Result<std::shared_ptr<const BodyRegex>> re = BodyRegex::Compile(regex);
+      if (!re.ok()) return Status::Invalid(at + ".regex", re.status().message());
+      e.regex = *re;
       e.kind = Extract::Kind::kRegex;
       e.expr = regex;
       step->need_body = true;
@@ -207,11 +205,9 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     step->need_body = true;
   } else if (!regex.empty()) {
     check.kind = Check::Kind::kBodyRegex;
-    try {
-      check.regex = std::make_shared<std::regex>(regex, std::regex::ECMAScript);
-    } catch (const std::regex_error& err) {
-      return Status::Invalid(at + ".body_regex", std::string("bad regex: ") + err.what());
-    }
+    Result<std::shared_ptr<const BodyRegex>> re = BodyRegex::Compile(regex);
+    if (!re.ok()) return Status::Invalid(at + ".body_regex", re.status().message());
+    check.regex = *re;
     what = "body matches /" + regex + "/";
     step->need_body = true;
   } else if (!pointer.empty()) {
@@ -460,6 +456,48 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at,
   return r.Finish();
 }
 
+// Refuses a plan with more than kMaxRegexesPerPlan patterns before any is
+// compiled, naming the first one over. Reads the raw JSON defensively: shapes
+// it does not expect are left to the parser to refuse.
+Status CheckRegexCount(const rapidjson::Value& scenarios) {
+  size_t count = 0;
+  auto over = [&count](const std::string& path) {
+    if (++count <= kMaxRegexesPerPlan) return Status::Ok();
+    return Status::Invalid(path, "a plan has at most " +
+                                     std::to_string(kMaxRegexesPerPlan) +
+                                     " regular expressions");
+  };
+  for (rapidjson::SizeType i = 0; i < scenarios.Size(); ++i) {
+    const rapidjson::Value& sc = scenarios[i];
+    if (!sc.IsObject() || !sc.HasMember("steps") || !sc["steps"].IsArray()) continue;
+    const rapidjson::Value& steps = sc["steps"];
+    for (rapidjson::SizeType j = 0; j < steps.Size(); ++j) {
+      const rapidjson::Value& step = steps[j];
+      if (!step.IsObject()) continue;
+      std::string at = JsonPathIndex(JsonPathIndex("$.scenarios", i) + ".steps", j);
+      auto checks = step.FindMember("checks");
+      if (checks != step.MemberEnd() && checks->value.IsArray()) {
+        for (rapidjson::SizeType k = 0; k < checks->value.Size(); ++k) {
+          const rapidjson::Value& c = checks->value[k];
+          if (c.IsObject() && c.HasMember("body_regex")) {
+            LOADD_RETURN_IF_ERROR(over(JsonPathIndex(at + ".checks", k) + ".body_regex"));
+          }
+        }
+      }
+      auto extract = step.FindMember("extract");
+      if (extract == step.MemberEnd() || !extract->value.IsObject()) continue;
+      for (auto it = extract->value.MemberBegin(); it != extract->value.MemberEnd();
+           ++it) {
+        if (it->value.IsObject() && it->value.HasMember("regex")) {
+          LOADD_RETURN_IF_ERROR(
+              over(JsonPathField(at + ".extract", it->name.GetString()) + ".regex"));
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
@@ -468,6 +506,7 @@ Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
   if (!value.IsArray() || value.Empty() || value.Size() > kMaxScenarios) {
     return Status::Invalid("$.scenarios", "must be an array of 1 to 100 scenarios");
   }
+  LOADD_RETURN_IF_ERROR(CheckRegexCount(value));
   std::set<std::string> names;
   for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
     std::string at = JsonPathIndex("$.scenarios", i);

@@ -14,12 +14,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/body_regex.h"
 #include "common/json.h"
 #include "common/json_reader.h"
 #include "common/status.h"
@@ -32,8 +32,8 @@ struct Extract {
   enum class Kind { kJson, kRegex, kHeader };
   std::string var;
   Kind kind = Kind::kJson;
-  std::string expr;                   // JSON pointer, regex, or header name
-  std::shared_ptr<std::regex> regex;  // compiled for kRegex
+  std::string expr;                        // JSON pointer, regex, or header name
+  std::shared_ptr<const BodyRegex> regex;  // compiled for kRegex
 };
 
 struct Check {
@@ -51,8 +51,8 @@ struct Check {
   std::string text;           // contains / header substring / JSON pointer
   std::string header;         // kHeaderContains
   std::string equals_json;    // kJsonEquals: the expected value, as compact JSON
-  std::shared_ptr<std::regex> regex;
-  int64_t latency_us = 0;  // kLatency: must be below
+  std::shared_ptr<const BodyRegex> regex;  // kBodyRegex
+  int64_t latency_us = 0;                  // kLatency: must be below
 };
 
 struct Step {

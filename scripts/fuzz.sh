@@ -21,7 +21,7 @@ if ! command -v clang++ >/dev/null || ! command -v clang >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
 fi
 
-targets=(plan_fuzz wire_fuzz hdr_histogram_fuzz)
+targets=(plan_fuzz wire_fuzz hdr_histogram_fuzz body_regex_fuzz)
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLOADD_FUZZ=ON -DLOADD_BUILD_TESTS=OFF >/dev/null

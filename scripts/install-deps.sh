@@ -7,7 +7,7 @@ build_deps=(
   build-essential cmake pkg-config
   libpistache-dev rapidjson-dev libnng-dev libmbedtls-dev libcurl4-openssl-dev
   libsystemd-dev libgtest-dev libgmock-dev googletest libcli11-dev
-  zlib1g-dev libssl-dev libhttp-parser-dev
+  zlib1g-dev libssl-dev libhttp-parser-dev libre2-dev
 )
 # Peer tools and targets used by tests and bench/.
 tool_deps=(curl python3 wrk nginx-light)

@@ -245,6 +245,58 @@ TEST_F(VirtualDriverTest, FailedExtractionEndsTheIteration) {
   EXPECT_EQ(checks[0].failed, endpoints[0].requests);
 }
 
+// Issue 14: libstdc++'s std::regex recursed once per character and these
+// bodies overflowed the worker's stack (every worker of the run died). RE2
+// matches them in linear time; a failed match is a counted failure.
+TEST_F(DriverTest, RegexOnHugeBodiesIsCountedNotFatal) {
+  std::string token(60000, 'x');
+  RunStats* stats = Run(R"json({"target": ")json" + Url("") + R"json(", "users": 1,
+      "duration": "300ms", "scenarios": [{"steps": [
+        {"name": "token", "method": "POST", "path": "/echo",
+         "body": "{\"token\":\")json" +
+                            token + R"json(\"}",
+         "extract": {"tok": {"regex": "\"token\":\"(.*)\""}}},
+        {"name": "lines", "path": "/bytes/1MiB",
+         "checks": [{"body_regex": "(.|\\n)*Z"}, {"body_regex": "(.|\\n)*xyz\\n"}]}
+      ]}]})json",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  std::vector<EndpointStats> endpoints;
+  stats->Drain(&endpoints);
+  std::map<std::string, int64_t> requests;
+  for (const EndpointStats& e : endpoints) requests[e.name] += e.requests;
+  std::vector<CheckCount> checks;
+  stats->DrainChecks(&checks);
+  std::map<std::string, CheckCount> by_name;
+  for (const CheckCount& c : checks) by_name[c.name] = c;
+  ASSERT_GE(requests["lines"], 1);
+  EXPECT_EQ(by_name["token: extract tok"].passed, requests["token"]);
+  EXPECT_EQ(by_name["token: extract tok"].failed, 0);
+  EXPECT_EQ(by_name["lines: body matches /(.|\\n)*Z/"].failed, requests["lines"]);
+  EXPECT_EQ(by_name["lines: body matches /(.|\\n)*xyz\\n/"].passed, requests["lines"]);
+}
+
+TEST_F(DriverTest, RegexSearchesOnlyRegexMaxBytesOfTheBody) {
+  // /bytes/N is "loadd target filler 0123..." repeated: "filler" first
+  // ends at byte 19, "xyz" at byte 56.
+  RunStats* stats = Run(R"json({"target": ")json" + Url("") + R"json(", "users": 1,
+      "duration": "200ms", "regex_max_bytes": 40, "scenarios": [{"steps": [
+        {"name": "b", "path": "/bytes/1000",
+         "checks": [{"body_regex": "filler"}, {"body_regex": "xyz"}],
+         "extract": {"f": {"regex": "(f\\w+)"}, "z": {"regex": "(x)yz"}}}
+      ]}]})json",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  int64_t requests = stats->total_requests();
+  std::vector<CheckCount> checks;
+  stats->DrainChecks(&checks);
+  std::map<std::string, CheckCount> by_name;
+  for (const CheckCount& c : checks) by_name[c.name] = c;
+  ASSERT_GE(requests, 1);
+  EXPECT_EQ(by_name["b: body matches /filler/"].passed, requests);
+  EXPECT_EQ(by_name["b: body matches /xyz/"].failed, requests);
+  EXPECT_EQ(by_name["b: extract f"].passed, requests);
+  EXPECT_EQ(by_name["b: extract z"].failed, requests);
+}
+
 TEST_F(VirtualDriverTest, SharedDataRowsAreUsedOncePerStripe) {
   // 10 rows over 4 stripes: 3, 3, 2, 2 rows; with on_exhausted=stop each
   // stripe's users stop when its rows are used, and no row is used twice.

@@ -151,6 +151,10 @@ void ScenarioRunner::KeepCookies(const Step& step, const ExchangeResult& result)
   }
 }
 
+size_t ScenarioRunner::RegexMaxBytes() const {
+  return static_cast<size_t>(engine_->plan().regex_max_bytes);
+}
+
 bool ScenarioRunner::RunCheck(const Check& check, const ExchangeResult& result) const {
   switch (check.kind) {
     case Check::Kind::kStatus:
@@ -159,7 +163,7 @@ bool ScenarioRunner::RunCheck(const Check& check, const ExchangeResult& result) 
     case Check::Kind::kBodyContains:
       return result.ok && result.body.find(check.text) != std::string::npos;
     case Check::Kind::kBodyRegex:
-      return result.ok && std::regex_search(result.body, *check.regex);
+      return result.ok && check.regex->Matches(result.body, RegexMaxBytes());
     case Check::Kind::kJsonEquals: {
       LazyJson json(result.body);
       const rapidjson::Value* v = result.ok ? json.At(check.text) : nullptr;
@@ -191,11 +195,7 @@ bool ScenarioRunner::Extract(const Step& step, const ExchangeResult& result) {
         found = true;
       }
     } else if (e.kind == ::loadd::Extract::Kind::kRegex) {
-      std::smatch m;
-      if (std::regex_search(result.body, m, *e.regex)) {
-        value = m.size() > 1 ? m[1].str() : m[0].str();
-        found = true;
-      }
+      found = e.regex->Extract(result.body, RegexMaxBytes(), &value);
     } else if (const std::string* h = FindHeader(result, e.expr)) {
       value = *h;
       found = true;

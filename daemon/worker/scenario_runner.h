@@ -57,6 +57,8 @@ class ScenarioRunner {
   // response set.
   std::string CookieHeader(const Step& step, const std::string& target);
   void KeepCookies(const Step& step, const ExchangeResult& result);
+  // Bytes of a body that regex checks and extractions search ($.regex_max_bytes).
+  size_t RegexMaxBytes() const;
   bool RunCheck(const Check& check, const ExchangeResult& result) const;
 
   Engine* engine_;

@@ -33,7 +33,7 @@ packages=(
   iproute2 procps
   # The loadd .deb's runtime dependencies (dpkg-shlibdeps), so that
   # `apt install ./loadd.deb` needs no mirror inside the container.
-  libcurl4 libpistache0 libnng1 libssl3 zlib1g libhttp-parser2.9 libsystemd0
+  libcurl4 libpistache0 libnng1 libssl3 zlib1g libhttp-parser2.9 libsystemd0 libre2-9
   libstdc++6 libgcc-s1
 )
 # Strip comments from the list above when hashing: only names matter.
