@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/http_fields.h"
 #include "common/json_reader.h"
 #include "common/units.h"
 
@@ -17,54 +18,6 @@ constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
 constexpr int64_t kDefaultMaxInFlight = 1000;
 constexpr int64_t kDefaultExpectTimeoutNs = 60 * kNsPerSec;
 
-constexpr const char* kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
-                                    "PATCH", "HEAD", "OPTIONS"};
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) &&
-        std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool HasLineBreak(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos ||
-         s.find('\0') != std::string_view::npos;
-}
-
-Status ReadHeaders(ObjectReader* reader, RequestSpec* spec) {
-  const rapidjson::Value* headers = reader->Get("headers");
-  if (headers == nullptr) return Status::Ok();
-  std::string path = reader->FieldPath("headers");
-  if (!headers->IsObject()) {
-    return Status::Invalid(path,
-                           std::string("must be an object of name: value strings, got ") +
-                               JsonTypeName(*headers));
-  }
-  if (headers->MemberCount() > Plan::kMaxHeaders) {
-    return Status::Invalid(path,
-                           "at most " + std::to_string(Plan::kMaxHeaders) + " headers");
-  }
-  for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
-    std::string name(it->name.GetString(), it->name.GetStringLength());
-    std::string field = JsonPathField(path, name);
-    if (!IsToken(name)) return Status::Invalid(field, "is not a valid header name");
-    if (!it->value.IsString()) {
-      return Status::Invalid(
-          field, std::string("must be a string, got ") + JsonTypeName(it->value));
-    }
-    std::string value(it->value.GetString(), it->value.GetStringLength());
-    if (HasLineBreak(value))
-      return Status::Invalid(field, "must not contain CR, LF or NUL");
-    spec->headers.emplace_back(std::move(name), std::move(value));
-  }
-  return Status::Ok();
-}
-
 Status ReadRequest(const rapidjson::Value& value, const std::string& path,
                    const Plan& plan, RequestSpec* spec) {
   ObjectReader r(value, path);
@@ -74,18 +27,8 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path,
     return Status::Invalid(r.FieldPath(r.Get("path") ? "path" : "url"),
                            "{{templates}} need scenarios (steps), not plain requests");
   }
-  spec->method = "GET";
-  LOADD_RETURN_IF_ERROR(r.String("method", &spec->method));
-  std::string upper = spec->method;
-  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-  if (std::find(std::begin(kMethods), std::end(kMethods), upper) == std::end(kMethods)) {
-    return Status::Invalid(r.FieldPath("method"),
-                           "\"" + spec->method +
-                               "\" is not one of GET, POST, PUT, DELETE, "
-                               "PATCH, HEAD, OPTIONS");
-  }
-  spec->method = upper;
-  LOADD_RETURN_IF_ERROR(ReadHeaders(&r, spec));
+  LOADD_RETURN_IF_ERROR(ReadMethod(&r, &spec->method));
+  LOADD_RETURN_IF_ERROR(ReadHeaderFields(&r, &spec->headers));
   LOADD_RETURN_IF_ERROR(r.String("body", &spec->body));
   if (spec->body.size() > Plan::kMaxBodyBytes) {
     return Status::Invalid(r.FieldPath("body"), "is larger than 1 MiB");

@@ -52,7 +52,6 @@ struct Plan {
   static constexpr int64_t kMaxStages = 100;
   static constexpr int64_t kMaxRequests = 1000;
   static constexpr size_t kMaxNames = 256;  // distinct request names (stats rows)
-  static constexpr int64_t kMaxHeaders = 64;
   static constexpr size_t kMaxBodyBytes = 1 << 20;
 
   std::string name;

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "common/clock.h"
+#include "common/http_fields.h"
 #include "common/units.h"
 
 namespace loadd {
@@ -15,8 +16,6 @@ constexpr size_t kMaxScenarios = 100;
 constexpr size_t kMaxSteps = 100;
 constexpr size_t kMaxChecks = 32;
 constexpr int64_t kMaxWaitNs = 3600 * kNsPerSec;
-constexpr const char* kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
-                                    "PATCH", "HEAD", "OPTIONS"};
 
 std::string Compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -82,25 +81,16 @@ Status ReadBody(ObjectReader* r, const std::set<std::string>& vars,
     path = r->FieldPath("json");
   } else if (form != nullptr) {
     path = r->FieldPath("form");
-    if (!form->IsObject()) return Status::Invalid(path, "must be an object of strings");
-    for (auto it = form->MemberBegin(); it != form->MemberEnd(); ++it) {
-      if (!it->value.IsString()) {
-        return Status::Invalid(JsonPathField(path, it->name.GetString()),
-                               "must be a string");
-      }
-      Template part;
-      LOADD_RETURN_IF_ERROR(CompileAt(JsonPathField(path, it->name.GetString()),
-                                      it->value.GetString(), Escape::kUrl, vars, env,
-                                      &part));
+    HttpFieldList fields;
+    LOADD_RETURN_IF_ERROR(ReadFormFields(r, &fields));
+    for (const auto& [name, value] : fields) {
+      Template part;  // each value compiles on its own, for its own path
+      LOADD_RETURN_IF_ERROR(
+          CompileAt(JsonPathField(path, name), value, Escape::kUrl, vars, env, &part));
     }
-    // Keys and literal values are url-encoded here; templates encode their
+    // Names and literal text are url-encoded here; templates encode their
     // values when rendered.
-    for (auto it = form->MemberBegin(); it != form->MemberEnd(); ++it) {
-      if (!text.empty()) text += "&";
-      text += it->name.GetString();
-      text += "=";
-      text += it->value.GetString();
-    }
+    text = EncodeParams(fields);
     escape = Escape::kUrl;
     *content_type = "application/x-www-form-urlencoded";
   } else if (body != nullptr) {
@@ -260,44 +250,18 @@ Status ReadChecks(ObjectReader* r, Step* step) {
 
 Status ReadAuth(ObjectReader* r, const std::set<std::string>& vars,
                 const std::set<std::string>& env, Step* step) {
-  const rapidjson::Value* v = r->Get("auth");
-  if (v == nullptr) return Status::Ok();
-  std::string path = r->FieldPath("auth");
-  ObjectReader a(*v, path);
-  std::string bearer;
-  LOADD_RETURN_IF_ERROR(a.String("bearer", &bearer));
-  const rapidjson::Value* basic = a.Get("basic");
-  LOADD_RETURN_IF_ERROR(a.Finish());
-  if (!bearer.empty() == (basic != nullptr)) {
-    return Status::Invalid(
-        path, "give one of bearer (a token template) or basic {user, password}");
-  }
+  bool present = false;
+  AuthFields auth;
+  LOADD_RETURN_IF_ERROR(ReadAuthFields(r, &present, &auth));
+  if (!present) return Status::Ok();
+  // Basic credentials are literal (no templates): only a bearer token is
+  // compiled against the variables.
+  bool bearer = !auth.bearer.empty();
   Template t;
-  if (!bearer.empty()) {
-    LOADD_RETURN_IF_ERROR(
-        CompileAt(path + ".bearer", "Bearer " + bearer, Escape::kHeader, vars, env, &t));
-  } else {
-    ObjectReader b(*basic, path + ".basic");
-    std::string user, password;
-    LOADD_RETURN_IF_ERROR(b.String("user", &user, true));
-    LOADD_RETURN_IF_ERROR(b.String("password", &password, true));
-    LOADD_RETURN_IF_ERROR(b.Finish());
-    // Basic credentials are literal (no templates): base64 of user:password.
-    static const char kB64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string in = user + ":" + password, out;
-    for (size_t i = 0; i < in.size(); i += 3) {
-      uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-      if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
-      if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-      out += kB64[(n >> 18) & 63];
-      out += kB64[(n >> 12) & 63];
-      out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
-      out += i + 2 < in.size() ? kB64[n & 63] : '=';
-    }
-    LOADD_RETURN_IF_ERROR(
-        CompileAt(path + ".basic", "Basic " + out, Escape::kHeader, {}, {}, &t));
-  }
+  LOADD_RETURN_IF_ERROR(CompileAt(r->FieldPath("auth") + (bearer ? ".bearer" : ".basic"),
+                                  AuthorizationValue(auth), Escape::kHeader,
+                                  bearer ? vars : std::set<std::string>{},
+                                  bearer ? env : std::set<std::string>{}, &t));
   step->headers.emplace_back("Authorization", std::move(t));
   return Status::Ok();
 }
@@ -328,61 +292,6 @@ std::vector<uint32_t> WeightedRotation(const std::vector<int64_t>& weights) {
   return order;
 }
 
-Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out) {
-  std::string url, path;
-  LOADD_RETURN_IF_ERROR(r->String("url", &url));
-  LOADD_RETURN_IF_ERROR(r->String("path", &path));
-  if (!url.empty() && !path.empty()) {
-    return Status::Invalid(r->FieldPath("path"), "give either url or path, not both");
-  }
-  if (url.empty() && path.empty()) {
-    if (target.empty()) {
-      return Status::Invalid(r->FieldPath("url"),
-                             "is required (or set $.target and a path)");
-    }
-    url = target;
-  } else if (!path.empty()) {
-    if (target.empty())
-      return Status::Invalid(r->FieldPath("path"), "needs $.target to resolve against");
-    if (path[0] != '/')
-      return Status::Invalid(r->FieldPath("path"), "must start with '/'");
-    Result<Url> base = ParseUrl(target);
-    if (!base.ok()) return Status::Invalid("$.target", base.status().message());
-    std::string prefix = base->target == "/" ? "" : base->target;
-    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    url = base->scheme + "://" + base->HostHeader() + prefix + path;
-  }
-  const char* field = path.empty() ? "url" : "path";
-  // Validate with each {{template}} masked (they may hold spaces), and keep
-  // the raw path and query as the template source.
-  std::string masked;
-  for (size_t i = 0; i < url.size();) {
-    size_t open = url.find("{{", i);
-    size_t close = open == std::string::npos ? open : url.find("}}", open + 2);
-    if (close == std::string::npos) {
-      masked += url.substr(i);
-      break;
-    }
-    masked += url.substr(i, open - i) + "T";
-    i = close + 2;
-  }
-  Result<Url> parsed = ParseUrl(masked);
-  if (!parsed.ok())
-    return Status::Invalid(r->FieldPath(field), parsed.status().message());
-  size_t authority = url.find("://") + 3;
-  size_t target_at = url.find_first_of("/?#", authority);
-  if (url.substr(authority, target_at - authority).find("{{") != std::string::npos) {
-    return Status::Invalid(r->FieldPath(field), "the host cannot be a template");
-  }
-  std::string target_text = target_at == std::string::npos ? "" : url.substr(target_at);
-  size_t hash = target_text.find('#');
-  if (hash != std::string::npos) target_text.resize(hash);
-  if (target_text.empty() || target_text[0] != '/') target_text = "/" + target_text;
-  *out = *parsed;
-  out->target = target_text;
-  return Status::Ok();
-}
-
 namespace {
 
 Status ReadStep(const rapidjson::Value& v, const std::string& at,
@@ -390,52 +299,25 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at,
                 std::set<std::string>* vars, Step* step) {
   ObjectReader r(v, at);
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, target, &step->url));
-  step->method = "GET";
-  LOADD_RETURN_IF_ERROR(r.String("method", &step->method));
-  std::transform(step->method.begin(), step->method.end(), step->method.begin(),
-                 ::toupper);
-  if (std::find(std::begin(kMethods), std::end(kMethods), step->method) ==
-      std::end(kMethods)) {
-    return Status::Invalid(r.FieldPath("method"),
-                           "\"" + step->method +
-                               "\" is not one of GET, "
-                               "POST, PUT, DELETE, PATCH, HEAD, OPTIONS");
-  }
+  LOADD_RETURN_IF_ERROR(ReadMethod(&r, &step->method));
   LOADD_RETURN_IF_ERROR(r.String("name", &step->name));
   if (step->name.empty()) step->name = step->method + " " + step->url.target;
   std::string target_text = step->url.target;
-  const rapidjson::Value* query = r.Get("query");
-  if (query != nullptr) {
-    if (!query->IsObject())
-      return Status::Invalid(r.FieldPath("query"), "must be an object of strings");
-    for (auto it = query->MemberBegin(); it != query->MemberEnd(); ++it) {
-      if (!it->value.IsString()) {
-        return Status::Invalid(JsonPathField(r.FieldPath("query"), it->name.GetString()),
-                               "must be a string");
-      }
-      target_text += (target_text.find('?') == std::string::npos ? "?" : "&");
-      target_text += std::string(it->name.GetString()) + "=" + it->value.GetString();
-    }
+  HttpFieldList query;
+  LOADD_RETURN_IF_ERROR(ReadQueryFields(&r, &query));
+  if (!query.empty()) {
+    target_text += target_text.find('?') == std::string::npos ? "?" : "&";
+    target_text += EncodeParams(query);
   }
-  LOADD_RETURN_IF_ERROR(CompileAt(r.FieldPath(query ? "query" : "path"), target_text,
-                                  Escape::kUrl, *vars, env, &step->target));
-  const rapidjson::Value* headers = r.Get("headers");
-  if (headers != nullptr) {
-    if (!headers->IsObject() || headers->MemberCount() > 64) {
-      return Status::Invalid(r.FieldPath("headers"),
-                             "must be an object of at most 64 strings");
-    }
-    for (auto it = headers->MemberBegin(); it != headers->MemberEnd(); ++it) {
-      std::string hp = JsonPathField(r.FieldPath("headers"), it->name.GetString());
-      if (!it->value.IsString()) return Status::Invalid(hp, "must be a string");
-      std::string value = it->value.GetString();
-      if (value.find_first_of("\r\n") != std::string::npos) {
-        return Status::Invalid(hp, "must not contain CR or LF");
-      }
-      Template t;
-      LOADD_RETURN_IF_ERROR(CompileAt(hp, value, Escape::kHeader, *vars, env, &t));
-      step->headers.emplace_back(it->name.GetString(), std::move(t));
-    }
+  LOADD_RETURN_IF_ERROR(CompileAt(r.FieldPath(query.empty() ? "path" : "query"),
+                                  target_text, Escape::kUrl, *vars, env, &step->target));
+  HttpFieldList headers;
+  LOADD_RETURN_IF_ERROR(ReadHeaderFields(&r, &headers));
+  for (auto& [name, value] : headers) {
+    Template t;
+    LOADD_RETURN_IF_ERROR(CompileAt(JsonPathField(r.FieldPath("headers"), name), value,
+                                    Escape::kHeader, *vars, env, &t));
+    step->headers.emplace_back(std::move(name), std::move(t));
   }
   LOADD_RETURN_IF_ERROR(ReadAuth(&r, *vars, env, step));
   std::string content_type;

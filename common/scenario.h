@@ -97,9 +97,6 @@ Status ReadScenarios(const rapidjson::Value& value, const std::string& target,
 // exactly over the fleet. At most 100,000 entries.
 std::vector<uint32_t> WeightedRotation(const std::vector<int64_t>& weights);
 
-// Resolves a request's "url" or "path" (against `target`) from reader r.
-Status ReadRequestUrl(ObjectReader* r, const std::string& target, Url* out);
-
 }  // namespace loadd
 
 #endif  // LOADD_COMMON_SCENARIO_H_

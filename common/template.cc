@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/http_fields.h"
+
 namespace loadd {
 namespace {
 
@@ -131,26 +133,19 @@ Result<Template> Template::Compile(std::string_view text, Escape escape,
 }
 
 void Template::AppendEscaped(std::string_view value, std::string* out) const {
-  static const char kHex[] = "0123456789ABCDEF";
   switch (escape_) {
     case Escape::kNone:
       out->append(value);
       return;
     case Escape::kHeader:
+      // RFC 9110 section 5.5: CR, LF and NUL are never valid in a field
+      // value; each becomes SP, so the value stays on its one header line.
       for (char c : value) {
-        if (c != '\r' && c != '\n' && c != '\0') out->push_back(c);
+        out->push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
       }
       return;
     case Escape::kUrl:
-      for (unsigned char c : value) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-          out->push_back(static_cast<char>(c));
-        } else {
-          out->push_back('%');
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        }
-      }
+      AppendUrlEncoded(value, out);
       return;
     case Escape::kJsonString:
       for (unsigned char c : value) {

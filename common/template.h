@@ -6,8 +6,11 @@
 // and the name of a variable extracted by an earlier step. Templates are
 // compiled when the plan is parsed, so an unknown function or variable is
 // an error naming the JSON path, not a surprise mid-run. Values are escaped
-// for where they go (JSON string, URL, header), so an extracted value can
-// never break the request's syntax or inject a header.
+// for where they go (JSON string: \uXXXX; URL: %XX, common/http_fields.h;
+// header: CR, LF and NUL become SP, as RFC 9110 section 5.5 allows), so an
+// extracted or data-file value can never break the request's syntax, inject
+// a header or start a second request. A template's literal text is not
+// escaped: the plan parser checks it (common/http_fields.h).
 #ifndef LOADD_COMMON_TEMPLATE_H_
 #define LOADD_COMMON_TEMPLATE_H_
 
