@@ -72,32 +72,43 @@ void BusServer::OnPipe(nng_pipe pipe, nng_pipe_ev ev, void* self) {
   }
 }
 
-// Before the pipe joins the socket: admit it into handshake, or refuse it
-// (closing it here means the socket never sees it).
+// Before the pipe joins the socket: admit it into handshake (perhaps in
+// place of the longest-waiting one), or refuse it (closing it here means
+// the socket never sees it).
 void BusServer::OnPipeAdding(nng_pipe pipe) {
+  uint32_t id = nng_pipe_id(pipe);
   std::string address = PipePeerAddress(pipe);
-  std::string refusal;
+  std::string refusal, eviction;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    size_t handshaking = 0;
-    for (const auto& [id, p] : peers_) handshaking += p.session == nullptr;
-    if (handshaking >= max_handshakes_) {
-      refusal = std::to_string(handshaking) + " connections are already authenticating";
-    } else if (peers_.size() - handshaking >= max_sessions_) {
+    Result<std::unique_ptr<ServerHandshake>> h = ServerHandshake::Start(key_);
+    if (sessions_ >= max_sessions_) {
       refusal = std::to_string(max_sessions_) + " workers are already connected";
+    } else if (!h.ok()) {
+      refusal = h.status().ToString();
     } else {
-      Result<std::unique_ptr<ServerHandshake>> h = ServerHandshake::Start(key_);
-      if (!h.ok()) {
-        refusal = h.status().ToString();
+      HandshakeAdmission::Decision d = admission_.Admit(id, AddressHost(address), Now());
+      if (!d.admitted) {
+        refusal = d.why;
       } else {
-        Peer& peer = peers_[nng_pipe_id(pipe)];
+        if (d.evicted != 0) {
+          ++counters_.evicted;
+          auto victim = peers_.find(d.evicted);
+          if (victim != peers_.end()) {
+            Condemn(d.evicted, &victim->second);
+            eviction = "the longest-waiting unauthenticated connection, from " +
+                       victim->second.address + ", closed to make way (" + d.why + ")";
+          }
+        }
+        Peer& peer = peers_[id];
         peer.address = address;
-        peer.deadline_ns = Now() + handshake_timeout_ns_;
+        peer.last_message_ns = MonotonicNowNs();
         peer.handshake = std::move(*h);
       }
     }
     if (!refusal.empty()) ++counters_.over_limit;
   }
+  if (!eviction.empty()) Warn(address, eviction);
   if (!refusal.empty()) {
     Warn(address, "connection refused: " + refusal);
     nng_pipe_close(pipe);
@@ -109,8 +120,9 @@ void BusServer::OnPipeAdded(nng_pipe pipe) {
   uint32_t id = nng_pipe_id(pipe);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = peers_.find(id);
-  if (it == peers_.end() || it->second.handshake == nullptr) return;
-  if (!SendLocked(id, it->second.handshake->Challenge())) Condemn(&it->second);
+  if (it == peers_.end() || it->second.handshake == nullptr || it->second.condemned)
+    return;
+  if (!SendLocked(id, it->second.handshake->Challenge())) Condemn(id, &it->second);
 }
 
 void BusServer::OnPipeRemoved(nng_pipe pipe) {
@@ -122,7 +134,9 @@ void BusServer::OnPipeRemoved(nng_pipe pipe) {
     auto it = peers_.find(id);
     if (it == peers_.end()) return;
     announced = it->second.announced;
+    sessions_ -= it->second.session != nullptr;
     peers_.erase(it);
+    admission_.Removed(id);
   }
   if (announced) coordinator_->OnDisconnect(id);
 }
@@ -136,12 +150,11 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
   Result<nng_tls_config*> tls = MakeBusTlsConfig(url, options.tls, /*server=*/true);
   if (!tls.ok()) return tls.status();
   if (options.clock != nullptr) clock_ = options.clock;
-  handshake_timeout_ns_ = options.handshake_timeout_ms * kNsPerMs;
-  max_handshakes_ = options.max_handshakes;
   max_sessions_ = options.max_sessions;
   {
     std::lock_guard<std::mutex> lock(mu_);
     key_ = std::move(options.fleet_key);
+    admission_ = HandshakeAdmission(options.admission);
   }
   int rv = nng_pair1_open_poly(&socket_);
   if (rv != 0) {
@@ -224,10 +237,8 @@ BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,
     auto it = peers_.find(pipe);
     if (it == peers_.end()) return Verdict::kDrop;  // already gone
     Peer& peer = it->second;
-    if (peer.condemned) {
-      peer.last_message_ns = MonotonicNowNs();
-      return Verdict::kDrop;
-    }
+    peer.last_message_ns = MonotonicNowNs();
+    if (peer.condemned) return Verdict::kDrop;
     address = peer.address;
     if (peer.session != nullptr) {
       Result<std::string_view> opened = peer.session->Open(bytes);
@@ -236,12 +247,13 @@ BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,
         return Verdict::kDeliver;
       }
       ++counters_.bad_frames;
-      Condemn(&peer);
+      Condemn(pipe, &peer);
       *why = "bad frame from a worker: " + opened.status().message();
     } else if (!IsHandshakeMessage(bytes, kBusResponseBytes, kBusResponseType)) {
       ++counters_.strays;
       if (++peer.strays <= kMaxStraysBeforeAuth) return Verdict::kDrop;
-      Condemn(&peer);
+      admission_.Failed(pipe, Now());
+      Condemn(pipe, &peer);
       *why = std::to_string(peer.strays) + " messages without authenticating";
     } else {
       std::unique_ptr<BusSession> session;
@@ -250,10 +262,13 @@ BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,
         peer.session = std::move(session);
         peer.handshake.reset();
         peer.announced = true;
+        ++sessions_;
+        admission_.Authenticated(pipe);
         return Verdict::kAnnounce;
       }
       ++counters_.handshake_failures;
-      Condemn(&peer);
+      admission_.Failed(pipe, Now());
+      Condemn(pipe, &peer);
       *why = proof.ok()
                  ? "could not send the handshake proof"
                  : "authentication failed: " + proof.status().message() +
@@ -264,10 +279,11 @@ BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,
   return Verdict::kDrop;
 }
 
-void BusServer::Condemn(Peer* peer) {
+void BusServer::Condemn(uint32_t id, Peer* peer) {
+  admission_.Closing(id);
   if (peer->condemned) return;
   peer->condemned = true;
-  peer->condemned_ns = peer->last_message_ns = MonotonicNowNs();
+  peer->condemned_ns = MonotonicNowNs();
 }
 
 void BusServer::SweepLoop() {
@@ -283,17 +299,18 @@ void BusServer::Sweep() {
   std::vector<uint32_t> to_close;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    int64_t now = Now();
+    for (uint32_t id : admission_.Expire(Now())) {
+      auto it = peers_.find(id);
+      if (it == peers_.end()) continue;
+      ++counters_.handshake_timeouts;
+      Condemn(id, &it->second);
+      expired.emplace_back(id, it->second.address + " (" +
+                                   std::to_string(it->second.strays) +
+                                   " unauthenticated messages)");
+    }
     int64_t mono = MonotonicNowNs();
     for (auto it = peers_.begin(); it != peers_.end();) {
       Peer& peer = it->second;
-      if (peer.session == nullptr && !peer.condemned && now >= peer.deadline_ns) {
-        ++counters_.handshake_timeouts;
-        Condemn(&peer);
-        expired.emplace_back(it->first, peer.address + " (" +
-                                            std::to_string(peer.strays) +
-                                            " unauthenticated messages)");
-      }
       if (peer.condemned && !peer.closed &&
           (mono - peer.last_message_ns >= kQuietBeforeCloseNs ||
            mono - peer.condemned_ns >= kMaxCondemnedNs)) {
@@ -301,6 +318,7 @@ void BusServer::Sweep() {
         to_close.push_back(it->first);
       }
       if (peer.closed && !peer.announced && mono - peer.condemned_ns >= kForgetClosedNs) {
+        admission_.Removed(it->first);
         it = peers_.erase(it);
       } else {
         ++it;
@@ -309,7 +327,7 @@ void BusServer::Sweep() {
   }
   for (const auto& [id, address] : expired) {
     Warn(address, "no authentication within " +
-                      std::to_string(handshake_timeout_ns_ / kNsPerMs) +
+                      std::to_string(admission_.handshake_timeout_ns() / kNsPerMs) +
                       " ms; connection closed");
   }
   for (uint32_t id : to_close) ClosePipe(id);
@@ -395,16 +413,12 @@ BusServer::Counters BusServer::counters() const {
 
 size_t BusServer::handshaking() const {
   std::lock_guard<std::mutex> lock(mu_);
-  size_t n = 0;
-  for (const auto& [id, p] : peers_) n += p.session == nullptr;
-  return n;
+  return admission_.pending();
 }
 
 size_t BusServer::sessions() const {
   std::lock_guard<std::mutex> lock(mu_);
-  size_t n = 0;
-  for (const auto& [id, p] : peers_) n += p.session != nullptr;
-  return n;
+  return sessions_;
 }
 
 void BusServer::Close() {
@@ -420,6 +434,8 @@ void BusServer::Close() {
   if (receiver_.joinable()) receiver_.join();
   std::lock_guard<std::mutex> lock(mu_);
   peers_.clear();
+  sessions_ = 0;
+  admission_ = HandshakeAdmission();
 }
 
 }  // namespace loadd

@@ -6,7 +6,9 @@
 // Until it does, the Coordinator does not hear of it: no OnConnect, none of
 // its messages, and SendTo it is dropped. After it, every message in either
 // direction is an authenticated frame; a frame that fails the check closes
-// the pipe. Pipes still in handshake are bounded in number and time.
+// the pipe. Pipes still in handshake are bounded in number and time, and
+// when room runs out the one waiting longest makes way (bus_admission.h),
+// so peers that never answer cannot keep workers out.
 //
 // Thread-safety: SendTo and SetFleetKey may be called from any thread. The
 // Coordinator is called from one thread at a time (the receive thread, or
@@ -30,6 +32,7 @@
 #include "common/bus_tls.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "daemon/coordinator/bus_admission.h"
 #include "daemon/coordinator/coordinator.h"
 
 namespace CLI {
@@ -39,12 +42,11 @@ class App;
 namespace loadd {
 
 struct BusServerOptions {
-  std::string fleet_key;                // from LoadFleetKey; required
-  BusTlsOptions tls;                    // for tls+tcp:// URLs
-  int64_t handshake_timeout_ms = 5000;  // a pipe not authenticated by then is closed
-  size_t max_handshakes = 64;           // pipes in handshake at once; more are refused
-  size_t max_sessions = 16384;          // authenticated pipes at once
-  const Clock* clock = nullptr;         // null: the real clock
+  std::string fleet_key;          // from LoadFleetKey; required
+  BusTlsOptions tls;              // for tls+tcp:// URLs
+  BusAdmissionOptions admission;  // pipes in handshake: deadline and bounds
+  size_t max_sessions = 16384;    // authenticated pipes at once
+  const Clock* clock = nullptr;   // null: the real clock
 };
 
 // The coordinator's bus security flags, for CoordinatorMain: --fleet-key-file
@@ -63,7 +65,8 @@ class BusServer final : public FleetBus {
   struct Counters {
     uint64_t handshake_failures = 0;  // wrong key or malformed handshake
     uint64_t handshake_timeouts = 0;  // closed: not authenticated in time
-    uint64_t over_limit = 0;          // refused: too many pipes in handshake
+    uint64_t evicted = 0;             // closed: made way for a newer handshake
+    uint64_t over_limit = 0;          // refused: no room (sessions, or closing)
     uint64_t bad_frames = 0;          // closed: a frame failed its check
     uint64_t strays = 0;              // dropped: non-handshake data before auth
     uint64_t unsent = 0;              // SendTo a pipe without a session
@@ -99,13 +102,13 @@ class BusServer final : public FleetBus {
  private:
   struct Peer {
     std::string address;                         // "HOST:PORT", for logs
-    int64_t deadline_ns = 0;                     // handshake deadline
     std::unique_ptr<ServerHandshake> handshake;  // while authenticating
     std::unique_ptr<BusSession> session;         // once authenticated
     bool announced = false;                      // the Coordinator knows the pipe
     // A pipe we gave up on is condemned first and closed once it has been
     // quiet for a moment (see kQuietBeforeCloseNs in the .cc); its messages
-    // are dropped meanwhile. Monotonic ns.
+    // are dropped meanwhile. Monotonic ns; last_message_ns starts at the
+    // pipe's admission, so a peer that never spoke is closed at once.
     bool condemned = false;
     bool closed = false;
     int64_t condemned_ns = 0;
@@ -134,7 +137,8 @@ class BusServer final : public FleetBus {
   // Condemns peers whose handshake is overdue and closes condemned peers
   // gone quiet.
   void Sweep();
-  void Condemn(Peer* peer);
+  // Marks `peer` (pipe `id`) for closing; mu_ held.
+  void Condemn(uint32_t id, Peer* peer);
   // Sends on `pipe`; mu_ held. False if nng refused it.
   bool SendLocked(uint32_t pipe, const std::string& bytes);
   void ClosePipe(uint32_t pipe);
@@ -143,8 +147,6 @@ class BusServer final : public FleetBus {
 
   Coordinator* coordinator_ = nullptr;
   const Clock* clock_ = RealClock::Get();
-  int64_t handshake_timeout_ns_ = 0;
-  size_t max_handshakes_ = 0;
   size_t max_sessions_ = 0;
   nng_socket socket_ = NNG_SOCKET_INITIALIZER;
   bool open_ = false;
@@ -161,6 +163,8 @@ class BusServer final : public FleetBus {
   mutable std::mutex mu_;  // below deliver_mu_; never held calling the Coordinator
   std::string key_;        // GUARDED_BY(mu_)
   std::map<uint32_t, Peer> peers_;  // GUARDED_BY(mu_), by pipe id
+  size_t sessions_ = 0;             // GUARDED_BY(mu_), peers_ with a session
+  HandshakeAdmission admission_;    // GUARDED_BY(mu_)
   Counters counters_;               // GUARDED_BY(mu_)
 };
 

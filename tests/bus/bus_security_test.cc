@@ -225,10 +225,11 @@ struct RawWorker {
 
 std::string Describe(const BusServer::Counters& c) {
   return "server: handshake failures " + std::to_string(c.handshake_failures) +
-         ", timeouts " + std::to_string(c.handshake_timeouts) + ", bad frames " +
-         std::to_string(c.bad_frames) + ", strays " + std::to_string(c.strays) +
-         ", closed " + std::to_string(c.closed) + ", close errors " +
-         std::to_string(c.close_errors);
+         ", timeouts " + std::to_string(c.handshake_timeouts) + ", evicted " +
+         std::to_string(c.evicted) + ", refused " + std::to_string(c.over_limit) +
+         ", bad frames " + std::to_string(c.bad_frames) + ", strays " +
+         std::to_string(c.strays) + ", closed " + std::to_string(c.closed) +
+         ", close errors " + std::to_string(c.close_errors);
 }
 
 HelloMsg Hello(const std::string& host) { return HelloMsg{host, 0, -1, 2, 100, "t", ""}; }
@@ -251,8 +252,9 @@ class BusSecurityTest : public ::testing::Test {
     BusServerOptions options;
     options.fleet_key = kKey;
     options.clock = &clock_;
-    options.handshake_timeout_ms = kHandshakeTimeoutMs;
-    options.max_handshakes = 4;
+    options.admission.handshake_timeout_ms = kHandshakeTimeoutMs;
+    options.admission.max_pending = 4;
+    options.admission.max_pending_per_host = 4;
     Status st = server_.Listen("tcp://127.0.0.1:0", options);
     ASSERT_TRUE(st.ok()) << st.ToString();
     ASSERT_GT(server_.port(), 0);
@@ -359,7 +361,10 @@ TEST_F(BusSecurityTest, StaleFramesBeforeTheResponseAreDroppedNotFatal) {
   EXPECT_EQ(server_.counters().strays, 1u);
 }
 
-TEST_F(BusSecurityTest, HandshakesInProgressAreBounded) {
+// Issue 14 item 2: key-less peers holding every handshake slot kept a
+// restarted worker out for 31 s. Now a newcomer is admitted in place of the
+// longest-waiting silent peer, at once, with no deadline passing.
+TEST_F(BusSecurityTest, SilentPeersHoldingEverySlotCannotKeepAWorkerOut) {
   std::vector<std::unique_ptr<RawPeer>> idle;
   for (int i = 0; i < 4; ++i) {
     idle.push_back(std::make_unique<RawPeer>());
@@ -367,19 +372,32 @@ TEST_F(BusSecurityTest, HandshakesInProgressAreBounded) {
     ASSERT_TRUE(idle.back()->Recv().has_value());  // challenged
   }
   EXPECT_EQ(server_.handshaking(), 4u);
-  {
-    RawPeer fifth;
-    fifth.Dial(url_);
-    ASSERT_TRUE(WaitFor([&] { return server_.counters().over_limit >= 1; }));
-    EXPECT_EQ(server_.handshaking(), 4u);
-  }  // closed, so that it does not redial
+  RawWorker w;
+  Register(&w, "restarted");
+  EXPECT_EQ(server_.counters().evicted, 1u) << Describe(server_.counters());
+  EXPECT_EQ(server_.counters().over_limit, 0u);
+  ASSERT_TRUE(idle.front()->WaitClosed()) << "the oldest made way";
+  EXPECT_EQ(server_.handshaking(), 3u);
+  // The next one evicts the next oldest; the bound holds.
+  auto fifth = std::make_unique<RawPeer>();
+  ASSERT_TRUE(fifth->Dial(url_));
+  ASSERT_TRUE(fifth->Recv().has_value());
+  ASSERT_TRUE(WaitFor([&] { return server_.handshaking() == 4; }));
+  ASSERT_TRUE(WaitFor([&] { return server_.counters().evicted == 1; }));
+  idle.push_back(std::move(fifth));
+  idle.push_back(std::make_unique<RawPeer>());
+  ASSERT_TRUE(idle.back()->Dial(url_));
+  ASSERT_TRUE(idle[1]->WaitClosed()) << Describe(server_.counters());
+  EXPECT_EQ(server_.counters().evicted, 2u);
+  EXPECT_EQ(server_.handshaking(), 4u);
+  EXPECT_EQ(Live(), 1);
   ExpireHandshakes();
   for (auto& p : idle) EXPECT_TRUE(p->WaitClosed()) << Describe(server_.counters());
   idle.clear();  // closed, so that a redial does not start a new handshake
   EXPECT_TRUE(WaitFor([&] { return server_.handshaking() == 0; }));
   // Room again: a worker with the key gets in.
-  RawWorker w;
-  Register(&w, "after");
+  RawWorker again;
+  Register(&again, "after");
 }
 
 // Tampered frames inside an authenticated session: each closes the pipe,

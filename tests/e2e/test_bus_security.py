@@ -6,9 +6,12 @@ import json
 import os
 import re
 import secrets
+import selectors
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -154,6 +157,135 @@ class FleetKey(unittest.TestCase):
                                    text=True, timeout=10, env=f.env)
                 self.assertNotEqual(r.returncode, 0, r.stderr)
                 self.assertTrue(re.search(r"no-such-flag|absent\.conf", r.stderr), r.stderr)
+
+
+PAIR1_HEADER = b"\0SP\0\0\x11\0\0"  # nng's SP header for pair1 (protocol 17)
+
+
+class HandshakeFlood:
+    """`connections` TCP connections to the bus that send only the 8-byte
+    pair1 header, read and ignore whatever comes, and reconnect as soon as
+    they are closed: a peer without the fleet key holding handshake slots.
+    Bounded: it stops by itself after `seconds` or `max_connects` connects,
+    whichever comes first (or at stop()). Loopback only."""
+
+    def __init__(self, port, connections=300, seconds=60, max_connects=200_000):
+        self.addr = ("127.0.0.1", port)
+        self.connections, self.seconds, self.max_connects = connections, seconds, max_connects
+        self.connects = 0  # connections opened (each sent the header)
+        self.closed_by_peer = 0
+        self.open = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive(), "the flood did not stop"
+
+    def _connect(self, sel):
+        if self.connects >= self.max_connects:
+            return
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex(self.addr)
+        self.connects += 1
+        sel.register(s, selectors.EVENT_WRITE, "connecting")
+
+    def _run(self):
+        sel = selectors.DefaultSelector()
+        deadline = time.time() + self.seconds
+        for _ in range(self.connections):
+            self._connect(sel)
+        while not self._stop.is_set() and time.time() < deadline and sel.get_map():
+            for key, _ in sel.select(timeout=0.05):
+                s = key.fileobj
+                if key.data == "connecting":
+                    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                        try:
+                            s.send(PAIR1_HEADER)
+                            sel.modify(s, selectors.EVENT_READ, "open")
+                            self.open += 1
+                            continue
+                        except OSError:
+                            pass
+                    sel.unregister(s)
+                    s.close()
+                    self._connect(sel)  # refused or reset: again at once
+                    continue
+                try:
+                    data = s.recv(4096)  # the SP header and the challenge: ignored
+                except OSError:
+                    data = b""
+                if not data:
+                    self.closed_by_peer += 1
+                    self.open -= 1
+                    sel.unregister(s)
+                    s.close()
+                    self._connect(sel)
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+        sel.close()
+
+
+def restart_worker(f, i, n_workers):
+    """kill -9 worker i, wait until the coordinator has dropped it, start it
+    again under the same id; returns the seconds from its start until the
+    coordinator lists `n_workers` workers (at most 30)."""
+    f.workers[i].kill()
+    f.workers[i].wait()
+    if not wait_until(lambda: healthz_workers(f) == n_workers - 1, 15):
+        raise AssertionError(f"the coordinator still lists worker {i} after its kill")
+    started = time.time()
+    f.workers[i] = f.add_worker(i)
+    f.workers.pop()  # add_worker appended it; it replaces slot i
+    registered = wait_until(lambda: healthz_workers(f) >= n_workers, 30)
+    return time.time() - started if registered else float("inf")
+
+
+def healthz_workers(f):
+    try:
+        status, body = http("GET", f.rest + "/healthz", timeout=1)
+        return body["workers"] if status == 200 else -1
+    except OSError:
+        return -1
+
+
+class HandshakeAdmission(unittest.TestCase):
+    def test_key_less_handshake_flood_does_not_keep_workers_out(self):
+        """Issue 14 item 2: 300 connections that send only the pair1 header
+        and reconnect at once held every authenticating slot; a restarted
+        worker took 31 s to register. Under the same flood a restarted
+        worker and the registered workers' reconnects (after a coordinator
+        restart) must register within 5 s."""
+        with Fleet(workers=2) as f:
+            quiet = restart_worker(f, 1, 2)
+            port = int(f.bus.rsplit(":", 1)[1])
+            with HandshakeFlood(port) as flood:
+                self.assertTrue(wait_until(lambda: flood.open >= 290, 10),
+                                f"flood: {flood.open} open of 300")
+                time.sleep(1)  # every slot it can take is taken
+                flooded = restart_worker(f, 1, 2)
+                f.restart_coordinator()
+                started = time.time()
+                back = wait_until(lambda: healthz_workers(f) >= 2, 30)
+                reconnect = time.time() - started if back else float("inf")
+                opened, closed = flood.connects, flood.closed_by_peer
+            print(f"\nrestarted worker registered in {quiet:.2f} s without the flood, "
+                  f"{flooded:.2f} s under it; after a coordinator restart under the flood "
+                  f"both workers were back in {reconnect:.2f} s "
+                  f"(flood: {opened} connects, {closed} closed by the coordinator)")
+            self.assertLess(flooded, 5.0, f.log("coordinator")[-2000:])
+            self.assertLess(reconnect, 5.0, f.log("coordinator-2")[-2000:])
+            self.assertGreater(opened, 300, "the flood never reconnected")
+            self.assertEqual(len(worker_ids(f)), 2, worker_ids(f))
 
 
 class BusTls(unittest.TestCase):
