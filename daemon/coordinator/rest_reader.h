@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -87,6 +88,7 @@ class RequestReader {
 
  private:
   Status FeedPiece(const char* data, size_t len, bool* done);
+  Status FeedParser(std::string_view bytes);
   Status CheckHead();
 
   const size_t max_request_bytes_;
@@ -94,6 +96,7 @@ class RequestReader {
   const Pistache::Address peer_;
   std::shared_ptr<GuardedParser> parser_;
   size_t head_bytes_ = 0;  // fed while the line and headers were read
+  size_t held_crs_ = 0;    // trailing CRs not yet given to the parser
   bool checked_ = false;   // CheckHead passed for the current request
   Status refusal_;
   size_t linger_bytes_ = 0;
