@@ -597,6 +597,17 @@ class Connections(unittest.TestCase):
             status, reply = http("POST", r + "/healthz", "")
             self.assertIn("this path answers GET", reply["error"]["message"])
 
+    def test_a_path_of_40000_slashes_is_a_400_not_a_crash(self):
+        # Pistache's router collapsed '/' runs with std::regex, which recursed per
+        # character: GET /ui/ + 40,000 '/' (open, no token) killed the coordinator.
+        with Fleet(workers=1) as f:
+            for path in (b"/ui/" + b"/" * 40000, b"/" * 40000 + b"healthz"):
+                line, body = raw_request(f.rest_port, b"GET " + path + b" HTTP/1.1\r\n\r\n")
+                self.assertIn("400", line, body)
+                self.assertIn("longer than 2048 bytes", body)
+            self.assertIsNone(f.coordinator.poll())
+            self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
+
     def test_invalid_utf8_is_never_echoed_raw(self):
         with Fleet(workers=1) as f:
             auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
