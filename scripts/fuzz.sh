@@ -22,6 +22,7 @@ if ! command -v clang++ >/dev/null || ! command -v clang >/dev/null; then
 fi
 
 targets=(plan_fuzz wire_fuzz hdr_histogram_fuzz body_regex_fuzz)
+targets+=(rest_fuzz)  # REST request reading (daemon/coordinator/rest_reader.h)
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLOADD_FUZZ=ON -DLOADD_BUILD_TESTS=OFF >/dev/null

@@ -2,7 +2,6 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
-#include <pistache/router.h>
 
 #include <charconv>
 #include <optional>
@@ -12,6 +11,7 @@
 #include "common/log.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/rest_handler.h"
+#include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
 #include "daemon/coordinator/static_files.h"
 
@@ -26,14 +26,12 @@ struct RestApi::Context {
 
 namespace {
 
+namespace Http = Pistache::Http;
 using Pistache::Http::Code;
 using Pistache::Http::ResponseWriter;
-using Pistache::Rest::Request;
-using Pistache::Rest::Route;
 using Context = RestApi::Context;
 
 constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
-constexpr char kHealthPath[] = "/healthz";
 
 void Reply(ResponseWriter& response, int code, const std::string& body) {
   response.setMime(MIME(Application, Json));
@@ -62,40 +60,25 @@ void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
   response.send(Code::Ok, *result);
 }
 
-// OK when the request carries the bearer token. A refusal is logged (at
-// most once per kRefusalLogIntervalNs, never with what was sent).
-Status Authorize(Context* c, const Pistache::Http::Request& req) {
-  std::optional<Pistache::Http::Header::Raw> header =
-      req.headers().tryGetRaw("Authorization");
-  if (header && c->auth->Check(header->value())) return Status::Ok();
+// The route table's verdict on a request (rest_routes.h); a missing or
+// wrong token is logged (at most once per kRefusalLogIntervalNs, never with
+// what was sent).
+Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
+             size_t content_length) {
+  Status status = AdmitRequest(match, req, content_length, *c->auth, *c->limits->Get());
+  if (status.code() != StatusCode::kUnauthenticated) return status;
   if (int64_t n = c->refusals.Admit()) {
     LOG_WARN(
         "REST: refused %lld request(s) without a valid bearer token (latest: %s %s from "
-        "%s, "
-        "%s)",
-        static_cast<long long>(n), Pistache::Http::methodString(req.method()),
-        req.resource().substr(0, 100).c_str(), req.address().host().c_str(),
-        header ? "wrong token" : "no Authorization header");
+        "%s, %s)",
+        static_cast<long long>(n), Http::methodString(req.method()),
+        Printable(req.resource(), 100).c_str(), req.address().host().c_str(),
+        AuthorizationOf(req) ? "wrong token" : "no Authorization header");
   }
-  return Status(
-      StatusCode::kUnauthenticated,
-      header ? "wrong bearer token; use the token in the coordinator's --token-file"
-             : "this API needs a bearer token: send `Authorization: Bearer TOKEN` with "
-               "the token in the coordinator's --token-file (loadctl reads it from "
-               "--token-file, LOADD_TOKEN_FILE or LOADD_TOKEN)");
+  return status;
 }
 
-Status BodyTooLarge(size_t bytes, const RunLimits& limits) {
-  return Status(
-      StatusCode::kResourceExhausted,
-      "the request body is " + std::to_string(bytes) +
-          " bytes; this coordinator accepts at most " +
-          std::to_string(limits.MaxBodyBytes()) + " (" +
-          FormatBytes(limits.max_plan_bytes) + " of plan, --max-plan-bytes, plus " +
-          FormatBytes(limits.max_data_bytes) + " of data file, --max-data-bytes)");
-}
-
-Result<std::string> CreateRun(Context* c, const Request& req) {
+Result<std::string> CreateRun(Context* c, const Http::Request& req) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
   const std::string body = req.body();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
@@ -109,127 +92,106 @@ Result<std::string> CreateRun(Context* c, const Request& req) {
 }
 
 // Without the token, only that the coordinator is up; with it, the rest.
-std::string Health(Context* c, const Request& req) {
-  std::optional<Pistache::Http::Header::Raw> header =
-      req.headers().tryGetRaw("Authorization");
-  if (header && c->auth->Check(header->value())) return c->coordinator->Health();
+std::string Health(Context* c, const Http::Request& req) {
+  std::optional<std::string> header = AuthorizationOf(req);
+  if (header && c->auth->Check(*header)) return c->coordinator->Health();
   return R"({"status":"ok"})";
 }
 
-// One row per route: method, path, whether it needs the token, handler.
-struct RouteRow {
-  enum Method { kGet, kPost } method;
-  const char* path;
-  bool open;
-  void (*handle)(Context* c, const Request& req, ResponseWriter& response);
-};
-
-constexpr RouteRow kRoutes[] = {
-    {RouteRow::kGet, kHealthPath, true,
-     [](Context* c, const Request& req, ResponseWriter& r) {
-       Reply(r, 200, Health(c, req));
-     }},
-    // The web dashboard (static_files.h): no data, so no token.
-    {RouteRow::kGet, kDashboardPath, true,
-     [](Context*, const Request& req, ResponseWriter& r) { ServeStaticFile(req, r); }},
-    {RouteRow::kGet, "/ui/:file", true,
-     [](Context*, const Request& req, ResponseWriter& r) { ServeStaticFile(req, r); }},
-    {RouteRow::kGet, "/v1/workers", false,
-     [](Context* c, const Request&, ResponseWriter& r) {
-       Reply(r, 200, c->coordinator->ListWorkers());
-     }},
-    {RouteRow::kGet, "/v1/runs", false,
-     [](Context* c, const Request&, ResponseWriter& r) {
-       Reply(r, 200, c->coordinator->ListRuns());
-     }},
-    {RouteRow::kPost, "/v1/runs", false,
-     [](Context* c, const Request& req, ResponseWriter& r) {
-       Reply(r, CreateRun(c, req), 201);
-     }},
-    {RouteRow::kGet, "/v1/runs/:id", false,
-     [](Context* c, const Request& req, ResponseWriter& r) {
-       std::optional<std::string> timeline = req.query().get("timeline");
-       bool with_timeline = !timeline || (*timeline != "0" && *timeline != "false");
-       Result<int64_t> since = ParseSince(req.query().get("since"));
-       if (!since.ok()) {
-         Reply(r, Result<std::string>(since.status()));
-         return;
-       }
-       Reply(r, c->coordinator->GetRun(req.param(":id").as<std::string>(), with_timeline,
-                                       *since));
-     }},
-    {RouteRow::kGet, "/v1/runs/:id/hlog", false,
-     [](Context* c, const Request& req, ResponseWriter& r) {
-       ReplyText(r, c->coordinator->GetRunHlog(req.param(":id").as<std::string>()));
-     }},
-    {RouteRow::kPost, "/v1/runs/:id/stop", false,
-     [](Context* c, const Request& req, ResponseWriter& r) {
-       Reply(r, c->coordinator->StopRun(req.param(":id").as<std::string>()));
-     }},
-    {RouteRow::kGet, "/metrics", false,  // Prometheus text format (metrics.h)
-     [](Context* c, const Request&, ResponseWriter& r) {
-       r.setMime(Pistache::Http::Mime::MediaType::fromString(kMetricsContentType));
-       r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
-     }},
-};
-
-Route::Handler MakeHandler(Context* c, const RouteRow& row) {
-  return [c, row](const Request req, ResponseWriter response) {
-    Status allowed = row.open ? Status::Ok() : Authorize(c, req);
-    if (!allowed.ok()) {
-      Reply(response, HttpCodeOf(allowed), ErrorJson(allowed));
-      return Route::Result::Ok;
-    }
-    try {
-      row.handle(c, req, response);
-    } catch (const std::exception& e) {
-      Status internal(StatusCode::kInternal,
-                      std::string("unexpected error: ") + e.what());
-      LOG_ERROR("REST: %s %s: %s", Pistache::Http::methodString(req.method()),
-                req.resource().substr(0, 100).c_str(), internal.message().c_str());
-      Reply(response, HttpCodeOf(internal), ErrorJson(internal));
-    }
-    return Route::Result::Ok;
-  };
+void GetRun(Context* c, const Http::Request& req, const std::string& id,
+            ResponseWriter& r) {
+  std::optional<std::string> timeline = req.query().get("timeline");
+  bool with_timeline = !timeline || (*timeline != "0" && *timeline != "false");
+  Result<int64_t> since = ParseSince(req.query().get("since"));
+  if (!since.ok()) {
+    Reply(r, Result<std::string>(since.status()));
+    return;
+  }
+  Reply(r, c->coordinator->GetRun(id, with_timeline, *since));
 }
 
-std::shared_ptr<Pistache::Rest::Router> MakeRouter(Context* c) {
-  auto router = std::make_shared<Pistache::Rest::Router>();
-  for (const RouteRow& row : kRoutes) {
-    if (row.method == RouteRow::kGet) {
-      Pistache::Rest::Routes::Get(*router, row.path, MakeHandler(c, row));
+// One case per row of kRoutes (rest_routes.h); the compiler checks that
+// none is missing.
+void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
+            ResponseWriter& r) {
+  switch (match.rule->id) {
+    case RouteId::kHealth:
+      return Reply(r, 200, Health(c, req));
+    case RouteId::kDashboard:
+      return ServeStaticFile(req, "index.html", r);
+    case RouteId::kDashboardFile:
+      return ServeStaticFile(req, match.param, r);
+    case RouteId::kWorkers:
+      return Reply(r, 200, c->coordinator->ListWorkers());
+    case RouteId::kRuns:
+      return Reply(r, 200, c->coordinator->ListRuns());
+    case RouteId::kCreateRun:
+      return Reply(r, CreateRun(c, req), 201);
+    case RouteId::kRun:
+      return GetRun(c, req, match.param, r);
+    case RouteId::kRunHlog:
+      return ReplyText(r, c->coordinator->GetRunHlog(match.param));
+    case RouteId::kStopRun:
+      return Reply(r, c->coordinator->StopRun(match.param));
+    case RouteId::kMetrics:
+      r.setMime(Http::Mime::MediaType::fromString(kMetricsContentType));
+      r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
+      return;
+  }
+}
+
+// Answers a complete request. The route table admitted its headers before
+// its body was read; it is asked again with the body's real size (and a
+// token that SIGHUP may have changed since).
+void DispatchRequest(Context* c, const Http::Request& req, ResponseWriter response) {
+  RouteMatch match = MatchRoute(req.method(), req.resource());
+  Status admitted = Admit(c, match, req, req.body().size());
+  if (!admitted.ok()) {
+    Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
+    return;
+  }
+  try {
+    Handle(c, match, req, response);
+  } catch (const std::exception& e) {
+    Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
+    LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
+              Printable(req.resource(), 100).c_str(), internal.message().c_str());
+    Reply(response, HttpCodeOf(internal), ErrorJson(internal));
+  }
+}
+
+// U+FFFD for every byte that does not belong to a well-formed UTF-8
+// sequence: error messages quote what clients sent (a run id, a path).
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    bool ok = len != 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && len > 1) {
+      uint32_t cp = c & (0x7F >> len);
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
+      constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
     } else {
-      Pistache::Rest::Routes::Post(*router, row.path, MakeHandler(c, row));
+      out += "\xEF\xBF\xBD";
+      ++i;
     }
   }
-  Pistache::Rest::Routes::NotFound(
-      *router, [c](const Request req, ResponseWriter response) {
-        Status status = Authorize(c, req);  // unknown paths tell nothing to strangers
-        if (status.ok()) {
-          status = Status(StatusCode::kNotFound,
-                          std::string("no such endpoint: ") +
-                              Pistache::Http::methodString(req.method()) + " " +
-                              req.resource().substr(0, 200) + " (see docs/rest-api.md)");
-        }
-        Reply(response, HttpCodeOf(status), ErrorJson(status));
-        return Route::Result::Ok;
-      });
-  return router;
-}
-
-// Runs when a request's headers are in and its body is not: strangers and
-// oversized bodies are refused before the body is read.
-HeadersCheck MakeHeadersCheck(Context* c) {
-  return [c](const Pistache::Http::Request& req, size_t content_length) {
-    bool open =
-        req.resource() == kHealthPath ||
-        (req.method() == Pistache::Http::Method::Get && IsStaticPath(req.resource()));
-    if (!open) LOADD_RETURN_IF_ERROR(Authorize(c, req));
-    std::shared_ptr<const RunLimits> limits = c->limits->Get();
-    if (content_length > limits->MaxBodyBytes())
-      return BodyTooLarge(content_length, *limits);
-    return Status::Ok();
-  };
+  return out;
 }
 
 }  // namespace
@@ -287,10 +249,10 @@ std::string ErrorJson(const Status& status) {
   w.Key("code");
   w.String(StatusCodeName(status.code()));
   w.Key("message");
-  WriteString(&w, status.message());
+  WriteString(&w, ValidUtf8(status.message()));
   if (!status.path().empty()) {
     w.Key("path");
-    WriteString(&w, status.path());
+    WriteString(&w, ValidUtf8(status.path()));
   }
   w.EndObject();
   w.EndObject();
@@ -307,9 +269,14 @@ RestApi::~RestApi() { Shutdown(); }
 Status RestApi::Serve(const RestOptions& options) {
   Status status;
   try {
-    std::shared_ptr<Pistache::Rest::Router> router = MakeRouter(context_.get());
-    auto handler =
-        std::make_shared<GuardedRouterHandler>(router, MakeHeadersCheck(context_.get()));
+    Context* c = context_.get();
+    auto handler = std::make_shared<GuardedHandler>(
+        [c](const Http::Request& req, size_t content_length) {
+          return Admit(c, MatchRoute(req.method(), req.resource()), req, content_length);
+        },
+        [c](const Http::Request& req, ResponseWriter response) {
+          DispatchRequest(c, req, std::move(response));
+        });
     endpoint_ =
         std::make_shared<Pistache::Http::Endpoint>(Pistache::Address(options.address));
     auto opts = Pistache::Http::Endpoint::options()

@@ -1,11 +1,13 @@
 // RestApi: the coordinator's REST API (docs/rest-api.md) on Pistache.
 //
-// Routes are a table; every handler returns JSON or a Status, and one
-// function (HttpCodeOf) maps a Status to the HTTP code of the error reply.
-// Every route but GET /healthz needs the bearer token (BearerAuth); a plan
-// must pass the operator limits (LiveLimits) before anything happens.
-// Bodies are bounded (413), and clients that stall are cut off by the
-// header, body and idle timeouts (rest_handler.h).
+// Routes are a table (kRoutes, rest_routes.h) that says which are open and
+// how much body each reads; every handler returns JSON or a Status, and one
+// function (HttpCodeOf) maps a Status to the HTTP code of the error reply,
+// whose text is always valid UTF-8. Every route but GET /healthz and the
+// dashboard's files needs the bearer token (BearerAuth), checked before a
+// body is read; a plan must pass the operator limits (LiveLimits) before
+// anything happens. Clients that stall are cut off by the header, body and
+// idle timeouts (rest_handler.h).
 #ifndef LOADD_DAEMON_COORDINATOR_REST_API_H_
 #define LOADD_DAEMON_COORDINATOR_REST_API_H_
 
@@ -25,9 +27,6 @@ class Endpoint;
 }
 
 namespace loadd {
-
-// Headers of a request may use this much beyond its body.
-constexpr size_t kMaxRestHeaderBytes = 64 << 10;
 
 int HttpCodeOf(const Status& status);
 std::string ErrorJson(const Status& status);

@@ -1,228 +1,145 @@
 #include "daemon/coordinator/rest_handler.h"
 
+#include <pistache/async.h>
 #include <pistache/peer.h>
+#include <sys/socket.h>
 
-#include <new>
-#include <optional>
+#include <algorithm>
 #include <string>
 
 #include "common/log.h"
 #include "daemon/coordinator/rest_api.h"
+#include "daemon/coordinator/rest_routes.h"
 
 namespace loadd {
 namespace {
 
 namespace Http = Pistache::Http;
 
-constexpr char kGuardData[] = "loadd.guard";
+constexpr char kConnectionData[] = "loadd.connection";
 
-// Per connection, beside Pistache's parser.
-struct GuardState {
-  bool discarding = false;  // a request was refused: drop all further input
-  size_t head_bytes = 0;    // bytes fed while the request line and headers are read
-};
-
-// Pistache's body step reserves the declared size (the Content-Length, or
-// each chunk's size) before it reads a byte, so a 100 GB Content-Length
-// asks the allocator for 100 GB. This one stays shut (the parser waits)
-// until the handler has checked the headers and opened it.
-class GatedBodyStep final : public Http::Private::BodyStep {
- public:
-  explicit GatedBodyStep(Http::Message* message) : BodyStep(message) {}
-
-  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    if (!open_) return Http::Private::State::Again;
-    return BodyStep::apply(cursor);
-  }
-
-  bool open_ = false;
-};
-
-// Pistache's request parser with the gated body step.
-class GuardedParser final : public Http::RequestParser {
- public:
-  explicit GuardedParser(size_t max_request_bytes) : ParserImpl(max_request_bytes) {
-    static_assert(StepsCount == 3, "request line, headers, body");
-    auto body = std::make_unique<GatedBodyStep>(&request);
-    body_ = body.get();
-    allSteps[2] = std::move(body);
-  }
-
-  void reset() override {
-    ParserImpl::reset();
-    body_->open_ = false;
-  }
-
-  // The request line and headers are in; the body waits for OpenBody().
-  bool AtClosedBody() const { return currentStep == 2 && !body_->open_; }
-  void OpenBody() { body_->open_ = true; }
-
- private:
-  GatedBodyStep* body_;
-};
-
-std::shared_ptr<GuardState> StateOf(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-  std::shared_ptr<void> data = peer->tryGetData(kGuardData);
-  if (data == nullptr) {
-    data = std::make_shared<GuardState>();
-    peer->putData(kGuardData, data);
-  }
-  return std::static_pointer_cast<GuardState>(data);
-}
-
-StatusCode CodeOfHttp(int http_code) {
-  switch (http_code) {
-    case 413:
-      return StatusCode::kResourceExhausted;
-    case 408:
-      return StatusCode::kDeadlineExceeded;
-    default:
-      return StatusCode::kInvalidArgument;
-  }
-}
-
-Status TooLarge(size_t max_request_bytes) {
-  return Status(StatusCode::kResourceExhausted,
-                "the request is larger than this coordinator's limit of " +
-                    std::to_string(max_request_bytes) + " bytes (body and headers)");
-}
-
-// Parses what Pistache's parser holds. An error is the refusal to send:
-// Pistache's own errors, or a header it could not read.
-Status Parse(Http::RequestParser* parser, Http::Private::State* parsed) {
-  try {
-    *parsed = parser->parse();
-  } catch (const Http::HttpError& e) {
-    return Status(CodeOfHttp(e.code()),
-                  std::string("malformed HTTP request: ") + e.what());
-  } catch (const std::bad_alloc&) {
-    return Status(StatusCode::kResourceExhausted,
-                  "the request's Content-Length is too large");
-  } catch (const std::exception& e) {
-    // Pistache's header parsers throw std::invalid_argument, out_of_range,
-    // length_error (a negative Content-Length), ...
-    return Status(StatusCode::kInvalidArgument,
-                  "malformed HTTP request: a header has an invalid value (Content-Length "
-                  "must be a number of bytes)");
-  }
-  return Status::Ok();
-}
-
-// Feeds the bytes to Pistache's parser and parses what it can. An error is
-// the refusal to send: a too large request, headers past
-// kMaxRestHeaderBytes, or Parse's errors.
-Status FeedParser(Http::RequestParser* parser, GuardState* state, const char* buffer,
-                  size_t len, size_t max_request_bytes, Http::Private::State* parsed) {
-  if (!parser->feed(buffer, len)) return TooLarge(max_request_bytes);
-  LOADD_RETURN_IF_ERROR(Parse(parser, parsed));
-  bool in_head = *parsed != Http::Private::State::Done &&
-                 parser->step()->id() != Http::Private::BodyStep::Id;
-  if (in_head && (state->head_bytes += len) > kMaxRestHeaderBytes) {
-    return Status(StatusCode::kResourceExhausted,
-                  "the request line and headers are larger than " +
-                      std::to_string(kMaxRestHeaderBytes) + " bytes");
-  }
-  return Status::Ok();
-}
+// What a closing connection still reads (and drops) beyond a refused body
+// before it shuts reading: enough that a client whose last bytes were
+// still on their way reads the answer instead of a reset.
+constexpr size_t kLingerBytes = 64 << 10;
 
 }  // namespace
 
-void GuardedRouterHandler::onInput(const char* buffer, size_t len,
-                                   const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-  std::shared_ptr<GuardState> state = StateOf(peer);
-  if (state->discarding) return;
-  std::shared_ptr<Http::RequestParser> parser = getParser(peer);
-  // onConnection made it.
-  auto* guarded = static_cast<GuardedParser*>(parser.get());
-  Http::Request& request = parser->request;
-  Http::Private::State parsed = Http::Private::State::Again;
-  Status fed =
-      FeedParser(parser.get(), state.get(), buffer, len, getMaxRequestSize(), &parsed);
-  if (fed.ok() && guarded->AtClosedBody()) {
-    request.copyAddress(peer->address());
-    fed = CheckHeaders(request);
-    if (fed.ok()) {
-      guarded->OpenBody();
-      fed = Parse(parser.get(), &parsed);
+// Per connection, beside Pistache's parser (which the reader owns).
+struct GuardedHandler::Connection {
+  Connection(size_t max_request_bytes, HeadersCheck check, Pistache::Address peer)
+      : reader(max_request_bytes, std::move(check), std::move(peer)) {}
+
+  RequestReader reader;
+  bool closing = false;     // refused, or the client asked: no more requests
+  bool answered = false;    // the last answer is written, the writing side shut
+  size_t linger_bytes = 0;  // to read and drop before shutting reading
+};
+
+void GuardedHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  auto connection =
+      std::make_shared<Connection>(getMaxRequestSize(), check_, peer->address());
+  // Pistache's timeouts look for the parser under its own key.
+  peer->putData(ParserData, connection->reader.parser());
+  peer->putData(kConnectionData, connection);
+}
+
+void GuardedHandler::onInput(const char* buffer, size_t len,
+                             const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  std::shared_ptr<Connection> connection =
+      std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
+  if (connection == nullptr) return;  // onConnection made it
+  while (len > 0) {
+    if (connection->closing) {
+      Discard(connection.get(), len, peer);
+      return;
     }
-  }
-  if (!fed.ok()) {
-    Refuse(fed, request.version(), peer);
-  } else if (parsed == Http::Private::State::Done) {
-    Dispatch(peer);
-    *state = GuardState{};
+    RequestReader::Fed fed = connection->reader.Feed(buffer, len);
+    buffer += fed.used_bytes;
+    len -= fed.used_bytes;
+    if (fed.event == RequestReader::Event::kRefused) {
+      Refuse(connection.get(), peer);
+      CloseAfterAnswer(connection, peer);
+    } else if (fed.event == RequestReader::Event::kRequest) {
+      Answer(connection.get(), peer);
+      if (connection->closing) {
+        connection->linger_bytes = kLingerBytes;
+        CloseAfterAnswer(connection, peer);
+      }
+    }
   }
 }
 
-void GuardedRouterHandler::onConnection(
-    const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-  // What Pistache's Http::Handler::onConnection does, with the gated parser.
-  std::shared_ptr<Http::RequestParser> parser =
-      std::make_shared<GuardedParser>(getMaxRequestSize());
-  peer->putData(ParserData, parser);
-}
-
-Status GuardedRouterHandler::CheckHeaders(const Http::Request& request) const {
-  auto content_length = request.headers().tryGet<Http::Header::ContentLength>();
-  // Digits, then optional white space: Pistache reads "-5" as 2^64 - 5.
-  std::optional<Http::Header::Raw> raw = request.headers().tryGetRaw("Content-Length");
-  if (raw) {
-    std::string value = raw->value();
-    size_t digits = value.find_first_not_of("0123456789");
-    if (digits == 0 || (digits != std::string::npos &&
-                        value.find_first_not_of(" \t", digits) != std::string::npos)) {
-      return Status(
-          StatusCode::kInvalidArgument,
-          "malformed HTTP request: a header has an invalid value (Content-Length "
-          "must be a number of bytes)");
-    }
-  }
-  if (check_) {
-    LOADD_RETURN_IF_ERROR(check_(request, content_length ? content_length->value() : 0));
-  }
-  if (request.headers().has<Http::Header::TransferEncoding>()) {
-    // Pistache would reserve each chunk's declared size before reading it.
-    return Status(StatusCode::kInvalidArgument,
-                  "a request body sent with Transfer-Encoding is not accepted: send it "
-                  "with a Content-Length header instead");
-  }
-  if (content_length && content_length->value() > getMaxRequestSize()) {
-    return TooLarge(getMaxRequestSize());
-  }
-  return Status::Ok();
+void GuardedHandler::onRequest(const Http::Request& request,
+                               Http::ResponseWriter response) {
+  dispatch_(request, std::move(response));
 }
 
 // As Pistache's own Http::Handler::onInput does with a complete request.
-void GuardedRouterHandler::Dispatch(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-  std::shared_ptr<Http::RequestParser> parser = getParser(peer);
-  Http::Request& request = parser->request;
+void GuardedHandler::Answer(Connection* connection,
+                            const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  const Http::Request& request = connection->reader.request();
+  connection->closing = connection->reader.WantsClose();
   Http::ResponseWriter response(request.version(), transport(), this, peer);
-  request.copyAddress(peer->address());
-  auto connection = request.headers().tryGet<Http::Header::Connection>();
   response.headers().add<Http::Header::Connection>(
-      connection ? connection->control() : Http::ConnectionControl::Close);
+      connection->closing ? Http::ConnectionControl::Close
+                          : Http::ConnectionControl::KeepAlive);
   peer->setIdle(false);
   try {
     onRequest(request, std::move(response));
   } catch (const std::exception& e) {
-    // Route handlers turn errors into replies; this is a broken invariant.
+    // The dispatcher turns errors into replies; this is a broken invariant.
     LOG_ERROR("REST: %s %s: unexpected exception: %s",
-              Http::methodString(request.method()), request.resource().c_str(), e.what());
+              Http::methodString(request.method()),
+              Printable(request.resource(), 100).c_str(), e.what());
   }
-  parser->reset();
+  connection->reader.Next();
 }
 
-void GuardedRouterHandler::Refuse(const Status& status, Http::Version version,
-                                  const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-  StateOf(peer)->discarding = true;
-  getParser(peer)->reset();
-  Http::ResponseWriter response(version, transport(), this, peer);
+void GuardedHandler::Refuse(Connection* connection,
+                            const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  const Status& status = connection->reader.refusal();
+  connection->closing = true;
+  connection->linger_bytes = connection->reader.linger_bytes() + kLingerBytes;
+  Http::ResponseWriter response(connection->reader.request().version(), transport(), this,
+                                peer);
   response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   if (status.code() == StatusCode::kUnauthenticated) {
     response.headers().add(std::make_shared<BearerChallenge>());
   }
   response.setMime(MIME(Application, Json));
   response.send(static_cast<Http::Code>(HttpCodeOf(status)), ErrorJson(status) + "\n");
+}
+
+void GuardedHandler::Discard(Connection* connection, size_t len,
+                             const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  if (connection->linger_bytes == 0) return;
+  connection->linger_bytes -= std::min(len, connection->linger_bytes);
+  // The transport then reads the end of the stream and closes the connection.
+  if (connection->linger_bytes == 0 && connection->answered) {
+    ::shutdown(peer->fd(), SHUT_RD);
+  }
+}
+
+void GuardedHandler::CloseAfterAnswer(const std::shared_ptr<Connection>& connection,
+                                      const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  // The transport writes a connection's buffers in order: this empty one is
+  // written once the answer is. Its callback runs on the transport's
+  // thread, as onInput does, and only while the peer is connected.
+  std::weak_ptr<Pistache::Tcp::Peer> weak_peer = peer;
+  std::weak_ptr<Connection> weak_connection = connection;
+  peer->send(Pistache::RawBuffer("", 0))
+      .then(
+          [weak_peer, weak_connection](ssize_t) {
+            std::shared_ptr<Pistache::Tcp::Peer> live = weak_peer.lock();
+            std::shared_ptr<Connection> state = weak_connection.lock();
+            if (live == nullptr || state == nullptr) return;
+            state->answered = true;
+            // The client reads the end of the stream. Once reading is shut
+            // too, so does the transport, and it closes the connection.
+            ::shutdown(live->fd(), state->linger_bytes > 0 ? SHUT_WR : SHUT_RDWR);
+          },
+          Pistache::Async::IgnoreException);
 }
 
 }  // namespace loadd

@@ -1,32 +1,34 @@
-// GuardedRouterHandler: Pistache's REST router handler with its HTTP
-// layer made safe for untrusted clients.
+// GuardedHandler: Pistache's HTTP handler made safe for untrusted clients.
 //
-// Pistache 0.0.5 answers its own errors in text, keeps parsing after a
-// refused request (the rest of an oversized body is read as new requests)
-// and buffers a whole body before anyone can look at the headers. This
-// handler replaces its input loop:
-//   - once a request's headers are in, HeadersCheck may refuse it (missing
-//     token, declared body too large) before the body is read, and nothing
-//     of the body is read (or allocated) before that; a body with a
-//     Transfer-Encoding (chunked) is refused, one declared larger than the
-//     endpoint's maxRequestSize too;
-//   - an oversized, malformed or refused request gets a JSON error
-//     (ErrorJson) and the rest of the connection's input is discarded until
-//     the client closes it or the idle timeout does;
-// Everything else is Pistache's: routing, keep-alive, and the header, body
-// and idle timeouts (its transport answers a bare 408 and closes the
-// connection; a connection in discard mode closes at the idle timeout).
+// Pistache 0.0.5 answers its own errors in text, buffers a whole body
+// before anyone can look at the headers, and keeps a connection open after
+// "Connection: close". This handler replaces its input loop:
+//   - each connection's bytes go through a RequestReader (rest_reader.h),
+//     which checks a request's line and headers (HeadersCheck) before any
+//     of its body is read;
+//   - a refused request gets a JSON error (ErrorJson) with
+//     "Connection: close";
+//   - a complete request goes to `dispatch`; "Connection: close", or an
+//     HTTP/1.0 request without keep-alive, closes after the answer.
+// Closing: once the answer is written the writing side is shut (the client
+// reads the end of the stream); what the client still sends is read and
+// dropped, never kept, up to kLingerBytes plus the rest of a refused body
+// the reader says is worth waiting for (a token holder's), then reading is
+// shut too and the transport closes the connection. The client closing
+// first, or Pistache's header timeout, closes it earlier.
+// Pistache keeps the header, body and idle timeouts (its transport answers
+// a bare 408 and closes the connection).
 #ifndef LOADD_DAEMON_COORDINATOR_REST_HANDLER_H_
 #define LOADD_DAEMON_COORDINATOR_REST_HANDLER_H_
 
 #include <pistache/http.h>
-#include <pistache/router.h>
 
 #include <functional>
 #include <memory>
 #include <ostream>
 
 #include "common/status.h"
+#include "daemon/coordinator/rest_reader.h"
 
 namespace loadd {
 
@@ -38,32 +40,41 @@ class BearerChallenge final : public Pistache::Http::Header::Header {
   void write(std::ostream& os) const override { os << "Bearer"; }
 };
 
-// Called when a request's line and headers are in and its body is not;
-// content_length is 0 when there is no Content-Length. An error is sent as
-// the reply.
-using HeadersCheck =
-    std::function<Status(const Pistache::Http::Request& request, size_t content_length)>;
+// Answers one complete request (the route table's dispatcher, rest_api.cc).
+using Dispatch = std::function<void(const Pistache::Http::Request& request,
+                                    Pistache::Http::ResponseWriter response)>;
 
-class GuardedRouterHandler : public Pistache::Rest::Private::RouterHandler {
+class GuardedHandler : public Pistache::Http::Handler {
  public:
-  HTTP_PROTOTYPE(GuardedRouterHandler)
+  HTTP_PROTOTYPE(GuardedHandler)
 
-  GuardedRouterHandler(std::shared_ptr<Pistache::Rest::Router> router, HeadersCheck check)
-      : RouterHandler(std::move(router)), check_(std::move(check)) {}
+  GuardedHandler(HeadersCheck check, Dispatch dispatch)
+      : check_(std::move(check)), dispatch_(std::move(dispatch)) {}
+
+  void onRequest(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter response) override;
 
  private:
+  struct Connection;
+
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
   void onInput(const char* buffer, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
-  // Runs when the request's headers are in, before any of its body is read.
-  Status CheckHeaders(const Pistache::Http::Request& request) const;
-  // Answers a complete request through the router.
-  void Dispatch(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
-  // Sends the error and discards the rest of the connection's input.
-  void Refuse(const Status& status, Pistache::Http::Version version,
-              const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Answers a complete request; closes after it when the client asked.
+  void Answer(Connection* connection, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Sends the refusal as a JSON error and closes the connection after it.
+  void Refuse(Connection* connection, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Drops bytes a closing connection receives; shuts its reading side once
+  // the refused body has arrived.
+  void Discard(Connection* connection, size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Once what was sent so far is written: shuts the connection down (the
+  // writing side only while a refused body is still to be dropped).
+  void CloseAfterAnswer(const std::shared_ptr<Connection>& connection,
+                        const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 
   HeadersCheck check_;
+  Dispatch dispatch_;
 };
 
 }  // namespace loadd

@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "daemon/coordinator/rest_api.h"
+#include "daemon/coordinator/rest_routes.h"
 #include "web/embedded_files.h"
 
 namespace loadd {
@@ -55,26 +56,15 @@ void AddHeader(Http::ResponseWriter& response, std::string value) {
   response.headers().add(std::make_shared<ValueHeader<Tag>>(std::move(value)));
 }
 
-std::string_view FileNameOf(std::string_view resource) {
-  if (resource == kDashboardPath) return "index.html";
-  std::string_view prefix = kDashboardFilesPrefix;
-  if (resource.starts_with(prefix)) return resource.substr(prefix.size());
-  return {};
-}
-
 }  // namespace
 
-bool IsStaticPath(std::string_view resource) {
-  return resource == kDashboardPath || resource.starts_with(kDashboardFilesPrefix);
-}
-
-void ServeStaticFile(const Http::Request& request, Http::ResponseWriter& response) {
-  std::string_view name = FileNameOf(request.resource());
+void ServeStaticFile(const Http::Request& request, std::string_view name,
+                     Http::ResponseWriter& response) {
   const EmbeddedFile* file = name.empty() ? nullptr : FindEmbeddedFile(name);
   if (file == nullptr) {
-    Status missing(StatusCode::kNotFound,
-                   "no such dashboard file: " + std::string(name.substr(0, 100)) +
-                       " (the dashboard is at /)");
+    Status missing(
+        StatusCode::kNotFound,
+        "no such dashboard file: " + Printable(name, 100) + " (the dashboard is at /)");
     response.setMime(MIME(Application, Json));
     response.send(Http::Code::Not_Found, ErrorJson(missing) + "\n");
     return;

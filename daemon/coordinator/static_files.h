@@ -16,15 +16,11 @@
 
 namespace loadd {
 
-inline constexpr char kDashboardPath[] = "/";
-inline constexpr char kDashboardFilesPrefix[] = "/ui/";  // + an embedded file's name
-
-// True for the paths ServeStaticFile answers: the dashboard and its files.
-bool IsStaticPath(std::string_view resource);
-
-// Answers GET `resource`: "/" is index.html, "/ui/NAME" the embedded file
-// NAME; 404 (JSON error) for any other name.
-void ServeStaticFile(const Pistache::Http::Request& request,
+// Answers GET for the embedded dashboard file `name` ("index.html" for
+// "/"); 404 (JSON error) when there is none. The route table
+// (rest_routes.h) lets a request without the token reach this only for a
+// file that exists.
+void ServeStaticFile(const Pistache::Http::Request& request, std::string_view name,
                      Pistache::Http::ResponseWriter& response);
 
 }  // namespace loadd

@@ -1,7 +1,7 @@
 """docs/openapi.yaml is the coordinator's REST API, checked both ways:
 
 - The routes of the code's route table (kRoutes in
-  daemon/coordinator/rest_api.cc) and the document's paths are the same set,
+  daemon/coordinator/rest_routes.h) and the document's paths are the same set,
   and a route open without the token is documented as such (security [{}]).
 - On a live fleet every documented operation is called, with the token and
   without; each answer's status must be documented for that operation, its
@@ -11,7 +11,6 @@
 
 Needs python3-jsonschema and python3-yaml (Debian) and a built loadd."""
 
-import glob
 import json
 import os
 import re
@@ -33,28 +32,22 @@ except ImportError:
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
-ROUTES_SOURCE = os.path.join(ROOT, "daemon", "coordinator", "rest_api.cc")
+ROUTES_SOURCE = os.path.join(ROOT, "daemon", "coordinator", "rest_routes.h")
 FINAL = ("finished", "stopped", "failed", "interrupted")
 
 
 def code_routes():
-    """{(method, openapi path): open} from kRoutes, constants resolved from
-    daemon/coordinator's sources."""
-    constants = {}
-    for path in glob.glob(os.path.join(ROOT, "daemon", "coordinator", "*.[hc]*")):
-        with open(path) as f:
-            for name, value in re.findall(r'constexpr char (k\w+)\[\] = "([^"]*)"', f.read()):
-                constants[name] = value
+    """{(method, openapi path): open} from kRoutes."""
     with open(ROUTES_SOURCE) as f:
         source = f.read()
     table = source[source.index("kRoutes[] = {"):]
     table = table[:table.index("\n};")]
     routes = {}
-    for method, path, is_open in re.findall(
-            r'\{RouteRow::k(Get|Post),\s*("[^"]*"|k\w+),\s*(true|false)', table):
-        path = path.strip('"') if path.startswith('"') else constants[path]
+    for method, path, access in re.findall(
+            r'\{RouteId::k\w+,\s*Pistache::Http::Method::(Get|Post),\s*"([^"]*)",'
+            r'\s*RouteAccess::(k\w+)', table):
         path = re.sub(r":(\w+)", r"{\1}", path)
-        routes[(method.lower(), path)] = is_open == "true"
+        routes[(method.lower(), path)] = access != "kToken"
     return routes
 
 
@@ -130,7 +123,7 @@ class Contract(unittest.TestCase):
         documented = {(m, p) for p, ops in self.doc["paths"].items() for m in ops
                       if m in ("get", "post", "put", "delete", "patch")}
         self.assertEqual(set(routes) - documented, set(),
-                         "routes in rest_api.cc missing from docs/openapi.yaml")
+                         "routes in rest_routes.h missing from docs/openapi.yaml")
         self.assertEqual(documented - set(routes), set(),
                          "docs/openapi.yaml documents routes the coordinator does not have")
         for (method, path), is_open in routes.items():
@@ -207,6 +200,8 @@ class Contract(unittest.TestCase):
             self.assertTrue(files, "the dashboard page refers to no /ui/ file")
             self.check(rest, "get", "/ui/{file}", path="/ui/" + files[0], token=None, want=200)
             self.check(rest, "get", "/ui/{file}", path="/ui/no-such-file.js", want=404)
+            self.check(rest, "get", "/ui/{file}", path="/ui/no-such-file.js", token=None,
+                       want=401)
 
             # Without the token every other operation answers 401 as documented.
             for template, ops in self.doc["paths"].items():

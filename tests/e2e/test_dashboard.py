@@ -63,9 +63,11 @@ class StaticFiles(unittest.TestCase):
             self.assertEqual(len(links), 5, links)
             self.assertTrue(all(link.startswith("ui/") for link in links), links)
             self.assertEqual(html.count("<script"), html.count("<script src="))
-            status, _, body = get(f.rest + "/ui/nope.js")
+            # Any other name needs the token (docs/rest-api.md), then is a 404.
+            self.assertEqual(get(f.rest + "/ui/nope.js")[0], 401)
+            status, reply = http("GET", f.rest + "/ui/nope.js")
             self.assertEqual(status, 404)
-            self.assertIn("no such dashboard file: nope.js", json.loads(body)["error"]["message"])
+            self.assertIn("no such dashboard file: nope.js", reply["error"]["message"])
             for path in ("/v1/workers", "/v1/runs", "/index.html", "/ui/x/../app.js"):
                 self.assertEqual(http("GET", f.rest + path, token=None)[0], 401, path)
             # Only GETs are open: a stranger's body is refused before it is read.

@@ -490,5 +490,237 @@ class BadInput(unittest.TestCase):
             self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
 
 
+def read_until_closed(sock, limit=5.0):
+    """Everything the server sends until it closes the connection; (bytes,
+    seconds it took, whether it closed within `limit`)."""
+    start = time.time()
+    sock.settimeout(limit)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data, time.time() - start, True
+            data += chunk
+    except socket.timeout:
+        return data, time.time() - start, False
+    except OSError:  # reset after the answer: closed too
+        return data, time.time() - start, True
+
+
+def status_and_json(answer):
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode()] = value.strip().decode()
+    length = int(headers.get("content-length", len(body)))
+    return int(lines[0].split()[1]), headers, json.loads(body[:length].decode("utf-8"))
+
+
+def vm_kib(pid, field):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+class Connections(unittest.TestCase):
+    """Issue 14, item 8: Connection: close, duplicate Content-Length, /ui/,
+    405s and raw bytes in errors."""
+
+    def test_connection_close_and_http10_close_after_the_answer(self):
+        with Fleet(workers=1) as f:
+            cases = [(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", True),
+                     (b"GET /healthz HTTP/1.0\r\n\r\n", True),
+                     (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", False),
+                     (b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False)]
+            for request, closes in cases:
+                with socket.create_connection(("127.0.0.1", f.rest_port), timeout=5) as s:
+                    s.sendall(request)
+                    answer, seconds, closed = read_until_closed(s, limit=1.5 * SLOW)
+                    status, headers, body = status_and_json(answer)
+                    self.assertEqual((status, body), (200, {"status": "ok"}), answer)
+                    print("rest: %r: closed=%s after %.2f s" % (request, closed, seconds))
+                    self.assertEqual(closed, closes, request)
+                    if closes:
+                        self.assertEqual(headers["connection"].lower(), "close", headers)
+                        self.assertLess(seconds, 1.0 * SLOW)
+                    else:  # kept alive: a second request on it is answered
+                        s.sendall(request)
+                        self.assertIn(b" 200 ", read_until_closed(s, limit=0.5)[0])
+
+    def test_two_content_lengths_are_a_400(self):
+        with Fleet(workers=1) as f:
+            auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+            body = plan(f.target_url).encode()
+            for lengths in ((len(body), len(body) - 2), (len(body), len(body))):
+                request = (b"POST /v1/runs HTTP/1.1\r\nHost: x\r\n" + auth +
+                           b"".join(b"Content-Length: %d\r\n" % n for n in lengths) +
+                           b"\r\n" + body)
+                with socket.create_connection(("127.0.0.1", f.rest_port), timeout=5) as s:
+                    s.sendall(request)
+                    answer, _, closed = read_until_closed(s)
+                status, _, reply = status_and_json(answer)
+                self.assertEqual(status, 400, reply)
+                self.assertEqual(reply["error"]["code"], "invalid_argument")
+                self.assertIn("more than one Content-Length", reply["error"]["message"])
+                self.assertTrue(closed)
+            self.assertEqual(runs(f), [])  # no run was created
+            good_run(self, f)
+
+    def test_route_errors_are_json_and_ui_files_as_documented(self):
+        with Fleet(workers=1) as f:
+            r = f.rest
+            cases = [("GET", "/ui/app.js", None, 200, None),
+                     ("GET", "/ui/no-such.js", None, 401, "unauthenticated"),
+                     ("GET", "/ui/no-such.js", TOKEN, 404, "not_found"),
+                     ("POST", "/healthz", None, 401, "unauthenticated"),
+                     ("POST", "/healthz", TOKEN, 404, "not_found"),
+                     ("DELETE", "/v1/runs", TOKEN, 404, "not_found"),
+                     ("GET", "/no/such/path", TOKEN, 404, "not_found")]
+            for method, path, token, code, error in cases:
+                req = urllib.request.Request(r + path, method=method)
+                if token:
+                    req.add_header("Authorization", "Bearer " + token)
+                try:
+                    with urllib.request.urlopen(req, timeout=5) as resp:
+                        status, ctype, raw = resp.status, resp.headers["Content-Type"], b""
+                except urllib.error.HTTPError as e:
+                    status, ctype, raw = e.code, e.headers["Content-Type"], e.read()
+                self.assertEqual(status, code, (method, path, token, raw))
+                if error:
+                    self.assertEqual(ctype, "application/json", (method, path))
+                    self.assertEqual(json.loads(raw)["error"]["code"], error, raw)
+            status, reply = http("POST", r + "/healthz", "")
+            self.assertIn("this path answers GET", reply["error"]["message"])
+
+    def test_a_path_of_40000_slashes_is_a_400_not_a_crash(self):
+        # Pistache's router collapsed '/' runs with std::regex, which recursed per
+        # character: GET /ui/ + 40,000 '/' (open, no token) killed the coordinator.
+        with Fleet(workers=1) as f:
+            for path in (b"/ui/" + b"/" * 40000, b"/" * 40000 + b"healthz"):
+                line, body = raw_request(f.rest_port, b"GET " + path + b" HTTP/1.1\r\n\r\n")
+                self.assertIn("400", line, body)
+                self.assertIn("longer than 2048 bytes", body)
+            self.assertIsNone(f.coordinator.poll())
+            self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
+
+    def test_invalid_utf8_is_never_echoed_raw(self):
+        with Fleet(workers=1) as f:
+            auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+            for path in (b"/v1/runs/r\xff\xfe", b"/v1/runs/r\xc3(/hlog", b"/x\xed\xa0\x80"):
+                with socket.create_connection(("127.0.0.1", f.rest_port), timeout=5) as s:
+                    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                              auth + b"\r\n")
+                    answer, _, _ = read_until_closed(s)
+                status, _, reply = status_and_json(answer)  # decodes strict UTF-8
+                self.assertEqual(status, 404, reply)
+                # A run id is replaced (U+FFFD), a path shown as \xHH.
+                message = reply["error"]["message"]
+                self.assertTrue("\ufffd" in message or "\\xED" in message, message)
+
+
+class TokenlessBodies(unittest.TestCase):
+    """Issue 14, item 3: a body on an open route is refused before it is read."""
+
+    HEADS = [b"POST /healthz HTTP/1.1\r\n", b"GET / HTTP/1.1\r\n", b"GET /ui/x HTTP/1.1\r\n",
+             b"GET /healthz HTTP/1.1\r\n", b"GET /ui/app.js HTTP/1.1\r\n"]
+    BODY_BYTES = 9 << 20
+
+    def head(self, i):
+        return (self.HEADS[i % len(self.HEADS)] + b"Host: x\r\nContent-Length: %d\r\n\r\n"
+                % self.BODY_BYTES)
+
+    def test_refused_at_once_with_json_and_closed(self):
+        with Fleet(workers=1) as f:
+            for i in range(len(self.HEADS)):
+                with socket.create_connection(("127.0.0.1", f.rest_port), timeout=5) as s:
+                    s.sendall(self.head(i) + b"x" * 65536)
+                    answer, seconds, closed = read_until_closed(s, limit=3 * SLOW)
+                status, headers, reply = status_and_json(answer)
+                self.assertEqual(status, 401, (self.HEADS[i], reply))
+                self.assertEqual(reply["error"]["code"], "unauthenticated")
+                self.assertEqual(headers["connection"].lower(), "close")
+                self.assertTrue(closed, "still open %.1f s after the answer" % seconds)
+            # With the token, an open route's body is a 413 naming the route.
+            auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+            with socket.create_connection(("127.0.0.1", f.rest_port), timeout=5) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + auth +
+                          b"Content-Length: 5\r\n\r\nhello")
+                answer, _, closed = read_until_closed(s)
+            status, _, reply = status_and_json(answer)
+            self.assertEqual(status, 413, reply)
+            self.assertIn("GET /healthz takes no request body", reply["error"]["message"])
+            self.assertTrue(closed)
+
+    def test_fifty_9mib_bodies_hold_no_memory(self):
+        with Fleet(workers=1) as f:
+            pid = f.coordinator.pid
+            body = b"x" * self.BODY_BYTES
+            try:  # reset the peak (VmHWM) to the current RSS
+                with open(f"/proc/{pid}/clear_refs", "w") as clear:
+                    clear.write("5")
+                reset = True
+            except OSError:
+                reset = False
+            rss_before, hwm_before = vm_kib(pid, "VmRSS"), vm_kib(pid, "VmHWM")
+            answers, stop = [], threading.Event()
+
+            def send(i):
+                try:
+                    with socket.create_connection(("127.0.0.1", f.rest_port), timeout=10) as s:
+                        try:
+                            s.sendall(self.head(i) + body)
+                        except OSError:
+                            pass  # closed while sending: refused
+                        answers.append(read_until_closed(s, limit=10)[0][:12])
+                except OSError as e:
+                    answers.append(repr(e).encode())
+
+            health = []
+
+            def poll_health():
+                while not stop.is_set():
+                    start = time.time()
+                    try:
+                        ok = http("GET", f.rest + "/healthz", token=None, timeout=5)[0] == 200
+                    except OSError:
+                        ok = False
+                    health.append((ok, time.time() - start))
+                    time.sleep(0.02)
+
+            poller = threading.Thread(target=poll_health)
+            poller.start()
+            start = time.time()
+            senders = [threading.Thread(target=send, args=(i,)) for i in range(50)]
+            for t in senders:
+                t.start()
+            for t in senders:
+                t.join(60)
+            seconds = time.time() - start
+            stop.set()
+            poller.join(10)
+            hwm_after, rss_after = vm_kib(pid, "VmHWM"), vm_kib(pid, "VmRSS")
+            base = rss_before if reset else hwm_before
+            slowest = max(s for _, s in health)
+            print("rest: 50 tokenless 9 MiB bodies to open routes in %.1f s: coordinator RSS "
+                  "%d KiB before, peak (VmHWM) %d KiB%s, %d KiB after; /healthz answered "
+                  "%d/%d polls meanwhile, slowest %.3f s; answers seen: %d x 401"
+                  % (seconds, rss_before, hwm_after,
+                     " (peak reset before)" if reset else " (peak before: %d KiB)" % hwm_before,
+                     rss_after, sum(ok for ok, _ in health), len(health), slowest,
+                     sum(a.startswith(b"HTTP/1.1 401") for a in answers)))
+            self.assertFalse(any(t.is_alive() for t in senders))
+            self.assertLess(hwm_after - base, 64 << 10)
+            self.assertTrue(all(ok for ok, _ in health), health)
+            self.assertGreater(len(health), 3)
+            self.assertLess(slowest, 1.0 * SLOW)
+            self.assertEqual(f.coordinator.poll(), None)
+            self.assertEqual(http("GET", f.rest + "/healthz")[0], 200)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,0 +1,335 @@
+#include "daemon/coordinator/rest_reader.h"
+
+#include <algorithm>
+#include <new>
+#include <string>
+#include <string_view>
+
+namespace loadd {
+
+namespace Http = Pistache::Http;
+
+namespace {
+
+// What a request's header block says about its framing, read from the very
+// bytes Pistache's HeadersStep parsed, the way it splits them: a name up
+// to ':', spaces, a value up to CRLF.
+struct HeadFacts {
+  int content_lengths = 0;
+  bool content_length_digits = true;  // every Content-Length is digits (then blanks)
+  bool transfer_encoding = false;
+  bool bad_name = false;
+  bool close = false;       // a "close" token in Connection
+  bool keep_alive = false;  // a "keep-alive" token in Connection
+};
+
+bool IsTokenChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+             std::string_view::npos;
+}
+
+bool EqualsLower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void NoteConnection(std::string_view value, HeadFacts* facts) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view token = TrimBlanks(value.substr(0, comma));
+    if (EqualsLower(token, "close")) facts->close = true;
+    if (EqualsLower(token, "keep-alive")) facts->keep_alive = true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+HeadFacts ScanHeaders(std::string_view block) {
+  HeadFacts facts;
+  while (!block.empty() && !block.starts_with("\r\n")) {
+    size_t colon = block.find(':');
+    size_t eol = block.find("\r\n", colon == std::string_view::npos ? 0 : colon);
+    if (colon == std::string_view::npos || eol == std::string_view::npos) {
+      facts.bad_name = true;  // cannot happen after Pistache's HeadersStep
+      break;
+    }
+    std::string_view name = block.substr(0, colon);
+    std::string_view value = block.substr(colon + 1, eol - colon - 1);
+    block.remove_prefix(eol + 2);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return IsTokenChar(static_cast<unsigned char>(c));
+        })) {
+      facts.bad_name = true;
+    }
+    if (EqualsLower(name, "content-length")) {
+      ++facts.content_lengths;
+      std::string_view digits = TrimBlanks(value);
+      if (digits.empty() ||
+          digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        facts.content_length_digits = false;
+      }
+    } else if (EqualsLower(name, "transfer-encoding")) {
+      facts.transfer_encoding = true;
+    } else if (EqualsLower(name, "connection")) {
+      NoteConnection(value, &facts);
+    }
+  }
+  return facts;
+}
+
+// Pistache's header step; records what ScanHeaders finds in the block it
+// parsed.
+class ScanningHeadersStep final : public Http::Private::HeadersStep {
+ public:
+  explicit ScanningHeadersStep(Http::Message* message) : HeadersStep(message) {}
+
+  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
+    size_t start = cursor;
+    Http::Private::State state = HeadersStep::apply(cursor);
+    if (state == Http::Private::State::Next) {
+      facts_ = ScanHeaders(std::string_view(cursor.offset(start), cursor.diff(start)));
+    }
+    return state;
+  }
+
+  HeadFacts facts_;
+};
+
+// Pistache's body step reserves the declared size (the Content-Length, or
+// each chunk's size) before it reads a byte, so a 100 GB Content-Length
+// asks the allocator for 100 GB. This one stays shut (the parser waits)
+// until the reader has checked the headers and opened it.
+class GatedBodyStep final : public Http::Private::BodyStep {
+ public:
+  explicit GatedBodyStep(Http::Message* message) : BodyStep(message) {}
+
+  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
+    if (!open_) {
+      early_bytes_ = cursor.remaining();
+      return Http::Private::State::Again;
+    }
+    Http::Private::State state = BodyStep::apply(cursor);
+    if (state == Http::Private::State::Done) leftover_bytes_ = cursor.remaining();
+    return state;
+  }
+
+  bool open_ = false;
+  size_t early_bytes_ = 0;     // bytes after the headers when the step was shut
+  size_t leftover_bytes_ = 0;  // bytes after the request when it was done
+};
+
+Status Malformed(const std::string& what) {
+  return Status(StatusCode::kInvalidArgument, "malformed HTTP request: " + what);
+}
+
+Status TooLarge(size_t max_request_bytes) {
+  return Status(StatusCode::kResourceExhausted,
+                "the request is larger than this coordinator's limit of " +
+                    std::to_string(max_request_bytes) + " bytes (body and headers)");
+}
+
+StatusCode CodeOfHttp(int http_code) {
+  switch (http_code) {
+    case 413:
+      return StatusCode::kResourceExhausted;
+    case 408:
+      return StatusCode::kDeadlineExceeded;
+    default:
+      return StatusCode::kInvalidArgument;
+  }
+}
+
+}  // namespace
+
+// Pistache's request parser with the scanning header step and the gated
+// body step.
+class GuardedParser final : public Http::RequestParser {
+ public:
+  explicit GuardedParser(size_t max_request_bytes) : ParserImpl(max_request_bytes) {
+    static_assert(StepsCount == 3, "request line, headers, body");
+    auto headers = std::make_unique<ScanningHeadersStep>(&request);
+    auto body = std::make_unique<GatedBodyStep>(&request);
+    headers_ = headers.get();
+    body_ = body.get();
+    allSteps[1] = std::move(headers);
+    allSteps[2] = std::move(body);
+  }
+
+  void reset() override {
+    ParserImpl::reset();
+    headers_->facts_ = HeadFacts();
+    body_->open_ = false;
+    body_->early_bytes_ = 0;
+    body_->leftover_bytes_ = 0;
+  }
+
+  // Pistache's errors, or a header it could not read, as a refusal.
+  Status Parse(Http::Private::State* state) {
+    try {
+      *state = parse();
+    } catch (const Http::HttpError& e) {
+      return Status(CodeOfHttp(e.code()),
+                    std::string("malformed HTTP request: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      return Status(StatusCode::kResourceExhausted,
+                    "the request's Content-Length is too large");
+    } catch (const std::exception&) {
+      // Pistache's header parsers throw std::invalid_argument, out_of_range,
+      // length_error (a negative Content-Length), ...
+      return Malformed(
+          "a header has an invalid value (Content-Length must be a number of bytes)");
+    }
+    return Status::Ok();
+  }
+
+  // The request line and headers are in; the body waits for OpenBody().
+  bool AtClosedBody() const { return currentStep == 2 && !body_->open_; }
+  void OpenBody() { body_->open_ = true; }
+  const HeadFacts& facts() const { return headers_->facts_; }
+  size_t early_bytes() const { return body_->early_bytes_; }
+  size_t leftover_bytes() const { return body_->leftover_bytes_; }
+
+ private:
+  ScanningHeadersStep* headers_;
+  GatedBodyStep* body_;
+};
+
+RequestReader::RequestReader(size_t max_request_bytes, HeadersCheck check,
+                             Pistache::Address peer)
+    : max_request_bytes_(max_request_bytes),
+      check_(std::move(check)),
+      peer_(std::move(peer)),
+      parser_(std::make_shared<GuardedParser>(max_request_bytes)) {}
+
+RequestReader::~RequestReader() = default;
+
+RequestReader::Fed RequestReader::Feed(const char* data, size_t len) {
+  if (!refusal_.ok()) return {Event::kRefused, len};
+  size_t used = 0;
+  while (used < len) {
+    size_t n = std::min(len - used, kFeedBytes);
+    bool done = false;
+    Status status = FeedPiece(data + used, n, &done);
+    used += n;
+    if (!status.ok()) {
+      refusal_ = status;
+      return {Event::kRefused, used};
+    }
+    if (done) return {Event::kRequest, used - std::min(parser_->leftover_bytes(), n)};
+  }
+  return {Event::kAgain, len};
+}
+
+Status RequestReader::FeedPiece(const char* data, size_t len, bool* done) {
+  // Pistache's StreamCursor::eol() reads the byte after a CR even when the
+  // CR is the last byte it holds, one past its buffer (seen by rest_fuzz).
+  // Only the request line and header steps look for line ends: until the
+  // headers are checked, a piece's trailing CRs wait for a byte after them.
+  size_t ready = len;
+  while (!checked_ && ready > 0 && data[ready - 1] == '\r') --ready;
+  Http::Private::State state = Http::Private::State::Again;
+  if (ready > 0) {
+    LOADD_RETURN_IF_ERROR(FeedParser(std::string(held_crs_, '\r')));
+    held_crs_ = 0;
+    LOADD_RETURN_IF_ERROR(FeedParser(std::string_view(data, ready)));
+    LOADD_RETURN_IF_ERROR(parser_->Parse(&state));
+  }
+  held_crs_ += len - ready;
+  if (!checked_) {
+    head_bytes_ += len;
+    if (parser_->AtClosedBody()) {
+      LOADD_RETURN_IF_ERROR(CheckHead());
+      checked_ = true;
+      parser_->OpenBody();
+      LOADD_RETURN_IF_ERROR(FeedParser(std::string(held_crs_, '\r')));
+      held_crs_ = 0;
+      LOADD_RETURN_IF_ERROR(parser_->Parse(&state));
+    } else if (head_bytes_ > kMaxRestHeaderBytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    "the request line and headers are larger than " +
+                        std::to_string(kMaxRestHeaderBytes) + " bytes");
+    }
+  }
+  *done = state == Http::Private::State::Done;
+  return Status::Ok();
+}
+
+Status RequestReader::FeedParser(std::string_view bytes) {
+  if (bytes.empty() || parser_->feed(bytes.data(), bytes.size())) return Status::Ok();
+  return TooLarge(max_request_bytes_);
+}
+
+Status RequestReader::CheckHead() {
+  Http::Request& request = parser_->request;
+  request.copyAddress(peer_);
+  const std::string& path = request.resource();
+  if (path.empty() || path.front() != '/') {
+    return Malformed("the request target must be a path starting with '/'");
+  }
+  if (path.size() > kMaxRestPathBytes) {
+    return Malformed("the request path is longer than " +
+                     std::to_string(kMaxRestPathBytes) + " bytes");
+  }
+  const HeadFacts& facts = parser_->facts();
+  if (facts.bad_name) {
+    return Malformed(
+        "a header name is empty or has a space, control or separator character (no "
+        "space before the ':')");
+  }
+  if (facts.content_lengths > 1) return Malformed("more than one Content-Length header");
+  if (!facts.content_length_digits) {
+    return Malformed(
+        "a header has an invalid value (Content-Length must be a number "
+        "of bytes)");
+  }
+  if (facts.transfer_encoding) {
+    // Pistache would reserve each chunk's declared size before reading it.
+    return Malformed(
+        "a request body sent with Transfer-Encoding is not accepted: send it with a "
+        "Content-Length header instead");
+  }
+  auto header = request.headers().tryGet<Http::Header::ContentLength>();
+  size_t content_length = header ? header->value() : 0;
+  if (check_) {
+    Status checked = check_(request, content_length);
+    if (!checked.ok()) {
+      if (checked.code() != StatusCode::kUnauthenticated) {
+        linger_bytes_ = content_length - std::min(content_length, parser_->early_bytes());
+      }
+      return checked;
+    }
+  }
+  if (content_length > max_request_bytes_) return TooLarge(max_request_bytes_);
+  return Status::Ok();
+}
+
+const Http::Request& RequestReader::request() const { return parser_->request; }
+
+bool RequestReader::WantsClose() const {
+  const HeadFacts& facts = parser_->facts();
+  if (facts.close) return true;
+  return parser_->request.version() == Http::Version::Http10 && !facts.keep_alive;
+}
+
+void RequestReader::Next() {
+  parser_->reset();
+  held_crs_ = 0;
+  head_bytes_ = 0;
+  checked_ = false;
+}
+
+std::shared_ptr<Http::RequestParser> RequestReader::parser() const { return parser_; }
+
+}  // namespace loadd
