@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/http_fields.h"
 #include "common/json_reader.h"
+#include "common/redact.h"
 #include "common/units.h"
 
 namespace loadd {
@@ -44,6 +45,7 @@ Status ReadRequest(const rapidjson::Value& value, const std::string& path,
   return r.Finish();
 }
 
+// $.env: NAME: "value" (a secret) or NAME: {"value": "...", "public": true}.
 Status ReadEnv(ObjectReader* r, Plan* plan) {
   const rapidjson::Value* env = r->Get("env");
   if (env == nullptr) return Status::Ok();
@@ -52,11 +54,25 @@ Status ReadEnv(ObjectReader* r, Plan* plan) {
                            "must be an object of at most 256 name: string values");
   }
   for (auto it = env->MemberBegin(); it != env->MemberEnd(); ++it) {
-    std::string at = JsonPathField("$.env", it->name.GetString());
-    if (!it->value.IsString()) return Status::Invalid(at, "must be a string");
-    if (it->value.GetStringLength() > 64 * 1024)
-      return Status::Invalid(at, "is longer than 64 KiB");
-    plan->env[it->name.GetString()] = it->value.GetString();
+    std::string name(it->name.GetString(), it->name.GetStringLength());
+    std::string at = JsonPathField("$.env", name);
+    std::string value;
+    bool is_public = false;
+    if (it->value.IsObject()) {
+      ObjectReader o(it->value, at);
+      LOADD_RETURN_IF_ERROR(o.String("value", &value, /*required=*/true));
+      LOADD_RETURN_IF_ERROR(o.Bool("public", &is_public));
+      LOADD_RETURN_IF_ERROR(o.Finish());
+      at += ".value";
+    } else if (it->value.IsString()) {
+      value.assign(it->value.GetString(), it->value.GetStringLength());
+    } else {
+      return Status::Invalid(at,
+                             "must be a string or {\"value\": string, \"public\": true}");
+    }
+    if (value.size() > 64 * 1024) return Status::Invalid(at, "is longer than 64 KiB");
+    if (is_public) plan->public_env.insert(name);
+    plan->env[name] = std::move(value);
   }
   return Status::Ok();
 }
@@ -318,6 +334,7 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
 Result<Plan> ParsePlan(std::string_view json) {
   rapidjson::Document doc;
   LOADD_RETURN_IF_ERROR(ParseJson(json, &doc));
+  LOADD_RETURN_IF_ERROR(RefuseRedacted(doc));
   return PlanFromJson(doc);
 }
 
@@ -391,7 +408,15 @@ void WritePlan(const Plan& plan, JsonWriter* w) {
     w->StartObject();
     for (const auto& [k, v] : plan.env) {
       WriteString(w, k);
-      WriteString(w, v);
+      if (plan.public_env.count(k) == 0) {
+        WriteString(w, v);
+        continue;
+      }
+      w->StartObject();
+      WriteField(w, "value", v);
+      w->Key("public");
+      w->Bool(true);
+      w->EndObject();
     }
     w->EndObject();
   }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,8 +75,11 @@ struct Plan {
   std::vector<Scenario> scenarios;
   std::string scenarios_json;  // as given, compact: travels to workers verbatim
   std::map<std::string, std::string> env;  // values given at start ({{env.NAME}})
-  DataFile data;                           // empty() when the plan has none
-  HttpOptions http;                        // cookies, HTTP version, TLS
+  // The env names marked public ({"value": ..., "public": true}); the other
+  // values are secrets, redacted in every view (common/redact.h).
+  std::set<std::string> public_env;
+  DataFile data;                                    // empty() when the plan has none
+  HttpOptions http;                                 // cookies, HTTP version, TLS
   int64_t regex_max_bytes = kDefaultRegexMaxBytes;  // body bytes regexes search
   std::vector<Threshold> thresholds;
 
@@ -88,10 +92,15 @@ struct Plan {
 
 // Parses and validates a plan. Missing optional fields take their defaults
 // (docs/plan.md). Every error names the JSON path ("$.requests[1].method").
+// A secret that reads "(redacted)" (a run's plan copied from its report) is
+// refused (RefuseRedacted in redact.h).
 Result<Plan> ParsePlan(std::string_view json);
+// As ParsePlan, but a redacted secret is accepted: for plans this program
+// wrote itself (a stored run's, redacted; a worker's, whole).
 Result<Plan> PlanFromJson(const rapidjson::Value& value);
 
 // The normalized plan as JSON: every default filled in, ParsePlan accepts it.
+// It holds the plan's secrets: views write RedactedPlanJson (redact.h).
 std::string PlanToJson(const Plan& plan);
 void WritePlan(const Plan& plan, JsonWriter* w);
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/plan.h"
+#include "common/redact.h"
 #include "ctl/api_calls.h"
 #include "ctl/report.h"
 #include "ctl/report_command.h"
@@ -18,6 +19,12 @@ void DefineEnv(CLI::App* c, Options* o) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       // Collected one by one: bound to a vector, a lone "" would vanish.
       ->each([o](const std::string& value) { o->plan.env.push_back(value); });
+}
+
+void DefineFileMode(CLI::App* c, Options* o) {
+  c->add_option("--mode", o->file_mode,
+                "Permissions of the files written, in octal (default 0600: owner only)")
+      ->type_name("OCTAL");
 }
 
 void DefineStart(CLI::App* c, Options* o) {
@@ -60,6 +67,7 @@ void DefineStart(CLI::App* c, Options* o) {
   c->add_option("--junit", o->junit_file,
                 "Also write the thresholds and checks as JUnit XML to FILE")
       ->type_name("FILE");
+  DefineFileMode(c, o);
 }
 
 void DefineOptionalRun(CLI::App* c, Options* o) {
@@ -77,6 +85,7 @@ void DefineReport(CLI::App* c, Options* o) {
       ->type_name("FORMAT");
   c->add_option("-o,--output,--out", o->output_file, "Write to FILE instead of stdout")
       ->type_name("FILE");
+  DefineFileMode(c, o);
 }
 
 void DefineNothing(CLI::App*, Options*) {}
@@ -163,14 +172,15 @@ Result<Outcome> RunRuns(const Options& options, Env* env) {
   return Outcome::kSuccess;
 }
 
-// Offline: never contacts a coordinator. --json prints the normalized plan.
+// Offline: never contacts a coordinator. --json prints the normalized plan,
+// its secrets redacted as every view shows them (common/redact.h).
 Result<Outcome> RunValidate(const Options& options, Env* env) {
   PlanFlags file_only;
   file_only.plan_file = options.plan.plan_file;
   file_only.env = options.plan.env;
   Result<ResolvedPlan> plan = ResolvePlan(file_only, env->files);
   if (!plan.ok()) return plan.status();
-  *env->out << (options.json ? PlanToJson(plan->plan) : "ok") << '\n';
+  *env->out << (options.json ? RedactedPlanJson(plan->plan) : "ok") << '\n';
   return Outcome::kSuccess;
 }
 

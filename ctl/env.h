@@ -31,6 +31,7 @@ struct Options {
   std::string run_id;       // status, stop, report: RUN
   std::string format;       // report --format; empty = table (json with --json)
   std::string output_file;  // report --output; empty = stdout
+  std::string file_mode;    // start, report --mode: octal; empty = 0600 (files.h)
 };
 
 // Hands out the coordinator's client on first use, so commands that need no

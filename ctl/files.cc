@@ -25,6 +25,22 @@ Status FileTooLarge(const std::string& path, size_t max_bytes) {
   return Status::Invalid(path, "is larger than " + limit);
 }
 
+Result<uint32_t> ParseFileMode(const std::string& text) {
+  if (text.empty()) return kReportFileMode;
+  uint32_t mode = 0;
+  bool valid = text.size() <= 4;
+  for (char c : text) {
+    valid = valid && c >= '0' && c <= '7';
+    mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!valid || mode > 0777) {
+    return Status::Invalid(
+        "--mode", "\"" + text.substr(0, 20) +
+                      "\" is not a file mode in octal from 0000 to 0777 (e.g. 0644)");
+  }
+  return mode;
+}
+
 bool RealFiles::Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
@@ -54,10 +70,19 @@ Result<std::string> RealFiles::Read(const std::string& path, size_t max_bytes) {
   return content;
 }
 
-Status RealFiles::Write(const std::string& path, const std::string& content) {
+Status RealFiles::Write(const std::string& path, const std::string& content,
+                        uint32_t mode) {
   std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Created owner-only, then given the mode asked for as it is (the umask
+  // cannot widen it, and does not narrow a mode the user typed).
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Errno(path, "cannot write");
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    Status st = Errno(path, "cannot set its mode");
+    close(fd);
+    unlink(tmp.c_str());
+    return st;
+  }
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = write(fd, content.data() + done, content.size() - done);

@@ -4,6 +4,7 @@
 #define LOADD_CTL_FILES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "common/status.h"
@@ -18,9 +19,20 @@ class Files {
   // kInvalidArgument with the path, e.g. "plan.json: No such file or
   // directory".
   virtual Result<std::string> Read(const std::string& path, size_t max_bytes) = 0;
-  // Replaces the file's content (via a temporary file and rename).
-  virtual Status Write(const std::string& path, const std::string& content) = 0;
+  // Replaces the file's content (via a temporary file and rename); the file
+  // gets exactly mode (kReportFileMode unless the user asked otherwise).
+  virtual Status Write(const std::string& path, const std::string& content,
+                       uint32_t mode) = 0;
 };
+
+// Reports hold what a run's JSON holds (target URLs, names, public env
+// values): readable by their owner alone unless `--mode` says otherwise.
+inline constexpr uint32_t kReportFileMode = 0600;
+
+// --mode as typed ("0644", "644", "600"): an octal mode from 0 to 0777.
+// Empty gives kReportFileMode. Anything else is kInvalidArgument naming
+// --mode.
+Result<uint32_t> ParseFileMode(const std::string& text);
 
 // The error for a file past its size limit: kInvalidArgument naming the
 // path, "is larger than 8 MiB" (or "... than 100 bytes" below a MiB).
@@ -31,7 +43,8 @@ class RealFiles final : public Files {
  public:
   bool Exists(const std::string& path) override;
   Result<std::string> Read(const std::string& path, size_t max_bytes) override;
-  Status Write(const std::string& path, const std::string& content) override;
+  Status Write(const std::string& path, const std::string& content,
+               uint32_t mode) override;
 };
 
 }  // namespace loadd

@@ -55,7 +55,15 @@ Status ApplyEnvFlags(const std::vector<std::string>& flags, rapidjson::Document*
   if (!env->value.IsObject()) return Status::Ok();
   for (const auto& [key, value] : pairs) {
     auto it = env->value.FindMember(key.c_str());
-    if (it != env->value.MemberEnd()) {
+    if (it != env->value.MemberEnd() && it->value.IsObject()) {
+      // {"value": ..., "public": true}: the new value keeps the marking.
+      auto old = it->value.FindMember("value");
+      if (old != it->value.MemberEnd()) {
+        old->value = Text(value, alloc);
+      } else {
+        it->value.AddMember("value", Text(value, alloc), alloc);
+      }
+    } else if (it != env->value.MemberEnd()) {
       it->value = Text(value, alloc);
     } else {
       env->value.AddMember(Text(key, alloc), Text(value, alloc), alloc);

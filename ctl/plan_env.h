@@ -25,8 +25,9 @@ Status CheckEnvFlags(const std::vector<std::string>& flags);
 
 // Sets each flag's KEY in the plan document's `env` object, creating it when
 // absent. Flags win over the plan's own values and a later flag over an
-// earlier one; the plan's other keys stay. A plan (or env) that is not an
-// object is left alone for ParsePlan to reject.
+// earlier one; the plan's other keys stay. A value the plan marks public
+// ({"value": ..., "public": true}) stays public with the flag's value. A plan
+// (or env) that is not an object is left alone for ParsePlan to reject.
 Status ApplyEnvFlags(const std::vector<std::string>& flags, rapidjson::Document* doc);
 
 }  // namespace loadd

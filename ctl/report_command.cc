@@ -2,6 +2,7 @@
 
 #include "ctl/api_calls.h"
 #include "ctl/csv_report.h"
+#include "ctl/files.h"
 #include "ctl/junit_report.h"
 #include "ctl/report.h"
 #include "ctl/report_html.h"
@@ -76,6 +77,8 @@ Result<const ReportFormat*> ChooseReportFormat(const Options& options) {
 
 Result<Outcome> RunReport(const Options& options, Env* env) {
   LOADD_RETURN_IF_ERROR(CheckRunId(options.run_id));
+  Result<uint32_t> mode = ParseFileMode(options.file_mode);
+  if (!mode.ok()) return mode.status();
   Result<const ReportFormat*> format = ChooseReportFormat(options);
   if (!format.ok()) return format.status();
   Result<ApiClient*> api = env->connector->Connect();
@@ -83,7 +86,7 @@ Result<Outcome> RunReport(const Options& options, Env* env) {
   std::string text;
   LOADD_RETURN_IF_ERROR((*format)->render(*api, options.run_id, &text));
   if (!options.output_file.empty()) {
-    LOADD_RETURN_IF_ERROR(env->files->Write(options.output_file, text));
+    LOADD_RETURN_IF_ERROR(env->files->Write(options.output_file, text, *mode));
   } else {
     *env->out << text;
   }

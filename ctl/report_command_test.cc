@@ -70,6 +70,31 @@ TEST_F(ReportCommandTest, OutputGoesToTheFileNotStdout) {
   EXPECT_EQ(world_.files.files["junit.xml"], FormatJunit(ParseTestRun(kCiRunJson)));
 }
 
+TEST_F(ReportCommandTest, FilesAreOwnerOnlyUnlessModeSaysOtherwise) {
+  options_.output_file = "run.json";
+  ASSERT_TRUE(Run("json").ok());
+  EXPECT_EQ(world_.files.modes["run.json"], 0600u);
+  options_.file_mode = "0644";
+  ASSERT_TRUE(Run("json").ok());
+  EXPECT_EQ(world_.files.modes["run.json"], 0644u);
+  options_.file_mode = "640";
+  ASSERT_TRUE(Run("json").ok());
+  EXPECT_EQ(world_.files.modes["run.json"], 0640u);
+}
+
+TEST_F(ReportCommandTest, ABadModeIsRefusedBeforeAnythingIsFetched) {
+  options_.output_file = "run.json";
+  for (const char* bad : {"999", "0x1a4", "-1", "01777", "rw-r--r--", " 644"}) {
+    options_.file_mode = bad;
+    world_.api.requests.clear();
+    Result<Outcome> outcome = Run("json");
+    ASSERT_FALSE(outcome.ok()) << bad;
+    EXPECT_EQ(outcome.status().path(), "--mode") << bad;
+    EXPECT_TRUE(world_.api.requests.empty()) << bad;
+  }
+  EXPECT_EQ(world_.files.files.count("run.json"), 0u);
+}
+
 TEST_F(ReportCommandTest, JsonFlagMeansTheJsonFormat) {
   options_.json = true;
   ASSERT_TRUE(Run("").ok());

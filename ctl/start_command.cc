@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ctl/api_calls.h"
+#include "ctl/files.h"
 #include "ctl/junit_report.h"
 #include "ctl/live_view.h"
 #include "ctl/progress.h"
@@ -94,7 +95,7 @@ Status CheckStartOptions(const Options& options) {
   if (options.detach && !options.junit_file.empty()) {
     return Status::Invalid("--junit", "cannot be combined with --detach");
   }
-  return Status::Ok();
+  return ParseFileMode(options.file_mode).status();
 }
 
 // Where notices and progress go: stdout, unless --json keeps it for the JSON.
@@ -176,9 +177,13 @@ void ShowPoll(ApiClient* api, const JsonReply& reply, const RunView& run,
 Status WriteResultFiles(const JsonReply& reply, const RunView& run,
                         const Options& options, Env* env) {
   Status status;
-  if (!options.out_file.empty()) status = env->files->Write(options.out_file, reply.body);
+  Result<uint32_t> parsed = ParseFileMode(options.file_mode);  // checked at the start
+  uint32_t mode = parsed.ok() ? *parsed : kReportFileMode;
+  if (!options.out_file.empty()) {
+    status = env->files->Write(options.out_file, reply.body, mode);
+  }
   if (!options.junit_file.empty()) {
-    Status junit = env->files->Write(options.junit_file, FormatJunit(run));
+    Status junit = env->files->Write(options.junit_file, FormatJunit(run), mode);
     if (status.ok()) status = junit;
   }
   return status;

@@ -418,6 +418,8 @@ TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
     Result<Outcome> outcome = RunStart(options_, &world.env);
     EXPECT_EQ(ExitCodeFor(outcome), c.exit_code) << c.label;
     EXPECT_EQ(world.files.files["report.json"], final_run) << c.label;
+    EXPECT_EQ(world.files.modes["report.json"], 0600u) << c.label;
+    EXPECT_EQ(world.files.modes["junit.xml"], 0600u) << c.label;
     const std::string& junit = world.files.files["junit.xml"];
     EXPECT_NE(junit.find("<testsuite name=\"loadd r1\" " + std::string(c.junit_counts)),
               std::string::npos)
@@ -425,6 +427,25 @@ TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
         << junit;
     EXPECT_EQ(world.err.str(), c.err) << c.label;
   }
+}
+
+TEST_F(StartCommandTest, ModeSetsTheResultFilesModeAndABadOneSendsNothing) {
+  std::string final_run = RunWithVerdict("finished", "", kThresholdsPassed);
+  world_.api.On("POST /v1/runs", 201, kCreated);
+  world_.api.On(kPollPath, 200, final_run);
+  world_.api.On(kFullPath, 200, final_run);
+  options_.out_file = "report.json";
+  options_.junit_file = "junit.xml";
+  options_.file_mode = "0644";
+  EXPECT_EQ(ExitCodeFor(RunStart(options_, &world_.env)), kExitOk);
+  EXPECT_EQ(world_.files.modes["report.json"], 0644u);
+  EXPECT_EQ(world_.files.modes["junit.xml"], 0644u);
+  world_.api.requests.clear();
+  options_.file_mode = "8";
+  Result<Outcome> outcome = RunStart(options_, &world_.env);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().path(), "--mode");
+  EXPECT_TRUE(world_.api.requests.empty());
 }
 
 TEST_F(StartCommandTest, TheReportEndsWithTheThresholds) {

@@ -82,15 +82,18 @@ class FakeFiles final : public Files {
     if (it->second.size() > max_bytes) return FileTooLarge(path, max_bytes);
     return it->second;
   }
-  Status Write(const std::string& path, const std::string& content) override {
+  Status Write(const std::string& path, const std::string& content,
+               uint32_t mode) override {
     if (unwritable.count(path) > 0) {
       return Status::Invalid(path, "cannot write: Permission denied");
     }
     files[path] = content;
+    modes[path] = mode;
     return Status::Ok();
   }
   std::map<std::string, std::string> files;
-  std::set<std::string> unwritable;  // Write fails for these paths
+  std::map<std::string, uint32_t> modes;  // the mode of each Write
+  std::set<std::string> unwritable;       // Write fails for these paths
 };
 
 // Sleeping advances the clock; the interrupt arrives during sleep number

@@ -65,9 +65,10 @@ bool Coordinator::LoadStoredRun(const std::string& id) {
   slot.ever_stored = true;
   slot.stored_final = true;
   slot.summary = header->summary;
-  if (!IsFinal(header->state)) {
-    // The coordinator died while driving it: end it as interrupted, with
-    // everything the last snapshot held.
+  // The coordinator died while driving it: end it as interrupted, with
+  // everything the last snapshot held. A run stored with its plan's secrets
+  // (by an older coordinator) is written again without them.
+  if (!IsFinal(header->state) || header->plan_has_secrets) {
     int64_t now = clock_->NowNs();
     Result<std::unique_ptr<Run>> run = Run::Restore(stored->state, stored->seconds, now);
     if (!run.ok()) {
@@ -75,18 +76,22 @@ bool Coordinator::LoadStoredRun(const std::string& id) {
                run.status().message().c_str());
       return false;
     }
-    (*run)->Interrupt(now);
+    if (!IsFinal(header->state)) (*run)->Interrupt(now);
     RunSnapshot snap = (*run)->Snapshot(slot.stored_seconds, now);
     Status st = store_->Put(id, snap.state, slot.stored_seconds, snap.seconds);
-    LOG_WARN("run %s was %s when the coordinator stopped; now %s: %s", id.c_str(),
-             RunStateName(header->state), RunStateName((*run)->state()),
-             (*run)->message().c_str());
+    if (!IsFinal(header->state)) {
+      LOG_WARN("run %s was %s when the coordinator stopped; now %s: %s", id.c_str(),
+               RunStateName(header->state), RunStateName((*run)->state()),
+               (*run)->message().c_str());
+    } else {
+      LOG_INFO("run %s: stored plan rewritten without its secrets", id.c_str());
+    }
     if (st.ok()) {
       slot.summary = std::move(snap.summary);
       slot.stored_seconds += snap.seconds.size();
     } else {
-      LOG_ERROR("run %s: cannot store its interrupted state: %s; kept in memory",
-                id.c_str(), st.ToString().c_str());
+      LOG_ERROR("run %s: cannot store it again: %s; kept in memory", id.c_str(),
+                st.ToString().c_str());
       slot.stored_final = false;
       slot.run = std::move(*run);
     }

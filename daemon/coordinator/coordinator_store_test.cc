@@ -38,8 +38,8 @@ class CoordinatorStoreTest : public ::testing::Test {
     coordinator_->OnConnect(1);
     coordinator_->OnMessage(1, EncodeMessage(HelloMsg{"a", 0, 0, 2, 100, "t", ""}));
   }
-  std::string Create() {
-    Result<std::string> created = coordinator_->CreateRun(kPlan);
+  std::string Create(const char* plan = kPlan) {
+    Result<std::string> created = coordinator_->CreateRun(plan);
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     if (!created.ok()) return "";
     return Json(*created)["id"].GetString();
@@ -62,8 +62,8 @@ class CoordinatorStoreTest : public ::testing::Test {
     coordinator_->OnMessage(1, EncodeMessage(stats));
   }
   // A run that ran `seconds` seconds with 10 requests each, then ended.
-  std::string FinishedRun(int seconds = 2) {
-    std::string id = Create();
+  std::string FinishedRun(int seconds = 2, const char* plan = kPlan) {
+    std::string id = Create(plan);
     Advance(300);
     for (int i = 0; i < seconds; ++i) {
       Advance(1000);
@@ -155,6 +155,46 @@ TEST_F(CoordinatorStoreTest, ActiveRunIsInterruptedByARestartWithItsDataKept) {
   EXPECT_EQ(Get(id), once);
   std::string next = Create();
   EXPECT_NE(next, id);
+}
+
+// A plan's secrets (common/redact.h) are in no answer and never stored: the
+// store holds the plan redacted from the first write; a run an older
+// coordinator stored with its secrets is written again without them at start.
+TEST_F(CoordinatorStoreTest, SecretsAreNeverStoredAndOldStoredRunsLoseThem) {
+  constexpr const char* kSecretPlan =
+      R"({"target": "http://127.0.0.1:9/x", "users": 4, "duration": "60s",
+          "env": {"TOKEN": "ENVSECRET7", "REGION": {"value": "eu", "public": true}},
+          "scenarios": [{"steps": [{"path": "/", "auth": {"bearer": "BEARERSECRET7"}}]}]})";
+  auto has_secret = [](const std::string& text) {
+    return text.find("ENVSECRET7") != std::string::npos ||
+           text.find("BEARERSECRET7") != std::string::npos;
+  };
+  std::string id = Create(kSecretPlan);
+  Advance(1300);
+  Stats(id, 10);
+  coordinator_->Persist();
+  EXPECT_FALSE(has_secret(store_.Get(id)->state)) << "active run's store copy";
+  EXPECT_FALSE(has_secret(Get(id)));
+  const std::string redacted_token = "\"TOKEN\":\"(redacted)\"";
+  EXPECT_NE(Get(id).find(redacted_token), std::string::npos) << Get(id);
+  EXPECT_NE(Get(id).find(R"("REGION":{"value":"eu","public":true})"), std::string::npos);
+  Stats(id, 0, /*final=*/true);
+  coordinator_->Persist();
+  Result<StoredRun> stored = store_.Get(id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(has_secret(stored->state)) << "ended run's store copy";
+  std::string served = Get(id);
+  EXPECT_FALSE(has_secret(served));
+
+  // As an older coordinator stored it: the secret in the state's plan.
+  std::string old = stored->state;
+  size_t at = old.find(redacted_token);
+  ASSERT_NE(at, std::string::npos) << old;
+  old.replace(at, redacted_token.size(), R"("TOKEN":"ENVSECRET7")");
+  ASSERT_TRUE(store_.Put(id, old, stored->seconds.size(), {}).ok());
+  Restart();
+  EXPECT_FALSE(has_secret(store_.Get(id)->state));
+  EXPECT_EQ(Get(id), served);
 }
 
 TEST_F(CoordinatorStoreTest, RunIdsDoNotCollideAfterARestart) {

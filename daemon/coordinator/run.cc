@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/clock.h"
+#include "common/redact.h"
 #include "common/units.h"
 
 namespace loadd {
@@ -351,6 +352,11 @@ void Run::WriteSummary(JsonWriter* w) const {
   w->EndObject();
 }
 
+const std::string& Run::RedactedPlan() const {
+  if (redacted_plan_.empty()) redacted_plan_ = RedactedPlanJson(plan_);
+  return redacted_plan_;
+}
+
 void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s) const {
   double seconds = ElapsedSeconds(now_ns);
   w->StartObject();
@@ -361,8 +367,8 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
   Dbl(w, "elapsed_s", seconds);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
-  w->Key("plan");
-  WritePlan(plan_, w);
+  w->Key("plan");  // never with its secrets (common/redact.h)
+  w->RawValue(RedactedPlan().data(), RedactedPlan().size(), rapidjson::kObjectType);
   WriteField(w, "users", ActiveUsers());
   WriteField(w, "target_users", plan_.users);
   w->Key("workers");

@@ -130,6 +130,8 @@ struct StoredRunHeader {
   std::string summary;  // WriteSummary's JSON, verbatim
   RunState state = RunState::kFinished;
   int64_t created_epoch_ns = 0;
+  // Its plan holds secrets (stored before they were redacted, redact.h).
+  bool plan_has_secrets = false;
 };
 
 class Run {
@@ -239,6 +241,8 @@ class Run {
   void WriteThresholds(JsonWriter* w, int64_t now_ns) const;
   void WriteThresholdsPassed(JsonWriter* w) const;  // null until the run is final
   void WriteChecks(JsonWriter* w) const;
+  // The plan as every view shows it: its secrets redacted (common/redact.h).
+  const std::string& RedactedPlan() const;
 
   // A snapshot's encoded histograms, kept while their totals do not change.
   struct EncodedTotals {
@@ -253,8 +257,9 @@ class Run {
   Status RestoreSecond(std::string_view record, size_t i);
 
   std::string id_;
-  Plan plan_;
-  int64_t created_epoch_ns_ = 0;  // wall clock at creation
+  Plan plan_;                          // with its secrets: never written out
+  mutable std::string redacted_plan_;  // RedactedPlan(), made on first use
+  int64_t created_epoch_ns_ = 0;       // wall clock at creation
   int64_t created_ns_ = 0;
   int64_t start_ns_ = 0;
   int64_t end_ns_ = 0;

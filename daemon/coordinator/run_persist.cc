@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/clock.h"
+#include "common/redact.h"
 #include "daemon/coordinator/run.h"
 #include "daemon/coordinator/stored_fields.h"
 
@@ -203,8 +204,10 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteSize(w, "seconds", timeline_.size());
     WriteField(w, "hlog_dropped", hlog_.dropped());
     WriteField(w, "dropped", dropped_);
+    // The store never holds the plan's secrets: a restarted coordinator does
+    // not resume a run (it ends it as interrupted), so nothing needs them.
     w->Key("plan");
-    WritePlan(plan_, w);
+    w->RawValue(RedactedPlan().data(), RedactedPlan().size(), rapidjson::kObjectType);
     w->Key("workers");
     w->StartArray();
     for (const RunWorker& rw : workers_) WriteWorker(w, rw);
@@ -304,6 +307,8 @@ Result<StoredRunHeader> Run::ReadHeader(std::string_view state) {
   if (!r.ok()) return r.status();
   if (!s) return Status::Invalid("state", "stored run: unknown state");
   h.state = *s;
+  auto plan = doc.FindMember("plan");
+  h.plan_has_secrets = plan != doc.MemberEnd() && HasSecrets(plan->value);
   // The summary is listed verbatim (GET /v1/runs): it must be one object.
   rapidjson::Document summary;
   if (!ParseJson(h.summary, &summary, 8).ok() || !summary.IsObject()) {
