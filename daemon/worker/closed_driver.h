@@ -14,7 +14,7 @@
 #include "daemon/worker/connection.h"
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
-#include "daemon/worker/share.h"
+#include "common/share.h"
 
 namespace loadd {
 

@@ -17,7 +17,7 @@
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
 #include "daemon/worker/scenario_runner.h"
-#include "daemon/worker/share.h"
+#include "common/share.h"
 
 namespace loadd {
 
