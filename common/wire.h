@@ -17,6 +17,7 @@
 
 #include "common/hdr_histogram.h"
 #include "common/plan.h"
+#include "common/share.h"
 #include "common/status.h"
 
 namespace loadd {
@@ -70,30 +71,6 @@ struct HeartbeatMsg {
   double cpu_percent = 0;
 };
 struct PingMsg {};
-
-// A change to a worker's share of a run: the users (closed model) or
-// arrivals (open model) whose fleet-wide index i satisfies
-// i % modulus == residue are gained (add) or given up. A run starts with
-// {add, n, k} for the worker at stripe position k of n; when a worker joins
-// or leaves, classes are split and handed over.
-//
-// Handover pacing: index i changes hands at run time at_ms + rank / rate,
-// rank = (i - rank_residue) / rank_modulus, rate the message's
-// handover_rate, so moved users restart at the plan's ramp rate fleet-wide
-// instead of all at once. at_ms < 0 means from the run's start, unpaced.
-struct ShareChange {
-  bool add = true;
-  int64_t modulus = 1;
-  int64_t residue = 0;
-  int64_t rank_modulus = 1;
-  int64_t rank_residue = 0;
-  int64_t at_ms = -1;
-};
-
-// How many of the indices 0..total-1 are in the class i % modulus == residue.
-inline int64_t CountInClass(int64_t total, int64_t modulus, int64_t residue) {
-  return residue < total ? (total - 1 - residue) / modulus + 1 : 0;
-}
 
 // coordinator -> worker: run your share of this plan.
 struct AssignMsg {

@@ -98,103 +98,38 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
     if (!rw.lost && !rw.final) heirs.push_back(&rw);
   }
   const int64_t users = run->plan().users;
-  // A class's weight: its users (closed model), or its fraction of the
-  // arrivals (open model, where the plan has no user count).
-  auto weight = [users](int64_t modulus, int64_t residue) {
-    return users > 0 ? static_cast<double>(CountInClass(users, modulus, residue))
-                     : 1.0 / static_cast<double>(modulus);
-  };
-  std::vector<ShareChange> orphans;
-  for (const RunWorker* rw : leaving) {
-    for (const ShareChange& c : rw->share) {
-      // A class without users (fewer users than classes) has nothing to move.
-      if (users == 0 || CountInClass(users, c.modulus, c.residue) > 0)
-        orphans.push_back(c);
-    }
-  }
+  std::vector<Share> leaving_shares, heir_shares;
+  for (const RunWorker* rw : leaving) leaving_shares.push_back(rw->share);
+  for (const RunWorker* rw : heirs) heir_shares.push_back(rw->share);
   auto forget_leaving = [&leaving] {
     for (RunWorker* rw : leaving) {
       rw->share.clear();
       rw->users_assigned = 0;
     }
   };
-  if (orphans.empty()) {  // nothing but classes without users: nothing to deal
+  if (Orphans(leaving_shares, users).empty()) {  // only classes without users
     forget_leaving();
     return;
   }
   // Kept: a lost worker's share is tried again next tick (RedealLost).
   if (heirs.empty() || !Rebalanceable(*run, now)) return;
   run->Touch();
-  const int64_t m = static_cast<int64_t>(heirs.size());
-  const int64_t k = static_cast<int64_t>(orphans.size());
   int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
-  // Each orphaned class (M, r) is split into p parts (M*p, r + M*j); the
-  // parts go, heaviest first, to the heir holding the least. Parts aim at
-  // 1/kPartsPerHeir of what each heir gains: one worker's single class lost
-  // is split m ways (one part per heir, as even as it goes); a rack of
-  // workers lost at once gives each heir a few parts, not one per lost
-  // class, whatever the number lost. A part is never empty (p is at most
-  // the class's users), so moduli stay within about twice the user count
-  // however often a share moves; in the open model they are capped.
-  // Ranks count along the parent class so the fleet restarts them at the
-  // ramp rate, not all at once.
-  constexpr int64_t kPartsPerHeir = 8;
-  constexpr int64_t kMaxOpenModulus = int64_t{1} << 40;
-  double moved = 0;
-  for (const ShareChange& c : orphans) moved += weight(c.modulus, c.residue);
-  double part_weight = moved / static_cast<double>(kPartsPerHeir * m);
-  if (users > 0) part_weight = std::max(1.0, part_weight);
-  struct Part {
-    ShareChange change;
-    double weight;
-  };
-  std::vector<Part> parts;
-  for (const ShareChange& c : orphans) {
-    int64_t most = users > 0 ? std::min(m, CountInClass(users, c.modulus, c.residue))
-                             : std::min(m, kMaxOpenModulus / c.modulus);
-    most = std::max<int64_t>(1, most);
-    int64_t p = std::clamp<int64_t>(
-        static_cast<int64_t>(std::ceil(weight(c.modulus, c.residue) / part_weight)), 1,
-        most);
-    for (int64_t j = 0; j < p; ++j) {
-      ShareChange part{true,      c.modulus * p, c.residue + c.modulus * j,
-                       c.modulus, c.residue,     at_ms};
-      parts.push_back(Part{part, weight(part.modulus, part.residue)});
-    }
-  }
-  std::stable_sort(parts.begin(), parts.end(),
-                   [](const Part& a, const Part& b) { return a.weight > b.weight; });
-  using Load = std::pair<double, size_t>;  // weight held, heir index
-  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> lightest;
-  for (size_t j = 0; j < heirs.size(); ++j) {
-    double held = 0;
-    for (const ShareChange& c : heirs[j]->share) {
-      held += (c.add ? 1 : -1) * weight(c.modulus, c.residue);
-    }
-    lightest.push({held, j});
-  }
-  std::vector<std::vector<ShareChange>> gains(heirs.size());
-  for (const Part& part : parts) {
-    auto [held, j] = lightest.top();
-    lightest.pop();
-    gains[j].push_back(part.change);
-    lightest.push({held + part.weight, j});
-  }
-  double rate = run->plan().HandoverRate() / static_cast<double>(k);
+  Deal deal =
+      DealOut(leaving_shares, heir_shares, users, at_ms, run->plan().HandoverRate());
   size_t dealt_to = 0;
   for (size_t j = 0; j < heirs.size(); ++j) {
-    if (gains[j].empty()) continue;
+    const Share& gains = deal.gains[j];
+    if (gains.empty()) continue;
     ++dealt_to;
-    for (const ShareChange& g : gains[j]) {
-      heirs[j]->share.push_back(g);
-      heirs[j]->users_assigned += CountInClass(users, g.modulus, g.residue);
-    }
+    heirs[j]->share.insert(heirs[j]->share.end(), gains.begin(), gains.end());
+    heirs[j]->users_assigned += UsersInShare(gains, users);
     // A message holds at most kMaxShareChanges changes (common/wire.h).
-    for (size_t from = 0; from < gains[j].size(); from += kMaxShareChanges) {
-      size_t to = std::min(gains[j].size(), from + kMaxShareChanges);
-      std::vector<ShareChange> chunk(gains[j].begin() + from, gains[j].begin() + to);
+    for (size_t from = 0; from < gains.size(); from += kMaxShareChanges) {
+      size_t to = std::min(gains.size(), from + kMaxShareChanges);
+      Share chunk(gains.begin() + from, gains.begin() + to);
       bus_->SendTo(heirs[j]->pipe,
-                   EncodeMessage(ReshareMsg{run->id(), std::move(chunk), rate}));
+                   EncodeMessage(ReshareMsg{run->id(), std::move(chunk), deal.rate}));
     }
   }
   if (leaving.size() == 1) {
@@ -217,62 +152,36 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   }
   if (donors.empty() || !Rebalanceable(*run, now)) return;
   run->Touch();
-  int64_t n = static_cast<int64_t>(donors.size());
-  for (RunWorker* d : donors) {
-    if (d->share.size() * n > kMaxClasses) {
-      LOG_WARN("run %s: shares too fragmented to give %s a part; it joins the next run",
-               run->id().c_str(), w->id.c_str());
-      return;
-    }
-  }
+  std::vector<Share> donor_shares;
+  for (const RunWorker* d : donors) donor_shares.push_back(d->share);
   int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
-  std::vector<ShareChange> taken;
-  size_t parents = 0;
-  for (RunWorker* d : donors) {
-    std::vector<ShareChange> kept, given;
-    for (const ShareChange& c : d->share) {
-      // Split (M, r) into n+1 parts: the donor keeps n, the newcomer takes one.
-      int64_t M = c.modulus * (n + 1);
-      for (int64_t j = 0; j <= n; ++j) {
-        ShareChange part{true, M, c.residue + c.modulus * j, M, c.residue + c.modulus * j,
-                         at_ms};
-        (j < n ? kept : given).push_back(part);
-      }
-      ++parents;
-    }
-    d->share = kept;
-    d->users_assigned = 0;
-    for (const ShareChange& k : kept) {
-      d->users_assigned += CountInClass(run->plan().users, k.modulus, k.residue);
-    }
-    std::vector<ShareChange> removals = given;
-    for (ShareChange& r : removals) r.add = false;
-    taken.insert(taken.end(), given.begin(), given.end());
-    d->pending_removals = std::move(removals);
+  JoinSplit join;
+  const int64_t users = run->plan().users;
+  if (!SplitForNewcomer(donor_shares, users, at_ms, run->plan().HandoverRate(),
+                        kMaxClasses, &join)) {
+    LOG_WARN("run %s: shares too fragmented to give %s a part; it joins the next run",
+             run->id().c_str(), w->id.c_str());
+    return;
   }
-  // Parts of different donors interleave fleet-wide: pace each part at an
-  // equal slice of the ramp rate.
-  double rate = run->plan().HandoverRate() / static_cast<double>(parents);
-  for (RunWorker* d : donors) {
-    bus_->SendTo(d->pipe,
-                 EncodeMessage(ReshareMsg{run->id(), d->pending_removals, rate}));
-    d->pending_removals.clear();
+  for (size_t i = 0; i < donors.size(); ++i) {
+    donors[i]->share = join.kept[i];
+    donors[i]->users_assigned = UsersInShare(join.kept[i], users);
+    bus_->SendTo(donors[i]->pipe,
+                 EncodeMessage(ReshareMsg{run->id(), join.removals[i], join.rate}));
   }
   RunWorker rw;
   rw.worker_id = w->id;
   rw.host = w->hello.host;
   rw.pipe = w->pipe;
   rw.stripe = static_cast<int64_t>(run->workers().size());
-  rw.share = taken;
-  for (const ShareChange& t : taken) {
-    rw.users_assigned += CountInClass(run->plan().users, t.modulus, t.residue);
-  }
+  rw.share = join.taken;
+  rw.users_assigned = UsersInShare(join.taken, users);
   w->run_id = run->id();
-  bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), taken, rate,
-                                                run->RunTimeMs(now)}));
+  bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken,
+                                                join.rate, run->RunTimeMs(now)}));
   run->workers().push_back(std::move(rw));
-  LOG_INFO("run %s: %s joins with a share from %lld workers", run->id().c_str(),
-           w->id.c_str(), static_cast<long long>(n));
+  LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
+           w->id.c_str(), donors.size());
 }
 
 void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {

@@ -91,8 +91,7 @@ struct RunWorker {
   double cpu_percent = 0;
   bool final = false;  // sent its last stats
   bool lost = false;
-  int64_t lost_at_ms = 0;                     // run time it was lost
-  std::vector<ShareChange> pending_removals;  // scratch for Coordinator::Join
+  int64_t lost_at_ms = 0;  // run time it was lost
   // The classes of user or arrival indices it owns now (add == true).
   std::vector<ShareChange> share;
 };

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "common/load_profile.h"
+#include "common/share.h"
 #include "daemon/worker/connection.h"
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
-#include "daemon/worker/share.h"
 
 namespace loadd {
 
