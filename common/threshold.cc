@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -18,26 +19,32 @@ constexpr size_t kMaxKeyBytes = 256;
 constexpr int64_t kMaxDelayNs = int64_t{7} * 24 * 3600 * kNsPerSec;
 constexpr double kMaxRps = 1e12;
 
-// What a metric measures decides the unit of its condition's value.
-enum class Kind { kLatency, kRate, kRps };
-
 struct MetricSpelling {
   const char* spelling;  // as a key may write it
-  const char* metric;    // Threshold::metric
-  Kind kind;
+  ThresholdMetric metric;
+  double percentile;  // kPercentile only
 };
 
 // Every accepted spelling; k6's p(95), avg and med are aliases.
 constexpr MetricSpelling kMetrics[] = {
-    {"p50", "p50", Kind::kLatency},       {"p(50)", "p50", Kind::kLatency},
-    {"med", "p50", Kind::kLatency},       {"p90", "p90", Kind::kLatency},
-    {"p(90)", "p90", Kind::kLatency},     {"p95", "p95", Kind::kLatency},
-    {"p(95)", "p95", Kind::kLatency},     {"p99", "p99", Kind::kLatency},
-    {"p(99)", "p99", Kind::kLatency},     {"p99.9", "p99.9", Kind::kLatency},
-    {"p(99.9)", "p99.9", Kind::kLatency}, {"min", "min", Kind::kLatency},
-    {"max", "max", Kind::kLatency},       {"mean", "mean", Kind::kLatency},
-    {"avg", "mean", Kind::kLatency},      {"error_rate", "error_rate", Kind::kRate},
-    {"rps", "rps", Kind::kRps},           {"pass_rate", "pass_rate", Kind::kRate},
+    {"p50", ThresholdMetric::kPercentile, 50},
+    {"p(50)", ThresholdMetric::kPercentile, 50},
+    {"med", ThresholdMetric::kPercentile, 50},
+    {"p90", ThresholdMetric::kPercentile, 90},
+    {"p(90)", ThresholdMetric::kPercentile, 90},
+    {"p95", ThresholdMetric::kPercentile, 95},
+    {"p(95)", ThresholdMetric::kPercentile, 95},
+    {"p99", ThresholdMetric::kPercentile, 99},
+    {"p(99)", ThresholdMetric::kPercentile, 99},
+    {"p99.9", ThresholdMetric::kPercentile, 99.9},
+    {"p(99.9)", ThresholdMetric::kPercentile, 99.9},
+    {"min", ThresholdMetric::kMin, 0},
+    {"max", ThresholdMetric::kMax, 0},
+    {"mean", ThresholdMetric::kMean, 0},
+    {"avg", ThresholdMetric::kMean, 0},
+    {"error_rate", ThresholdMetric::kErrorRate, 0},
+    {"rps", ThresholdMetric::kRps, 0},
+    {"pass_rate", ThresholdMetric::kPassRate, 0},
 };
 
 const MetricSpelling* FindMetric(std::string_view spelling) {
@@ -46,6 +53,18 @@ const MetricSpelling* FindMetric(std::string_view spelling) {
   }
   return nullptr;
 }
+
+struct ComparisonSpelling {
+  const char* symbol;
+  Comparison comparison;
+};
+// Two-character symbols first: "<=" must not read as "<".
+constexpr ComparisonSpelling kComparisons[] = {
+    {"<=", Comparison::kLessOrEqual},
+    {">=", Comparison::kGreaterOrEqual},
+    {"<", Comparison::kLess},
+    {">", Comparison::kGreater},
+};
 
 // $.thresholds["KEY"], the key escaped as in JSON.
 std::string KeyPath(std::string_view key) {
@@ -85,10 +104,10 @@ constexpr const char* kKeyForms =
 // Splits "step:a.b.p99.9" into scope "step:a.b" and metric "p99.9" at the
 // rightmost '.' whose suffix is a metric (a step name may contain dots, and
 // p99.9 / p(99.9) contain one too). nullptr when no suffix is a metric.
-const MetricSpelling* SplitKey(const std::string& key, size_t* split) {
-  for (size_t pos = key.rfind('.'); pos != std::string::npos && pos > 0;
+const MetricSpelling* SplitKey(std::string_view key, size_t* split) {
+  for (size_t pos = key.rfind('.'); pos != std::string_view::npos && pos > 0;
        pos = key.rfind('.', pos - 1)) {
-    if (const MetricSpelling* m = FindMetric(std::string_view(key).substr(pos + 1))) {
+    if (const MetricSpelling* m = FindMetric(key.substr(pos + 1))) {
       *split = pos;
       return m;
     }
@@ -96,8 +115,10 @@ const MetricSpelling* SplitKey(const std::string& key, size_t* split) {
   return nullptr;
 }
 
-Status ReadKey(const std::string& key, const std::string& path, Threshold* t,
-               Kind* kind) {
+}  // namespace
+
+Status ParseThresholdKey(std::string_view key, const std::string& path,
+                         ThresholdMeasure* out) {
   if (key.size() > kMaxKeyBytes) {
     return Status::Invalid(path, "key is longer than 256 bytes");
   }
@@ -105,42 +126,53 @@ Status ReadKey(const std::string& key, const std::string& path, Threshold* t,
   const MetricSpelling* metric = SplitKey(key, &split);
   if (metric == nullptr) {
     size_t last = key.rfind('.');
-    if (last == std::string::npos) {
-      return Status::Invalid(path,
-                             "\"" + key + "\" is not a threshold key: " + kKeyForms);
+    if (last == std::string_view::npos) {
+      return Status::Invalid(
+          path, "\"" + std::string(key) + "\" is not a threshold key: " + kKeyForms);
     }
-    return Status::Invalid(path, "unknown metric \"" + key.substr(last + 1) +
+    return Status::Invalid(path, "unknown metric \"" + std::string(key.substr(last + 1)) +
                                      "\" (known: p50 p90 p95 p99 p99.9 min max mean "
                                      "error_rate rps, and pass_rate for checks)");
   }
-  std::string scope = key.substr(0, split);
-  bool is_checks = scope == "checks";
-  if (scope != "http" && !is_checks && scope.rfind("step:", 0) != 0) {
-    return Status::Invalid(path, "unknown scope \"" + scope + "\": " + kKeyForms);
+  std::string_view scope = key.substr(0, split);
+  ThresholdMeasure m;
+  constexpr std::string_view kStep = "step:";
+  if (scope == "http") {
+    m.scope = ThresholdScope::kHttp;
+  } else if (scope == "checks") {
+    m.scope = ThresholdScope::kChecks;
+  } else if (scope.starts_with(kStep)) {
+    m.scope = ThresholdScope::kStep;
+    m.step = std::string(scope.substr(kStep.size()));
+    if (m.step.empty()) {
+      return Status::Invalid(path, "the step name after \"step:\" is empty");
+    }
+  } else {
+    return Status::Invalid(path,
+                           "unknown scope \"" + std::string(scope) + "\": " + kKeyForms);
   }
-  if (scope == "step:") {
-    return Status::Invalid(path, "the step name after \"step:\" is empty");
-  }
-  bool is_pass_rate = std::string_view(metric->metric) == "pass_rate";
+  bool is_checks = m.scope == ThresholdScope::kChecks;
+  bool is_pass_rate = metric->metric == ThresholdMetric::kPassRate;
   if (is_checks && !is_pass_rate) {
     return Status::Invalid(path, "checks has one metric, pass_rate (checks.pass_rate)");
   }
   if (!is_checks && is_pass_rate) {
     return Status::Invalid(path, "pass_rate is for checks only (checks.pass_rate)");
   }
-  t->key = key;
-  t->scope = std::move(scope);
-  t->metric = metric->metric;
-  *kind = metric->kind;
+  m.metric = metric->metric;
+  m.percentile = metric->percentile;
+  *out = std::move(m);
   return Status::Ok();
 }
+
+namespace {
 
 // The value after the comparison, in the metric's unit. `quoted` is the
 // condition as written, in quotes, for messages.
 Status ReadLatencyUs(std::string_view v, const Threshold& t, const std::string& quoted,
                      const std::string& path, double* out) {
   if (!v.empty() && v.back() == '%') {
-    return Status::Invalid(path, t.metric + " is a latency: " + quoted +
+    return Status::Invalid(path, MetricName(t.measure) + " is a latency: " + quoted +
                                      " needs a duration, not a percentage (e.g. <250ms)");
   }
   if (PlainNumber(v)) {
@@ -157,14 +189,15 @@ Status ReadRate(std::string_view v, const Threshold& t, const std::string& quote
   bool percent = !v.empty() && v.back() == '%';
   std::optional<double> n = PlainNumber(percent ? v.substr(0, v.size() - 1) : v);
   if (!n) {
-    return Status::Invalid(path, t.metric + " is a rate: " + quoted +
+    return Status::Invalid(path, MetricName(t.measure) + " is a rate: " + quoted +
                                      " needs a percentage (e.g. <1%) or a fraction "
                                      "(e.g. <0.01)");
   }
   if (percent && *n > 100) return Status::Invalid(path, quoted + " is above 100%");
   if (!percent && *n > 1) {
     return Status::Invalid(path, quoted + " is not a fraction between 0 and 1: write " +
-                                     t.op + std::string(v) + "% or a fraction");
+                                     ComparisonSymbol(t.comparison) + std::string(v) +
+                                     "% or a fraction");
   }
   *out = percent ? *n / 100 : *n;
   return Status::Ok();
@@ -182,33 +215,36 @@ Status ReadRps(std::string_view v, const std::string& quoted, const std::string&
   return Status::Ok();
 }
 
-Status ReadCondition(Kind kind, const std::string& path, Threshold* t) {
+Status ReadCondition(const std::string& path, Threshold* t) {
   std::string s;  // the condition without white space: "< 250 ms" reads as "<250ms"
   for (char c : t->condition) {
     if (c != ' ' && c != '\t') s += c;
   }
-  for (const char* op : {"<=", ">=", "<", ">"}) {
-    if (s.rfind(op, 0) == 0) {
-      t->op = op;
+  const ComparisonSpelling* comparison = nullptr;
+  for (const ComparisonSpelling& c : kComparisons) {
+    if (s.starts_with(c.symbol)) {
+      comparison = &c;
       break;
     }
   }
-  if (t->op.empty()) {
+  if (comparison == nullptr) {
     return Status::Invalid(
         path, "\"" + t->condition +
                   "\" needs a comparison first: <, <=, > or >= (e.g. <250ms)");
   }
-  std::string_view value = std::string_view(s).substr(t->op.size());
+  t->comparison = comparison->comparison;
+  std::string_view value = std::string_view(s).substr(std::strlen(comparison->symbol));
   if (value.empty()) {
-    return Status::Invalid(path, "\"" + t->condition + "\" needs a value after " + t->op);
+    return Status::Invalid(
+        path, "\"" + t->condition + "\" needs a value after " + comparison->symbol);
   }
   const std::string quoted = "\"" + t->condition + "\"";
-  switch (kind) {
-    case Kind::kLatency:
+  switch (UnitOf(t->measure.metric)) {
+    case MetricUnit::kMicros:
       return ReadLatencyUs(value, *t, quoted, path, &t->value);
-    case Kind::kRate:
+    case MetricUnit::kFraction:
       return ReadRate(value, *t, quoted, path, &t->value);
-    case Kind::kRps:
+    case MetricUnit::kPerSecond:
       return ReadRps(value, quoted, path, &t->value);
   }
   return Status::Ok();
@@ -230,8 +266,8 @@ Status ReadObjectForm(const rapidjson::Value& value, const std::string& path,
 
 Status ReadOne(const std::string& key, const rapidjson::Value& value, Threshold* t) {
   std::string path = KeyPath(key);
-  Kind kind;
-  LOADD_RETURN_IF_ERROR(ReadKey(key, path, t, &kind));
+  LOADD_RETURN_IF_ERROR(ParseThresholdKey(key, path, &t->measure));
+  t->key = key;
   if (value.IsString()) {
     t->condition.assign(value.GetString(), value.GetStringLength());
   } else if (value.IsObject()) {
@@ -242,7 +278,7 @@ Status ReadOne(const std::string& key, const rapidjson::Value& value, Threshold*
                                        "object {\"condition\": ...}, got ") +
                                JsonTypeName(value));
   }
-  return ReadCondition(kind, path, t);
+  return ReadCondition(path, t);
 }
 
 }  // namespace
@@ -293,11 +329,81 @@ void WriteThresholds(const std::vector<Threshold>& thresholds, JsonWriter* w) {
   w->EndObject();
 }
 
+MetricUnit UnitOf(ThresholdMetric metric) {
+  switch (metric) {
+    case ThresholdMetric::kErrorRate:
+    case ThresholdMetric::kPassRate:
+      return MetricUnit::kFraction;
+    case ThresholdMetric::kRps:
+      return MetricUnit::kPerSecond;
+    case ThresholdMetric::kPercentile:
+    case ThresholdMetric::kMin:
+    case ThresholdMetric::kMax:
+    case ThresholdMetric::kMean:
+      return MetricUnit::kMicros;
+  }
+  return MetricUnit::kMicros;
+}
+
+std::string ScopeName(const ThresholdMeasure& measure) {
+  switch (measure.scope) {
+    case ThresholdScope::kHttp:
+      return "http";
+    case ThresholdScope::kStep:
+      return "step:" + measure.step;
+    case ThresholdScope::kChecks:
+      return "checks";
+  }
+  return "http";
+}
+
+std::string MetricName(const ThresholdMeasure& measure) {
+  // The first spelling of each metric is the canonical one.
+  for (const MetricSpelling& m : kMetrics) {
+    if (m.metric == measure.metric && (m.metric != ThresholdMetric::kPercentile ||
+                                       m.percentile == measure.percentile)) {
+      return m.spelling;
+    }
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "p%g", measure.percentile);
+  return buf;
+}
+
+const char* ComparisonSymbol(Comparison comparison) {
+  for (const ComparisonSpelling& c : kComparisons) {
+    if (c.comparison == comparison) return c.symbol;
+  }
+  return "<";
+}
+
+std::string FormatMetricValue(ThresholdMetric metric, double value) {
+  char buf[64];
+  switch (UnitOf(metric)) {
+    case MetricUnit::kFraction:
+      std::snprintf(buf, sizeof buf, "%.2f%%", value * 100);
+      return buf;
+    case MetricUnit::kPerSecond:
+      std::snprintf(buf, sizeof buf, "%.1f/s", value);
+      return buf;
+    case MetricUnit::kMicros:
+      break;
+  }
+  return FormatMicros(value);
+}
+
 bool ThresholdHolds(const Threshold& t, double actual) {
-  if (t.op == "<") return actual < t.value;
-  if (t.op == "<=") return actual <= t.value;
-  if (t.op == ">") return actual > t.value;
-  return actual >= t.value;
+  switch (t.comparison) {
+    case Comparison::kLess:
+      return actual < t.value;
+    case Comparison::kLessOrEqual:
+      return actual <= t.value;
+    case Comparison::kGreater:
+      return actual > t.value;
+    case Comparison::kGreaterOrEqual:
+      return actual >= t.value;
+  }
+  return false;
 }
 
 }  // namespace loadd

@@ -57,9 +57,9 @@ TEST(ThresholdTest, GoodKeysAndConditions) {
     Status s = Read(c.body, &out);
     ASSERT_TRUE(s.ok()) << c.body << ": " << s.ToString();
     ASSERT_EQ(out.size(), 1u) << c.body;
-    EXPECT_EQ(out[0].scope, c.scope) << c.body;
-    EXPECT_EQ(out[0].metric, c.metric) << c.body;
-    EXPECT_EQ(out[0].op, c.op) << c.body;
+    EXPECT_EQ(ScopeName(out[0].measure), c.scope) << c.body;
+    EXPECT_EQ(MetricName(out[0].measure), c.metric) << c.body;
+    EXPECT_STREQ(ComparisonSymbol(out[0].comparison), c.op) << c.body;
     EXPECT_DOUBLE_EQ(out[0].value, c.value) << c.body;
     EXPECT_FALSE(out[0].abort_on_fail) << c.body;
   }
@@ -191,15 +191,17 @@ TEST(ThresholdTest, PlanRoundTrip) {
     const Threshold& a = plan->thresholds[i];
     const Threshold& b = again->thresholds[i];
     EXPECT_EQ(a.key, b.key);
-    EXPECT_EQ(a.scope, b.scope);
-    EXPECT_EQ(a.metric, b.metric);
-    EXPECT_EQ(a.op, b.op);
+    EXPECT_EQ(a.measure.scope, b.measure.scope);
+    EXPECT_EQ(a.measure.step, b.measure.step);
+    EXPECT_EQ(a.measure.metric, b.measure.metric);
+    EXPECT_EQ(a.measure.percentile, b.measure.percentile);
+    EXPECT_EQ(a.comparison, b.comparison);
     EXPECT_DOUBLE_EQ(a.value, b.value);
     EXPECT_EQ(a.condition, b.condition);
     EXPECT_EQ(a.abort_on_fail, b.abort_on_fail);
     EXPECT_EQ(a.delay_ns, b.delay_ns);
   }
-  EXPECT_EQ(again->thresholds[2].scope, "step:GET /a.b");
+  EXPECT_EQ(ScopeName(again->thresholds[2].measure), "step:GET /a.b");
   EXPECT_EQ(again->thresholds[2].delay_ns, 90 * kNsPerSec);
   EXPECT_TRUE(again->thresholds[3].abort_on_fail);
   EXPECT_EQ(again->thresholds[3].delay_ns, 0);
@@ -218,23 +220,74 @@ TEST(ThresholdTest, BadThresholdFailsThePlanWithItsPath) {
 }
 
 TEST(ThresholdTest, Holds) {
+  constexpr Comparison kLt = Comparison::kLess, kLe = Comparison::kLessOrEqual,
+                       kGt = Comparison::kGreater, kGe = Comparison::kGreaterOrEqual;
   struct Case {
-    const char* op;
+    Comparison op;
     double value, actual;
     bool holds;
   };
   const Case cases[] = {
-      {"<", 250, 249, true},    {"<", 250, 250, false},    {"<=", 250, 250, true},
-      {"<=", 250, 251, false},  {">", 0.99, 0.995, true},  {">", 0.99, 0.99, false},
-      {">=", 0.99, 0.99, true}, {">=", 0.99, 0.98, false},
+      {kLt, 250, 249, true},   {kLt, 250, 250, false},   {kLe, 250, 250, true},
+      {kLe, 250, 251, false},  {kGt, 0.99, 0.995, true}, {kGt, 0.99, 0.99, false},
+      {kGe, 0.99, 0.99, true}, {kGe, 0.99, 0.98, false},
   };
   for (const Case& c : cases) {
     Threshold t;
-    t.op = c.op;
+    t.comparison = c.op;
     t.value = c.value;
     EXPECT_EQ(ThresholdHolds(t, c.actual), c.holds)
-        << c.op << c.value << " vs " << c.actual;
+        << ComparisonSymbol(c.op) << c.value << " vs " << c.actual;
   }
+}
+
+// The typed form: a key's scope, metric and percentile, and a value's
+// unit, are read once; loadctl parses a run's keys with the same function.
+TEST(ThresholdTest, KeysParseToTheTypedForm) {
+  struct Case {
+    const char* key;
+    ThresholdScope scope;
+    const char* step;
+    ThresholdMetric metric;
+    double percentile;
+    MetricUnit unit;
+  };
+  const Case cases[] = {
+      {"http.p(99.9)", ThresholdScope::kHttp, "", ThresholdMetric::kPercentile, 99.9,
+       MetricUnit::kMicros},
+      {"http.med", ThresholdScope::kHttp, "", ThresholdMetric::kPercentile, 50,
+       MetricUnit::kMicros},
+      {"step:a.b.p99.9", ThresholdScope::kStep, "a.b", ThresholdMetric::kPercentile, 99.9,
+       MetricUnit::kMicros},
+      {"step:GET /x.avg", ThresholdScope::kStep, "GET /x", ThresholdMetric::kMean, 0,
+       MetricUnit::kMicros},
+      {"step:a.rps", ThresholdScope::kStep, "a", ThresholdMetric::kRps, 0,
+       MetricUnit::kPerSecond},
+      {"http.error_rate", ThresholdScope::kHttp, "", ThresholdMetric::kErrorRate, 0,
+       MetricUnit::kFraction},
+      {"checks.pass_rate", ThresholdScope::kChecks, "", ThresholdMetric::kPassRate, 0,
+       MetricUnit::kFraction},
+  };
+  for (const Case& c : cases) {
+    ThresholdMeasure m;
+    ASSERT_TRUE(ParseThresholdKey(c.key, "k", &m).ok()) << c.key;
+    EXPECT_EQ(m.scope, c.scope) << c.key;
+    EXPECT_EQ(m.step, c.step) << c.key;
+    EXPECT_EQ(m.metric, c.metric) << c.key;
+    EXPECT_DOUBLE_EQ(m.percentile, c.percentile) << c.key;
+    EXPECT_EQ(UnitOf(m.metric), c.unit) << c.key;
+  }
+  ThresholdMeasure m;
+  Status bad = ParseThresholdKey("http.p96", "$.thresholds[0].key", &m);
+  EXPECT_EQ(bad.path(), "$.thresholds[0].key");
+}
+
+TEST(ThresholdTest, ValuesFormatInTheMetricsUnit) {
+  EXPECT_EQ(FormatMetricValue(ThresholdMetric::kPercentile, 20815), "20.8ms");
+  EXPECT_EQ(FormatMetricValue(ThresholdMetric::kMax, 812), "812us");
+  EXPECT_EQ(FormatMetricValue(ThresholdMetric::kErrorRate, 0.0123), "1.23%");
+  EXPECT_EQ(FormatMetricValue(ThresholdMetric::kPassRate, 0.997), "99.70%");
+  EXPECT_EQ(FormatMetricValue(ThresholdMetric::kRps, 1902.44), "1902.4/s");
 }
 
 }  // namespace

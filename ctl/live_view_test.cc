@@ -192,8 +192,8 @@ TEST(FitColumnsTest, CutsToTheWidthWithoutBreakingCharacters) {
 
 TEST(RenderLiveFrameTest, PlainFrameAtEightyColumns) {
   RunView run = SampleRun(2);
-  run.thresholds = {{"http.p95", "<250ms", true, 20800, true, ""},
-                    {"http.error_rate", "<0.1%", true, 0.0015, false, ""}};
+  run.thresholds = {{"http.p95", "<250ms", true, 20800, true, "", {}},
+                    {"http.error_rate", "<0.1%", true, 0.0015, false, "", {}}};
   LiveViewOptions options;
   options.color = false;
   std::vector<std::string> want = {
@@ -292,7 +292,7 @@ TEST(RenderLiveFrameTest, CapsTheRowsShown) {
 TEST(RenderLiveFrameTest, PlainModeHasNoEscapeByte) {
   RunView run = SampleRun(20);
   run.dropped = 7;
-  run.thresholds = {{"http.p95", "<1ms", true, 20800, false, ""}};
+  run.thresholds = {{"http.p95", "<1ms", true, 20800, false, "", {}}};
   LiveViewOptions options;
   options.color = false;
   for (const std::string& line : RenderLiveFrame(Snapshot(run), options)) {
@@ -302,8 +302,8 @@ TEST(RenderLiveFrameTest, PlainModeHasNoEscapeByte) {
 
 TEST(RenderLiveFrameTest, ColoursFailuresAndThresholds) {
   RunView run = SampleRun(2);
-  run.thresholds = {{"http.p95", "<250ms", true, 20800, true, ""},
-                    {"http.p99", "<1ms", true, 21100, false, ""}};
+  run.thresholds = {{"http.p95", "<250ms", true, 20800, true, "", {}},
+                    {"http.p99", "<1ms", true, 21100, false, "", {}}};
   LiveViewOptions options;
   options.width = 200;
   std::vector<std::string> lines = RenderLiveFrame(Snapshot(run), options);

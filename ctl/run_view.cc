@@ -145,6 +145,8 @@ void ParseThresholds(const rapidjson::Value& json, RunView* run) {
     for (const rapidjson::Value& t : list->GetArray()) {
       ThresholdView v;
       v.key = Str(t, "key");
+      ThresholdMeasure measure;
+      if (ParseThresholdKey(v.key, "key", &measure).ok()) v.measure = std::move(measure);
       v.condition = Str(t, "condition");
       const rapidjson::Value* actual = Member(t, "actual");
       v.measured = actual != nullptr && actual->IsNumber();
@@ -187,6 +189,10 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   }
   run->name = Str(json, "name");
   run->message = Str(json, "message");
+  std::string end_reason = Str(json, "end_reason");
+  run->end_reason = EndReasonFromName(end_reason);
+  run->end_reason_unknown = !end_reason.empty() && !run->end_reason;
+  run->aborted_by = Str(json, "aborted_by");
   run->created_at = Str(json, "created_at");
   run->elapsed_s = Num(json, "elapsed_s");
   run->duration_s = Num(json, "duration_s");

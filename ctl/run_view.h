@@ -10,12 +10,15 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/run_end.h"
 #include "common/status.h"
+#include "common/threshold.h"
 
 namespace loadd {
 
@@ -55,6 +58,9 @@ struct ThresholdView {
   double actual = 0;
   bool passed = false;
   std::string message;  // "actual 212ms meets <250ms", "no checks ran"
+  // The key parsed once, as the coordinator did (common/threshold.h);
+  // nullopt for a key this loadctl does not know (a newer coordinator's).
+  std::optional<ThresholdMeasure> measure;
 };
 
 // One check's counts over the run (checks[]).
@@ -85,6 +91,12 @@ enum class ThresholdsVerdict {
 // GET /v1/runs/{id}.
 struct RunView {
   std::string id, name, state, message, created_at;
+  // Why the run ended (`end_reason`); nullopt while it runs, from a
+  // coordinator that does not say, or for a reason this loadctl does not know
+  // (then end_reason_unknown is true).
+  std::optional<EndReason> end_reason;
+  bool end_reason_unknown = false;
+  std::string aborted_by;  // the key of the threshold that aborted it, if one did
   double elapsed_s = 0;
   double duration_s = 0;
   int64_t users = 0;         // started so far (open: in flight)

@@ -366,10 +366,11 @@ TEST_F(StartCommandTest, LocalExcludesDetachAndCoordinator) {
 }
 
 // The final run with the coordinator's verdict fields appended.
-std::string RunWithVerdict(const char* state, const char* message, const char* verdict) {
+std::string RunWithVerdict(const char* state, const char* end_reason, const char* message,
+                           const char* verdict) {
   std::string run = RunJson(state, 3, 3000);
-  return run.substr(0, run.size() - 1) + R"(, "message": ")" + message + R"(", )" +
-         verdict + "}";
+  return run.substr(0, run.size() - 1) + R"(, "end_reason": ")" + end_reason +
+         R"(", "message": ")" + message + R"(", )" + verdict + "}";
 }
 
 constexpr char kThresholdsPassed[] = R"("thresholds_passed": true, "thresholds": [
@@ -385,6 +386,7 @@ TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
   struct Case {
     const char* label;
     const char* state;
+    const char* end_reason;
     const char* message;
     const char* verdict;
     int exit_code;
@@ -392,24 +394,24 @@ TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
     const char* err;           // stderr
   };
   const Case kCases[] = {
-      {"passed", "finished", "", kThresholdsPassed, kExitOk, "tests=\"1\" failures=\"0\"",
-       ""},
-      {"no thresholds at all", "finished", "", R"("checks": [])", kExitOk,
+      {"passed", "finished", "completed", "", kThresholdsPassed, kExitOk,
        "tests=\"1\" failures=\"0\"", ""},
-      {"thresholds failed", "finished", "", kThresholdsFailed, kExitThresholdsFailed,
-       "tests=\"1\" failures=\"1\"",
+      {"no thresholds at all", "finished", "completed", "", R"("checks": [])", kExitOk,
+       "tests=\"1\" failures=\"0\"", ""},
+      {"thresholds failed", "finished", "completed", "", kThresholdsFailed,
+       kExitThresholdsFailed, "tests=\"1\" failures=\"1\"",
        "loadctl: run r1 failed thresholds: http.p95 <10ms (actual 20.8ms)\n"},
-      {"aborted by a threshold", "stopped", kAbortMessage, kThresholdsFailed,
-       kExitThresholdsFailed, "tests=\"2\" failures=\"2\"",
+      {"aborted by a threshold", "stopped", "aborted_by_threshold", kAbortMessage,
+       kThresholdsFailed, kExitThresholdsFailed, "tests=\"2\" failures=\"2\"",
        "loadctl: run r1 failed thresholds: http.p95 <10ms (actual 20.8ms)\n"},
       {"failed run: a run error even with thresholds passed", "failed",
-       "all workers lost", kThresholdsPassed, kExitRunError, "tests=\"2\" failures=\"1\"",
-       "loadctl: run r1 failed: all workers lost\n"},
+       "all_workers_lost", "all workers lost", kThresholdsPassed, kExitRunError,
+       "tests=\"2\" failures=\"1\"", "loadctl: run r1 failed: all workers lost\n"},
   };
   for (const Case& c : kCases) {
     FakeWorld world;
     world.files.files["plan.json"] = kPlan;
-    std::string final_run = RunWithVerdict(c.state, c.message, c.verdict);
+    std::string final_run = RunWithVerdict(c.state, c.end_reason, c.message, c.verdict);
     world.api.On("POST /v1/runs", 201, kCreated);
     world.api.On(kPollPath, 200, final_run);
     world.api.On(kFullPath, 200, final_run);
@@ -449,7 +451,7 @@ TEST_F(StartCommandTest, ModeSetsTheResultFilesModeAndABadOneSendsNothing) {
 }
 
 TEST_F(StartCommandTest, TheReportEndsWithTheThresholds) {
-  std::string final_run = RunWithVerdict("finished", "", kThresholdsFailed);
+  std::string final_run = RunWithVerdict("finished", "completed", "", kThresholdsFailed);
   world_.api.On("POST /v1/runs", 201, kCreated);
   world_.api.On(kPollPath, 200, final_run);
   world_.api.On(kFullPath, 200, final_run);

@@ -1,9 +1,8 @@
 #include "ctl/verdict.h"
 
 #include <cstdio>
-#include <string_view>
 
-#include "common/units.h"
+#include "common/threshold.h"
 
 namespace loadd {
 namespace {
@@ -14,28 +13,25 @@ std::string Printf(const char* format, double value) {
   return buf;
 }
 
-// The metric is the key's last part: "http.error_rate", "step:a.b.rps". Rate
-// and rps metrics have no dot of their own, so the last '.' finds them.
-std::string_view MetricOf(std::string_view key) {
-  size_t dot = key.rfind('.');
-  return dot == std::string_view::npos ? key : key.substr(dot + 1);
-}
-
 }  // namespace
-
-bool AbortedByThreshold(const RunView& run) {
-  std::string_view message = run.message;
-  constexpr std::string_view kStart = "threshold ", kEnd = "; run aborted";
-  return message.size() >= kStart.size() + kEnd.size() && message.starts_with(kStart) &&
-         message.ends_with(kEnd);
-}
 
 Outcome VerdictOf(const RunView& run) {
   bool failed = run.thresholds_verdict == ThresholdsVerdict::kFailed;
-  if (run.state == "finished")
-    return failed ? Outcome::kThresholdsFailed : Outcome::kSuccess;
-  if (run.state == "stopped" && failed && AbortedByThreshold(run)) {
-    return Outcome::kThresholdsFailed;
+  Outcome by_thresholds = failed ? Outcome::kThresholdsFailed : Outcome::kSuccess;
+  if (run.end_reason_unknown) return Outcome::kRunError;  // a newer coordinator's
+  if (!run.end_reason) {  // an older coordinator: the state alone
+    return run.state == "finished" ? by_thresholds : Outcome::kRunError;
+  }
+  switch (*run.end_reason) {
+    case EndReason::kCompleted:
+      return by_thresholds;
+    case EndReason::kAbortedByThreshold:
+      return Outcome::kThresholdsFailed;
+    case EndReason::kStopped:
+    case EndReason::kNoWorkers:
+    case EndReason::kAllWorkersLost:
+    case EndReason::kInterrupted:
+      return Outcome::kRunError;
   }
   return Outcome::kRunError;
 }
@@ -52,12 +48,8 @@ std::string FailedThresholds(const RunView& run) {
 
 std::string FormatThresholdActual(const ThresholdView& threshold) {
   if (!threshold.measured) return "-";
-  std::string_view metric = MetricOf(threshold.key);
-  if (metric == "error_rate" || metric == "pass_rate") {
-    return Printf("%.2f%%", threshold.actual * 100);
-  }
-  if (metric == "rps") return Printf("%.1f/s", threshold.actual);
-  return FormatMicros(threshold.actual);
+  if (!threshold.measure) return Printf("%g", threshold.actual);  // unit unknown
+  return FormatMetricValue(threshold.measure->metric, threshold.actual);
 }
 
 std::string FormatPassRate(int64_t passed, int64_t failed) {

@@ -11,16 +11,16 @@
 
 namespace loadd {
 
-// kSuccess: the run finished and its thresholds passed (or the coordinator
-// gave no verdict). kThresholdsFailed: it finished with thresholds failed,
-// or a threshold with abort_on_fail stopped it. kRunError: it failed, or was
-// stopped otherwise (Ctrl-C, `loadctl stop`), or has not ended.
+// Read from structured fields only, never from the message:
+// kSuccess: end_reason "completed" and thresholds passed (or the coordinator
+// gave no verdict). kThresholdsFailed: "completed" with thresholds failed,
+// or "aborted_by_threshold" (a threshold with abort_on_fail stopped it,
+// whatever else the message says about silent or lost workers). kRunError:
+// any other reason (stopped, no_workers, all_workers_lost, interrupted, one
+// this loadctl does not know), or the run has not ended. Without an
+// end_reason (a coordinator from before it), state "finished" decides by
+// the thresholds and every other state is kRunError.
 Outcome VerdictOf(const RunView& run);
-
-// True when a threshold with abort_on_fail stopped the run. The coordinator
-// says so only in the message it gives the run: "threshold KEY COND failed
-// (actual X); run aborted".
-bool AbortedByThreshold(const RunView& run);
 
 // The failed thresholds for one line: "http.p95 <250ms (actual 312ms),
 // checks.pass_rate >99% (no checks ran)".

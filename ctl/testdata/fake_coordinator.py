@@ -120,7 +120,8 @@ class FakeCoordinator:
         waiting = isinstance(expect, int) and expect > self.live_workers()
         run = {"id": "r1700000000-%04d" % (len(self.runs) + 1), "name": plan.get("name", ""),
                "plan": plan, "users": users, "state": "waiting" if waiting else "running",
-               "polls": 0, "stopping_polls": 0, "waiting_polls": 0, "message": ""}
+               "polls": 0, "stopping_polls": 0, "waiting_polls": 0, "message": "",
+               "end_reason": None, "aborted_by": None}
         self.runs.insert(0, run)
         created = {"id": run["id"], "state": run["state"], "workers": 0 if waiting else 2,
                    "users": users or 0}
@@ -135,7 +136,7 @@ class FakeCoordinator:
         if run["state"] == "waiting":
             run["waiting_polls"] += 1
             if run["waiting_polls"] > WAITING_POLLS:
-                run["state"] = "failed"
+                run["state"], run["end_reason"] = "failed", "no_workers"
                 run["message"] = ("only %d of %d expected workers registered within %s; start "
                                   "more workers or lower expect_workers"
                                   % (self.live_workers(), run["plan"]["expect_workers"],
@@ -145,17 +146,21 @@ class FakeCoordinator:
         if run["state"] == "stopping":
             run["stopping_polls"] += 1
             if run["stopping_polls"] > STOPPING_POLLS:
-                run["state"] = "stopped"
+                run["state"], run["end_reason"] = "stopped", "stopped"
         elif run["state"] == "running" and run["polls"] > RUNNING_POLLS:
             if run["name"] == "fail":
                 run["state"], run["message"] = "failed", "all workers lost"
+                run["end_reason"] = "all_workers_lost"
             elif run["name"] == "abort":
                 key, verdict = self._thresholds(run)[0]
-                run["state"] = "stopped"
-                run["message"] = ("threshold %s %s failed (%s); run aborted"
+                run["state"], run["end_reason"], run["aborted_by"] = (
+                    "stopped", "aborted_by_threshold", key)
+                # As the real one may: the silent workers after the abort.
+                run["message"] = ("threshold %s %s failed (%s); run aborted; 1 worker(s) "
+                                  "sent no final stats"
                                   % (key, verdict["condition"], verdict["message"]))
             else:
-                run["state"] = "finished"
+                run["state"], run["end_reason"] = "finished", "completed"
 
     def _get(self, run_id, timeline):
         run = self._find(run_id)
@@ -190,7 +195,8 @@ class FakeCoordinator:
         requests = 1000 * run["polls"]
         out = dict(self._summary(run))
         out.update({
-            "message": run["message"], "elapsed_s": float(run["polls"]), "duration_s": 3.0,
+            "message": run["message"], "end_reason": run["end_reason"],
+            "aborted_by": run["aborted_by"], "elapsed_s": float(run["polls"]), "duration_s": 3.0,
             "plan": run["plan"], "target_users": run["users"],
             "workers": [{"id": "fake/0", "host": "fake", "stripe": 0, "state": "running"},
                         {"id": "fake/1", "host": "fake", "stripe": 1, "state": "running"}],

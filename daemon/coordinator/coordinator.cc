@@ -348,7 +348,7 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
     silent += !rw.final && !rw.lost;
   }
   if (lost == static_cast<int64_t>(run->workers().size())) {
-    run->SetState(RunState::kFailed, now, "every worker of the run was lost");
+    run->End(EndReason::kAllWorkersLost, now, "every worker of the run was lost");
   } else {
     // An aborted run keeps the threshold that aborted it first in its message.
     std::string message = run->aborted() ? run->message() : "";
@@ -360,9 +360,12 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
       message += (message.empty() ? "" : "; ") + std::to_string(silent) +
                  " worker(s) sent no final stats";
     }
-    run->SetState(
-        run->state() == RunState::kStopping ? RunState::kStopped : RunState::kFinished,
-        now, message);
+    // Why it ended is data (end_reason); the message, for people, may
+    // name the silent and lost workers after the aborting threshold.
+    EndReason reason = run->aborted() ? EndReason::kAbortedByThreshold
+                       : run->state() == RunState::kStopping ? EndReason::kStopped
+                                                             : EndReason::kCompleted;
+    run->End(reason, now, message);
   }
   for (auto& [pipe, w] : workers_) {
     if (w.run_id == run->id()) w.run_id.clear();
@@ -410,12 +413,12 @@ void Coordinator::Tick() {
       if (static_cast<int64_t>(live) >= run->plan().expect_workers) {
         Launch(run, now);
       } else if (now - run->created_ns() > run->plan().expect_timeout_ns) {
-        run->SetState(RunState::kFailed, now,
-                      "only " + std::to_string(live) + " of " +
-                          std::to_string(run->plan().expect_workers) +
-                          " expected workers registered within " +
-                          FormatDurationNs(run->plan().expect_timeout_ns) +
-                          "; start more workers or lower expect_workers");
+        run->End(EndReason::kNoWorkers, now,
+                 "only " + std::to_string(live) + " of " +
+                     std::to_string(run->plan().expect_workers) +
+                     " expected workers registered within " +
+                     FormatDurationNs(run->plan().expect_timeout_ns) +
+                     "; start more workers or lower expect_workers");
         LOG_WARN("run %s failed: %s", run->id().c_str(), run->message().c_str());
       }
       return;
@@ -573,8 +576,7 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
                                                        RunStateName(run->state()) + ")");
   }
   if (run->state() == RunState::kWaiting) {
-    run->SetState(RunState::kStopped, clock_->NowNs(),
-                  "stopped while waiting for workers");
+    run->End(EndReason::kStopped, clock_->NowNs(), "stopped while waiting for workers");
   } else {
     run->SetState(RunState::kStopping, clock_->NowNs());
   }

@@ -117,6 +117,39 @@ TEST_F(CoordinatorStoreTest, EndedRunReadsTheSameFromMemoryStoreAndRestart) {
   EXPECT_EQ(HttpCodeOf(coordinator_->GetRun("r9-9", true).status()), 404);
 }
 
+// end_reason and aborted_by are stored and read back after a restart; a run
+// stored before end_reason existed gets the reason its data implies.
+TEST_F(CoordinatorStoreTest, EndReasonIsReadBackAfterARestartOrDerived) {
+  Result<std::string> created = coordinator_->CreateRun(
+      R"({"target": "http://127.0.0.1:9/x", "users": 4, "duration": "60s",
+          "thresholds": {"http.p95": {"condition": "<1ms", "abort_on_fail": true}}})");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string id = Json(*created)["id"].GetString();
+  Advance(300);
+  Advance(1000);
+  Stats(id, 10);  // p95 1.5 ms
+  Advance(100);   // the abort
+  Stats(id, 0, /*final=*/true);
+  std::string live = Get(id);
+  ASSERT_STREQ(Json(live)["end_reason"].GetString(), "aborted_by_threshold") << live;
+  ASSERT_STREQ(Json(live)["aborted_by"].GetString(), "http.p95");
+  coordinator_->Persist();
+  Restart();
+  EXPECT_EQ(Get(id), live);
+
+  // As a coordinator from before end_reason stored it.
+  Result<StoredRun> stored = store_.Get(id);
+  ASSERT_TRUE(stored.ok());
+  const std::string kField = "\"end_reason\":\"aborted_by_threshold\",";
+  size_t at = stored->state.find(kField);
+  ASSERT_NE(at, std::string::npos) << stored->state;
+  std::string old_state = stored->state;
+  old_state.erase(at, kField.size());
+  ASSERT_TRUE(store_.Put(id, old_state, stored->seconds.size(), {}).ok());
+  Restart();
+  EXPECT_EQ(Get(id), live);
+}
+
 TEST_F(CoordinatorStoreTest, ActiveRunIsInterruptedByARestartWithItsDataKept) {
   std::string id = Create();
   Advance(300);

@@ -803,6 +803,105 @@ TEST_F(RunDataTest, AbortOnFailStopsTheRunAfterItsDelay) {
       << "the others are still evaluated";
 }
 
+// Issue 15: the message of a run aborted by a threshold goes on to name the
+// workers that sent no final stats (or were lost), so a verdict read from
+// its ending took the run for a plain stop. end_reason says what happened.
+TEST_F(RunDataTest, ThresholdAbortWithASilentWorkerEndsAbortedByThreshold) {
+  std::string id = Start(R"({
+      "http.p95": {"condition": "<5ms", "abort_on_fail": true, "delay": "1s"}})");
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {Endpoint("GET /x", 100, 0, 20'000)});
+  Beat(id);
+  coordinator_.Tick();
+  ASSERT_EQ(bus_.Of<StopMsg>().size(), 2u) << "aborted";
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_TRUE(run["end_reason"].IsNull()) << "not ended while stopping";
+  EXPECT_STREQ(run["aborted_by"].GetString(), "http.p95");
+  EXPECT_STREQ(run["workers"][1]["final_stats"].GetString(), "pending");
+
+  // a/0 stops and reports; a/1 stays connected and silent about its stats
+  // past graceful_stop (5 s) and the finish grace (5 s).
+  Send(1, id, {}, {}, /*final=*/true);
+  for (int i = 0; i < 11; ++i) {
+    clock_.AdvanceNs(1'000'000'000);
+    coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 2, 10}));
+    coordinator_.Tick();
+  }
+  run = Json(*coordinator_.GetRun(id, false));
+  ASSERT_STREQ(run["state"].GetString(), "stopped");
+  EXPECT_STREQ(run["message"].GetString(),
+               "threshold http.p95 <5ms failed (actual 20.0ms); run aborted; "
+               "1 worker(s) sent no final stats");
+  EXPECT_STREQ(run["end_reason"].GetString(), "aborted_by_threshold");
+  EXPECT_STREQ(run["aborted_by"].GetString(), "http.p95");
+  EXPECT_FALSE(run["thresholds_passed"].GetBool());
+  EXPECT_STREQ(run["workers"][0]["final_stats"].GetString(), "received");
+  EXPECT_STREQ(run["workers"][1]["final_stats"].GetString(), "missing");
+}
+
+TEST_F(RunDataTest, ThresholdAbortWithALostWorkerEndsAbortedByThreshold) {
+  std::string id = Start(R"({"http.p95": {"condition": "<5ms", "abort_on_fail": true}})");
+  clock_.AdvanceNs(1'200'000'000);
+  Send(1, id, {Endpoint("GET /x", 100, 0, 20'000)});
+  Beat(id);
+  coordinator_.Tick();
+  ASSERT_EQ(bus_.Of<StopMsg>().size(), 2u) << "aborted";
+  Send(1, id, {}, {}, /*final=*/true);
+  clock_.AdvanceNs(4'000'000'000);  // a/1 silent past the 3 s heartbeat timeout
+  coordinator_.Tick();
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  ASSERT_STREQ(run["state"].GetString(), "stopped");
+  EXPECT_NE(std::string(run["message"].GetString()).find("1 worker(s) lost"),
+            std::string::npos)
+      << run["message"].GetString();
+  EXPECT_STREQ(run["end_reason"].GetString(), "aborted_by_threshold");
+  EXPECT_STREQ(run["workers"][1]["final_stats"].GetString(), "lost");
+}
+
+// Each way a run ends has its own end_reason, and aborted_by is null unless
+// a threshold aborted it.
+TEST_F(CoordinatorTest, EveryEndHasItsReason) {
+  auto end_of = [&](const std::string& id) {
+    rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+    EXPECT_TRUE(run["aborted_by"].IsNull()) << id;
+    return std::string(run["state"].GetString()) + " " + run["end_reason"].GetString();
+  };
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  std::string completed = Json(*coordinator_.CreateRun(kPlan))["id"].GetString();
+  EXPECT_TRUE(Json(*coordinator_.GetRun(completed, false))["end_reason"].IsNull());
+  SendStats(1, completed, 3, true);
+  SendStats(2, completed, 3, true);
+  EXPECT_EQ(end_of(completed), "finished completed");
+
+  std::string stopped = Json(*coordinator_.CreateRun(kPlan))["id"].GetString();
+  ASSERT_TRUE(coordinator_.StopRun(stopped).ok());
+  SendStats(1, stopped, 1, true);
+  SendStats(2, stopped, 1, true);
+  EXPECT_EQ(end_of(stopped), "stopped stopped");
+
+  std::string waiting = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 4, "expect_workers": 3})"))["id"]
+                            .GetString();
+  ASSERT_TRUE(coordinator_.StopRun(waiting).ok());
+  EXPECT_EQ(end_of(waiting), "stopped stopped");
+
+  std::string no_workers =
+      Json(*coordinator_.CreateRun(R"({"target": "http://127.0.0.1:9/",
+      "users": 4, "expect_workers": 3, "expect_timeout": "5s"})"))["id"]
+          .GetString();
+  clock_.AdvanceNs(6'000'000'000);
+  coordinator_.OnMessage(1, EncodeMessage(HeartbeatMsg{}));
+  coordinator_.OnMessage(2, EncodeMessage(HeartbeatMsg{}));
+  coordinator_.Tick();
+  EXPECT_EQ(end_of(no_workers), "failed no_workers");
+
+  std::string lost = Json(*coordinator_.CreateRun(kPlan))["id"].GetString();
+  coordinator_.OnDisconnect(1);
+  coordinator_.OnDisconnect(2);
+  EXPECT_EQ(end_of(lost), "failed all_workers_lost");
+}
+
 TEST_F(RunDataTest, ChecksMergeByNameAndAreBounded) {
   std::string id = Start("{}");
   clock_.AdvanceNs(1'200'000'000);

@@ -69,59 +69,6 @@ void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
   w->EndObject();
 }
 
-bool IsRate(const std::string& metric) {
-  return metric == "error_rate" || metric == "pass_rate";
-}
-
-// A metric's value in people's units: "312.0ms", "1.25%", "512.3/s".
-std::string FormatActual(const std::string& metric, double v) {
-  char buf[64];
-  if (IsRate(metric)) {
-    std::snprintf(buf, sizeof buf, "%.2f%%", v * 100);
-  } else if (metric == "rps") {
-    std::snprintf(buf, sizeof buf, "%.1f/s", v);
-  } else {
-    return FormatMicros(v);
-  }
-  return buf;
-}
-
-// An http.* or step:*.* metric on one set of totals; nullopt (and *why)
-// when there is nothing to measure.
-std::optional<double> MetricOf(const EndpointTotals& e, const std::string& metric,
-                               double seconds, std::string* why) {
-  const HdrHistogram& h = e.latency_us;
-  bool rps = metric == "rps", error_rate = metric == "error_rate";
-  *why = rps          ? (seconds > 0 ? "" : "the run measured no time")
-         : error_rate ? (e.requests > 0 ? "" : "no requests completed")
-                      : (h.TotalCount() > 0 ? "" : "no latencies recorded");
-  if (!why->empty()) return std::nullopt;
-  if (rps) return static_cast<double>(e.requests) / seconds;
-  if (error_rate) {
-    return static_cast<double>(e.failures) / static_cast<double>(e.requests);
-  }
-  if (metric == "min") return static_cast<double>(h.Min());
-  if (metric == "max") return static_cast<double>(h.Max());
-  if (metric == "mean") return h.Mean();
-  // p50 p90 p95 p99 p99.9
-  return static_cast<double>(
-      h.ValueAtPercentile(std::strtod(metric.c_str() + 1, nullptr)));
-}
-
-// Latencies as whole us (mean to 0.1 us), rates to 6 decimals, rps to 0.1.
-void WriteActual(JsonWriter* w, const std::string& metric, const ThresholdResult& r) {
-  w->Key("actual");
-  if (!r.measured) {
-    w->Null();
-  } else if (IsRate(metric)) {
-    w->Double(std::round(r.actual * 1e6) / 1e6);
-  } else if (metric == "rps" || metric == "mean") {
-    w->Double(std::round(r.actual * 10) / 10);
-  } else {
-    w->Int64(static_cast<int64_t>(r.actual));
-  }
-}
-
 std::string IsoTime(std::time_t t) {
   char buf[32];
   std::tm tm;
@@ -203,6 +150,7 @@ void Run::SetState(RunState state, int64_t now_ns, std::string message) {
   state_ = state;
   if (!message.empty()) message_ = std::move(message);
   if (IsFinal(state)) {
+    if (!end_reason_) end_reason_ = DerivedEndReason();
     end_ns_ = std::max(now_ns, start_ns_);
     CloseSeconds(now_ns, /*all=*/true);
     results_ = EvaluateAll(now_ns);
@@ -364,6 +312,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   WriteField(w, "name", plan_.name);
   WriteField(w, "state", RunStateName(state_));
   WriteField(w, "message", message_);
+  WriteEnd(w);
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
   Dbl(w, "elapsed_s", seconds);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
@@ -386,6 +335,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
                : state_ == RunState::kInterrupted ? "interrupted"
                                                   : "running");
     if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
+    WriteField(w, "final_stats", FinalStatsName(FinalStatsOf(rw)));
     WriteField(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
     w->EndObject();
@@ -456,114 +406,9 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   w->EndObject();
 }
 
-ThresholdResult Run::Evaluate(const Threshold& t, int64_t now_ns) const {
-  ThresholdResult r;
-  std::optional<double> actual;
-  if (t.scope == "checks") {
-    CheckTotals sum;
-    for (const auto& [name, c] : checks_) {
-      sum.passed += c.passed;
-      sum.failed += c.failed;
-    }
-    int64_t ran = sum.passed + sum.failed;
-    if (ran > 0) {
-      actual = static_cast<double>(sum.passed) / static_cast<double>(ran);
-    } else {
-      r.message = "no checks ran";
-    }
-  } else if (t.scope == "http") {
-    actual = MetricOf(Aggregated(), t.metric, ElapsedSeconds(now_ns), &r.message);
-  } else {
-    std::string step = t.scope.substr(std::string_view("step:").size());
-    auto it = endpoint_index_.find(step);
-    if (it == endpoint_index_.end()) {
-      r.message = "no step named \"" + step + "\" reported in this run";
-    } else {
-      actual =
-          MetricOf(endpoints_[it->second], t.metric, ElapsedSeconds(now_ns), &r.message);
-    }
-  }
-  if (!actual) return r;
-  r.measured = true;
-  r.actual = *actual;
-  r.passed = ThresholdHolds(t, *actual);
-  r.message = "actual " + FormatActual(t.metric, *actual) +
-              (r.passed ? " meets " : " misses ") + t.condition;
-  return r;
-}
-
-std::vector<ThresholdResult> Run::EvaluateAll(int64_t now_ns) const {
-  std::vector<ThresholdResult> results;
-  for (size_t i = 0; i < plan_.thresholds.size(); ++i) {
-    results.push_back(aborted_index_ == i ? aborted_result_
-                                          : Evaluate(plan_.thresholds[i], now_ns));
-  }
-  return results;
-}
-
-bool Run::AbortOnThresholds(int64_t now_ns) {
-  if (state_ != RunState::kRunning || aborted()) return false;
-  for (size_t i = 0; i < plan_.thresholds.size(); ++i) {
-    const Threshold& t = plan_.thresholds[i];
-    if (!t.abort_on_fail || now_ns - start_ns_ < t.delay_ns) continue;
-    ThresholdResult r = Evaluate(t, now_ns);
-    if (!r.measured || r.passed) continue;
-    char at[32];
-    std::snprintf(at, sizeof at, "%.1fs", static_cast<double>(now_ns - start_ns_) / 1e9);
-    r.message += std::string("; aborted the run at ") + at;
-    aborted_index_ = i;
-    aborted_result_ = r;
-    SetState(RunState::kStopping, now_ns,
-             "threshold " + t.key + " " + t.condition + " failed (actual " +
-                 FormatActual(t.metric, r.actual) + "); run aborted");
-    return true;
-  }
-  return false;
-}
-
-bool Run::ThresholdsPassed() const {
-  if (aborted()) return false;
-  return std::all_of(results_.begin(), results_.end(),
-                     [](const ThresholdResult& r) { return r.passed; });
-}
-
 std::string Run::Hlog() const {
   return hlog_.Format(static_cast<double>(created_epoch_ns_) / 1e9 +
                       static_cast<double>(start_ns_ - created_ns_) / 1e9);
-}
-
-void Run::WriteThresholds(JsonWriter* w, int64_t now_ns) const {
-  std::vector<ThresholdResult> live;
-  const std::vector<ThresholdResult>* results = &results_;
-  if (!IsFinal(state_)) {
-    live = EvaluateAll(now_ns);
-    results = &live;
-  }
-  w->Key("thresholds");
-  w->StartArray();
-  for (size_t i = 0; i < plan_.thresholds.size() && i < results->size(); ++i) {
-    const Threshold& t = plan_.thresholds[i];
-    const ThresholdResult& r = (*results)[i];
-    w->StartObject();
-    WriteField(w, "key", t.key);
-    WriteField(w, "condition", t.condition);
-    WriteActual(w, t.metric, r);
-    w->Key("passed");
-    w->Bool(r.passed);
-    WriteField(w, "message", r.message);
-    w->EndObject();
-  }
-  w->EndArray();
-  WriteThresholdsPassed(w);
-}
-
-void Run::WriteThresholdsPassed(JsonWriter* w) const {
-  w->Key("thresholds_passed");
-  if (IsFinal(state_)) {
-    w->Bool(ThresholdsPassed());
-  } else {
-    w->Null();  // not decided while the run goes on
-  }
 }
 
 void Run::WriteChecks(JsonWriter* w) const {

@@ -7,7 +7,8 @@
 // Each endpoint's latency per second is also kept, encoded, for the
 // HdrHistogram interval log (hlog.h). Check counts are summed by name. At the
 // end the plan's thresholds are evaluated on the fleet-wide totals
-// (docs/thresholds.md).
+// (docs/thresholds.md), and the run records why it ended, as data
+// (end_reason; run_verdict.cc).
 //
 // A run is persisted through Snapshot() and rebuilt by Restore()
 // (run_persist.cc): a restored run renders the same JSON and interval log as
@@ -26,12 +27,14 @@
 
 #include "common/json.h"
 #include "common/plan.h"
+#include "common/run_end.h"
 #include "common/wire.h"
 #include "daemon/coordinator/hlog.h"
 
 namespace loadd {
 
 struct RunMetrics;  // metrics.h
+class FieldReader;  // stored_fields.h
 
 // kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
 // kInterrupted: the coordinator died while the run was active; set when a
@@ -51,6 +54,8 @@ inline bool IsFinal(RunState s) {
   return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed ||
          s == RunState::kInterrupted;
 }
+// The final state a run ends in for a reason (common/run_end.h).
+RunState StateOf(EndReason reason);
 
 struct EndpointTotals {
   std::string name;
@@ -160,8 +165,17 @@ class Run {
   RunWorker* Find(const std::string& worker_id);
   void NoteCpu(const std::string& worker_id, double percent, int64_t now_ns);
 
-  // A final state closes the timeline and evaluates the thresholds.
+  // A final state closes the timeline and evaluates the thresholds. A final
+  // state set here rather than by End() gets the reason its data implies
+  // (DerivedEndReason).
   void SetState(RunState state, int64_t now_ns, std::string message = "");
+  // Ends the run for `reason`, in the state that reason implies. The
+  // message is for people; verdicts read end_reason() (docs/rest-api.md).
+  void End(EndReason reason, int64_t now_ns, std::string message = "");
+  // nullopt until the run is final.
+  std::optional<EndReason> end_reason() const { return end_reason_; }
+  // Whether a worker's final stats arrived (pending while the run goes on).
+  FinalStats FinalStatsOf(const RunWorker& worker) const;
   // Merges one worker's stats message arriving at now_ns.
   void AddStats(RunWorker* worker, const StatsMsg& stats, int64_t now_ns);
   // Closes every timeline second that can no longer receive data.
@@ -250,6 +264,15 @@ class Run {
     std::string latency, service;  // base64
   };
   Run() = default;  // for Restore
+  // The reason a final state implies, for a run ended without one (stored
+  // by a coordinator from before end_reason): finished is completed;
+  // stopped is aborted_by_threshold when a threshold aborted it, else
+  // stopped; failed is no_workers when no worker was ever given a share,
+  // else all_workers_lost; interrupted is interrupted.
+  EndReason DerivedEndReason() const;
+  // Restore: the stored end_reason, or the derived one when it is absent.
+  void ReadEndReason(FieldReader* r, const rapidjson::Value& doc);
+  void WriteEnd(JsonWriter* w) const;  // end_reason and aborted_by
   void WriteTotals(JsonWriter* w, const EndpointTotals& e, EncodedTotals* cache) const;
   void WriteSecond(JsonWriter* w, size_t i) const;
   void WriteOpenSeconds(JsonWriter* w) const;
@@ -264,6 +287,7 @@ class Run {
   int64_t end_ns_ = 0;
   int64_t stop_requested_ns_ = 0;
   RunState state_ = RunState::kStarting;
+  std::optional<EndReason> end_reason_;  // set when the state becomes final
   std::string message_;
   std::vector<RunWorker> workers_;
   std::vector<EndpointTotals> endpoints_;

@@ -192,6 +192,8 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteField(w, "id", id_);
     WriteField(w, "state", RunStateName(state_));
     WriteField(w, "message", message_);
+    // "" while the run is active. Absent in runs stored before it existed.
+    WriteField(w, "end_reason", end_reason_ ? EndReasonName(*end_reason_) : "");
     WriteField(w, "summary", snap.summary);
     WriteField(w, "created_epoch_ns", created_epoch_ns_);
     WriteField(w, "saved_offset_ns", now_ns - created_ns_);
@@ -372,6 +374,7 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   int64_t aborted = r.Int(doc, "aborted_index");
   if (aborted >= 0) run->aborted_index_ = static_cast<size_t>(aborted);
   run->aborted_result_ = ReadResult(&r, r.Object(doc, "aborted_result"));
+  run->ReadEndReason(&r, doc);
   int64_t closed = r.Int(doc, "seconds");
   if (!r.ok()) return r.status();
   if (closed != static_cast<int64_t>(seconds.size())) {
@@ -410,6 +413,21 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   return run;
 }
 
+void Run::ReadEndReason(FieldReader* r, const rapidjson::Value& doc) {
+  if (doc.IsObject() && doc.HasMember("end_reason")) {
+    std::string name = r->Str(doc, "end_reason");
+    if (name.empty() || !r->ok()) return;  // still active when stored
+    std::optional<EndReason> reason = EndReasonFromName(name);
+    if (!reason) {
+      r->Fail("end_reason", "is not an end reason this coordinator knows");
+      return;
+    }
+    end_reason_ = reason;
+  } else if (IsFinal(state_)) {
+    end_reason_ = DerivedEndReason();  // stored before end_reason existed
+  }
+}
+
 void Run::Interrupt(int64_t at_ns) {
   char why[200];
   int64_t run_ms = RunTimeMs(at_ns);
@@ -428,7 +446,7 @@ void Run::Interrupt(int64_t at_ns) {
   }
   std::string message = why;
   if (!message_.empty()) message += "; " + message_;
-  SetState(RunState::kInterrupted, at_ns, message);
+  End(EndReason::kInterrupted, at_ns, message);
 }
 
 }  // namespace loadd

@@ -122,6 +122,29 @@ TEST_F(RunPersistTest, EndedRunRendersTheSameAfterRestore) {
   EXPECT_EQ(header->summary, snap.summary);
 }
 
+// end_reason is stored as it was set, not derived again: a run that failed
+// for want of workers stays no_workers although it has workers.
+TEST_F(RunPersistTest, EndReasonIsStoredAndOldRunsDeriveIt) {
+  Both(1000);
+  run_->End(EndReason::kNoWorkers, At(1100), "why");
+  RunSnapshot snap = run_->Snapshot(0, At(1200));
+  Result<std::unique_ptr<loadd::Run>> restored =
+      loadd::Run::Restore(snap.state, snap.seconds, kT0);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ((*restored)->state(), RunState::kFailed);
+  EXPECT_EQ((*restored)->end_reason(), EndReason::kNoWorkers);
+
+  // Stored before the field existed: failed with workers is all_workers_lost.
+  std::string old_state = snap.state;
+  const std::string kField = "\"end_reason\":\"no_workers\",";
+  size_t at = old_state.find(kField);
+  ASSERT_NE(at, std::string::npos) << old_state;
+  old_state.erase(at, kField.size());
+  restored = loadd::Run::Restore(old_state, snap.seconds, kT0);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ((*restored)->end_reason(), EndReason::kAllWorkersLost);
+}
+
 TEST_F(RunPersistTest, SnapshotsCarryOnlyTheNewSeconds) {
   Both(1000);
   Both(2000);
@@ -206,6 +229,7 @@ TEST_F(RunPersistTest, DamagedDocumentsAreRefusedNotCrashedOn) {
       {"bad hex float", replaced("\"cpu_percent\":\"", "\"cpu_percent\":\"z")},
       {"bad plan", replaced("\"users\":4", "\"users\":-4")},
       {"endpoint index out of range", replaced("\"index\":0", "\"index\":99")},
+      {"unknown end reason", replaced("\"end_reason\":\"\"", "\"end_reason\":\"later\"")},
   };
   for (const Case& c : cases) {
     Result<std::unique_ptr<loadd::Run>> r =
