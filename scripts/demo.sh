@@ -7,7 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADD_BUILD_TESTS=OFF >/dev/null
+# Optimized as RelWithDebInfo (-O2) but without debug info, which costs about
+# a fifth of the compile time (ctl/commands.cc: 17.8 s of CPU with -g, 13.9 s
+# without). scripts/test.sh reconfigures it as RelWithDebInfo.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DLOADD_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target loadd loadctl
 
 target_out=$(mktemp)
