@@ -76,7 +76,7 @@ install_js() {
   for pkg in "${pkgs[@]}"; do
     dir="$root/${pkg%%:*}" module="${pkg#*:}"
     if [ ! -d "$dir/node_modules/$module" ]; then
-      (cd "$dir" && npm ci --silent --no-audit --no-fund)
+      (cd "$dir" && npm ci --loglevel=error --no-audit --no-fund)
     fi
   done
 }
