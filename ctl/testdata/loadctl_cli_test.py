@@ -3,6 +3,7 @@
 and `start --local` against a fake loadd.
 
 Usage: loadctl_cli_test.py path/to/loadctl
+   or: LOADCTL=path/to/loadctl tests/e2e/run_unittest.py loadctl_cli_test (ctest)
 """
 
 import json
@@ -20,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fake_coordinator import HLOG, FakeCoordinator  # noqa: E402
 
-LOADCTL = None
+LOADCTL = os.environ.get("LOADCTL")
 PLAN = {"name": "demo", "users": 20, "duration": "3s",
         "requests": [{"url": "http://127.0.0.1:9/delay/20ms"}]}
 

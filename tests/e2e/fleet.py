@@ -1,6 +1,10 @@
 """A real fleet on loopback for end-to-end tests: `loadd target`, a
 coordinator and workers as separate processes, plus helpers to call the REST
-API and loadctl. Standard library only. Every process is killed on exit."""
+API and loadctl. Standard library only. Every process is killed on exit.
+
+The e2e modules' shared helpers live here, not in copies: polling
+(wait_until, timed_wait_until, wait_port, Fleet.wait_final, ENDED) and test
+certificates made with the openssl CLI (openssl, make_ca, make_cert)."""
 
 import json
 import os
@@ -64,6 +68,68 @@ def http(method, url, body=None, timeout=10, token=TOKEN, headers=None):
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
+
+
+def wait_until(pred, timeout_s, step_s=0.05):
+    """Calls pred() every step_s seconds until it returns a true value, for at
+    most timeout_s; returns that value. At the deadline pred() is tried once
+    more and its value returned, false if the wait failed: callers assert on
+    it (assertTrue(wait_until(...), what)) or raise with their own message."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step_s)
+    return pred()
+
+
+def timed_wait_until(pred, timeout_s, step_s=0.05):
+    """wait_until that also says how long it waited: (value, seconds), or
+    (None, None) when pred() stayed false for timeout_s."""
+    start = time.monotonic()
+    value = wait_until(pred, timeout_s, step_s)
+    return (value, time.monotonic() - start) if value else (None, None)
+
+
+def wait_port(port, timeout_s=10, host="127.0.0.1"):
+    """Waits until something accepts TCP connections on host:port."""
+    def accepts():
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+    if not wait_until(accepts, timeout_s):
+        raise RuntimeError(f"nothing listens on {port}")
+
+
+# The states a run ends in (GET /v1/runs/ID's "state").
+ENDED = ("finished", "stopped", "failed", "interrupted")
+
+
+def openssl(*args, cwd):
+    """Runs the openssl CLI in cwd; raises on failure."""
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+# A fresh P-256 key without a passphrase, for `openssl req`.
+EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+
+
+def make_ca(d, name, cn=None):
+    """A self-signed CA in d: NAME.key and NAME.pem, valid 2 days."""
+    openssl("req", "-x509", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.pem",
+            "-days", "2", "-subj", f"/CN={cn or 'loadd test ' + name}", cwd=d)
+
+
+def make_cert(d, name, cn, ca="ca", ext=()):
+    """NAME.key and NAME.pem in d, signed by the CA CA.key/CA.pem there; ext:
+    more `openssl x509` arguments (e.g. ("-extfile", "san.ext"))."""
+    openssl("req", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", f"/CN={cn}", cwd=d)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
 
 
 def realtime_allowed():
@@ -188,17 +254,17 @@ class Fleet:
         if self.coordinator.poll() is None:
             self.kill_coordinator()
         self.start_coordinator()
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+
+        def answers():
             if self.coordinator.poll() is not None:
                 raise RuntimeError("the restarted coordinator exited; see its log")
             try:
-                if http("GET", self.rest + "/healthz", timeout=1)[0] == 200:
-                    return self.coordinator
+                return http("GET", self.rest + "/healthz", timeout=1)[0] == 200
             except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"the restarted coordinator did not answer within {timeout}s")
+                return False
+        if not wait_until(answers, timeout):
+            raise RuntimeError(f"the restarted coordinator did not answer within {timeout}s")
+        return self.coordinator
 
     def add_worker(self, i, host_id=None, prefix=None):
         args = ["worker", "--coordinator", self.bus, "--instance", str(i)] + self.worker_args
@@ -210,16 +276,14 @@ class Fleet:
         return p
 
     def wait_workers(self, n, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def registered():
             try:
                 status, body = http("GET", self.rest + "/healthz", timeout=1)
-                if status == 200 and body["workers"] >= n:
-                    return
+                return status == 200 and body["workers"] >= n
             except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"fewer than {n} workers registered within {timeout}s")
+                return False
+        if not wait_until(registered, timeout):
+            raise RuntimeError(f"fewer than {n} workers registered within {timeout}s")
 
     def served(self):
         return http("GET", self.target_url + "/__stats")[1]["requests"]
@@ -231,6 +295,16 @@ class Fleet:
 
     def run(self, run_id):
         return http("GET", f"{self.rest}/v1/runs/{run_id}")[1]
+
+    def wait_final(self, run_id, timeout_s, step_s=0.2):
+        """The run's view once it ended (a state of ENDED); AssertionError
+        with its state if it has not within timeout_s."""
+        run = wait_until(lambda: (r := self.run(run_id))["state"] in ENDED and r,
+                         timeout_s, step_s)
+        if not run:
+            raise AssertionError(f"run {run_id} still {self.run(run_id)['state']} "
+                                 f"after {timeout_s}s")
+        return run
 
     def loadctl(self, *args, timeout=120):
         env = dict(self.env, LOADD_COORDINATOR=self.rest)

@@ -15,16 +15,7 @@ import threading
 import time
 import unittest
 
-from fleet import TOKEN, Fleet, binary, http, write_secret
-
-
-def wait_until(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
+from fleet import TOKEN, Fleet, binary, http, make_ca, make_cert, wait_until, write_secret
 
 
 def read(path):
@@ -34,23 +25,6 @@ def read(path):
 
 def worker_ids(f):
     return sorted(w["id"] for w in http("GET", f.rest + "/v1/workers")[1]["workers"])
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
-            "-subj", f"/CN=loadd test {name}", cwd=d)
-
-
-def make_cert(d, name, cn, ca="ca", ext=()):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
 
 
 def make_certs(d):

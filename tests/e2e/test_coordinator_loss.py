@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from fleet import Fleet, binary, http
+from fleet import Fleet, binary, http, wait_until
 
 GRACE_S = 3.0  # the workers' --coordinator-grace in this test (default 10s)
 # Load may outlive the grace by a request in flight (5 ms here) and the
@@ -32,13 +32,11 @@ def hlog_start(hlog):
 
 class CoordinatorLoss(unittest.TestCase):
     def wait_run_time(self, f, run_id, seconds, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            run = f.run(run_id)
-            if run["state"] == "running" and run["elapsed_s"] >= seconds:
-                return run
-            time.sleep(0.05)
-        self.fail(f"run {run_id} did not reach {seconds}s of run time: {f.run(run_id)}")
+        run = wait_until(lambda: (r := f.run(run_id))["state"] == "running"
+                         and r["elapsed_s"] >= seconds and r, timeout)
+        if not run:
+            self.fail(f"run {run_id} did not reach {seconds}s of run time: {f.run(run_id)}")
+        return run
 
     def wait_load_stopped(self, f, killed_at):
         """Polls the target until well past the grace; returns the wall-clock
@@ -52,13 +50,13 @@ class CoordinatorLoss(unittest.TestCase):
     def wait_target_quiet(self, f, quiet_s, timeout):
         """Waits until the target has seen no request for quiet_s; returns the
         wall-clock time of the last one."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def quiet_since():
             last_ms = http("GET", f.target_url + "/__stats")[1]["last_request_unix_ms"]
-            if last_ms > 0 and time.time() - last_ms / 1000 >= quiet_s:
-                return last_ms / 1000
-            time.sleep(0.1)
-        self.fail(f"the target still got requests {timeout}s later")
+            return last_ms > 0 and time.time() - last_ms / 1000 >= quiet_s and last_ms / 1000
+        last = wait_until(quiet_since, timeout, 0.1)
+        if not last:
+            self.fail(f"the target still got requests {timeout}s later")
+        return last
 
     def reports(self, f, run_id):
         out = {}
@@ -148,11 +146,7 @@ class CoordinatorLoss(unittest.TestCase):
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=f.tmp,
                 env=dict(f.env, LOADD_COORDINATOR=f.rest))
             try:
-                deadline = time.time() + 20
-                runs = []
-                while not runs and time.time() < deadline:
-                    time.sleep(0.1)
-                    runs = http("GET", f.rest + "/v1/runs")[1]["runs"]
+                runs = wait_until(lambda: http("GET", f.rest + "/v1/runs")[1]["runs"], 20, 0.1)
                 self.assertTrue(runs, "loadctl start created no run")
                 self.wait_run_time(f, runs[0]["id"], 1.5)
                 f.restart_coordinator()
@@ -185,9 +179,7 @@ class CoordinatorLoss(unittest.TestCase):
             stopped = json.loads(r.stdout)["id"]
             self.wait_run_time(f, stopped, 1.5)
             self.assertEqual(f.loadctl("stop", stopped).returncode, 0)
-            deadline = time.time() + 10
-            while f.run(stopped)["state"] != "stopped" and time.time() < deadline:
-                time.sleep(0.1)
+            wait_until(lambda: f.run(stopped)["state"] == "stopped", 10, 0.1)
             before = {run_id: self.reports(f, run_id) for run_id in (finished, stopped)}
             listing = http("GET", f.rest + "/v1/runs")[1]
             f.restart_coordinator()

@@ -6,7 +6,7 @@ import os
 import time
 import unittest
 
-from fleet import SANITIZED, Fleet, http
+from fleet import SANITIZED, Fleet, http, wait_until
 
 
 class FleetEndToEnd(unittest.TestCase):
@@ -90,9 +90,7 @@ class FleetEndToEnd(unittest.TestCase):
                 time.sleep(0.02)
             self.assertLess(last_change - stopped_at, 1.0, "requests reached the target "
                             f"{last_change - stopped_at:.2f}s after stop")
-            deadline = time.time() + 5
-            while f.run(run_id)["state"] != "stopped" and time.time() < deadline:
-                time.sleep(0.1)
+            wait_until(lambda: f.run(run_id)["state"] == "stopped", 5, 0.1)
             run = f.run(run_id)
             self.assertEqual(run["state"], "stopped")
             # Requests cut off by the stop are counted as interrupted, never lost:

@@ -13,12 +13,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import unittest
 
-from fleet import Fleet, free_port
+from fleet import Fleet, free_port, make_ca, make_cert, wait_port
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 
@@ -54,35 +52,14 @@ http {{
 """
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def make_certs(d):
     """A private CA, a server certificate for 127.0.0.1 and localhost, and a
     client certificate, all signed by the CA."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=loadd test CA",
-            cwd=d)
+    make_ca(d, "ca", cn="loadd test CA")
     with open(os.path.join(d, "san.ext"), "w") as f:
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, cn, ext in (("server", "localhost", ["-extfile", "san.ext"]),
-                          ("client", "loadd-client", [])):
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *ext, cwd=d)
-
-
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+    make_cert(d, "server", "localhost", ext=("-extfile", "san.ext"))
+    make_cert(d, "client", "loadd-client")
 
 
 class HttpOptions(unittest.TestCase):

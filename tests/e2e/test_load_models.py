@@ -20,16 +20,6 @@ def post_run(f, plan):
     return body["id"]
 
 
-def wait_final(f, run_id, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = f.run(run_id)
-        if run["state"] in ("finished", "stopped", "failed"):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} still {f.run(run_id)['state']} after {timeout}s")
-
-
 class Ramps(unittest.TestCase):
     def test_fleet_ramp_is_the_ideal_line(self):
         # 2 hosts x 2 cores, 181 users ramped over 9 s (the hand-tuned recipe
@@ -38,7 +28,7 @@ class Ramps(unittest.TestCase):
             rate = 181 / 9
             run_id = post_run(f, {"target": f.target_url + "/delay/100ms", "users": 181,
                                   "spawn_rate": rate, "duration": "11s"})
-            run = wait_final(f, run_id, 30)
+            run = f.wait_final(run_id, 30)
             self.assertEqual(run["state"], "finished", run["message"])
             shares = sorted(w["users"] for w in run["workers"])
             self.assertLessEqual(shares[-1] - shares[0], 1, shares)
@@ -61,7 +51,7 @@ class OpenModel(unittest.TestCase):
         with Fleet(workers=4) as f:
             run_id = post_run(f, {"target": f.target_url + "/", "arrival_rate": 2000,
                                   "duration": "10s"})
-            run = wait_final(f, run_id, 30)
+            run = f.wait_final(run_id, 30)
             total = run["totals"]["requests"]
             self.assertLessEqual(abs(total - 20000), 200, total)
             self.assertEqual(run["totals"]["dropped"], 0)
@@ -86,7 +76,7 @@ class OpenModel(unittest.TestCase):
             with Fleet(workers=2) as f:
                 url = f.target_url + "/?stall_every=5s&stall_for=500ms"
                 run_id = post_run(f, {"target": url, "arrival_rate": 500, "duration": "20s"})
-                run = wait_final(f, run_id, 45)
+                run = f.wait_final(run_id, 45)
                 agg = run["endpoints"][0]
                 self.assertEqual(run["totals"]["dropped"], 0)
                 service = agg["service"]
@@ -121,7 +111,7 @@ class Rebalancing(unittest.TestCase):
                 time.sleep(0.1)
             self.assertIsNotNone(carried_at, "the two survivors never carried 300 users")
             self.assertLess(carried_at - killed_at, 3.0)
-            run = wait_final(f, run_id, 30)
+            run = f.wait_final(run_id, 30)
             lost = [w for w in run["workers"] if w["state"] == "lost"]
             self.assertEqual(len(lost), 1)
             self.assertIn(lost[0]["id"], run["message"] + json.dumps(run["workers"]))
@@ -158,7 +148,7 @@ class Rebalancing(unittest.TestCase):
                 earlier = [n for (u, n, _, _) in samples[:i] if t - u >= 1.0]
                 if earlier:
                     self.assertLessEqual(now - earlier[-1], 100 + 2, samples)
-            run = wait_final(f, run_id, 30)
+            run = f.wait_final(run_id, 30)
             self.assertEqual(run["totals"]["requests"], f.served())
 
 
@@ -168,7 +158,7 @@ class FleetChecks(unittest.TestCase):
             run_id = post_run(f, {"target": f.target_url + "/", "users": 4,
                                   "expect_workers": 3, "expect_timeout": "2s"})
             self.assertEqual(f.run(run_id)["state"], "waiting")
-            run = wait_final(f, run_id, 10)
+            run = f.wait_final(run_id, 10)
             self.assertEqual(run["state"], "failed")
             self.assertIn("only 2 of 3 expected workers", run["message"])
             self.assertEqual(f.served(), 0)
@@ -180,7 +170,7 @@ class FleetChecks(unittest.TestCase):
             time.sleep(0.5)
             self.assertEqual(f.run(run_id)["state"], "waiting")
             f.add_worker(1)
-            run = wait_final(f, run_id, 15)
+            run = f.wait_final(run_id, 15)
             self.assertEqual(run["state"], "finished")
             self.assertEqual(len(run["workers"]), 2)
 
@@ -191,7 +181,7 @@ class FleetChecks(unittest.TestCase):
         # runs its core flat out.
         with Fleet(workers=1, worker_args=["--engine", "curl"]) as f:
             run_id = post_run(f, {"target": f.target_url + "/", "users": 64, "duration": "4s"})
-            run = wait_final(f, run_id, 20)
+            run = f.wait_final(run_id, 20)
             warnings = run["warnings"]
             self.assertTrue(warnings, [w["cpu_percent"] for w in run["workers"]])
             self.assertEqual(warnings[0]["worker"], run["workers"][0]["id"])

@@ -136,13 +136,7 @@ class ManyConnections(unittest.TestCase):
                 time.sleep(0.1)
             self.assertEqual(len(conns), users, f.log("worker0")[-2000:])
             self.assertEqual({address for address, _ in conns}, {"127.0.0.1"})
-            run = None
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                run = f.run(body["id"])
-                if run["state"] in ("finished", "stopped", "failed"):
-                    break
-                time.sleep(0.2)
+            run = f.wait_final(body["id"], 20)
             self.assertEqual(run["state"], "finished", run.get("message"))
             self.assertEqual(run["totals"]["failures"], 0, run["totals"])
 

@@ -28,7 +28,6 @@ except ImportError:
 
 DASHBOARD = os.path.join(os.path.dirname(__file__), "..", "..", "docs",
                          "grafana-dashboard.json")
-FINAL = ("finished", "stopped", "failed", "interrupted")
 
 
 def scrape(rest):
@@ -118,12 +117,7 @@ class Metrics(unittest.TestCase):
             self.assertEqual(value(samples, "loadd_run_active", run=run_id), 1)
             self.assertEqual(value(samples, "loadd_workers", host="hostA", state="busy"), 1)
 
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                report = f.run(run_id)
-                if report["state"] in FINAL:
-                    break
-                time.sleep(0.2)
+            report = f.wait_final(run_id, 30)
             self.assertEqual(report["state"], "finished", report.get("message"))
 
             _, samples, families = scrape(f.rest)

@@ -20,9 +20,9 @@ import unittest
 import urllib.error
 import urllib.request
 
-from fleet import SANITIZED, TOKEN, Fleet, binary, http, write_secret
+from fleet import (EC_KEY, ENDED, SANITIZED, TOKEN, Fleet, binary, http, make_ca, make_cert,
+                   openssl, wait_until, write_secret)
 
-FINAL = ("finished", "stopped", "failed", "interrupted")
 SLOW = 3 if SANITIZED else 1  # the ASan+UBSan build is several times slower
 
 
@@ -30,15 +30,6 @@ def plan(target, **fields):
     body = {"target": target, "users": 2, "duration": "500ms", "graceful_stop": "0s"}
     body.update(fields)
     return json.dumps(body)
-
-
-def wait_until(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def runs(f):
@@ -54,7 +45,7 @@ def good_run(test, f, rest=None, call=http):
 
     def ended():
         run.update(call("GET", f"{rest}/v1/runs/{reply['id']}?timeline=0")[1])
-        return run.get("state") in FINAL
+        return run.get("state") in ENDED
 
     test.assertTrue(wait_until(ended, 20), run)
     test.assertEqual(run["state"], "finished", run)
@@ -163,23 +154,14 @@ class Token(unittest.TestCase):
             self.assertNotIn("coordinator up", r.stderr)
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def make_certs(d):
     """cert.pem/key.pem: a self-signed certificate for 127.0.0.1; ca.pem and
     client.pem/client.key: a CA and a client certificate it signed."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+    openssl("req", "-x509", *EC_KEY, "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
             cwd=d)
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=loadd test client CA", cwd=d)
-    openssl("req", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=ci",
-            cwd=d)
-    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "client.pem", "-days", "2", cwd=d)
+    make_ca(d, "ca", cn="loadd test client CA")
+    make_cert(d, "client", "ci")
 
 
 class HttpsFleet(Fleet):
@@ -444,7 +426,7 @@ class BadInput(unittest.TestCase):
             self.assertGreater(len(body), 8 << 20)
             status, reply = http("POST", f.rest + "/v1/runs", body, timeout=30)
             self.assertEqual(status, 201, reply)
-            self.assertTrue(wait_until(lambda: runs(f)[0]["state"] in FINAL, 30), runs(f))
+            self.assertTrue(wait_until(lambda: runs(f)[0]["state"] in ENDED, 30), runs(f))
             self.assertEqual(runs(f)[0]["state"], "finished", runs(f))
 
     def test_stalled_clients_are_cut_off_and_others_served(self):

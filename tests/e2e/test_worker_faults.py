@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from fleet import Fleet, binary, http
+from fleet import Fleet, binary, http, timed_wait_until
 
 HEARTBEAT_TIMEOUT_MS = 1000
 COORDINATOR_ARGS = ["--heartbeat-timeout-ms", str(HEARTBEAT_TIMEOUT_MS)]
@@ -26,6 +26,7 @@ USERS = 60
 DELAY_MS = 20
 VICTIM = 2
 VICTIM_ID = f"{HOSTS[VICTIM]}/{VICTIM}"
+POLL_S = 0.02  # how often the waits below poll: the times they print are figures
 
 
 def post_run(f, duration_s):
@@ -35,26 +36,6 @@ def post_run(f, duration_s):
     if status != 201:
         raise AssertionError(f"POST /v1/runs: {status} {body}")
     return body["id"]
-
-
-def wait_for(fn, timeout_s, step_s=0.02):
-    """Polls fn until it returns a true value; returns (value, seconds taken)
-    or (None, None) on timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout_s:
-        value = fn()
-        if value:
-            return value, time.monotonic() - start
-        time.sleep(step_s)
-    return None, None
-
-
-def wait_final(f, run_id, timeout_s):
-    run, _ = wait_for(lambda: (r := f.run(run_id))["state"] in ("finished", "stopped", "failed")
-                      and r, timeout_s, 0.2)
-    if run is None:
-        raise AssertionError(f"run {run_id} still {f.run(run_id)['state']} after {timeout_s}s")
-    return run
 
 
 def run_worker(run, worker_id):
@@ -85,7 +66,7 @@ class FaultChecks:
     def start(self, f, duration_s):
         """Starts the run; returns once all users run, a stats interval later."""
         run_id = post_run(f, duration_s)
-        _, took = wait_for(lambda: f.run(run_id)["users"] == USERS, 5)
+        _, took = timed_wait_until(lambda: f.run(run_id)["users"] == USERS, 5, POLL_S)
         self.assertIsNotNone(took, f"never reached {USERS} users: {f.run(run_id)}")
         time.sleep(1)  # a full stats interval of steady load
         run = f.run(run_id)
@@ -93,7 +74,7 @@ class FaultChecks:
         return run_id
 
     def check_carried(self, f, run_id, fault_at, what):
-        _, took = wait_for(lambda: survivors_carry_all(f, run_id), 5)
+        _, took = timed_wait_until(lambda: survivors_carry_all(f, run_id), 5, POLL_S)
         self.assertIsNotNone(took, f"{what}: the survivors never ran all {USERS} users: "
                              f"{f.run(run_id)['workers']}")
         print(f"faults: {what}: survivors carry all {USERS} users "
@@ -101,8 +82,8 @@ class FaultChecks:
         return time.monotonic() - fault_at
 
     def wait_lost(self, f, run_id, fault_at, what):
-        entry, _ = wait_for(lambda: (w := run_worker(f.run(run_id), VICTIM_ID))
-                            and w["state"] == "lost" and w, 5, 0.01)
+        entry, _ = timed_wait_until(lambda: (w := run_worker(f.run(run_id), VICTIM_ID))
+                                    and w["state"] == "lost" and w, 5, 0.01)
         detected = time.monotonic() - fault_at
         self.assertIsNotNone(entry, f"{what}: {VICTIM_ID} never marked lost")
         print(f"faults: {what}: {VICTIM_ID} marked lost after {detected * 1000:.0f} ms "
@@ -115,7 +96,8 @@ class FaultChecks:
         """The victim's log shows a second registration (its hello follows
         its final stats)."""
         pattern = f"registered with the coordinator as {VICTIM_ID} "
-        again, _ = wait_for(lambda: f.log(f"worker{VICTIM}").count(pattern) == 2, 3)
+        again, _ = timed_wait_until(lambda: f.log(f"worker{VICTIM}").count(pattern) == 2,
+                                    3, POLL_S)
         self.assertIsNotNone(again, f.log(f"worker{VICTIM}"))
         self.assertIn(f"worker {VICTIM_ID} registered", f.log("coordinator").split(
             f"worker {VICTIM_ID} lost")[-1])
@@ -133,7 +115,7 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
             killed_at = time.monotonic()
             self.wait_lost(f, run_id, killed_at, "kill -9")
             self.check_carried(f, run_id, killed_at, "kill -9")
-            run = wait_final(f, run_id, 20)
+            run = f.wait_final(run_id, 20)
             self.assertEqual(run["state"], "finished", run["message"])
             self.assertIn("1 worker(s) lost", run["message"])
             victim = run_worker(run, VICTIM_ID)
@@ -169,8 +151,8 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
                 victim.send_signal(signal.SIGCONT)
             resumed_at = time.monotonic()
             # It stops its old share at once and registers again, idle.
-            back, took = wait_for(lambda: (w := fleet_worker(f, VICTIM_ID))
-                                  and w["state"] == "idle" and w, 5)
+            back, took = timed_wait_until(lambda: (w := fleet_worker(f, VICTIM_ID))
+                                          and w["state"] == "idle" and w, 5, POLL_S)
             self.assertIsNotNone(back, f"{VICTIM_ID} not idle after SIGCONT: "
                                  f"{fleet_worker(f, VICTIM_ID)}")
             print(f"faults: SIGCONT: {VICTIM_ID} stopped its old share, idle after "
@@ -186,7 +168,7 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
                 self.assertEqual(sum(w["users"] for w in run["workers"]), USERS)
                 self.assertEqual(fleet_worker(f, VICTIM_ID)["users"], 0)
                 time.sleep(0.1)
-            run = wait_final(f, run_id, 20)
+            run = f.wait_final(run_id, 20)
             self.assertEqual(run["state"], "finished", run["message"])
             self.assertEqual(run_worker(run, VICTIM_ID)["state"], "lost")
             # Its stats were late, not lost: every request is reported. Those
@@ -211,11 +193,11 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
             termed_at = time.monotonic()
             self.assertEqual(victim.wait(timeout=5), 0)
             exited = time.monotonic() - termed_at
-            _, gone = wait_for(lambda: fleet_worker(f, VICTIM_ID) is None, 2, 0.01)
+            _, gone = timed_wait_until(lambda: fleet_worker(f, VICTIM_ID) is None, 2, 0.01)
             self.assertIsNotNone(gone, "the coordinator still lists the worker")
             gone = time.monotonic() - termed_at
-            dealt, _ = wait_for(lambda: sum(w["users"] for w in f.run(run_id)["workers"]
-                                            if w["id"] != VICTIM_ID) == USERS, 2, 0.01)
+            dealt, _ = timed_wait_until(lambda: sum(w["users"] for w in f.run(run_id)["workers"]
+                                                    if w["id"] != VICTIM_ID) == USERS, 2, 0.01)
             self.assertIsNotNone(dealt, "its users were not dealt to the others")
             dealt = time.monotonic() - termed_at
             print(f"faults: SIGTERM: exit {exited * 1000:.0f} ms, removed from the fleet "
@@ -226,7 +208,7 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
             # them with their next stats (1 s).
             self.assertLess(carried, 2.5)
             self.assertIn("goodbye", f.log(f"worker{VICTIM}"))
-            run = wait_final(f, run_id, 20)
+            run = f.wait_final(run_id, 20)
             self.assertEqual(run["state"], "finished", run["message"])
             self.assertNotIn("lost", run["message"])
             self.assertEqual(run_worker(run, VICTIM_ID)["state"], "done")
@@ -239,7 +221,7 @@ class WorkerFaults(FaultChecks, unittest.TestCase):
             f.workers[0].send_signal(signal.SIGTERM)
             self.assertEqual(f.workers[0].wait(timeout=3), 0)
             self.assertIn("goodbye sent", f.log("worker0"))
-            _, took = wait_for(lambda: fleet_worker(f, "a/0") is None, 1)
+            _, took = timed_wait_until(lambda: fleet_worker(f, "a/0") is None, 1, POLL_S)
             self.assertIsNotNone(took, "the coordinator still lists the worker")
             self.assertIn("worker a/0 left", f.log("coordinator"))
 
@@ -350,8 +332,8 @@ class LinkCut(FaultChecks, unittest.TestCase):
             finally:
                 ip("link", "set", VETH_NS, "up", ns=NETNS, check=False)
             up_at = time.monotonic()
-            back, took = wait_for(lambda: (w := fleet_worker(f, VICTIM_ID))
-                                  and w["state"] == "idle" and w, 10)
+            back, took = timed_wait_until(lambda: (w := fleet_worker(f, VICTIM_ID))
+                                          and w["state"] == "idle" and w, 10, POLL_S)
             self.assertIsNotNone(back, f"{VICTIM_ID} not back and idle: "
                                  f"{fleet_worker(f, VICTIM_ID)}")
             self.wait_registered_again(f)
@@ -365,7 +347,7 @@ class LinkCut(FaultChecks, unittest.TestCase):
                 self.assertEqual(sum(w["users"] for w in run["workers"]), USERS)
                 self.assertEqual(fleet_worker(f, VICTIM_ID)["users"], 0)
                 time.sleep(0.1)
-            run = wait_final(f, run_id, 20)
+            run = f.wait_final(run_id, 20)
             self.assertEqual(run["state"], "finished", run["message"])
             served, reported = f.served(), run["totals"]["requests"]
             failures = run["totals"]["failures"]
