@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "daemon/coordinator/data_warning.h"
 #include "daemon/coordinator/striping.h"
 
 namespace loadd {
@@ -264,6 +265,9 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   rw.pipe = w->pipe;
   rw.stripe = static_cast<int64_t>(run->workers().size());
   rw.share = taken;
+  if (!run->plan().data.empty() && !taken.empty()) {
+    rw.data_rows = RowsOfShare(run->plan().data, taken[0].modulus, taken[0].residue);
+  }
   for (const ShareChange& t : taken) {
     rw.users_assigned += CountInClass(run->plan().users, t.modulus, t.residue);
   }
@@ -586,6 +590,7 @@ void Coordinator::Launch(Run* run, int64_t now) {
     rw.stripe = k;
     rw.share = {ShareChange{true, n, k, 1, 0, -1}};
     rw.users_assigned = CountInClass(plan.users, n, k);
+    if (!plan.data.empty()) rw.data_rows = RowsOfShare(plan.data, n, k);
     run->workers().push_back(rw);
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
@@ -594,6 +599,11 @@ void Coordinator::Launch(Run* run, int64_t now) {
                                          -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
+  if (int64_t idle = WorkersWithoutRows(run->workers())) {
+    LOG_WARN("run %s: %lld of %lld workers got no row of the data file (%zu rows)",
+             run->id().c_str(), static_cast<long long>(idle), static_cast<long long>(n),
+             plan.data.row_count);
+  }
 }
 
 Result<std::string> Coordinator::CreateRun(std::string_view plan_json,

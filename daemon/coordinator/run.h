@@ -91,7 +91,8 @@ struct RunWorker {
   double cpu_percent = 0;
   bool final = false;  // sent its last stats
   bool lost = false;
-  int64_t lost_at_ms = 0;                     // run time it was lost
+  int64_t lost_at_ms = 0;  // run time it was lost
+  int64_t data_rows = -1;  // rows of the plan's data file it got; -1: no file
   std::vector<ShareChange> pending_removals;  // scratch for Coordinator::Join
   // The classes of user or arrival indices it owns now (add == true).
   std::vector<ShareChange> share;
