@@ -1,6 +1,5 @@
 #include "daemon/coordinator/rest_api.h"
 
-#include <malloc.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/router.h>
@@ -11,7 +10,6 @@
 
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_tls.h"
@@ -24,11 +22,6 @@ struct RestApi::Context {
   const BearerAuth* auth;
   const LiveLimits* limits;
   LogThrottle refusals;
-  BodyBudget bodies;
-  LogThrottle busy_refusals;  // requests refused by `bodies`
-  // A reservation of `bodies` whose handler never ran lapses after this:
-  // the body timeout and a margin (Serve sets it).
-  int64_t body_lease_ns = 0;
 };
 
 namespace {
@@ -104,7 +97,7 @@ Status BodyTooLarge(size_t bytes, const RunLimits& limits) {
 
 Result<std::string> CreateRun(Context* c, const Request& req) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
-  const std::string& body = req.body();
+  const std::string body = req.body();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
   return c->coordinator->CreateRun(body, [&](const Plan& plan) {
     Status verdict = CheckRunLimits(plan, body.size(), *limits);
@@ -180,25 +173,10 @@ constexpr RouteRow kRoutes[] = {
      }},
 };
 
-// Which connection a request came on (one request at a time each).
-std::string ConnectionKey(const Pistache::Http::Request& req) {
-  return req.address().host() + ":" + req.address().port().toString();
-}
-
-// Gives back the request's reservation of the body budget. After a large
-// body, the allocator's free memory goes back to the system: parsing a plan
-// leaves megabytes free in the thread's arena, which glibc would otherwise
-// keep (hundreds of MB after a burst of large plans).
-void ReleaseBody(Context* c, const Pistache::Http::Request& req) {
-  constexpr size_t kTrimBytes = size_t{1} << 20;
-  if (c->bodies.Release(ConnectionKey(req)) >= kTrimBytes) malloc_trim(0);
-}
-
 Route::Handler MakeHandler(Context* c, const RouteRow& row) {
   return [c, row](const Request req, ResponseWriter response) {
     Status allowed = row.open ? Status::Ok() : Authorize(c, req);
     if (!allowed.ok()) {
-      ReleaseBody(c, req);
       Reply(response, HttpCodeOf(allowed), ErrorJson(allowed));
       return Route::Result::Ok;
     }
@@ -211,7 +189,6 @@ Route::Handler MakeHandler(Context* c, const RouteRow& row) {
                 req.resource().substr(0, 100).c_str(), internal.message().c_str());
       Reply(response, HttpCodeOf(internal), ErrorJson(internal));
     }
-    ReleaseBody(c, req);
     return Route::Result::Ok;
   };
 }
@@ -227,7 +204,6 @@ std::shared_ptr<Pistache::Rest::Router> MakeRouter(Context* c) {
   }
   Pistache::Rest::Routes::NotFound(
       *router, [c](const Request req, ResponseWriter response) {
-        ReleaseBody(c, req);
         Status status = Authorize(c, req);  // unknown paths tell nothing to strangers
         if (status.ok()) {
           status = Status(StatusCode::kNotFound,
@@ -242,8 +218,7 @@ std::shared_ptr<Pistache::Rest::Router> MakeRouter(Context* c) {
 }
 
 // Runs when a request's headers are in and its body is not: strangers and
-// oversized bodies are refused before the body is read, and so are bodies
-// past the budget of bytes being received and parsed at once.
+// oversized bodies are refused before the body is read.
 HeadersCheck MakeHeadersCheck(Context* c) {
   return [c](const Pistache::Http::Request& req, size_t content_length) {
     bool open =
@@ -253,18 +228,7 @@ HeadersCheck MakeHeadersCheck(Context* c) {
     std::shared_ptr<const RunLimits> limits = c->limits->Get();
     if (content_length > limits->MaxBodyBytes())
       return BodyTooLarge(content_length, *limits);
-    // Refused anyway (rest_handler.h) or without a body: nothing to reserve.
-    if (open || content_length == 0 ||
-        req.headers().has<Pistache::Http::Header::TransferEncoding>()) {
-      return Status::Ok();
-    }
-    Status reserved = c->bodies.Reserve(ConnectionKey(req), content_length,
-                                        limits->max_parsing_bytes, c->body_lease_ns);
-    if (int64_t n = reserved.ok() ? 0 : c->busy_refusals.Admit()) {
-      LOG_WARN("REST: refused %lld request(s) over the parsing budget (latest: %s)",
-               static_cast<long long>(n), reserved.message().c_str());
-    }
-    return reserved;
+    return Status::Ok();
   };
 }
 
@@ -336,7 +300,6 @@ std::string ErrorJson(const Status& status) {
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
                  const LiveLimits* limits, const Clock* clock)
     : context_(new Context{coordinator, auth, limits,
-                           LogThrottle(clock, kRefusalLogIntervalNs), BodyBudget(clock),
                            LogThrottle(clock, kRefusalLogIntervalNs)}) {}
 
 RestApi::~RestApi() { Shutdown(); }
@@ -344,7 +307,6 @@ RestApi::~RestApi() { Shutdown(); }
 Status RestApi::Serve(const RestOptions& options) {
   Status status;
   try {
-    context_->body_lease_ns = (options.body_timeout_ms + 1000) * kNsPerMs;
     std::shared_ptr<Pistache::Rest::Router> router = MakeRouter(context_.get());
     auto handler =
         std::make_shared<GuardedRouterHandler>(router, MakeHeadersCheck(context_.get()));
