@@ -373,7 +373,7 @@ TEST(ResolvePlanTest, TheDataFileTravelsInsideThePlan) {
   EXPECT_STREQ(data["content"].GetString(), "id,name\n1,ann\n2,bob\n");
   EXPECT_STREQ(data["on_exhausted"].GetString(), "recycle");
   EXPECT_EQ(resolved->plan.data.name, "users.csv");
-  EXPECT_EQ(resolved->plan.data.rows.size(), 2u);
+  EXPECT_EQ(resolved->plan.data.row_count, 2u);
   EXPECT_TRUE(resolved->plan.data.recycle);
   EXPECT_EQ(resolved->plan.env.at("HOST_HEADER"), "flag");
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "daemon/coordinator/data_warning.h"
 #include "daemon/coordinator/striping.h"
 
 namespace loadd {
@@ -176,6 +177,10 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   rw.stripe = static_cast<int64_t>(run->workers().size());
   rw.share = join.taken;
   rw.users_assigned = UsersInShare(join.taken, users);
+  if (!run->plan().data.empty() && !join.taken.empty()) {
+    rw.data_rows =
+        RowsOfShare(run->plan().data, join.taken[0].modulus, join.taken[0].residue);
+  }
   w->run_id = run->id();
   bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken,
                                                 join.rate, run->RunTimeMs(now)}));
@@ -498,6 +503,7 @@ void Coordinator::Launch(Run* run, int64_t now) {
     rw.stripe = k;
     rw.share = {ShareChange{true, n, k, 1, 0, -1}};
     rw.users_assigned = CountInClass(plan.users, n, k);
+    if (!plan.data.empty()) rw.data_rows = RowsOfShare(plan.data, n, k);
     run->workers().push_back(rw);
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
@@ -506,6 +512,11 @@ void Coordinator::Launch(Run* run, int64_t now) {
                                          -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
+  if (int64_t idle = WorkersWithoutRows(run->workers())) {
+    LOG_WARN("run %s: %lld of %lld workers got no row of the data file (%zu rows)",
+             run->id().c_str(), static_cast<long long>(idle), static_cast<long long>(n),
+             plan.data.row_count);
+  }
 }
 
 Result<std::string> Coordinator::CreateRun(std::string_view plan_json,

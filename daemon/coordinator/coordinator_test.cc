@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -130,6 +131,64 @@ TEST_F(CoordinatorTest, RunIsStripedMergedAndFinished) {
   int64_t assigned = 0;
   for (const auto& w : run["workers"].GetArray()) assigned += w["users"].GetInt64();
   EXPECT_EQ(assigned, 5);
+}
+
+// Regression: a 1-row data file in shared mode on 2 workers left the second
+// worker's users idle and the run finished without a word about it.
+TEST_F(CoordinatorTest, DataFileWithFewerRowsThanWorkersIsAWarningOfTheRun) {
+  Register(1, "a", 0);
+  Register(2, "a", 1);
+  auto plan = [](const std::string& mode, const std::string& content) {
+    return R"({"target": "http://127.0.0.1:9", "users": 2, "spawn_rate": 2,
+      "duration": "2s", "scenarios": [{"steps": [{"path": "/{{data.id}}"}]}],
+      "data": {"name": "ids.csv", "mode": ")" +
+           mode + R"(", "content": ")" + content + R"("}})";
+  };
+  Result<std::string> created = coordinator_.CreateRun(plan("shared", "id\\n1\\n"));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string id = Json(*created)["id"].GetString();
+  clock_.AdvanceNs(2'500'000'000);
+  coordinator_.Tick();
+  SendStats(1, id, 3, true);
+  SendStats(2, id, 0, true);
+  coordinator_.Tick();
+
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  EXPECT_STREQ(run["state"].GetString(), "finished");
+  const rapidjson::Value* warning = nullptr;
+  for (const auto& w : run["warnings"].GetArray()) {
+    if (std::string(w["kind"].GetString()) == "data") warning = &w;
+  }
+  ASSERT_NE(warning, nullptr) << "no data warning";
+  EXPECT_EQ((*warning)["workers"].GetInt64(), 1);
+  EXPECT_EQ((*warning)["rows"].GetInt64(), 1);
+  EXPECT_NE(std::string((*warning)["message"].GetString())
+                .find("1 of 2 workers got no row of ids.csv (1 row, mode shared)"),
+            std::string::npos)
+      << (*warning)["message"].GetString();
+  std::vector<int64_t> rows;
+  for (const auto& w : run["workers"].GetArray())
+    rows.push_back(w["data_rows"].GetInt64());
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(Json(coordinator_.ListRuns())["runs"][0]["warnings"].GetInt64(), 1);
+
+  // One row per worker, or random rows: no warning.
+  for (const auto& [mode, content] : std::vector<std::pair<std::string, std::string>>{
+           {"sharded", "id\\n1\\n2\\n"}, {"random", "id\\n1\\n"}}) {
+    created = coordinator_.CreateRun(plan(mode, content));
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    id = Json(*created)["id"].GetString();
+    run = Json(*coordinator_.GetRun(id, false));
+    for (const auto& w : run["warnings"].GetArray()) {
+      EXPECT_STRNE(w["kind"].GetString(), "data") << mode;
+    }
+    ASSERT_TRUE(coordinator_.StopRun(id).ok());
+    SendStats(1, id, 0, true);
+    SendStats(2, id, 0, true);
+    clock_.AdvanceNs(1'000'000'000);
+    coordinator_.Tick();
+  }
 }
 
 // A stats message whose interval reaches back into a closed second (real

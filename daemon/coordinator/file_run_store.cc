@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/log.h"
+
 namespace loadd {
 namespace {
 
@@ -100,6 +102,51 @@ Status WriteAll(int fd, std::string_view data, off_t offset, const std::string& 
   return Status::Ok();
 }
 
+const char* FileKind(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+Status NotRegular(const std::string& path, const char* kind) {
+  return Damaged(path, std::string("is ") + kind +
+                           ", not a regular file; the run store opens only regular "
+                           "files (remove it)");
+}
+
+// Opens path only when it is a regular file, without waiting: a symbolic
+// link is not followed (O_NOFOLLOW), a FIFO does not block the open
+// (O_NONBLOCK: a reader gets it at once, a writer without a reader ENXIO),
+// and a FIFO, device, socket or directory is closed again unread. Errors
+// name the path; ENOENT gives NotFound.
+Result<int> OpenRegular(const std::string& path, int flags, mode_t mode = 0) {
+  int fd =
+      open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return Status(StatusCode::kNotFound, "no file " + path, path);
+    if (err == ELOOP) return NotRegular(path, "a symbolic link");
+    if (err == ENXIO) return NotRegular(path, "a FIFO");
+    return IoError("cannot open", path, err);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return IoError("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return NotRegular(path, FileKind(st.st_mode));
+  }
+  return fd;
+}
+
 Status FsyncDir(const std::string& dir) {
   Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return IoError("cannot open", dir, errno);
@@ -108,14 +155,12 @@ Status FsyncDir(const std::string& dir) {
 }
 
 // Reads at most `want` bytes from the start of path (all of it when the
-// file is shorter); a file over `cap` bytes is refused. ENOENT gives
-// NotFound.
+// file is shorter); a file over `cap` bytes is refused, and so is
+// anything but a regular file (OpenRegular). ENOENT gives NotFound.
 Result<std::string> ReadPrefix(const std::string& path, size_t want, size_t cap) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return Status(StatusCode::kNotFound, "no file " + path, path);
-    return IoError("cannot open", path, errno);
-  }
+  Result<int> opened = OpenRegular(path, O_RDONLY);
+  if (!opened.ok()) return opened.status();
+  Fd fd(*opened);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
   size_t size = static_cast<size_t>(st.st_size);
@@ -178,8 +223,9 @@ Result<std::unique_ptr<FileRunStore>> FileRunStore::Open(const std::string& dir)
     return StateDirError(IoError("cannot create", runs, errno), dir);
   }
   std::string lock = dir + "/lock";
-  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return StateDirError(IoError("cannot open", lock, errno), dir);
+  Result<int> opened = OpenRegular(lock, O_RDWR | O_CREAT, 0600);
+  if (!opened.ok()) return StateDirError(opened.status(), dir);
+  int fd = *opened;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);
@@ -222,8 +268,9 @@ Status FileRunStore::AppendSeconds(const std::string& id, const Covered& from,
                       std::to_string(kMaxSecondsBytes >> 20) + " MiB cap; not stored",
                   path);
   }
-  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return IoError("cannot open", path, errno);
+  Result<int> opened = OpenRegular(path, O_WRONLY | O_CREAT, 0600);
+  if (!opened.ok()) return opened.status();
+  Fd fd(*opened);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
   if (static_cast<uint64_t>(st.st_size) < from.bytes) {
@@ -283,8 +330,12 @@ Status FileRunStore::Put(const std::string& id, std::string_view state,
   AppendRecord(&record, payload);
   std::string tmp = run_dir + "/state.tmp", path = run_dir + "/state";
   {
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (fd.get() < 0) return IoError("cannot create", tmp, errno);
+    // Whatever lies at tmp (a FIFO, a link) is removed first, not opened.
+    if (unlink(tmp.c_str()) != 0 && errno != ENOENT)
+      return IoError("cannot remove", tmp, errno);
+    Result<int> opened = OpenRegular(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (!opened.ok()) return opened.status();
+    Fd fd(*opened);
     LOADD_RETURN_IF_ERROR(WriteAll(fd.get(), record, 0, tmp));
     if (fsync(fd.get()) != 0) return IoError("cannot fsync", tmp, errno);
   }
@@ -341,7 +392,15 @@ Result<std::vector<std::string>> FileRunStore::List() {
     if (!ValidRunId(e->d_name)) continue;  // ".", "..", strays
     struct stat st;
     std::string path = runs + "/" + e->d_name;
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ids.push_back(e->d_name);
+    if (lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile
+    if (S_ISDIR(st.st_mode)) {
+      ids.push_back(e->d_name);
+    } else {
+      LOG_WARN(
+          "skipping stored run %s: is %s, not a directory (a symbolic link is not "
+          "followed)",
+          path.c_str(), FileKind(st.st_mode));
+    }
   }
   closedir(d);
   return ids;

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/redact.h"
 #include "common/units.h"
+#include "daemon/coordinator/data_warning.h"
 
 namespace loadd {
 namespace {
@@ -294,7 +295,9 @@ void Run::WriteSummary(JsonWriter* w) const {
   WriteField(w, "users", plan_.users);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   WriteField(w, "requests", aggregated_.requests);
-  WriteField(w, "warnings", static_cast<int64_t>(cpu_warnings_.size()));
+  WriteField(
+      w, "warnings",
+      static_cast<int64_t>(cpu_warnings_.size()) + (WorkersWithoutRows(workers_) > 0));
   WriteField(w, "failures", aggregated_.failures);
   WriteThresholdsPassed(w);
   w->EndObject();
@@ -336,6 +339,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
                                                   : "running");
     if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
     WriteField(w, "final_stats", FinalStatsName(FinalStatsOf(rw)));
+    if (rw.data_rows >= 0) WriteField(w, "data_rows", rw.data_rows);
     WriteField(w, "requests", rw.requests);
     Dbl(w, "cpu_percent", rw.cpu_percent);
     w->EndObject();
@@ -368,6 +372,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
     WriteField(w, "message", text);
     w->EndObject();
   }
+  WriteDataWarning(w, plan_, workers_);
   w->EndArray();
   w->Key("endpoints");
   w->StartArray();

@@ -97,6 +97,7 @@ struct RunWorker {
   bool final = false;  // sent its last stats
   bool lost = false;
   int64_t lost_at_ms = 0;  // run time it was lost
+  int64_t data_rows = -1;  // rows of the plan's data file it got; -1: no file
   // The classes of user or arrival indices it owns now (add == true).
   std::vector<ShareChange> share;
 };

@@ -64,6 +64,7 @@ void WriteWorker(JsonWriter* w, const RunWorker& rw) {
   WriteBool(w, "final", rw.final);
   WriteBool(w, "lost", rw.lost);
   WriteField(w, "lost_at_ms", rw.lost_at_ms);
+  WriteField(w, "data_rows", rw.data_rows);
   w->EndObject();
 }
 
@@ -79,6 +80,8 @@ RunWorker ReadWorker(FieldReader* r, const rapidjson::Value& v) {
   rw.final = r->Bool(v, "final");
   rw.lost = r->Bool(v, "lost");
   rw.lost_at_ms = r->Int(v, "lost_at_ms");
+  // Absent from runs stored before it was kept.
+  if (v.HasMember("data_rows")) rw.data_rows = r->Int(v, "data_rows");
   return rw;
 }
 

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -145,6 +147,63 @@ TEST_F(FileRunStoreTest, DamageIsReportedNamingTheFile) {
   ASSERT_FALSE(run.ok());
   EXPECT_EQ(run.status().path(), seconds);
   EXPECT_NE(run.status().message().find("shorter"), std::string::npos);
+}
+
+// Regression: a FIFO at runs/<id>/state blocked the coordinator's start in
+// open() for good. Nothing but a regular file is opened: FIFOs, devices and
+// symbolic links are damage, named, and Get returns at once.
+TEST_F(FileRunStoreTest, OnlyRegularFilesAreOpened) {
+  ASSERT_TRUE(store_->Put("r1-1", "state", 0, {"s0"}).ok());
+  ASSERT_TRUE(store_->Put("r1-2", "state", 0, {"s0"}).ok());
+  ASSERT_TRUE(store_->Put("r1-3", "state", 0, {"s0"}).ok());
+  ASSERT_TRUE(store_->Put("r1-4", "state", 0, {"s0"}).ok());
+  std::string fifo = RunFile("r1-1", "state");
+  ASSERT_EQ(unlink(fifo.c_str()), 0);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string link = RunFile("r1-2", "state");
+  std::string target = dir_.path() + "/elsewhere";
+  fs::rename(link, target);
+  fs::create_symlink(target, link);
+  std::string fifo_seconds = RunFile("r1-3", "seconds");
+  ASSERT_EQ(unlink(fifo_seconds.c_str()), 0);
+  ASSERT_EQ(mkfifo(fifo_seconds.c_str(), 0600), 0);
+  struct Case {
+    std::string id, path, kind;
+  } cases[] = {{"r1-1", fifo, "a FIFO"},
+               {"r1-2", link, "a symbolic link"},
+               {"r1-3", fifo_seconds, "a FIFO"}};
+  std::string device = RunFile("r1-4", "state");
+  ASSERT_EQ(unlink(device.c_str()), 0);
+  bool have_device = mknod(device.c_str(), S_IFCHR | 0600, makedev(1, 5)) == 0;
+  Reopen();  // as a restarted coordinator finds them
+  for (const Case& c : cases) {
+    Result<StoredRun> run = store_->Get(c.id);
+    ASSERT_FALSE(run.ok()) << c.id;
+    EXPECT_EQ(run.status().path(), c.path);
+    EXPECT_NE(run.status().message().find("is " + c.kind + ", not a regular file"),
+              std::string::npos)
+        << run.status().message();
+    // Writing does not open it either: the Put fails, naming it, or replaces
+    // the state by rename.
+    Status put = store_->Put(c.id, "new", 1, {"s1"});
+    if (!put.ok()) {
+      EXPECT_EQ(put.path(), c.path) << put.ToString();
+    }
+  }
+  if (have_device) {  // root, or CAP_MKNOD (/dev/zero's numbers)
+    Result<StoredRun> run = store_->Get("r1-4");
+    ASSERT_FALSE(run.ok());
+    EXPECT_EQ(run.status().path(), device);
+    EXPECT_NE(run.status().message().find("is a character device"), std::string::npos)
+        << run.status().message();
+  } else {
+    GTEST_LOG_(INFO) << "mknod is not permitted here: the device case is not run";
+  }
+  // A run directory that is a symbolic link is not listed.
+  fs::create_symlink(dir_.path() + "/state/runs/r1-4", dir_.path() + "/state/runs/r1-9");
+  std::vector<std::string> ids = *store_->List();
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "r1-9"), 0);
+  EXPECT_EQ(ids.size(), 4u);
 }
 
 TEST_F(FileRunStoreTest, OversizedRunIsRefusedAtLoad) {

@@ -18,14 +18,15 @@ class DataPicker {
  public:
   DataPicker(const DataFile* data, int64_t modulus, int64_t residue)
       : data_(data), modulus_(modulus), residue_(residue) {
-    int64_t rows = static_cast<int64_t>(data->rows.size());
+    int64_t rows = static_cast<int64_t>(data->row_count);
     block_begin_ = residue * rows / modulus;
     block_end_ = (residue + 1) * rows / modulus;
   }
 
-  // The next row, or nullptr when this worker's rows are used up (mode stop).
-  const std::vector<std::string>* Next(std::mt19937_64* rng) {
-    int64_t rows = static_cast<int64_t>(data_->rows.size());
+  // The index of the next row in data->rows, or -1 when this worker's rows
+  // are used up (mode stop).
+  int64_t Next(std::mt19937_64* rng) {
+    int64_t rows = static_cast<int64_t>(data_->row_count);
     int64_t row = -1;
     switch (data_->mode) {
       case DataFile::Mode::kRandom:
@@ -47,9 +48,9 @@ class DataPicker {
         if (row >= block_end_) row = rows;
         break;
     }
-    if (row < 0 || row >= rows) return nullptr;
+    if (row < 0 || row >= rows) return -1;
     ++cursor_;
-    return &data_->rows[static_cast<size_t>(row)];
+    return row;
   }
 
  private:

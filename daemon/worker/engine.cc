@@ -222,6 +222,7 @@ Result<bool> Engine::ChooseCurl(std::string* why) {
 }
 
 Status Engine::Prepare() {
+  if (!plan_.data.empty()) LOADD_RETURN_IF_ERROR(plan_.data.LoadRows());
   std::string why;
   Result<bool> use_curl = ChooseCurl(&why);
   if (!use_curl.ok()) return use_curl.status();

@@ -74,10 +74,12 @@ const Scenario& ScenarioRunner::scenario() const {
 
 const PreparedRequest* ScenarioRunner::RenderStep() {
   if (step_ == 0 && engine_->data() != nullptr) {
-    const std::vector<std::string>* row = engine_->data()->Next(&rng_);
-    if (row == nullptr) return nullptr;  // this worker's rows are used up
-    const std::vector<std::string>& columns = engine_->plan().data.columns;
-    for (size_t i = 0; i < columns.size(); ++i) vars_["data." + columns[i]] = (*row)[i];
+    int64_t row = engine_->data()->Next(&rng_);
+    if (row < 0) return nullptr;  // this worker's rows are used up
+    const DataFile& data = engine_->plan().data;
+    for (size_t i = 0; i < data.columns.size(); ++i) {
+      vars_["data." + data.columns[i]] = data.rows.Field(static_cast<size_t>(row), i);
+    }
   }
   const Step& step = scenario().steps[step_];
   const CompiledScenarios::StepInfo& info = compiled_->steps[scenario_][step_];
