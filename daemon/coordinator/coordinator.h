@@ -188,6 +188,8 @@ class Coordinator {
   std::vector<std::string> ExpiredRuns();
   void RemoveFromStore(const std::vector<std::string>& ids);
   // Loads one stored run into the index; false if it is damaged.
+  // Removes the plan's secrets from a stored state that cannot be restored.
+  void RedactStoredState(const std::string& id, const StoredRun& stored);
   bool LoadStoredRun(const std::string& id);
   // Serves an ended run from the store (no lock held).
   Result<std::unique_ptr<Run>> RestoreEnded(const std::string& id);

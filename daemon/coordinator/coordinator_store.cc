@@ -1,10 +1,15 @@
 // The Coordinator's side of the run store: loading stored runs at start,
 // writing runs as they change, retention, and serving ended runs from the
 // store. See coordinator.h and docs/operations.md ("State directory").
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <cstdlib>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "daemon/coordinator/coordinator.h"
 
 namespace loadd {
@@ -43,6 +48,20 @@ Status Coordinator::LoadStoredRuns() {
   return Status::Ok();
 }
 
+void Coordinator::RedactStoredState(const std::string& id, const StoredRun& stored) {
+  rapidjson::Document doc;
+  doc.Parse(stored.state.data(), stored.state.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("plan")) return;
+  RedactPlan(&doc["plan"], &doc.GetAllocator());
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  doc.Accept(writer);
+  Status st = store_->Put(id, std::string(buffer.GetString(), buffer.GetSize()),
+                          stored.seconds.size(), {});
+  LOG_WARN("run %s: stored plan's secrets %s", id.c_str(),
+           st.ok() ? "removed from its state file" : st.ToString().c_str());
+}
+
 bool Coordinator::LoadStoredRun(const std::string& id) {
   Result<StoredRun> stored = store_->Get(id);
   if (!stored.ok()) {
@@ -74,6 +93,9 @@ bool Coordinator::LoadStoredRun(const std::string& id) {
     if (!run.ok()) {
       LOG_WARN("skipping stored run %s/state: %s", store_->Where(id).c_str(),
                run.status().message().c_str());
+      // A plan this version no longer reads (an older regex syntax, say)
+      // must not keep its secrets on disk: they go from the JSON itself.
+      if (header->plan_has_secrets) RedactStoredState(id, *stored);
       return false;
     }
     if (!IsFinal(header->state)) (*run)->Interrupt(now);
