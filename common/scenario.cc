@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/http_fields.h"
 #include "common/units.h"
+#include "common/wire_stats.h"
 
 namespace loadd {
 namespace {
@@ -16,6 +17,11 @@ constexpr size_t kMaxScenarios = 100;
 constexpr size_t kMaxSteps = 100;
 constexpr size_t kMaxChecks = 32;
 constexpr int64_t kMaxWaitNs = 3600 * kNsPerSec;
+// Step names travel as stats rows' names and head check names: a step name
+// and a cut check name's fixed parts (": body contains \"", "…\" #" and the
+// hash: under 64 bytes) fit, so CheckName keeps the step name whole.
+static_assert(kMaxStepNameBytes <= kMaxStatsEndpointNameBytes);
+static_assert(kMaxStepNameBytes + 64 < kMaxStatsCheckNameBytes);
 
 std::string Compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -27,6 +33,45 @@ std::string Compact(const rapidjson::Value& v) {
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), ::tolower);
   return s;
+}
+
+// The longest prefix of valid UTF-8 `s` of at most `max_bytes` that ends on
+// a character boundary.
+std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// 64-bit FNV-1a, as 16 hex digits: the same on every worker and build.
+std::string HashHex(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[i] = kHex[h & 0xf];
+  return out;
+}
+
+// A check's name, "<step>: <head><value><tail>", bounded for the stats wire
+// (Check::name): `value` is the user's text (a quoted substring, a pattern)
+// and is what gets cut; when even the rest is too long, the whole name is.
+std::string CheckName(std::string_view step, std::string_view head,
+                      std::string_view value, std::string_view tail) {
+  std::string full = std::string(step) + ": ";
+  full.append(head).append(value).append(tail);
+  if (full.size() <= kMaxStatsCheckNameBytes) return full;
+  const std::string hash = " #" + HashHex(full);
+  const std::string mark = "\xe2\x80\xa6" + std::string(tail) + hash;  // "…"
+  const size_t fixed = step.size() + 2 + head.size() + mark.size();
+  if (fixed < kMaxStatsCheckNameBytes) {
+    std::string name(full, 0, step.size() + 2 + head.size());
+    name.append(Utf8Prefix(value, kMaxStatsCheckNameBytes - fixed)).append(mark);
+    return name;
+  }
+  std::string name(Utf8Prefix(full, kMaxStatsCheckNameBytes - 3 - hash.size()));
+  return name + "\xe2\x80\xa6" + hash;
 }
 
 // Compiles a template, turning its error into one at `path`.
@@ -116,6 +161,7 @@ Status ReadExtracts(ObjectReader* r, std::set<std::string>* vars, Step* step) {
     std::string at = JsonPathField(path, name);
     Extract e;
     e.var = name;
+    e.check_name = CheckName(step->name, "extract ", name, "");
     ObjectReader x(it->value, at);
     std::string json, regex, header;
     LOADD_RETURN_IF_ERROR(x.String("json", &json));
@@ -173,7 +219,7 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
                            "give exactly one of status, body_contains, body_regex, "
                            "json (+ equals), header (+ contains) or latency");
   }
-  std::string what;
+  std::string head, value, tail;  // the name's parts after "<step>: "
   if (status != nullptr) {
     check.kind = Check::Kind::kStatus;
     auto add = [&](const rapidjson::Value& s) {
@@ -187,18 +233,23 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     }
     if (!ok)
       return Status::Invalid(at + ".status", "must be a status code or a list of them");
-    what = "status == " + Compact(*status);
+    head = "status == ";
+    value = Compact(*status);
   } else if (!contains.empty()) {
     check.kind = Check::Kind::kBodyContains;
     check.text = contains;
-    what = "body contains \"" + contains + "\"";
+    head = "body contains \"";
+    value = contains;
+    tail = "\"";
     step->need_body = true;
   } else if (!regex.empty()) {
     check.kind = Check::Kind::kBodyRegex;
     Result<std::shared_ptr<const BodyRegex>> re = BodyRegex::Compile(regex);
     if (!re.ok()) return Status::Invalid(at + ".body_regex", re.status().message());
     check.regex = *re;
-    what = "body matches /" + regex + "/";
+    head = "body matches /";
+    value = regex;
+    tail = "/";
     step->need_body = true;
   } else if (!pointer.empty()) {
     if (!rapidjson::Pointer(pointer.c_str()).IsValid()) {
@@ -209,14 +260,17 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     check.kind = Check::Kind::kJsonEquals;
     check.text = pointer;
     check.equals_json = Compact(*equals);
-    what = pointer + " == " + check.equals_json;
+    head = pointer + " == ";
+    value = check.equals_json;
     step->need_body = true;
   } else if (!header.empty()) {
     check.kind = Check::Kind::kHeaderContains;
     check.header = Lower(header);
     check.text = header_contains;
     step->need_headers.push_back(check.header);
-    what = "header " + header + " contains \"" + header_contains + "\"";
+    head = "header " + header + " contains \"";
+    value = header_contains;
+    tail = "\"";
   } else {
     check.kind = Check::Kind::kLatency;
     if (latency.empty() || latency[0] != '<') {
@@ -225,12 +279,13 @@ Status ReadCheck(const rapidjson::Value& v, const std::string& at, Step* step) {
     Result<int64_t> ns = ParseDurationNs(latency.substr(1));
     if (!ns.ok()) return Status::Invalid(at + ".latency", ns.status().message());
     check.latency_us = *ns / kNsPerUs;
-    what = "latency " + latency;
+    head = "latency ";
+    value = latency;
   }
   if (equals != nullptr && check.kind != Check::Kind::kJsonEquals) {
     return Status::Invalid(at + ".equals", "goes with json");
   }
-  check.name = step->name + ": " + what;
+  check.name = CheckName(step->name, head, value, tail);
   step->checks.push_back(std::move(check));
   return Status::Ok();
 }
@@ -301,7 +356,14 @@ Status ReadStep(const rapidjson::Value& v, const std::string& at,
   LOADD_RETURN_IF_ERROR(ReadRequestUrl(&r, target, &step->url));
   LOADD_RETURN_IF_ERROR(ReadMethod(&r, &step->method));
   LOADD_RETURN_IF_ERROR(r.String("name", &step->name));
-  if (step->name.empty()) step->name = step->method + " " + step->url.target;
+  if (step->name.size() > kMaxStepNameBytes) {
+    return Status::Invalid(
+        r.FieldPath("name"),
+        "is longer than " + std::to_string(kMaxStepNameBytes) + " bytes");
+  }
+  if (step->name.empty()) {
+    step->name = Utf8Prefix(step->method + " " + step->url.target, kMaxStepNameBytes);
+  }
   std::string target_text = step->url.target;
   HttpFieldList query;
   LOADD_RETURN_IF_ERROR(ReadQueryFields(&r, &query));

@@ -28,9 +28,15 @@
 
 namespace loadd {
 
+// A step's name is at most this many bytes, as $.requests[].name (plan.cc):
+// it names the step's stats row and heads its checks' names. A longer name
+// is refused; a default name ("GET /path") is cut to it.
+constexpr size_t kMaxStepNameBytes = 200;
+
 struct Extract {
   enum class Kind { kJson, kRegex, kHeader };
   std::string var;
+  std::string check_name;  // "<step>: extract <var>", bounded as Check::name
   Kind kind = Kind::kJson;
   std::string expr;                        // JSON pointer, regex, or header name
   std::shared_ptr<const BodyRegex> regex;  // compiled for kRegex
@@ -46,7 +52,11 @@ struct Check {
     kLatency
   };
   Kind kind = Kind::kStatus;
-  std::string name;           // "<step>: <what>", unique within the plan
+  // "<step>: <what>", at most kMaxStatsCheckNameBytes (the stats wire
+  // bound): a longer one keeps its head, cut at a UTF-8 boundary, then "…",
+  // the closing quote or slash, and " #" + 16 hex digits of a hash of the
+  // whole name, so two long checks that share a head stay two checks.
+  std::string name;
   std::vector<int> statuses;  // kStatus
   std::string text;           // contains / header substring / JSON pointer
   std::string header;         // kHeaderContains

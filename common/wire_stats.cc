@@ -1,6 +1,7 @@
 #include "common/wire_stats.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -13,11 +14,10 @@ namespace {
 constexpr uint64_t kMaxI = uint64_t{1} << 50;
 constexpr uint64_t kMaxBytesIn = uint64_t{1} << 62;
 constexpr uint64_t kMaxCount = static_cast<uint64_t>(INT64_MAX);
-constexpr size_t kMaxEndpointName = 1024;
-constexpr size_t kMaxCheckName = 512;
 // A histogram's counts array may not need more than this (as the JSON form).
 constexpr size_t kMaxCountsBytes = 1 << 20;
 constexpr uint8_t kFinalFlag = 1;
+std::atomic<int64_t> refused_binary_stats{0};
 constexpr uint64_t kLatencyLayout = 0;   // 1 us .. 1 h, 3 figures: no fields follow
 constexpr uint64_t kExplicitLayout = 1;  // lowest, highest, figures follow
 
@@ -284,7 +284,7 @@ Status ReadHistogram(Reader* r, const Where& where, HdrHistogram* out) {
 
 Status ReadEndpoint(Reader* r, size_t i, EndpointStats* e) {
   Where at{"endpoints", i, "name"};
-  LOADD_RETURN_IF_ERROR(r->String(at, kMaxEndpointName, &e->name));
+  LOADD_RETURN_IF_ERROR(r->String(at, kMaxStatsEndpointNameBytes, &e->name));
   at.field = "requests";
   LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxI, &e->requests));
   at.field = "failures";
@@ -306,7 +306,8 @@ Status ReadChecks(Reader* r, std::vector<CheckCount>* out) {
   out->resize(n);
   for (size_t i = 0; i < n; ++i) {
     CheckCount& c = (*out)[i];
-    LOADD_RETURN_IF_ERROR(r->String(Where{"checks", i, "name"}, kMaxCheckName, &c.name));
+    LOADD_RETURN_IF_ERROR(
+        r->String(Where{"checks", i, "name"}, kMaxStatsCheckNameBytes, &c.name));
     LOADD_RETURN_IF_ERROR(r->Int(Where{"checks", i, "passed"}, 0, kMaxI, &c.passed));
     LOADD_RETURN_IF_ERROR(r->Int(Where{"checks", i, "failed"}, 0, kMaxI, &c.failed));
   }
@@ -349,7 +350,9 @@ std::string EncodeBinaryStats(const StatsMsg& m) {
   return out;
 }
 
-Result<StatsMsg> DecodeBinaryStats(std::string_view bytes) {
+namespace {
+
+Result<StatsMsg> Decode(std::string_view bytes) {
   if (bytes.size() > kMaxWireMessageBytes) {
     return Status(StatusCode::kResourceExhausted, "bus message larger than 16 MiB");
   }
@@ -402,6 +405,18 @@ Result<StatsMsg> DecodeBinaryStats(std::string_view bytes) {
                    std::to_string(r.left()) + " bytes follow the end of the message");
   }
   return m;
+}
+
+}  // namespace
+
+Result<StatsMsg> DecodeBinaryStats(std::string_view bytes) {
+  Result<StatsMsg> m = Decode(bytes);
+  if (!m.ok()) refused_binary_stats.fetch_add(1, std::memory_order_relaxed);
+  return m;
+}
+
+int64_t RefusedBinaryStats() {
+  return refused_binary_stats.load(std::memory_order_relaxed);
 }
 
 }  // namespace loadd

@@ -18,6 +18,7 @@
 #define LOADD_COMMON_WIRE_STATS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,12 +34,24 @@ constexpr char kBinaryStatsVersion = 1;
 // seq is 8 bytes big-endian at this offset, so a sender may patch it.
 constexpr size_t kBinaryStatsSeqOffset = 6;
 
+// The longest names a stats message carries, in bytes (both forms: wire.cc
+// checks the same figures). A longer name makes the whole message invalid,
+// so what names stats rows and checks is bounded at its source: step names
+// by plan validation (kMaxStepNameBytes), check names by scenario.cc.
+constexpr size_t kMaxStatsEndpointNameBytes = 1024;
+constexpr size_t kMaxStatsCheckNameBytes = 512;
+
 inline bool IsBinaryStats(std::string_view bytes) {
   return bytes.substr(0, kBinaryStatsMagic.size()) == kBinaryStatsMagic;
 }
 
 std::string EncodeBinaryStats(const StatsMsg& stats);
 Result<StatsMsg> DecodeBinaryStats(std::string_view bytes);
+
+// How many binary stats messages DecodeBinaryStats refused in this process
+// (thread-safe). A refused message loses a worker's second of counts, so
+// the coordinator exports it (loadd_bus_stats_refused_total on /metrics).
+int64_t RefusedBinaryStats();
 
 }  // namespace loadd
 

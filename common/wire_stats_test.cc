@@ -360,5 +360,33 @@ TEST(WireStatsTest, EveryTruncationAndBitFlipIsHandled) {
   }
 }
 
+// The longest names the bounds allow travel whole (multi-byte UTF-8 up to
+// the last byte); one byte more is refused, and counted as refused.
+TEST(WireStatsTest, LongestAllowedNamesRoundTripAndLongerAreCountedRefused) {
+  StatsMsg m = Sample(3, 1, 10);
+  m.endpoints[0].name = std::string(kMaxStatsEndpointNameBytes - 2, 'e') + "\xc3\xa9";
+  m.checks[0].name = std::string(kMaxStatsCheckNameBytes - 3, 'c') + "\xe2\x82\xac";
+  ASSERT_EQ(m.checks[0].name.size(), kMaxStatsCheckNameBytes);
+  const int64_t refused = RefusedBinaryStats();
+  Result<StatsMsg> back = DecodeBinaryStats(EncodeBinaryStats(m));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->endpoints[0].name, m.endpoints[0].name);
+  EXPECT_EQ(back->checks[0].name, m.checks[0].name);
+  EXPECT_EQ(back->checks[0].passed, m.checks[0].passed);
+  EXPECT_EQ(RefusedBinaryStats(), refused);
+
+  m.checks[0].name += "c";
+  back = DecodeBinaryStats(EncodeBinaryStats(m));
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().path(), "$.checks[0].name");
+  EXPECT_EQ(RefusedBinaryStats(), refused + 1);
+  m.checks[0].name.pop_back();
+  m.endpoints[0].name += "e";
+  back = DecodeBinaryStats(EncodeBinaryStats(m));
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().path(), "$.endpoints[0].name");
+  EXPECT_EQ(RefusedBinaryStats(), refused + 2);
+}
+
 }  // namespace
 }  // namespace loadd

@@ -93,6 +93,10 @@ void RenderFleet(const FleetMetrics& f, Exposition* x) {
     if (live > 0)
       x->Sample("loadd_host_cpu_percent", {{"host", host}}, h.cpu_percent_sum / live);
   }
+  x->Family("loadd_bus_stats_refused_total", "counter",
+            "Stats messages from workers refused as malformed (each loses a worker's "
+            "second of counts; the log names the worker and the field).");
+  x->Sample("loadd_bus_stats_refused_total", {}, static_cast<double>(f.stats_refused));
   x->Family("loadd_runs", "gauge", "Runs the coordinator keeps, by state.");
   for (size_t i = 0; i < f.runs_by_state.size(); ++i) {
     x->Sample("loadd_runs", {{"state", StateName(static_cast<int>(i))}},

@@ -2,8 +2,8 @@
 // "Prometheus"), in the text exposition format 0.0.4.
 //
 // What is exported: the fleet (workers by host and state, each host's CPU,
-// runs by state, the coordinator's version) and the newest run (the active
-// one while there is one, then the last that ended): its counters, users,
+// runs by state, the coordinator's version, stats messages refused) and the newest run
+// (the active one while there is one, then the last that ended): its counters, users,
 // rate, dropped arrivals, and its latency as Prometheus histogram buckets,
 // fleet-wide and per endpoint. Only the newest run is exported, so the
 // series stay bounded: per run at most Run::kMaxEndpoints endpoints, each
@@ -85,6 +85,7 @@ struct FleetMetrics {
   std::map<std::string, HostMetrics> hosts;  // registered workers, by host
   std::array<int64_t, static_cast<int>(RunState::kInterrupted) + 1> runs_by_state{};
   std::shared_ptr<const RunMetrics> newest_run;  // null: no run yet
+  int64_t stats_refused = 0;  // binary stats messages refused (RefusedBinaryStats)
 };
 
 // The exposition, text format 0.0.4 (Content-Type kMetricsContentType).

@@ -2,6 +2,7 @@
 // (metrics.h). Members of those classes, kept here beside the exporter.
 #include <optional>
 
+#include "common/wire_stats.h"
 #include "daemon/coordinator/coordinator.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/run.h"
@@ -59,6 +60,7 @@ RunMetrics Run::Metrics(int64_t now_ns) const {
 FleetMetrics Coordinator::Metrics() {
   FleetMetrics m;
   m.version = LOADD_VERSION;
+  m.stats_refused = RefusedBinaryStats();
   std::string newest;
   {
     std::lock_guard<std::mutex> lock(mu_);

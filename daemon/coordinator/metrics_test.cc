@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/plan.h"
+#include "common/wire_stats.h"
 #include "daemon/coordinator/coordinator.h"
 #include "daemon/coordinator/run_store.h"
 
@@ -199,7 +201,7 @@ TEST(MetricsRenderTest, NoRunYetHasOnlyTheFleet) {
   FleetMetrics f;
   f.version = "0.1.0";
   std::map<std::string, std::string> s = CheckExposition(RenderMetrics(f));
-  EXPECT_EQ(s.size(), 1u + 8u);  // info, and runs by each state
+  EXPECT_EQ(s.size(), 1u + 1u + 8u);  // info, refused stats, and runs by each state
   for (const auto& [series, value] : s)
     EXPECT_EQ(series.rfind("loadd_run_", 0), std::string::npos);
 }
@@ -314,6 +316,59 @@ TEST_F(CoordinatorMetricsTest, RestartedCoordinatorExportsTheStoredNewestRun) {
   EXPECT_EQ(m.newest_run->aggregated.latency.count, 12);
   EXPECT_EQ(m.newest_run->aggregated.latency.cumulative[5], 12) << "3 ms <= 5 ms";
   EXPECT_EQ(restarted.Metrics().newest_run, m.newest_run) << "an ended run is read once";
+}
+
+// Regression: a plan whose checks carry long values (a 2,000-byte
+// body_contains, a 2,000-byte body_regex) gave check names over the stats
+// wire bound; the coordinator refused every stats message of the worker, so
+// the run's totals missed its requests. Now the names fit and the requests
+// are counted; a message still over a bound is refused and counted.
+TEST_F(CoordinatorMetricsTest, StatsOfAPlanWithLongCheckValuesAreCounted) {
+  const std::string plan_json =
+      R"({"target": "http://127.0.0.1:9", "users": 1, "duration": "2s",
+          "scenarios": [{"steps": [{"name": "s", "path": "/x", "checks": [
+            {"body_contains": ")" +
+      std::string(2000, 'a') + R"("}, {"body_regex": "[)" + std::string(1998, 'b') +
+      R"(]"}]}]}]})";
+  Result<Plan> plan = ParsePlan(plan_json);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  Register(1, "a", 0);
+  Result<std::string> created = coordinator_.CreateRun(plan_json);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string id = created->substr(created->find("\"id\":\"") + 6);
+  id = id.substr(0, id.find('"'));
+  clock_.AdvanceNs(1'500'000'000);
+  coordinator_.Tick();
+  const int64_t refused = RefusedBinaryStats();
+
+  // What the worker sends: its stats row and check counts, by their names.
+  auto stats_with = [&](const std::string& check_suffix) {
+    StatsMsg stats;
+    stats.run_id = id;
+    EndpointStats e;
+    e.name = plan->scenarios[0].steps[0].name;
+    e.requests = 7;
+    for (int i = 0; i < 7; ++i) e.latency_us.Record(3'000);
+    stats.endpoints.push_back(e);
+    for (const Check& c : plan->scenarios[0].steps[0].checks) {
+      stats.checks.push_back(CheckCount{c.name + check_suffix, 7, 0});
+    }
+    return EncodeMessage(stats);
+  };
+  coordinator_.OnMessage(1, stats_with(""));
+  FleetMetrics m = coordinator_.Metrics();
+  ASSERT_NE(m.newest_run, nullptr);
+  EXPECT_EQ(m.newest_run->aggregated.requests, 7);
+  EXPECT_EQ(m.stats_refused, refused);
+
+  // A name over the wire bound (as before the fix) is refused, and counted.
+  coordinator_.OnMessage(1, stats_with(std::string(kMaxStatsCheckNameBytes, 'z')));
+  m = coordinator_.Metrics();
+  EXPECT_EQ(m.newest_run->aggregated.requests, 7);
+  EXPECT_EQ(m.stats_refused, refused + 1);
+  EXPECT_NE(RenderMetrics(m).find("loadd_bus_stats_refused_total " +
+                                  std::to_string(refused + 1) + "\n"),
+            std::string::npos);
 }
 
 }  // namespace

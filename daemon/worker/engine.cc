@@ -272,7 +272,7 @@ Status Engine::Prepare() {
       if (!curl_) info.address = *AddressFor(st.url);
       for (const Check& c : st.checks) info.check_ids.push_back(stats_->AddCheck(c.name));
       for (const Extract& e : st.extracts) {
-        info.extract_ids.push_back(stats_->AddCheck(st.name + ": extract " + e.var));
+        info.extract_ids.push_back(stats_->AddCheck(e.check_name));
       }
       infos.push_back(std::move(info));
     }
