@@ -213,9 +213,15 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   }
   WorkerEntry& w = it->second;
   if (!msg.ok()) {
-    LOG_WARN("bad bus message from %s: %s",
-             w.registered ? w.id.c_str() : "an unregistered peer",
-             msg.status().ToString().c_str());
+    // Refused binary stats are counted too (loadd_bus_stats_refused_total);
+    // a worker sending one every second must not flood the log.
+    uint64_t suppressed = 0;
+    if (bad_message_log_.Allow(clock_->NowNs(), &suppressed)) {
+      LOG_WARN("bad bus message from %s: %s (%llu more not logged in the last 10 s)",
+               w.registered ? w.id.c_str() : "an unregistered peer",
+               msg.status().ToString().c_str(),
+               static_cast<unsigned long long>(suppressed));
+    }
     return;
   }
   w.last_seen_ns = clock_->NowNs();

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/bus_auth.h"  // LogLimiter
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/wire.h"
@@ -201,6 +202,8 @@ class Coordinator {
   RunStore* store_;
   std::mutex persist_mu_;       // one Persist() at a time; taken before mu_
   bool store_failing_ = false;  // GUARDED_BY(persist_mu_), to log changes only
+  // One "bad bus message" line per 10 s, with how many were not logged.
+  LogLimiter bad_message_log_{10 * kNsPerSec};
   std::mutex mu_;
   std::map<uint32_t, WorkerEntry> workers_;  // GUARDED_BY(mu_), by pipe
   std::map<std::string, RunSlot> runs_;      // GUARDED_BY(mu_)
