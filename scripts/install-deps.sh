@@ -13,6 +13,8 @@ build_deps=(
 tool_deps=(curl python3 wrk nginx-light)
 # scripts/check-format.sh (CI) holds every C++ file to .clang-format.
 tool_deps+=(clang-format)
+# scripts/check-thread-safety.sh (CI) and scripts/fuzz.sh compile with Clang.
+tool_deps+=(clang)
 # tests/e2e/test_http_options.py and test_rest_security.py make their CAs and
 # certificates with the openssl CLI.
 tool_deps+=(openssl)

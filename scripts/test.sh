@@ -96,6 +96,8 @@ bash scripts/install-deps.sh
 bash scripts/check-format.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADD_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+# Clang's -Wthread-safety over the files that use common/mutex.h (syntax only).
+bash scripts/check-thread-safety.sh build
 ctest --test-dir build --output-on-failure -j"$jobs"
 # libFuzzer targets (plan parser, bus decoder, histogram decoder), each for
 # a bounded 30 s; any finding fails the run.
