@@ -33,7 +33,6 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -42,6 +41,7 @@
 
 #include "common/bus_auth.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/plan.h"
 #include "common/wire.h"
 #include "common/wire_stats.h"
@@ -114,8 +114,11 @@ class FleetSim {
     nng_socket_set_ms(socket_, NNG_OPT_RECONNMAXT, 2000);
     nng_pipe_notify(socket_, NNG_PIPE_EV_ADD_PRE, OnPipe, this);
     nng_pipe_notify(socket_, NNG_PIPE_EV_REM_POST, OnPipe, this);
-    workers_.resize(o_.workers);
-    for (int i = 0; i < o_.workers; ++i) workers_[i].index = i;
+    {
+      MutexLock lock(&mu_);  // no other thread yet; for the analysis
+      workers_.resize(o_.workers);
+      for (int i = 0; i < o_.workers; ++i) workers_[i].index = i;
+    }
     receiver_ = std::thread([this] { ReceiveLoop(); });
     return Status::Ok();
   }
@@ -145,7 +148,7 @@ class FleetSim {
 
   static void OnPipe(nng_pipe pipe, nng_pipe_ev ev, void* self) {
     auto* sim = static_cast<FleetSim*>(self);
-    std::lock_guard<std::mutex> lock(sim->mu_);
+    MutexLock lock(&sim->mu_);
     auto it = sim->by_dialer_.find(nng_dialer_id(nng_pipe_dialer(pipe)));
     if (it == sim->by_dialer_.end()) return;
     SimWorker& w = sim->workers_[it->second];
@@ -168,7 +171,7 @@ class FleetSim {
 
   // Starts dialers while fewer than kMaxHandshaking are unauthenticated.
   void DialMore() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (dialed_ < o_.workers &&
            static_cast<size_t>(dialed_ - authenticated_now_) < kMaxHandshaking) {
       SimWorker& w = workers_[dialed_];
@@ -187,7 +190,7 @@ class FleetSim {
       if (rv != 0) continue;
       ++counters_.received;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
         auto it = by_dialer_.find(nng_dialer_id(nng_pipe_dialer(nng_msg_get_pipe(msg))));
         if (it != by_dialer_.end() && workers_[it->second].pipe == pipe) {
@@ -200,8 +203,7 @@ class FleetSim {
     }
   }
 
-  // mu_ held.
-  void Handle(SimWorker* w, std::string_view bytes) {
+  void Handle(SimWorker* w, std::string_view bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (w->session == nullptr) {
       if (w->handshake == nullptr) return;
       if (!w->handshake->answered()) {
@@ -259,15 +261,16 @@ class FleetSim {
   // Public again for DecodeBench.
  public:
   std::vector<std::string> TemplatesForBench() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     EnsureTemplates("bench", 10);
     return templates_["bench"].stats;
   }
 
  private:
-  // mu_ held. Real encodings of realistic deltas: log-normal latencies
+  // Real encodings of realistic deltas: log-normal latencies
   // around a per-endpoint median (2..40 ms), a few errors.
-  void EnsureTemplates(const std::string& run_id, int64_t users) {
+  void EnsureTemplates(const std::string& run_id, int64_t users)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (templates_.count(run_id) != 0) return;
     RunTemplates& t = templates_[run_id];
     std::mt19937_64 rng(42);
@@ -303,7 +306,7 @@ class FleetSim {
 
   void SendDue(int64_t now) {
     for (int begin = 0; begin < o_.workers; begin += 256) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (int i = begin; i < std::min(o_.workers, begin + 256); ++i) {
         SimWorker& w = workers_[i];
         if (!w.welcomed) continue;
@@ -331,8 +334,7 @@ class FleetSim {
     }
   }
 
-  // mu_ held.
-  void SendStats(SimWorker* w, int64_t now) {
+  void SendStats(SimWorker* w, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const RunTemplates& t = templates_[w->run_id];
     size_t k = static_cast<size_t>(w->index + w->seq) % t.stats.size();
     std::string body = t.stats[k];
@@ -358,8 +360,7 @@ class FleetSim {
     }
   }
 
-  // mu_ held.
-  bool Send(SimWorker* w, const std::string& payload) {
+  bool Send(SimWorker* w, const std::string& payload) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (w->session == nullptr) return false;
     Result<std::string> frame = w->session->Seal(payload);
     if (!frame.ok() || !SendRaw(w->pipe, *frame)) {
@@ -391,9 +392,11 @@ class FleetSim {
 
   void Report(int64_t t_ms) {
     int running = 0;
+    int dialed = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (const SimWorker& w : workers_) running += w.running;
+      dialed = dialed_;
     }
     rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -405,7 +408,7 @@ class FleetSim {
         "%llu, "
         "\"requests_sent\": %llu, \"heartbeats_sent\": %llu, \"send_failures\": %llu, "
         "\"disconnects\": %llu, \"bad_frames\": %llu, \"cpu_s\": %.2f}\n",
-        static_cast<long long>(t_ms), dialed_, U(counters_.authenticated),
+        static_cast<long long>(t_ms), dialed, U(counters_.authenticated),
         U(counters_.welcomed), U(counters_.assigned), running, U(counters_.stats_sent),
         U(counters_.finals_sent), U(counters_.requests_sent),
         U(counters_.heartbeats_sent), U(counters_.send_failures),
@@ -418,12 +421,12 @@ class FleetSim {
   std::string key_;
   nng_socket socket_ = NNG_SOCKET_INITIALIZER;
   std::thread receiver_;
-  std::mutex mu_;
-  std::vector<SimWorker> workers_;                           // GUARDED_BY(mu_)
-  std::unordered_map<uint32_t, int> by_dialer_;              // GUARDED_BY(mu_)
-  std::unordered_map<std::string, RunTemplates> templates_;  // GUARDED_BY(mu_)
-  int dialed_ = 0;                                           // GUARDED_BY(mu_)
-  int authenticated_now_ = 0;                                // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<SimWorker> workers_ GUARDED_BY(mu_);
+  std::unordered_map<uint32_t, int> by_dialer_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, RunTemplates> templates_ GUARDED_BY(mu_);
+  int dialed_ GUARDED_BY(mu_) = 0;
+  int authenticated_now_ GUARDED_BY(mu_) = 0;
   Counters counters_;
 };
 

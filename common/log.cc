@@ -5,21 +5,22 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
-#include <mutex>
+
+#include "common/mutex.h"
 
 namespace loadd {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-std::mutex g_tag_mu;
-std::string g_tag = "loadd";  // guarded by g_tag_mu
+Mutex g_tag_mu;
+std::string g_tag GUARDED_BY(g_tag_mu) = "loadd";
 
 }  // namespace
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 
 void SetLogTag(const std::string& tag) {
-  std::lock_guard<std::mutex> lock(g_tag_mu);
+  MutexLock lock(&g_tag_mu);
   g_tag = tag;
 }
 
@@ -28,7 +29,7 @@ void Logf(LogLevel level, const char* format, ...) {
   char line[2048];
   int n;
   {
-    std::lock_guard<std::mutex> lock(g_tag_mu);
+    MutexLock lock(&g_tag_mu);
     n = std::snprintf(line, sizeof line, "<%d>%s: ", static_cast<int>(level),
                       g_tag.c_str());
   }

@@ -29,7 +29,7 @@ void SystemdNotifier::Send(const std::string& state) {
 
 void SystemdNotifier::Ready() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (ready_sent_) return;
     ready_sent_ = true;
   }
@@ -40,7 +40,7 @@ void SystemdNotifier::SetStatus(const std::string& status) {
   std::string line = status;
   std::replace(line.begin(), line.end(), '\n', ' ');
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (line == last_status_) return;
     last_status_ = line;
   }

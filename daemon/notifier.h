@@ -9,8 +9,9 @@
 #define LOADD_DAEMON_NOTIFIER_H_
 
 #include <cstdint>
-#include <mutex>
 #include <string>
+
+#include "common/mutex.h"
 
 namespace loadd {
 
@@ -51,9 +52,9 @@ class SystemdNotifier final : public Notifier {
 
   std::string socket_;  // $NOTIFY_SOCKET, empty when unset
   int64_t watchdog_interval_ns_ = 0;
-  std::mutex mu_;
-  bool ready_sent_ = false;  // guarded by mu_
-  std::string last_status_;  // guarded by mu_
+  Mutex mu_;
+  bool ready_sent_ GUARDED_BY(mu_) = false;
+  std::string last_status_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

@@ -35,6 +35,8 @@ tool_deps=(libgtest-dev libgmock-dev googletest)
 tool_deps+=(python3 wrk nginx-light)
 # scripts/check-format.sh (CI) holds every C++ file to .clang-format.
 tool_deps+=(clang-format)
+# scripts/check-thread-safety.sh (CI) and scripts/fuzz.sh compile with Clang.
+tool_deps+=(clang)
 # tests/e2e/test_http_options.py and test_rest_security.py make their CAs and
 # certificates with the openssl CLI.
 tool_deps+=(openssl)

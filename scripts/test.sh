@@ -113,6 +113,8 @@ bash scripts/install-deps.sh
 bash scripts/check-format.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOADD_WERROR=ON -DLOADD_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
+# Clang's -Wthread-safety over the files that use common/mutex.h (syntax only).
+bash scripts/check-thread-safety.sh build
 status=0
 ctest --test-dir build --output-on-failure -j"$jobs" \
   --output-junit "$PWD/build/ctest-junit.xml" || status=$?

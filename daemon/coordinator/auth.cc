@@ -102,7 +102,7 @@ BearerAuth::Digest BearerAuth::Sha256(std::string_view text) {
 
 void BearerAuth::SetToken(std::string_view token) {
   Digest digest = Sha256(token);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   digest_ = digest;
   set_ = true;
 }
@@ -119,13 +119,13 @@ bool BearerAuth::Check(std::string_view authorization) const {
   if (presented.empty() || presented.size() > kMaxTokenBytes) return false;
   // Hash first: the comparison then runs over equal lengths whatever was sent.
   Digest digest = Sha256(presented);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return set_ && CRYPTO_memcmp(digest.data(), digest_.data(), digest.size()) == 0;
 }
 
 int64_t LogThrottle::Admit() {
   int64_t now = clock_->NowNs();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (logged_ && now - last_log_ns_ < interval_ns_) {
     ++suppressed_;
     return 0;

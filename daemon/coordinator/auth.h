@@ -10,11 +10,11 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace loadd {
@@ -44,9 +44,9 @@ class BearerAuth {
   using Digest = std::array<unsigned char, 32>;  // SHA-256
   static Digest Sha256(std::string_view text);
 
-  mutable std::mutex mu_;
-  Digest digest_{};   // GUARDED_BY(mu_)
-  bool set_ = false;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Digest digest_ GUARDED_BY(mu_){};
+  bool set_ GUARDED_BY(mu_) = false;
 };
 
 // Rate-limits a log line about repeated events (refused requests): at most
@@ -64,10 +64,10 @@ class LogThrottle {
  private:
   const Clock* clock_;
   const int64_t interval_ns_;
-  std::mutex mu_;
-  bool logged_ = false;      // GUARDED_BY(mu_)
-  int64_t last_log_ns_ = 0;  // GUARDED_BY(mu_)
-  int64_t suppressed_ = 0;   // GUARDED_BY(mu_)
+  Mutex mu_;
+  bool logged_ GUARDED_BY(mu_) = false;
+  int64_t last_log_ns_ GUARDED_BY(mu_) = 0;
+  int64_t suppressed_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace loadd

@@ -80,7 +80,7 @@ void BusServer::OnPipeAdding(nng_pipe pipe) {
   std::string address = PipePeerAddress(pipe);
   std::string refusal, eviction;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Result<std::unique_ptr<ServerHandshake>> h = ServerHandshake::Start(key_);
     if (sessions_ >= max_sessions_) {
       refusal = std::to_string(max_sessions_) + " workers are already connected";
@@ -118,7 +118,7 @@ void BusServer::OnPipeAdding(nng_pipe pipe) {
 // The pipe can carry messages now: challenge it.
 void BusServer::OnPipeAdded(nng_pipe pipe) {
   uint32_t id = nng_pipe_id(pipe);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = peers_.find(id);
   if (it == peers_.end() || it->second.handshake == nullptr || it->second.condemned)
     return;
@@ -127,10 +127,10 @@ void BusServer::OnPipeAdded(nng_pipe pipe) {
 
 void BusServer::OnPipeRemoved(nng_pipe pipe) {
   uint32_t id = nng_pipe_id(pipe);
-  std::lock_guard<std::mutex> deliver(deliver_mu_);
+  MutexLock deliver(&deliver_mu_);
   bool announced = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = peers_.find(id);
     if (it == peers_.end()) return;
     announced = it->second.announced;
@@ -152,7 +152,7 @@ Status BusServer::Listen(const std::string& url, BusServerOptions options) {
   if (options.clock != nullptr) clock_ = options.clock;
   max_sessions_ = options.max_sessions;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     key_ = std::move(options.fleet_key);
     admission_ = HandshakeAdmission(options.admission);
   }
@@ -203,7 +203,7 @@ void BusServer::ReceiveLoop() {
     if (rv != 0) continue;
     uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
     std::string_view bytes(static_cast<const char*>(nng_msg_body(msg)), nng_msg_len(msg));
-    std::lock_guard<std::mutex> deliver(deliver_mu_);
+    MutexLock deliver(&deliver_mu_);
     std::string_view payload;
     std::string why;
     switch (Judge(pipe, bytes, &payload, &why)) {
@@ -233,7 +233,7 @@ BusServer::Verdict BusServer::Judge(uint32_t pipe, std::string_view bytes,
                                     std::string_view* payload, std::string* why) {
   std::string address;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = peers_.find(pipe);
     if (it == peers_.end()) return Verdict::kDrop;  // already gone
     Peer& peer = it->second;
@@ -287,9 +287,9 @@ void BusServer::Condemn(uint32_t id, Peer* peer) {
 }
 
 void BusServer::SweepLoop() {
-  std::unique_lock<std::mutex> lock(sweep_mu_);
+  MutexLock lock(&sweep_mu_);
   while (!closing_.load()) {
-    sweep_cv_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs));
+    sweep_cv_.WaitForMs(&sweep_mu_, kSweepIntervalMs);
     if (!closing_.load()) Sweep();
   }
 }
@@ -297,8 +297,10 @@ void BusServer::SweepLoop() {
 void BusServer::Sweep() {
   std::vector<std::pair<uint32_t, std::string>> expired;
   std::vector<uint32_t> to_close;
+  int64_t handshake_timeout_ns = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
+    handshake_timeout_ns = admission_.handshake_timeout_ns();
     for (uint32_t id : admission_.Expire(Now())) {
       auto it = peers_.find(id);
       if (it == peers_.end()) continue;
@@ -327,7 +329,7 @@ void BusServer::Sweep() {
   }
   for (const auto& [id, address] : expired) {
     Warn(address, "no authentication within " +
-                      std::to_string(admission_.handshake_timeout_ns() / kNsPerMs) +
+                      std::to_string(handshake_timeout_ns / kNsPerMs) +
                       " ms; connection closed");
   }
   for (uint32_t id : to_close) ClosePipe(id);
@@ -356,7 +358,7 @@ bool BusServer::SendLocked(uint32_t pipe, const std::string& bytes) {
 }
 
 void BusServer::SendTo(uint32_t pipe, const std::string& bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = peers_.find(pipe);
   if (it == peers_.end() || it->second.session == nullptr || it->second.condemned) {
     ++counters_.unsent;
@@ -376,7 +378,7 @@ void BusServer::ClosePipe(uint32_t pipe) {
   nng_pipe p = NNG_PIPE_INITIALIZER;
   p.id = pipe;
   int rv = nng_pipe_close(p);  // REM_POST follows on nng's thread
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++(rv == 0 ? counters_.closed : counters_.close_errors);
   if (rv != 0) LOG_DEBUG("closing pipe %u: %s", pipe, nng_strerror(rv));
 }
@@ -393,7 +395,7 @@ void BusServer::Warn(const std::string& address, const std::string& what) {
 }
 
 void BusServer::SetFleetKey(std::string key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   key_ = std::move(key);
 }
 
@@ -407,32 +409,32 @@ Status BusServer::ReloadFleetKey(const BusServerFlags& flags) {
 }
 
 BusServer::Counters BusServer::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return counters_;
 }
 
 size_t BusServer::handshaking() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return admission_.pending();
 }
 
 size_t BusServer::sessions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return sessions_;
 }
 
 void BusServer::Close() {
   if (!open_) return;
   {
-    std::lock_guard<std::mutex> lock(sweep_mu_);
+    MutexLock lock(&sweep_mu_);
     closing_ = true;
-    sweep_cv_.notify_all();
+    sweep_cv_.SignalAll();
   }
   if (sweeper_.joinable()) sweeper_.join();
   nng_close(socket_);  // runs REM_POST for every pipe before it returns
   open_ = false;
   if (receiver_.joinable()) receiver_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   peers_.clear();
   sessions_ = 0;
   admission_ = HandshakeAdmission();

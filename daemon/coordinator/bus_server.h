@@ -20,17 +20,16 @@
 #include <nng/nng.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/bus_auth.h"
 #include "common/bus_tls.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "daemon/coordinator/bus_admission.h"
 #include "daemon/coordinator/coordinator.h"
@@ -137,10 +136,10 @@ class BusServer final : public FleetBus {
   // Condemns peers whose handshake is overdue and closes condemned peers
   // gone quiet.
   void Sweep();
-  // Marks `peer` (pipe `id`) for closing; mu_ held.
-  void Condemn(uint32_t id, Peer* peer);
-  // Sends on `pipe`; mu_ held. False if nng refused it.
-  bool SendLocked(uint32_t pipe, const std::string& bytes);
+  // Marks `peer` (pipe `id`) for closing.
+  void Condemn(uint32_t id, Peer* peer) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends on `pipe`. False if nng refused it.
+  bool SendLocked(uint32_t pipe, const std::string& bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ClosePipe(uint32_t pipe);
   void Warn(const std::string& address, const std::string& what);
   int64_t Now() const { return clock_->NowNs(); }
@@ -154,18 +153,18 @@ class BusServer final : public FleetBus {
   std::atomic<bool> closing_{false};
   std::thread receiver_;
   std::thread sweeper_;
-  std::mutex sweep_mu_;  // for sweep_cv_ only
-  std::condition_variable sweep_cv_;
+  Mutex sweep_mu_;  // for sweep_cv_ only
+  CondVar sweep_cv_;
   LogLimiter log_limiter_{5 * kNsPerSec};
 
   // Held while calling the Coordinator, so its events keep their order.
-  std::mutex deliver_mu_;
-  mutable std::mutex mu_;  // below deliver_mu_; never held calling the Coordinator
-  std::string key_;        // GUARDED_BY(mu_)
-  std::map<uint32_t, Peer> peers_;  // GUARDED_BY(mu_), by pipe id
-  size_t sessions_ = 0;             // GUARDED_BY(mu_), peers_ with a session
-  HandshakeAdmission admission_;    // GUARDED_BY(mu_)
-  Counters counters_;               // GUARDED_BY(mu_)
+  Mutex deliver_mu_ ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;  // below deliver_mu_; never held calling the Coordinator
+  std::string key_ GUARDED_BY(mu_);
+  std::map<uint32_t, Peer> peers_ GUARDED_BY(mu_);  // by pipe id
+  size_t sessions_ GUARDED_BY(mu_) = 0;             // peers_ with a session
+  HandshakeAdmission admission_ GUARDED_BY(mu_);
+  Counters counters_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

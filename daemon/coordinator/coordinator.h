@@ -20,12 +20,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/bus_auth.h"  // LogLimiter
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/wire.h"
 #include "daemon/coordinator/run.h"
@@ -155,63 +155,65 @@ class Coordinator {
   static bool Idle(const WorkerEntry& w) {
     return w.registered && !w.lost && w.run_id.empty();
   }
-  void Revive(WorkerEntry* w);
+  void Revive(WorkerEntry* w) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Heartbeats (worker) and pings (coordinator) go this often: a third of
   // the heartbeat timeout, 100 ms to 1 s, so one late message is no loss.
   int64_t HeartbeatIntervalMs() const {
     return std::clamp<int64_t>(config_.heartbeat_timeout_ms / 3, 100, 1000);
   }
-  void HandleHello(WorkerEntry* w, HelloMsg hello);
-  void HandleStats(WorkerEntry* w, const StatsMsg& stats);
+  void HandleHello(WorkerEntry* w, HelloMsg hello) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleStats(WorkerEntry* w, const StatsMsg& stats) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // redeal_now false: the caller calls RedealLost once it has marked all
   // the workers it found lost (one reshare message per heir for all).
-  void MarkLost(WorkerEntry* w, const char* why, bool redeal_now = true);
+  void MarkLost(WorkerEntry* w, const char* why, bool redeal_now = true)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deals out every lost worker's share still undealt, in one pass.
-  void RedealLost(Run* run, int64_t now);
-  void MaybeFinish(Run* run, int64_t now);
+  void RedealLost(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFinish(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends StopMsg to every worker of the run still carrying load.
-  void StopWorkers(const Run& run);
+  void StopWorkers(const Run& run) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns the run to every live worker in striped order.
-  void Launch(Run* run, int64_t now);
+  void Launch(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker of the run was lost: deal its classes out to the others.
-  void Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now);
+  void Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker registered while the run goes on: give it a fair share.
-  void Join(Run* run, WorkerEntry* w, int64_t now);
-  bool Rebalanceable(const Run& run, int64_t now) const;
-  Run* ActiveRun();
-  Run* FindRun(const std::string& id);  // in memory only
-  std::string NewRunId();
+  void Join(Run* run, WorkerEntry* w, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Rebalanceable(const Run& run, int64_t now) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Run* ActiveRun() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Run* FindRun(const std::string& id) EXCLUSIVE_LOCKS_REQUIRED(mu_);  // in memory only
+  std::string NewRunId() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t WallNowNs() const;
   // Builds the Puts that are due.
-  std::vector<PersistJob> DuePuts(int64_t now);
+  std::vector<PersistJob> DuePuts(int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops ended runs past the retention settings from the index; returns
   // their ids for the caller to remove from the store.
-  std::vector<std::string> ExpiredRuns();
-  void RemoveFromStore(const std::vector<std::string>& ids);
+  std::vector<std::string> ExpiredRuns() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveFromStore(const std::vector<std::string>& ids) EXCLUDES(mu_);
   // Loads one stored run into the index; false if it is damaged.
   // Removes the plan's secrets from a stored state that cannot be restored.
-  void RedactStoredState(const std::string& id, const StoredRun& stored);
-  bool LoadStoredRun(const std::string& id);
+  void RedactStoredState(const std::string& id, const StoredRun& stored) EXCLUDES(mu_);
+  bool LoadStoredRun(const std::string& id) EXCLUDES(mu_);
   // Serves an ended run from the store (no lock held).
-  Result<std::unique_ptr<Run>> RestoreEnded(const std::string& id);
+  Result<std::unique_ptr<Run>> RestoreEnded(const std::string& id) EXCLUDES(mu_);
 
   FleetBus* bus_;
   const Clock* clock_;
   CoordinatorConfig config_;
   std::unique_ptr<RunStore> own_store_;  // when none was passed in
   RunStore* store_;
-  std::mutex persist_mu_;       // one Persist() at a time; taken before mu_
-  bool store_failing_ = false;  // GUARDED_BY(persist_mu_), to log changes only
+  Mutex persist_mu_ ACQUIRED_BEFORE(mu_);  // one Persist() at a time; taken before mu_
+  bool store_failing_ GUARDED_BY(persist_mu_) = false;  // to log changes only
   // One "bad bus message" line per 10 s, with how many were not logged.
   LogLimiter bad_message_log_{10 * kNsPerSec};
-  std::mutex mu_;
-  std::map<uint32_t, WorkerEntry> workers_;  // GUARDED_BY(mu_), by pipe
-  std::map<std::string, RunSlot> runs_;      // GUARDED_BY(mu_)
-  std::vector<std::string> run_order_;       // GUARDED_BY(mu_), oldest first
-  int64_t last_ping_ns_ = 0;                 // GUARDED_BY(mu_)
-  uint64_t run_counter_ = 0;                 // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<uint32_t, WorkerEntry> workers_ GUARDED_BY(mu_);  // by pipe
+  std::map<std::string, RunSlot> runs_ GUARDED_BY(mu_);
+  std::vector<std::string> run_order_ GUARDED_BY(mu_);  // oldest first
+  int64_t last_ping_ns_ GUARDED_BY(mu_) = 0;
+  uint64_t run_counter_ GUARDED_BY(mu_) = 0;
   // The newest run's metrics once it ended and left memory (it never changes).
-  std::shared_ptr<const RunMetrics> ended_run_metrics_;  // GUARDED_BY(mu_)
+  std::shared_ptr<const RunMetrics> ended_run_metrics_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

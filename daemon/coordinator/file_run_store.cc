@@ -298,7 +298,7 @@ Status FileRunStore::Put(const std::string& id, std::string_view state,
                       " bytes is over the " + std::to_string(kMaxStateBytes >> 20) +
                       " MiB cap; not stored");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string run_dir = RunDir(id);
   Covered from;
   if (auto it = covered_.find(id); it != covered_.end()) {
@@ -408,7 +408,7 @@ Result<std::vector<std::string>> FileRunStore::List() {
 
 Status FileRunStore::Remove(const std::string& id) {
   if (!ValidRunId(id)) return Status::Invalid("id", "invalid run id \"" + id + "\"");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   covered_.erase(id);
   std::string run_dir = RunDir(id);
   for (const char* name : {"/state", "/state.tmp", "/seconds"}) {

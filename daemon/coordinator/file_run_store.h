@@ -20,9 +20,9 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "daemon/coordinator/run_store.h"
 
 namespace loadd {
@@ -57,8 +57,8 @@ class FileRunStore final : public RunStore {
 
   std::string dir_;
   int lock_fd_;
-  std::mutex mu_;                           // serializes Put and Remove
-  std::map<std::string, Covered> covered_;  // GUARDED_BY(mu_), as last put
+  Mutex mu_;                                                // serializes Put and Remove
+  std::map<std::string, Covered> covered_ GUARDED_BY(mu_);  // as last put
 };
 
 }  // namespace loadd

@@ -12,11 +12,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/plan.h"
 #include "common/status.h"
 
@@ -79,18 +79,18 @@ class LiveLimits {
   explicit LiveLimits(RunLimits limits)
       : limits_(std::make_shared<const RunLimits>(std::move(limits))) {}
   std::shared_ptr<const RunLimits> Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return limits_;
   }
   void Set(RunLimits limits) {
     auto next = std::make_shared<const RunLimits>(std::move(limits));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     limits_.swap(next);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const RunLimits> limits_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::shared_ptr<const RunLimits> limits_ GUARDED_BY(mu_);
 };
 
 // "8 MiB", "1.5 MiB", "300 bytes": sizes in messages.

@@ -63,7 +63,7 @@ FleetMetrics Coordinator::Metrics() {
   m.stats_refused = RefusedBinaryStats();
   std::string newest;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [pipe, w] : workers_) {
       if (!w.registered) continue;
       HostMetrics& h = m.hosts[w.hello.host];
@@ -99,7 +99,7 @@ FleetMetrics Coordinator::Metrics() {
   Result<std::unique_ptr<Run>> run = RestoreEnded(newest);
   if (!run.ok()) return m;  // RestoreEnded logged why
   auto metrics = std::make_shared<const RunMetrics>((*run)->Metrics(clock_->NowNs()));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ended_run_metrics_ = metrics;
   m.newest_run = std::move(metrics);
   return m;

@@ -15,7 +15,7 @@ bool ValidRunId(std::string_view id) {
 Status MemoryRunStore::Put(const std::string& id, std::string_view state,
                            size_t first_second, const std::vector<std::string>& seconds) {
   if (!ValidRunId(id)) return Status::Invalid("id", "invalid run id \"" + id + "\"");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++puts_;
   if (fail_puts_)
     return Status(StatusCode::kUnavailable, "memory store: puts fail (test)");
@@ -35,7 +35,7 @@ Status MemoryRunStore::Put(const std::string& id, std::string_view state,
 }
 
 Result<StoredRun> MemoryRunStore::Get(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = runs_.find(id);
   if (it == runs_.end())
     return Status(StatusCode::kNotFound, "no stored run " + id, "id");
@@ -43,14 +43,14 @@ Result<StoredRun> MemoryRunStore::Get(const std::string& id) {
 }
 
 Result<std::vector<std::string>> MemoryRunStore::List() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> ids;
   for (const auto& [id, run] : runs_) ids.push_back(id);
   return ids;
 }
 
 Status MemoryRunStore::Remove(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   runs_.erase(id);
   return Status::Ok();
 }

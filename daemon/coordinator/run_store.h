@@ -21,11 +21,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace loadd {
@@ -73,19 +73,19 @@ class MemoryRunStore final : public RunStore {
   std::string Where(const std::string& id) const override { return "memory:" + id; }
 
   void set_fail_puts(bool fail) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fail_puts_ = fail;
   }
   int puts() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return puts_;
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, StoredRun> runs_;  // GUARDED_BY(mu_)
-  bool fail_puts_ = false;                 // GUARDED_BY(mu_)
-  int puts_ = 0;                           // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, StoredRun> runs_ GUARDED_BY(mu_);
+  bool fail_puts_ GUARDED_BY(mu_) = false;
+  int puts_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace loadd

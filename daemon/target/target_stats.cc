@@ -61,7 +61,7 @@ TargetStatsSnapshot TargetStats::Snapshot(int64_t monotonic_now_ns,
   for (const auto& shard : shards_) {
     last_ns = std::max(last_ns, shard->last_request_ns_.load(std::memory_order_relaxed));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Totals now = Sum();
   TargetStatsSnapshot snapshot;
   snapshot.requests = now.requests - baseline_.requests;
@@ -77,7 +77,7 @@ TargetStatsSnapshot TargetStats::Snapshot(int64_t monotonic_now_ns,
   }
   HdrHistogram merged = HdrHistogram::ForLatencyMicros();
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> shard_lock(shard->latency_mu_);
+    MutexLock shard_lock(&shard->latency_mu_);
     merged.Merge(shard->latency_);
   }
   TargetLatency& l = snapshot.latency_us;
@@ -91,10 +91,10 @@ TargetStatsSnapshot TargetStats::Snapshot(int64_t monotonic_now_ns,
 }
 
 void TargetStats::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   baseline_ = Sum();
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> shard_lock(shard->latency_mu_);
+    MutexLock shard_lock(&shard->latency_mu_);
     shard->latency_.Reset();
   }
 }

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/hdr_histogram.h"
+#include "common/mutex.h"
 
 namespace loadd {
 
@@ -59,7 +59,7 @@ class TargetStats {
       Bump(&requests_);
       if (status >= 0 && status < kStatusSlots) Bump(&by_status_[status]);
       if (service_us >= 0) {
-        std::lock_guard<std::mutex> lock(latency_mu_);
+        MutexLock lock(&latency_mu_);
         latency_.Record(service_us);
       }
     }
@@ -78,8 +78,8 @@ class TargetStats {
     std::atomic<uint64_t> requests_{0};
     std::atomic<int64_t> last_request_ns_{0};  // monotonic; 0: none yet
     std::array<std::atomic<uint64_t>, kStatusSlots> by_status_{};
-    std::mutex latency_mu_;
-    HdrHistogram latency_ = HdrHistogram::ForLatencyMicros();  // guarded by latency_mu_
+    Mutex latency_mu_;
+    HdrHistogram latency_ GUARDED_BY(latency_mu_) = HdrHistogram::ForLatencyMicros();
   };
 
   explicit TargetStats(int shard_count);
@@ -113,8 +113,8 @@ class TargetStats {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> accepted_{0};
   std::atomic<int64_t> open_{0};
-  mutable std::mutex mu_;
-  Totals baseline_;  // guarded by mu_
+  mutable Mutex mu_;
+  Totals baseline_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

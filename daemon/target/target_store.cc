@@ -11,7 +11,7 @@ void DemoStore::EvictItemsFor(size_t incoming_bytes) {
 }
 
 uint64_t DemoStore::CreateItem(std::string_view body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   EvictItemsFor(body.size());
   uint64_t id = next_item_id_++;
   items_.emplace(id, std::string(body));
@@ -20,14 +20,14 @@ uint64_t DemoStore::CreateItem(std::string_view body) {
 }
 
 std::optional<std::string> DemoStore::GetItem(uint64_t id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = items_.find(id);
   if (it == items_.end()) return std::nullopt;
   return it->second;
 }
 
 bool DemoStore::PutItem(uint64_t id, std::string_view body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = items_.find(id);
   if (it == items_.end()) return false;
   item_bytes_ = item_bytes_ - it->second.size() + body.size();
@@ -46,7 +46,7 @@ bool DemoStore::PutItem(uint64_t id, std::string_view body) {
 }
 
 bool DemoStore::DeleteItem(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = items_.find(id);
   if (it == items_.end()) return false;
   item_bytes_ -= it->second.size();
@@ -55,12 +55,12 @@ bool DemoStore::DeleteItem(uint64_t id) {
 }
 
 size_t DemoStore::item_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return items_.size();
 }
 
 int64_t DemoStore::AddToCart(const std::string& user) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = carts_.find(user);
   if (it == carts_.end()) {
     if (carts_.size() >= limits_.max_carts && !cart_order_.empty()) {
@@ -75,7 +75,7 @@ int64_t DemoStore::AddToCart(const std::string& user) {
 }
 
 uint64_t DemoStore::Checkout(const std::string& user) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = carts_.find(user);
   if (it == carts_.end() || it->second.count == 0) return 0;
   cart_order_.erase(it->second.seq);

@@ -12,11 +12,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "common/mutex.h"
 
 namespace loadd {
 
@@ -53,18 +54,17 @@ class DemoStore {
     int64_t count = 0;
     uint64_t seq = 0;  // creation order, the key in cart_order_
   };
-  void EvictItemsFor(size_t incoming_bytes);  // mu_ held
+  void EvictItemsFor(size_t incoming_bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DemoStoreLimits limits_;
-  mutable std::mutex mu_;
-  // Everything below is guarded by mu_.
-  std::map<uint64_t, std::string> items_;  // by id: begin() is the oldest
-  size_t item_bytes_ = 0;
-  uint64_t next_item_id_ = 1;
-  std::unordered_map<std::string, Cart> carts_;  // by user
-  std::map<uint64_t, std::string> cart_order_;   // seq -> user
-  uint64_t next_cart_seq_ = 1;
-  uint64_t next_order_ = 1;
+  mutable Mutex mu_;
+  std::map<uint64_t, std::string> items_ GUARDED_BY(mu_);  // by id: begin() is the oldest
+  size_t item_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t next_item_id_ GUARDED_BY(mu_) = 1;
+  std::unordered_map<std::string, Cart> carts_ GUARDED_BY(mu_);  // by user
+  std::map<uint64_t, std::string> cart_order_ GUARDED_BY(mu_);   // seq -> user
+  uint64_t next_cart_seq_ GUARDED_BY(mu_) = 1;
+  uint64_t next_order_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace loadd

@@ -49,7 +49,7 @@ void BusClient::OnPipe(nng_pipe pipe, nng_pipe_ev ev, void* self) {
 }
 
 void BusClient::OnPipeAdded(uint32_t pipe) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++counters_.pipes_added;
   pipe_ = pipe;
   handshake_ = std::make_unique<ClientHandshake>(key_);
@@ -61,7 +61,7 @@ void BusClient::OnPipeAdded(uint32_t pipe) {
 void BusClient::OnPipeRemoved(uint32_t pipe) {
   bool refused = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.pipes_removed;
     condemned_.erase(pipe);
     if (pipe != pipe_) return;  // a pipe we gave up on, or an old one
@@ -100,7 +100,7 @@ Status BusClient::Dial(const std::string& url, BusClientOptions options) {
   handshake_timeout_ns_ = options.handshake_timeout_ms * kNsPerMs;
   max_inbox_ = std::max<size_t>(1, options.max_inbox);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     key_ = std::move(options.fleet_key);
     unconnected_since_ns_ = Now();
   }
@@ -140,11 +140,11 @@ void BusClient::ReceiveLoop() {
     if (rv != 0) continue;
     uint32_t from = static_cast<uint32_t>(nng_pipe_id(nng_msg_get_pipe(msg)));
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (pipe_ != 0 && from == pipe_) {
         std::string_view bytes(static_cast<const char*>(nng_msg_body(msg)),
                                nng_msg_len(msg));
-        if (!HandleLocked(&lock, bytes) && from == pipe_) CondemnLocked();
+        if (!HandleLocked(bytes) && from == pipe_) CondemnLocked();
       } else {
         ++counters_.stale;
         auto c = condemned_.find(from);
@@ -168,14 +168,14 @@ void BusClient::CondemnLocked() {
 
 void BusClient::SweepLoop() {
   int reconnect_ms = kReconnectMinMs;
-  std::unique_lock<std::mutex> sweep_lock(sweep_mu_);
+  MutexLock sweep_lock(&sweep_mu_);
   while (!closing_.load()) {
-    sweep_cv_.wait_for(sweep_lock, std::chrono::milliseconds(kSweepIntervalMs));
+    sweep_cv_.WaitForMs(&sweep_mu_, kSweepIntervalMs);
     if (closing_.load()) return;
     std::vector<uint32_t> to_close;
     bool refused = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (CheckDeadlineLocked()) CondemnLocked();
       int64_t mono = MonotonicNowNs();
       for (auto it = condemned_.begin(); it != condemned_.end();) {
@@ -198,7 +198,7 @@ void BusClient::SweepLoop() {
   }
 }
 
-bool BusClient::HandleLocked(std::unique_lock<std::mutex>* lock, std::string_view bytes) {
+bool BusClient::HandleLocked(std::string_view bytes) {
   if (session_ != nullptr) {
     Result<std::string_view> payload = session_->Open(bytes);
     if (!payload.ok()) {
@@ -208,8 +208,7 @@ bool BusClient::HandleLocked(std::unique_lock<std::mutex>* lock, std::string_vie
       return false;
     }
     std::string copy(*payload);
-    inbox_space_.wait(*lock,
-                      [this] { return inbox_.size() < max_inbox_ || closing_.load(); });
+    while (inbox_.size() >= max_inbox_ && !closing_.load()) inbox_space_.Wait(&mu_);
     if (closing_.load()) return true;
     inbox_.push_back(std::move(copy));
     uint64_t one = 1;
@@ -285,7 +284,7 @@ bool BusClient::SendLocked(const std::string& bytes) {
 }
 
 Status BusClient::Send(const std::string& bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (session_ == nullptr) {
     return Status(StatusCode::kUnavailable, "not connected to the coordinator");
   }
@@ -297,12 +296,12 @@ Status BusClient::Send(const std::string& bytes) {
 }
 
 bool BusClient::TryRecv(std::string* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bool got = false;
   if (!inbox_.empty()) {
     *out = std::move(inbox_.front());
     inbox_.pop_front();
-    inbox_space_.notify_one();
+    inbox_space_.Signal();
     got = true;
   }
   if (inbox_.empty()) {
@@ -332,12 +331,12 @@ void BusClient::Warn(const std::string& what) {
 }
 
 void BusClient::SetFleetKey(std::string key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   key_ = std::move(key);
 }
 
 BusClient::Counters BusClient::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return counters_;
 }
 
@@ -348,13 +347,13 @@ void BusClient::Close() {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closing_ = true;
-    inbox_space_.notify_all();
+    inbox_space_.SignalAll();
   }
   {
-    std::lock_guard<std::mutex> lock(sweep_mu_);
-    sweep_cv_.notify_all();
+    MutexLock lock(&sweep_mu_);
+    sweep_cv_.SignalAll();
   }
   if (sweeper_.joinable()) sweeper_.join();
   nng_close(socket_);

@@ -19,18 +19,17 @@
 #include <nng/nng.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/bus_auth.h"
 #include "common/bus_tls.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "daemon/worker/worker_bus.h"
 
@@ -84,13 +83,13 @@ class BusClient final : public WorkerBus {
   void OnPipeRemoved(uint32_t pipe);
   void ReceiveLoop();
   void SweepLoop();
-  // Gives up on the current connection; mu_ held.
-  void CondemnLocked();
-  // Handles one message from the current pipe; mu_ held (may wait on it
-  // for inbox space). Returns false if the pipe must close.
-  bool HandleLocked(std::unique_lock<std::mutex>* lock, std::string_view bytes);
-  bool CheckDeadlineLocked();
-  bool SendLocked(const std::string& bytes);
+  // Gives up on the current connection.
+  void CondemnLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Handles one message from the current pipe (may wait on mu_ for inbox
+  // space). Returns false if the pipe must close.
+  bool HandleLocked(std::string_view bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool CheckDeadlineLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool SendLocked(const std::string& bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ClosePipe(uint32_t pipe);
   void Warn(const std::string& what);
   int64_t Now() const { return clock_->NowNs(); }
@@ -106,30 +105,30 @@ class BusClient final : public WorkerBus {
   int event_fd_ = -1;
   std::thread receiver_;
   std::thread sweeper_;
-  std::mutex sweep_mu_;  // for sweep_cv_ only
-  std::condition_variable sweep_cv_;
+  Mutex sweep_mu_;  // for sweep_cv_ only
+  CondVar sweep_cv_;
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> authenticated_{false};
   LogLimiter log_limiter_{10 * kNsPerSec};
 
-  mutable std::mutex mu_;
-  std::condition_variable inbox_space_;
-  std::string key_;                   // GUARDED_BY(mu_)
-  uint32_t pipe_ = 0;                 // GUARDED_BY(mu_), current pipe or 0
-  int64_t deadline_ns_ = 0;           // GUARDED_BY(mu_), handshake deadline
-  int64_t unconnected_since_ns_ = 0;  // GUARDED_BY(mu_), for "still not connected"
-  bool refused_ = false;              // GUARDED_BY(mu_), our key was refused
-  std::unique_ptr<ClientHandshake> handshake_;  // GUARDED_BY(mu_), while authenticating
-  std::unique_ptr<BusSession> session_;         // GUARDED_BY(mu_), once authenticated
-  std::deque<std::string> inbox_;               // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar inbox_space_;
+  std::string key_ GUARDED_BY(mu_);
+  uint32_t pipe_ GUARDED_BY(mu_) = 0;                 // current pipe or 0
+  int64_t deadline_ns_ GUARDED_BY(mu_) = 0;           // handshake deadline
+  int64_t unconnected_since_ns_ GUARDED_BY(mu_) = 0;  // for "still not connected"
+  bool refused_ GUARDED_BY(mu_) = false;              // our key was refused
+  std::unique_ptr<ClientHandshake> handshake_ GUARDED_BY(mu_);  // while authenticating
+  std::unique_ptr<BusSession> session_ GUARDED_BY(mu_);         // once authenticated
+  std::deque<std::string> inbox_ GUARDED_BY(mu_);
   // Connections given up on, closed once quiet (see the .cc); monotonic ns.
   struct Condemned {
     int64_t since_ns;
     int64_t last_message_ns;
   };
-  std::map<uint32_t, Condemned> condemned_;  // GUARDED_BY(mu_)
-  Counters counters_;                        // GUARDED_BY(mu_)
+  std::map<uint32_t, Condemned> condemned_ GUARDED_BY(mu_);
+  Counters counters_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

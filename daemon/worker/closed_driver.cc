@@ -17,7 +17,6 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
  public:
   UserSlot(ClosedDriver* d, int64_t index)
       : d_(d),
-        index_(index),
         toggles_(d->profile_.UserToggles(index)),
         timer_(this, d->engine_),
         rotation_pos_(index) {
@@ -146,7 +145,6 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   }
 
   ClosedDriver* d_;
-  int64_t index_;
   std::vector<std::pair<int64_t, bool>> toggles_;
   Timer timer_;
   int64_t rotation_pos_;

@@ -121,7 +121,7 @@ TlsTestServer::~TlsTestServer() {
   if (acceptor_.joinable()) acceptor_.join();
   std::vector<std::thread> conns;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     conns.swap(conns_);
   }
   for (std::thread& t : conns) t.join();
@@ -177,7 +177,7 @@ void TlsTestServer::AcceptLoop() {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     ++accepts;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     conns_.emplace_back([this, fd] { Serve(fd); });
   }
 }

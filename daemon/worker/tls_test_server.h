@@ -7,10 +7,11 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace loadd {
 
@@ -72,8 +73,8 @@ class TlsTestServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
-  std::mutex mu_;
-  std::vector<std::thread> conns_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<std::thread> conns_ GUARDED_BY(mu_);
 };
 
 }  // namespace loadd

@@ -17,12 +17,12 @@
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/bus_auth.h"
 #include "common/bus_tls.h"
+#include "common/mutex.h"
 #include "common/wire.h"
 #include "daemon/coordinator/bus_server.h"
 #include "daemon/coordinator/coordinator.h"
@@ -111,7 +111,7 @@ class RawPeer {
     std::optional<std::string> out;
     WaitFor(
         [&] {
-          std::lock_guard<std::mutex> lock(mu_);
+          MutexLock lock(&mu_);
           if (!inbox_.empty()) {
             out = std::move(inbox_.front());
             inbox_.pop_front();
@@ -153,7 +153,7 @@ class RawPeer {
       if (len < 4 || len > (64u << 20)) break;
       std::string msg(len, '\0');
       if (!ReadAll(msg.data(), len)) break;
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       inbox_.push_back(msg.substr(4));  // without the hop count
     }
     closed_ = true;
@@ -179,8 +179,8 @@ class RawPeer {
   std::atomic<int> fd_{-1};
   int listen_fd_ = -1;
   std::thread reader_, acceptor_;
-  std::mutex mu_;
-  std::deque<std::string> inbox_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::deque<std::string> inbox_ GUARDED_BY(mu_);
   std::atomic<int> added_{0};
   std::atomic<bool> closed_{false};
 };
