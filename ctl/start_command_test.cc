@@ -432,7 +432,7 @@ TEST_F(StartCommandTest, CiOneLinerExitsWithTheVerdictAndWritesBothFiles) {
 }
 
 TEST_F(StartCommandTest, ModeSetsTheResultFilesModeAndABadOneSendsNothing) {
-  std::string final_run = RunWithVerdict("finished", "", kThresholdsPassed);
+  std::string final_run = RunWithVerdict("finished", "completed", "", kThresholdsPassed);
   world_.api.On("POST /v1/runs", 201, kCreated);
   world_.api.On(kPollPath, 200, final_run);
   world_.api.On(kFullPath, 200, final_run);
