@@ -8,24 +8,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 import unittest
 
-from fleet import Fleet, binary, http
+from fleet import Fleet, binary, http, wait_until
 
 # A frozen worker is lost after 1 s (not the default 3 s): the test stays short.
 COORDINATOR_ARGS = ["--heartbeat-timeout-ms", "1000"]
 ABORT_DELAY_S = 2  # run time before the abort; the worker is frozen well before
-
-
-def wait_for(fn, timeout_s, step_s=0.02):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(step_s)
-    return None
 
 
 class Verdicts(unittest.TestCase):
@@ -42,9 +31,9 @@ class Verdicts(unittest.TestCase):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             victim = f.workers[1]
             try:
-                run_id = wait_for(lambda: (runs := http("GET", f.rest + "/v1/runs")[1]["runs"])
-                                  and runs[0]["state"] == "running" and runs[0]["id"], 10)
-                self.assertIsNotNone(run_id, "the run never started")
+                run_id = wait_until(lambda: (runs := http("GET", f.rest + "/v1/runs")[1]["runs"])
+                                    and runs[0]["state"] == "running" and runs[0]["id"], 10)
+                self.assertTrue(run_id, "the run never started")
                 victim.send_signal(signal.SIGSTOP)
                 stdout, stderr = ctl.communicate(timeout=60)
             finally:
