@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,14 @@ void WriteNumber15(JsonWriter* w, double value);
 const char* JsonTypeName(const rapidjson::Value& value);
 
 // Writes value with the given writer (for embedding documents).
+// The JSON text fn writes.
+inline std::string ToJson(const std::function<void(JsonWriter*)>& fn) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  fn(&w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 inline void WriteString(JsonWriter* w, std::string_view s) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }

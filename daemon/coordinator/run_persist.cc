@@ -20,13 +20,6 @@ namespace {
 
 constexpr int64_t kStateFormat = 1;
 
-std::string ToJson(const std::function<void(JsonWriter*)>& fn) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  fn(&w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 std::optional<RunState> StateFromName(const std::string& name) {
   for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
     if (name == RunStateName(static_cast<RunState>(i))) return static_cast<RunState>(i);

@@ -1,0 +1,127 @@
+// The Coordinator's answers to REST reads, as JSON: one run (live or from
+// the store), its interval log, the run list, the fleet, and health. Each
+// takes the lock only to copy or write what it answers (coordinator.h).
+#include <algorithm>
+#include <string>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/coordinator/coordinator.h"
+
+namespace loadd {
+
+Result<std::string> Coordinator::GetRunHlog(const std::string& id) {
+  {
+    MutexLock lock(&mu_);
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+    if (Run* run = it->second.run.get()) return run->Hlog();
+  }
+  Result<std::unique_ptr<Run>> run = RestoreEnded(id);
+  if (!run.ok()) return run.status();
+  return (*run)->Hlog();
+}
+
+Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline,
+                                        int64_t since_s) {
+  {
+    MutexLock lock(&mu_);
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
+    if (Run* run = it->second.run.get()) {
+      int64_t now = clock_->NowNs();
+      return ToJson([&](JsonWriter* w) { run->WriteFull(w, timeline, now, since_s); });
+    }
+  }
+  Result<std::unique_ptr<Run>> run = RestoreEnded(id);
+  if (!run.ok()) return run.status();
+  int64_t now = clock_->NowNs();
+  return ToJson([&](JsonWriter* w) { (*run)->WriteFull(w, timeline, now, since_s); });
+}
+
+std::string Coordinator::ListRuns() {
+  MutexLock lock(&mu_);
+  // Runs inside ToJson, under `lock`; the analysis does not follow lambdas.
+  return ToJson([&](JsonWriter* w) NO_THREAD_SAFETY_ANALYSIS {
+    w->StartObject();
+    w->Key("runs");
+    w->StartArray();
+    for (auto it = run_order_.rbegin(); it != run_order_.rend(); ++it) {
+      const RunSlot& slot = runs_[*it];
+      if (slot.run) {
+        slot.run->WriteSummary(w);
+      } else {
+        w->RawValue(slot.summary.data(), slot.summary.size(), rapidjson::kObjectType);
+      }
+    }
+    w->EndArray();
+    w->EndObject();
+  });
+}
+
+std::string Coordinator::ListWorkers() {
+  MutexLock lock(&mu_);
+  int64_t now = clock_->NowNs();
+  // Runs inside ToJson, under `lock`; the analysis does not follow lambdas.
+  return ToJson([&](JsonWriter* w) NO_THREAD_SAFETY_ANALYSIS {
+    w->StartObject();
+    w->Key("workers");
+    w->StartArray();
+    for (const auto& [pipe, e] : workers_) {
+      if (!e.registered) continue;
+      w->StartObject();
+      w->Key("id");
+      WriteString(w, e.id);
+      w->Key("host");
+      WriteString(w, e.hello.host);
+      w->Key("instance");
+      w->Int64(e.hello.instance);
+      w->Key("cpu");
+      w->Int64(e.hello.cpu);
+      w->Key("cores");
+      w->Int64(e.hello.cores);
+      w->Key("version");
+      WriteString(w, e.hello.version);
+      w->Key("pid");
+      w->Int64(e.hello.pid);
+      w->Key("state");
+      w->String(e.lost ? "lost" : e.run_id.empty() ? "idle" : "busy");
+      w->Key("run_id");
+      WriteString(w, e.run_id);
+      w->Key("users");
+      w->Int64(e.users);
+      w->Key("cpu_percent");
+      w->Double(std::round(e.cpu_percent * 10) / 10);
+      w->Key("last_seen_ms");
+      w->Int64((now - e.last_seen_ns) / kNsPerMs);
+      w->Key("connected_s");
+      w->Double(std::round(static_cast<double>(now - e.connected_ns) / 1e8) / 10);
+      w->EndObject();
+    }
+    w->EndArray();
+    w->EndObject();
+  });
+}
+
+size_t Coordinator::LiveWorkers() {
+  MutexLock lock(&mu_);
+  return std::count_if(workers_.begin(), workers_.end(), [](const auto& p) {
+    return p.second.registered && !p.second.lost;
+  });
+}
+
+std::string Coordinator::Health() {
+  size_t live = LiveWorkers();
+  return ToJson([&](JsonWriter* w) {
+    w->StartObject();
+    w->Key("status");
+    w->String("ok");
+    w->Key("version");
+    w->String(LOADD_VERSION);
+    w->Key("workers");
+    w->Uint64(live);
+    w->EndObject();
+  });
+}
+
+}  // namespace loadd
