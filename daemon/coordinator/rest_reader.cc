@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/http_fields.h"
+
 namespace loadd {
 
 namespace Http = Pistache::Http;
@@ -22,12 +24,6 @@ struct HeadFacts {
   bool close = false;       // a "close" token in Connection
   bool keep_alive = false;  // a "keep-alive" token in Connection
 };
-
-bool IsTokenChar(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-             std::string_view::npos;
-}
 
 bool EqualsLower(std::string_view text, std::string_view lower) {
   if (text.size() != lower.size()) return false;
@@ -68,9 +64,7 @@ HeadFacts ScanHeaders(std::string_view block) {
     std::string_view name = block.substr(0, colon);
     std::string_view value = block.substr(colon + 1, eol - colon - 1);
     block.remove_prefix(eol + 2);
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
-          return IsTokenChar(static_cast<unsigned char>(c));
-        })) {
+    if (!IsHttpToken(name)) {
       facts.bad_name = true;
     }
     if (EqualsLower(name, "content-length")) {
