@@ -9,11 +9,13 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
 #include "daemon/coordinator/static_files.h"
+#include "daemon/coordinator/tokens.h"
 
 namespace loadd {
 
@@ -22,6 +24,10 @@ struct RestApi::Context {
   const BearerAuth* auth;
   const LiveLimits* limits;
   LogThrottle refusals;
+  AuditLog* audit = nullptr;  // may be null
+  // Held while a token with a max-runs cap is checked and its run created,
+  // so two requests of that token cannot both pass the count.
+  Mutex create_mu;
 };
 
 namespace {
@@ -60,12 +66,58 @@ void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
   response.send(Code::Ok, *result);
 }
 
-// The route table's verdict on a request (rest_routes.h); a missing or
-// wrong token is logged (at most once per kRefusalLogIntervalNs, never with
-// what was sent).
+// What the audit log calls a request to `match`.
+const char* ActionOf(const RouteMatch& match) {
+  if (match.rule == nullptr) return "request";
+  switch (match.rule->id) {
+    case RouteId::kCreateRun:
+      return "start";
+    case RouteId::kStopRun:
+      return "stop";
+    case RouteId::kHealth:
+    case RouteId::kDashboard:
+    case RouteId::kDashboardFile:
+    case RouteId::kWorkers:
+    case RouteId::kRuns:
+    case RouteId::kRun:
+    case RouteId::kRunHlog:
+    case RouteId::kMetrics:
+      return "read";
+  }
+  return "request";
+}
+
+// One line of the audit log (audit_log.h) for a request's outcome.
+void Audit(Context* c, const Http::Request& req, const std::optional<TokenIdentity>& who,
+           std::string_view action, std::string_view run_id, const Status& status) {
+  if (c->audit == nullptr) return;
+  AuditEntry entry;
+  if (who) entry.token = who->name;
+  entry.address = req.address().host();
+  entry.action = std::string(action);
+  entry.run_id = std::string(run_id);
+  entry.ok = status.ok();
+  if (!status.ok()) {
+    entry.code = HttpCodeOf(status);
+    entry.reason = status.message();
+  }
+  c->audit->Record(entry);
+}
+
+// The route table's verdict on a request (rest_routes.h). A refusal for
+// the token (401) or its role (403) goes to the audit log; a missing or
+// wrong token is also logged (at most once per kRefusalLogIntervalNs,
+// never with what was sent).
 Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
-             size_t content_length) {
-  Status status = AdmitRequest(match, req, content_length, *c->auth, *c->limits->Get());
+             size_t content_length, std::optional<TokenIdentity>* who_out = nullptr) {
+  std::optional<TokenIdentity> who;
+  Status status =
+      AdmitRequest(match, req, content_length, *c->auth, *c->limits->Get(), &who);
+  if (who_out != nullptr) *who_out = who;
+  if (status.code() == StatusCode::kUnauthenticated ||
+      status.code() == StatusCode::kPermissionDenied) {
+    Audit(c, req, who, ActionOf(match), match.param, status);
+  }
   if (status.code() != StatusCode::kUnauthenticated) return status;
   if (int64_t n = c->refusals.Admit()) {
     LOG_WARN(
@@ -78,17 +130,69 @@ Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
   return status;
 }
 
-Result<std::string> CreateRun(Context* c, const Http::Request& req) {
+// A top-level string field of a small JSON reply, or "".
+std::string FieldOf(const std::string& json, const char* key) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "";
+  auto it = doc.FindMember(key);
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+// Starts a run for `who` (its started_by) within the operator's limits and
+// the token's own caps.
+Result<std::string> CreateRun(Context* c, const Http::Request& req,
+                              const TokenIdentity& who) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
   const std::string body = req.body();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
-  return c->coordinator->CreateRun(body, [&](const Plan& plan) {
+  auto check = [&](const Plan& plan) {
     Status verdict = CheckRunLimits(plan, body.size(), *limits);
+    if (verdict.ok()) {
+      int64_t active =
+          who.caps.max_runs > 0 ? c->coordinator->ActiveRunsStartedBy(who.name) : 0;
+      verdict = CheckTokenCaps(plan, who, active);
+    }
     if (!verdict.ok()) {
-      LOG_INFO("REST: plan refused by an operator limit: %s", verdict.ToString().c_str());
+      LOG_INFO("REST: plan of token %s refused by a limit: %s", who.name.c_str(),
+               verdict.ToString().c_str());
     }
     return verdict;
+  };
+  if (who.caps.max_runs == 0) return c->coordinator->CreateRun(body, check, who.name);
+  MutexLock lock(&c->create_mu);
+  return c->coordinator->CreateRun(body, check, who.name);
+}
+
+// A runner stops only the runs it started; an admin any (the route's role,
+// rest_routes.h, already kept viewers out).
+Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdentity& who) {
+  return c->coordinator->StopRun(id, [&](const std::string& started_by) {
+    if (who.role == Role::kAdmin || started_by == who.name) return Status::Ok();
+    return Status(StatusCode::kPermissionDenied,
+                  "run " + id + " was started by " +
+                      (started_by.empty() ? std::string("no named token")
+                                          : "token \"" + started_by + "\"") +
+                      "; token \"" + who.name + "\" has role " + RoleName(who.role) +
+                      " and may stop only the runs it started (an admin may stop any)");
   });
+}
+
+// Starting and stopping, answered and written to the audit log.
+void Act(Context* c, const RouteMatch& match, const Http::Request& req,
+         const TokenIdentity& who, ResponseWriter& r) {
+  const bool start = match.rule->id == RouteId::kCreateRun;
+  Result<std::string> reply =
+      start ? CreateRun(c, req, who) : StopRun(c, match.param, who);
+  std::string action = ActionOf(match);
+  std::string run_id = match.param;
+  if (reply.ok()) {
+    if (start) run_id = FieldOf(*reply, "id");
+    // A run stopped before it started ends at once: that is a cancel.
+    if (!start && FieldOf(*reply, "state") == "stopped") action = "cancel";
+  }
+  Audit(c, req, who, action, run_id, reply.status());
+  Reply(r, reply, start ? 201 : 200);
 }
 
 // Without the token, only that the coordinator is up; with it, the rest.
@@ -113,7 +217,7 @@ void GetRun(Context* c, const Http::Request& req, const std::string& id,
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing.
 void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
-            ResponseWriter& r) {
+            const std::optional<TokenIdentity>& who, ResponseWriter& r) {
   switch (match.rule->id) {
     case RouteId::kHealth:
       return Reply(r, 200, Health(c, req));
@@ -126,13 +230,13 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
     case RouteId::kRuns:
       return Reply(r, 200, c->coordinator->ListRuns());
     case RouteId::kCreateRun:
-      return Reply(r, CreateRun(c, req), 201);
+    case RouteId::kStopRun:
+      // Both need the token (rest_routes.h), so `who` is known.
+      return Act(c, match, req, who.value_or(TokenIdentity{}), r);
     case RouteId::kRun:
       return GetRun(c, req, match.param, r);
     case RouteId::kRunHlog:
       return ReplyText(r, c->coordinator->GetRunHlog(match.param));
-    case RouteId::kStopRun:
-      return Reply(r, c->coordinator->StopRun(match.param));
     case RouteId::kMetrics:
       r.setMime(Http::Mime::MediaType::fromString(kMetricsContentType));
       r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
@@ -145,13 +249,14 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
 // token that SIGHUP may have changed since).
 void DispatchRequest(Context* c, const Http::Request& req, ResponseWriter response) {
   RouteMatch match = MatchRoute(req.method(), req.resource());
-  Status admitted = Admit(c, match, req, req.body().size());
+  std::optional<TokenIdentity> who;
+  Status admitted = Admit(c, match, req, req.body().size(), &who);
   if (!admitted.ok()) {
     Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
     return;
   }
   try {
-    Handle(c, match, req, response);
+    Handle(c, match, req, who, response);
   } catch (const std::exception& e) {
     Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
     LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
@@ -260,9 +365,13 @@ std::string ErrorJson(const Status& status) {
 }
 
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
-                 const LiveLimits* limits, const Clock* clock)
-    : context_(new Context{coordinator, auth, limits,
-                           LogThrottle(clock, kRefusalLogIntervalNs)}) {}
+                 const LiveLimits* limits, const Clock* clock, AuditLog* audit)
+    : context_(new Context{coordinator,
+                           auth,
+                           limits,
+                           LogThrottle(clock, kRefusalLogIntervalNs),
+                           audit,
+                           {}}) {}
 
 RestApi::~RestApi() { Shutdown(); }
 
