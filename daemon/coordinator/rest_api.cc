@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/metrics.h"
+#include "daemon/coordinator/rest_audit.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
@@ -66,42 +67,11 @@ void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
   response.send(Code::Ok, *result);
 }
 
-// What the audit log calls a request to `match`.
-const char* ActionOf(const RouteMatch& match) {
-  if (match.rule == nullptr) return "request";
-  switch (match.rule->id) {
-    case RouteId::kCreateRun:
-      return "start";
-    case RouteId::kStopRun:
-      return "stop";
-    case RouteId::kHealth:
-    case RouteId::kDashboard:
-    case RouteId::kDashboardFile:
-    case RouteId::kWorkers:
-    case RouteId::kRuns:
-    case RouteId::kRun:
-    case RouteId::kRunHlog:
-    case RouteId::kMetrics:
-      return "read";
-  }
-  return "request";
-}
-
 // One line of the audit log (audit_log.h) for a request's outcome.
 void Audit(Context* c, const Http::Request& req, const std::optional<TokenIdentity>& who,
            std::string_view action, std::string_view run_id, const Status& status) {
   if (c->audit == nullptr) return;
-  AuditEntry entry;
-  if (who) entry.token = who->name;
-  entry.address = req.address().host();
-  entry.action = std::string(action);
-  entry.run_id = std::string(run_id);
-  entry.ok = status.ok();
-  if (!status.ok()) {
-    entry.code = HttpCodeOf(status);
-    entry.reason = status.message();
-  }
-  c->audit->Record(entry);
+  c->audit->Record(AuditEntryOf(who, req.address().host(), action, run_id, status));
 }
 
 // The route table's verdict on a request (rest_routes.h). A refusal for
@@ -116,7 +86,7 @@ Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
   if (who_out != nullptr) *who_out = who;
   if (status.code() == StatusCode::kUnauthenticated ||
       status.code() == StatusCode::kPermissionDenied) {
-    Audit(c, req, who, ActionOf(match), match.param, status);
+    Audit(c, req, who, AuditActionOf(match), match.param, status);
   }
   if (status.code() != StatusCode::kUnauthenticated) return status;
   if (int64_t n = c->refusals.Admit()) {
@@ -168,13 +138,7 @@ Result<std::string> CreateRun(Context* c, const Http::Request& req,
 // rest_routes.h, already kept viewers out).
 Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdentity& who) {
   return c->coordinator->StopRun(id, [&](const std::string& started_by) {
-    if (who.role == Role::kAdmin || started_by == who.name) return Status::Ok();
-    return Status(StatusCode::kPermissionDenied,
-                  "run " + id + " was started by " +
-                      (started_by.empty() ? std::string("no named token")
-                                          : "token \"" + started_by + "\"") +
-                      "; token \"" + who.name + "\" has role " + RoleName(who.role) +
-                      " and may stop only the runs it started (an admin may stop any)");
+    return MayActOnRun(id, started_by, who);
   });
 }
 
@@ -184,7 +148,7 @@ void Act(Context* c, const RouteMatch& match, const Http::Request& req,
   const bool start = match.rule->id == RouteId::kCreateRun;
   Result<std::string> reply =
       start ? CreateRun(c, req, who) : StopRun(c, match.param, who);
-  std::string action = ActionOf(match);
+  std::string action = AuditActionOf(match);
   std::string run_id = match.param;
   if (reply.ok()) {
     if (start) run_id = FieldOf(*reply, "id");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/coordinator/rest_api.h"
+#include "daemon/coordinator/rest_audit.h"
 #include "daemon/coordinator/rest_reader.h"
 #include "daemon/coordinator/rest_routes.h"
 
@@ -97,6 +98,40 @@ TEST(RouteRoles, EveryRouteThatChangesARunNeedsARunner) {
     EXPECT_TRUE(RoleAllows(Role::kAdmin, rule.role)) << rule.path;
   }
   EXPECT_FALSE(RoleAllows(Role::kRunner, RouteRole::kAdmin));
+}
+
+TEST(RouteRoles, ARunnerActsOnlyOnItsOwnRunsAnAdminOnAny) {
+  TokenIdentity admin{"root", Role::kAdmin, {}};
+  TokenIdentity ci{"ci", Role::kRunner, {}};
+  TokenIdentity eye{"eye", Role::kViewer, {}};
+  EXPECT_TRUE(MayActOnRun("r1", "ci", ci).ok());
+  EXPECT_TRUE(MayActOnRun("r1", "other", admin).ok());
+  EXPECT_TRUE(MayActOnRun("r1", "", admin).ok());
+  Status other = MayActOnRun("r1", "other", ci);
+  EXPECT_EQ(HttpCodeOf(other), 403);
+  EXPECT_NE(other.message().find("run r1 was started by token \"other\"; token \"ci\" "
+                                 "has role runner"),
+            std::string::npos)
+      << other.message();
+  // A run from before tokens had names is no runner's.
+  EXPECT_EQ(HttpCodeOf(MayActOnRun("r1", "", ci)), 403);
+  EXPECT_EQ(HttpCodeOf(MayActOnRun("r1", "eye", eye)), 403);
+}
+
+TEST(RouteRoles, AuditLinesNameTheActionAndTheRefusal) {
+  EXPECT_STREQ(AuditActionOf(MatchRoute(Http::Method::Post, "/v1/runs")), "start");
+  EXPECT_STREQ(AuditActionOf(MatchRoute(Http::Method::Post, "/v1/runs/r1/stop")), "stop");
+  EXPECT_STREQ(AuditActionOf(MatchRoute(Http::Method::Get, "/v1/runs/r1")), "read");
+  EXPECT_STREQ(AuditActionOf(MatchRoute(Http::Method::Get, "/nope")), "request");
+  AuditEntry e = AuditEntryOf(TokenIdentity{"ci", Role::kRunner, {}}, "::1", "stop", "r1",
+                              Status(StatusCode::kPermissionDenied, "not yours"));
+  EXPECT_EQ(e.token, "ci");
+  EXPECT_FALSE(e.ok);
+  EXPECT_EQ(e.code, 403);
+  EXPECT_EQ(e.reason, "not yours");
+  e = AuditEntryOf(std::nullopt, "::1", "read", "", Status::Ok());
+  EXPECT_EQ(e.token, "-");
+  EXPECT_TRUE(e.ok);
 }
 
 }  // namespace

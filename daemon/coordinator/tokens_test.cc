@@ -9,6 +9,7 @@
 
 #include "common/plan.h"
 #include "daemon/coordinator/auth.h"
+#include "daemon/coordinator/reload.h"
 
 namespace loadd {
 namespace {
@@ -112,6 +113,56 @@ TEST(BearerAuth, IdentifiesEachNamedToken) {
   ASSERT_TRUE(who.has_value());
   EXPECT_EQ(who->name, kTokenFileName);
   EXPECT_EQ(who->role, Role::kAdmin);
+}
+
+TEST(LoadLiveSettings, ReadsTheTokensFileBesideTheTokenFile) {
+  char dir[] = "/tmp/loadd-tokens-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string tokens = std::string(dir) + "/tokens";
+  std::string token = std::string(dir) + "/token";
+  std::ofstream(tokens) << "ci runner " << Hash("secret-ci-0123456") << " max-runs=1\n";
+  std::ofstream(token) << "only-token-0123456789\n";
+  chmod(tokens.c_str(), 0600);
+  chmod(token.c_str(), 0600);
+  CoordinatorFlags flags;
+  flags.token_file = token;
+  flags.tokens_file = tokens;
+  Result<LiveSettings> live = LoadLiveSettings(flags);
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  std::vector<NamedToken> all = AllTokens(*live);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, kTokenFileName);
+  EXPECT_EQ(all[0].role, Role::kAdmin);
+  EXPECT_EQ(all[1].name, "ci");
+  // Without the single token: --token-file "" is fine with a tokens file...
+  flags.token_file = "";
+  live = LoadLiveSettings(flags);
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_EQ(AllTokens(*live).size(), 1u);
+  // ...and not without one.
+  flags.tokens_file = "";
+  EXPECT_EQ(LoadLiveSettings(flags).status().path(), "--token-file");
+  // A tokens line with the token file's secret is refused.
+  std::ofstream(tokens) << "ci runner " << Hash("only-token-0123456789") << "\n";
+  flags.token_file = token;
+  flags.tokens_file = tokens;
+  live = LoadLiveSettings(flags);
+  ASSERT_FALSE(live.ok());
+  EXPECT_NE(live.status().message().find("has the --token-file's secret"),
+            std::string::npos);
+
+  LiveSettings before, after;
+  before.named = {{"a", Role::kViewer, Sha256Of("1"), {}},
+                  {"b", Role::kRunner, Sha256Of("2"), {}}};
+  after.named = {{"b", Role::kAdmin, Sha256Of("2"), {}},
+                 {"c", Role::kViewer, Sha256Of("3"), {}}};
+  EXPECT_EQ(
+      DescribeLiveChanges(before, after),
+      (std::vector<std::string>{"--tokens-file: added c", "--tokens-file: removed a",
+                                "--tokens-file: changed b"}));
+  unlink(tokens.c_str());
+  unlink(token.c_str());
+  rmdir(dir);
 }
 
 Plan ClosedPlan(int64_t users) {
