@@ -2,7 +2,8 @@
 (issue 16 part 5), over real HTTP. A viewer may only read; a runner stops
 only its own runs, an admin any; a token's cap is refused naming it; every
 start, stop and refused attempt is one line of the state directory's
-audit.log; SIGHUP loads a token that `loadd token add` appended."""
+audit.log; SIGHUP loads a token that `loadd token add` appended; a run's
+started_by survives a coordinator restart."""
 
 import hashlib
 import json
@@ -138,6 +139,11 @@ class Roles(unittest.TestCase):
                 self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
             mode = os.stat(os.path.join(f.state_dir, "audit.log")).st_mode
             self.assertEqual(stat.S_IMODE(mode), 0o600)
+
+            # started_by is stored with the run: a restarted coordinator shows it.
+            f.restart_coordinator()
+            self.assertEqual(f.run(run_id)["started_by"], "ci-a")
+            self.assertEqual(f.run(run_b["id"])["started_by"], "ci-b")
 
 
 if __name__ == "__main__":
