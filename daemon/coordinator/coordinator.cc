@@ -13,9 +13,9 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/share.h"
 #include "common/units.h"
 #include "daemon/coordinator/data_warning.h"
-#include "daemon/coordinator/striping.h"
 
 namespace loadd {
 
