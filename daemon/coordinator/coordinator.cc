@@ -35,8 +35,29 @@ void Coordinator::OnConnect(uint32_t pipe) {
   w.connected_ns = w.last_seen_ns = clock_->NowNs();
 }
 
+void Coordinator::Send(uint32_t pipe, std::string bytes) {
+  outbox_.push_back({pipe, std::move(bytes)});
+}
+
+void Coordinator::SendAll() {
+  MutexLock send_lock(&send_mu_);
+  std::vector<OutMessage> out;
+  {
+    MutexLock lock(&mu_);
+    out.swap(outbox_);
+  }
+  for (const OutMessage& m : out) bus_->SendTo(m.pipe, m.bytes);
+}
+
 void Coordinator::OnDisconnect(uint32_t pipe) {
-  MutexLock lock(&mu_);
+  {
+    MutexLock lock(&mu_);
+    OnDisconnectLocked(pipe);
+  }
+  SendAll();
+}
+
+void Coordinator::OnDisconnectLocked(uint32_t pipe) {
   auto it = workers_.find(pipe);
   if (it == workers_.end()) return;
   if (!it->second.registered) {
@@ -82,7 +103,14 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   // Decoded without mu_, so REST requests do not wait for it (one bus
   // thread delivers, so a pipe's messages still arrive in order).
   Result<Message> msg = DecodeMessage(bytes);
-  MutexLock lock(&mu_);
+  {
+    MutexLock lock(&mu_);
+    OnMessageLocked(pipe, std::move(msg));
+  }
+  SendAll();
+}
+
+void Coordinator::OnMessageLocked(uint32_t pipe, Result<Message> msg) {
   auto it = workers_.find(pipe);
   if (it == workers_.end()) {
     // Its entry was dropped (lost for longer than lost_worker_keep_ms) but
@@ -141,7 +169,7 @@ void Coordinator::Revive(WorkerEntry* w) {
   w->lost = false;
   LOG_INFO("worker %s is back", w->id.c_str());
   // Its share of a run was dealt to others when it was lost: it must stop.
-  if (!w->run_id.empty()) bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->run_id}));
+  if (!w->run_id.empty()) Send(w->pipe, EncodeMessage(StopMsg{w->run_id}));
 }
 
 void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
@@ -170,8 +198,8 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
   LOG_INFO("worker %s registered (pid %lld, cpu %lld, %lld cores)", id.c_str(),
            static_cast<long long>(w->hello.pid), static_cast<long long>(w->hello.cpu),
            static_cast<long long>(w->hello.cores));
-  bus_->SendTo(w->pipe, EncodeMessage(WelcomeMsg{id, HeartbeatIntervalMs(),
-                                                 config_.heartbeat_timeout_ms}));
+  Send(w->pipe, EncodeMessage(
+                    WelcomeMsg{id, HeartbeatIntervalMs(), config_.heartbeat_timeout_ms}));
   Run* run = ActiveRun();
   if (!w->hello.run_id.empty()) {
     // Reconnected mid-run: carry on if its share is still its own.
@@ -180,7 +208,7 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
     if (rw != nullptr && !rw->lost && !rw->final) {
       rw->pipe = w->pipe;
     } else {
-      bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
+      Send(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
     }
   } else if (run != nullptr && run->state() != RunState::kWaiting) {
     // A worker that left or was lost from this run (hung, cut off,
@@ -267,7 +295,14 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
 }
 
 void Coordinator::Tick() {
-  MutexLock lock(&mu_);
+  {
+    MutexLock lock(&mu_);
+    TickLocked();
+  }
+  SendAll();
+}
+
+void Coordinator::TickLocked() {
   int64_t now = clock_->NowNs();
   // Silence is judged up to what the bus has delivered: past that, a
   // worker's heartbeat may be waiting in the queue of a busy coordinator.
@@ -294,7 +329,7 @@ void Coordinator::Tick() {
     last_ping_ns_ = now;
     std::string ping = EncodeMessage(PingMsg{});
     for (auto& [pipe, w] : workers_) {
-      if (w.registered && !w.lost) bus_->SendTo(pipe, ping);
+      if (w.registered && !w.lost) Send(pipe, ping);
     }
   }
   if (Run* run = ActiveRun()) {
@@ -393,9 +428,8 @@ void Coordinator::Launch(Run* run, int64_t now) {
     run->workers().push_back(rw);
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
-    bus_->SendTo(pipe,
-                 EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                         -config_.start_delay_ms}));
+    Send(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
+                                       -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
   if (int64_t idle = WorkersWithoutRows(run->workers())) {
@@ -410,7 +444,16 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   Result<Plan> plan = ParsePlan(plan_json);
   if (!plan.ok()) return plan.status();
   if (check) LOADD_RETURN_IF_ERROR(check(*plan));
-  MutexLock lock(&mu_);
+  Result<std::string> reply = Status(StatusCode::kInternal, "not created");
+  {
+    MutexLock lock(&mu_);
+    reply = CreateRunLocked(*plan);
+  }
+  SendAll();
+  return reply;
+}
+
+Result<std::string> Coordinator::CreateRunLocked(const Plan& plan) {
   if (Run* active = ActiveRun()) {
     return Status(
         StatusCode::kFailedPrecondition,
@@ -418,7 +461,7 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   }
   size_t live = 0;
   for (auto& [pipe, w] : workers_) live += Idle(w);
-  if (live == 0 && plan->expect_workers == 0) {
+  if (live == 0 && plan.expect_workers == 0) {
     return Status(StatusCode::kFailedPrecondition,
                   "no live workers: start `loadd worker` processes pointed at this "
                   "coordinator's bus, or use `loadctl start --local`");
@@ -426,17 +469,17 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   int64_t now = clock_->NowNs();
   std::string id = NewRunId();
   int64_t start_ns = now + config_.start_delay_ms * kNsPerMs;
-  auto run = std::make_unique<Run>(id, *plan, now, start_ns, WallNowNs());
-  if (static_cast<int64_t>(live) < plan->expect_workers) {
+  auto run = std::make_unique<Run>(id, plan, now, start_ns, WallNowNs());
+  if (static_cast<int64_t>(live) < plan.expect_workers) {
     run->SetState(RunState::kWaiting, now);
     LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
-             static_cast<long long>(plan->expect_workers), live);
+             static_cast<long long>(plan.expect_workers), live);
   } else {
     Launch(run.get(), now);
   }
   int64_t n = static_cast<int64_t>(run->workers().size());
   LOG_INFO("run %s: %lld users over %lld workers", id.c_str(),
-           static_cast<long long>(plan->users), static_cast<long long>(n));
+           static_cast<long long>(plan.users), static_cast<long long>(n));
   std::string reply = ToJson([&](JsonWriter* w) {
     w->StartObject();
     w->Key("id");
@@ -445,12 +488,12 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
     w->String(RunStateName(run->state()));
     w->Key("workers");
     w->Int64(n);
-    if (plan->model == LoadModel::kOpen) {
+    if (plan.model == LoadModel::kOpen) {
       w->Key("arrival_rate");
-      w->Double(plan->arrival_rate);
+      w->Double(plan.arrival_rate);
     }
     w->Key("users");
-    w->Int64(plan->users);
+    w->Int64(plan.users);
     w->EndObject();
   });
   RunSlot& slot = runs_[id];
@@ -461,7 +504,16 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
 }
 
 Result<std::string> Coordinator::StopRun(const std::string& id) {
-  MutexLock lock(&mu_);
+  Result<std::string> reply = Status(StatusCode::kInternal, "not stopped");
+  {
+    MutexLock lock(&mu_);
+    reply = StopRunLocked(id);
+  }
+  SendAll();
+  return reply;
+}
+
+Result<std::string> Coordinator::StopRunLocked(const std::string& id) {
   auto it = runs_.find(id);
   if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
   Run* run = it->second.run.get();
@@ -493,7 +545,7 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
 void Coordinator::StopWorkers(const Run& run) {
   std::string stop = EncodeMessage(StopMsg{run.id()});
   for (const RunWorker& rw : run.workers()) {
-    if (!rw.lost && !rw.final) bus_->SendTo(rw.pipe, stop);
+    if (!rw.lost && !rw.final) Send(rw.pipe, stop);
   }
 }
 

@@ -2,9 +2,14 @@
 // liveness, runs, and the merge of every worker's statistics.
 //
 // Thread-safe: the bus thread, the REST threads, the ticker and the
-// persister call in concurrently; one mutex guards all state. The outside
-// world is passed in (FleetBus to reach workers, Clock for time, RunStore
-// for the disk), so tests drive it with fakes.
+// persister call in concurrently; one mutex (mu_) guards all state. The
+// outside world is passed in (FleetBus to reach workers, Clock for time,
+// RunStore for the disk), so tests drive it with fakes.
+//
+// No I/O under mu_: bus messages decided under it are queued in an outbox
+// and sent once it is released, by the same public call (SendAll), in the
+// order they were queued (so per pipe too), whichever thread queued them;
+// snapshots are likewise built under mu_ and written without it (Persist).
 //
 // Runs outlive the process through the RunStore: Persist() (its own
 // thread) writes the active run at most every persist_interval_ms while it
@@ -107,6 +112,9 @@ class Coordinator {
   size_t LiveWorkers();
 
  private:
+  // coordinator_test.cc looks at mu_ through it (is it held while sending?).
+  friend class CoordinatorLockProbe;
+
   struct WorkerEntry {
     uint32_t pipe = 0;
     HelloMsg hello;
@@ -161,6 +169,24 @@ class Coordinator {
   int64_t HeartbeatIntervalMs() const {
     return std::clamp<int64_t>(config_.heartbeat_timeout_ms / 3, 100, 1000);
   }
+  // A bus message to send, queued under mu_ (Send) and sent without it.
+  struct OutMessage {
+    uint32_t pipe = 0;
+    std::string bytes;
+  };
+  // Queues a message for SendAll.
+  void Send(uint32_t pipe, std::string bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends everything queued, in order, with mu_ released. Every public call
+  // that may queue calls it once it has released mu_. One sender at a time
+  // (send_mu_), so messages queued by two threads keep their order.
+  void SendAll() EXCLUDES(mu_, send_mu_);
+
+  // The public calls' work under mu_ (they send the outbox afterwards).
+  void OnDisconnectLocked(uint32_t pipe) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnMessageLocked(uint32_t pipe, Result<Message> msg) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TickLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result<std::string> CreateRunLocked(const Plan& plan) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result<std::string> StopRunLocked(const std::string& id) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleHello(WorkerEntry* w, HelloMsg hello) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // redeal_now false: the caller calls RedealLost once it has marked all
@@ -206,7 +232,10 @@ class Coordinator {
   bool store_failing_ GUARDED_BY(persist_mu_) = false;  // to log changes only
   // One "bad bus message" line per 10 s, with how many were not logged.
   LogLimiter bad_message_log_{10 * kNsPerSec};
+  // Held while sending (SendAll), never with mu_ held: taken before mu_.
+  Mutex send_mu_ ACQUIRED_BEFORE(mu_);
   Mutex mu_;
+  std::vector<OutMessage> outbox_ GUARDED_BY(mu_);           // queued, oldest first
   std::map<uint32_t, WorkerEntry> workers_ GUARDED_BY(mu_);  // by pipe
   std::map<std::string, RunSlot> runs_ GUARDED_BY(mu_);
   std::vector<std::string> run_order_ GUARDED_BY(mu_);  // oldest first
