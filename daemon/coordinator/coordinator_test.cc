@@ -764,6 +764,13 @@ TEST(CoordinatorOutboxTest, NothingIsSentUnderTheLock) {
         << "no " << type << " was sent: the test misses a path";
   }
   EXPECT_EQ(bus.sent_under_lock, 0) << "of " << bus.sent.size() << " messages";
+  // Queued order is sent order: each pipe hears its welcome first, and the
+  // newcomer its welcome before its assign.
+  std::map<uint32_t, std::vector<std::string>> by_pipe;
+  for (const auto& [pipe, m] : bus.sent) by_pipe[pipe].push_back(MessageTypeName(m));
+  for (const auto& [pipe, types] : by_pipe) EXPECT_EQ(types[0], "welcome") << pipe;
+  ASSERT_GE(by_pipe[3].size(), 2u);
+  EXPECT_EQ(by_pipe[3][1], "assign");
 }
 
 // --- Thresholds, checks and the interval log ---------------------------------
