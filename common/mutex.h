@@ -55,6 +55,9 @@
 // On a function: it acquires / releases the locks (or `this` if none named).
 #define ACQUIRE(...) LOADD_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) LOADD_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+// On a function: it acquires the lock when it returns the first argument
+// (TRY_ACQUIRE(true): TryLock).
+#define TRY_ACQUIRE(...) LOADD_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 // On a function: the check is off inside it (see above).
 #define NO_THREAD_SAFETY_ANALYSIS LOADD_THREAD_ANNOTATION(no_thread_safety_analysis)
 
@@ -69,6 +72,9 @@ class CAPABILITY("mutex") Mutex {
 
   void Lock() ACQUIRE() { mu_.lock(); }
   void Unlock() RELEASE() { mu_.unlock(); }
+  // Takes the lock if it is free and returns true; never waits. May fail
+  // spuriously (std::mutex::try_lock); never call it holding this lock.
+  bool TryLock() TRY_ACQUIRE(true) { return mu_.try_lock(); }
 
  private:
   friend class CondVar;

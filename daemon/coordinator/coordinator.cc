@@ -21,7 +21,11 @@ namespace loadd {
 
 Coordinator::Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig config,
                          RunStore* store)
-    : bus_(bus), clock_(clock), config_(std::move(config)), store_(store) {
+    : bus_(bus),
+      clock_(clock),
+      config_(std::move(config)),
+      store_(store),
+      fleet_(FleetConfig{config_.heartbeat_timeout_ms, config_.lost_worker_keep_ms}) {
   if (store_ == nullptr) {
     own_store_ = std::make_unique<MemoryRunStore>();
     store_ = own_store_.get();
@@ -30,26 +34,43 @@ Coordinator::Coordinator(FleetBus* bus, const Clock* clock, CoordinatorConfig co
 
 void Coordinator::OnConnect(uint32_t pipe) {
   MutexLock lock(&mu_);
-  WorkerEntry& w = workers_[pipe];
-  w.pipe = pipe;
-  w.connected_ns = w.last_seen_ns = clock_->NowNs();
+  fleet_.OnConnect(pipe, clock_->NowNs());
+}
+
+void Coordinator::Send(uint32_t pipe, std::string bytes) {
+  outbox_.push_back({pipe, std::move(bytes)});
+}
+
+void Coordinator::SendAll() {
+  MutexLock send_lock(&send_mu_);
+  std::vector<OutMessage> out;
+  {
+    MutexLock lock(&mu_);
+    out.swap(outbox_);
+  }
+  for (const OutMessage& m : out) bus_->SendTo(m.pipe, m.bytes);
 }
 
 void Coordinator::OnDisconnect(uint32_t pipe) {
-  MutexLock lock(&mu_);
-  auto it = workers_.find(pipe);
-  if (it == workers_.end()) return;
-  if (!it->second.registered) {
-    workers_.erase(it);
+  {
+    MutexLock lock(&mu_);
+    OnDisconnectLocked(pipe);
+  }
+  SendAll();
+}
+
+void Coordinator::OnDisconnectLocked(uint32_t pipe) {
+  WorkerEntry* w = fleet_.Find(pipe);
+  if (w == nullptr) return;
+  if (!w->registered) {
+    fleet_.Forget(pipe);
     return;
   }
-  MarkLost(&it->second, "disconnected");
+  MarkLost(w, "disconnected");
 }
 
 void Coordinator::MarkLost(WorkerEntry* w, const char* why, bool redeal_now) {
-  if (w->lost) return;
-  w->lost = true;
-  w->lost_ns = clock_->NowNs();
+  if (!fleet_.MarkLost(w, clock_->NowNs())) return;
   LOG_WARN("worker %s lost (%s)", w->id.c_str(), why);
   Run* run = ActiveRun();
   if (run == nullptr) return;
@@ -73,8 +94,8 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   // Until a peer has said hello, only a small hello is worth decoding.
   if (bytes.size() > kMaxHelloBytes) {
     MutexLock lock(&mu_);
-    auto it = workers_.find(pipe);
-    if (it == workers_.end() || !it->second.registered) {
+    WorkerEntry* w = fleet_.Find(pipe);
+    if (w == nullptr || !w->registered) {
       LOG_WARN("pipe %u sent %zu bytes before hello; ignored", pipe, bytes.size());
       return;
     }
@@ -82,16 +103,18 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   // Decoded without mu_, so REST requests do not wait for it (one bus
   // thread delivers, so a pipe's messages still arrive in order).
   Result<Message> msg = DecodeMessage(bytes);
-  MutexLock lock(&mu_);
-  auto it = workers_.find(pipe);
-  if (it == workers_.end()) {
-    // Its entry was dropped (lost for longer than lost_worker_keep_ms) but
-    // the pipe stayed open: it may say hello again (faults: the worker does).
-    it = workers_.emplace(pipe, WorkerEntry{}).first;
-    it->second.pipe = pipe;
-    it->second.connected_ns = clock_->NowNs();
+  {
+    MutexLock lock(&mu_);
+    OnMessageLocked(pipe, std::move(msg));
   }
-  WorkerEntry& w = it->second;
+  SendAll();
+}
+
+void Coordinator::OnMessageLocked(uint32_t pipe, Result<Message> msg) {
+  // An unknown pipe's entry was dropped (lost for longer than
+  // lost_worker_keep_ms) but the pipe stayed open: it may say hello again
+  // (faults: the worker does).
+  WorkerEntry& w = *fleet_.FindOrAdd(pipe, clock_->NowNs());
   if (!msg.ok()) {
     // Refused binary stats are counted too (loadd_bus_stats_refused_total);
     // a worker sending one every second must not flood the log.
@@ -119,7 +142,7 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
     LOG_INFO("worker %s left: %s", w.id.c_str(),
              std::get<GoodbyeMsg>(*msg).reason.c_str());
     if (!w.lost && !w.run_id.empty()) MarkLost(&w, "left without its final stats");
-    workers_.erase(it);
+    fleet_.Forget(pipe);
     return;
   }
   if (w.lost) Revive(&w);
@@ -138,40 +161,21 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
 }
 
 void Coordinator::Revive(WorkerEntry* w) {
-  w->lost = false;
   LOG_INFO("worker %s is back", w->id.c_str());
   // Its share of a run was dealt to others when it was lost: it must stop.
-  if (!w->run_id.empty()) bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->run_id}));
+  if (fleet_.Revive(w)) Send(w->pipe, EncodeMessage(StopMsg{w->run_id}));
 }
 
 void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
-  std::string id = hello.host + "/" + std::to_string(hello.instance);
   // The same worker on a new connection (restart, network blip) replaces
   // its old entry; a live entry with the same identity is another process
-  // (a duplicate --host-id), which is kept apart rather than evicted.
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    if (it->first != w->pipe && it->second.id == id) {
-      if (!it->second.lost) {
-        LOG_WARN("two live workers call themselves %s; check --host-id and --instance",
-                 id.c_str());
-        id += "#" + std::to_string(w->pipe);
-        break;
-      }
-      it = workers_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  w->id = id;
-  w->hello = std::move(hello);
-  w->registered = true;
-  w->lost = false;
-  w->run_id = w->hello.run_id;
+  // (a duplicate --host-id), kept apart under another id.
+  const std::string& id = fleet_.Register(w, std::move(hello));
   LOG_INFO("worker %s registered (pid %lld, cpu %lld, %lld cores)", id.c_str(),
            static_cast<long long>(w->hello.pid), static_cast<long long>(w->hello.cpu),
            static_cast<long long>(w->hello.cores));
-  bus_->SendTo(w->pipe, EncodeMessage(WelcomeMsg{id, HeartbeatIntervalMs(),
-                                                 config_.heartbeat_timeout_ms}));
+  Send(w->pipe, EncodeMessage(WelcomeMsg{id, fleet_.HeartbeatIntervalMs(),
+                                         config_.heartbeat_timeout_ms}));
   Run* run = ActiveRun();
   if (!w->hello.run_id.empty()) {
     // Reconnected mid-run: carry on if its share is still its own.
@@ -180,7 +184,7 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
     if (rw != nullptr && !rw->lost && !rw->final) {
       rw->pipe = w->pipe;
     } else {
-      bus_->SendTo(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
+      Send(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
     }
   } else if (run != nullptr && run->state() != RunState::kWaiting) {
     // A worker that left or was lost from this run (hung, cut off,
@@ -258,49 +262,26 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
                                                              : EndReason::kCompleted;
     run->End(reason, now, message);
   }
-  for (auto& [pipe, w] : workers_) {
-    if (w.run_id == run->id()) w.run_id.clear();
-  }
+  fleet_.ReleaseRun(run->id());
   LOG_INFO("run %s %s: %lld requests, %lld failures", run->id().c_str(),
            RunStateName(run->state()), static_cast<long long>(run->total_requests()),
            static_cast<long long>(run->total_failures()));
 }
 
 void Coordinator::Tick() {
-  MutexLock lock(&mu_);
+  {
+    MutexLock lock(&mu_);
+    TickLocked();
+  }
+  SendAll();
+}
+
+void Coordinator::TickLocked() {
   int64_t now = clock_->NowNs();
-  // Silence is judged up to what the bus has delivered: past that, a
-  // worker's heartbeat may be waiting in the queue of a busy coordinator.
-  // A coordinator that never catches up still judges, kMaxJudgeLag
-  // timeouts late at most, so a dead worker is always declared lost.
-  constexpr int64_t kMaxJudgeLag = 3;
-  int64_t heard_up_to =
-      std::max(bus_->DeliveredUpToNs(now),
-               now - kMaxJudgeLag * config_.heartbeat_timeout_ms * kNsPerMs);
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    WorkerEntry& w = it->second;
-    if (w.registered && !w.lost &&
-        heard_up_to - w.last_seen_ns > config_.heartbeat_timeout_ms * kNsPerMs) {
-      MarkLost(&w, "missed heartbeats", /*redeal_now=*/false);
-    }
-    if (w.lost && now - w.lost_ns > config_.lost_worker_keep_ms * kNsPerMs) {
-      it = workers_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  if (Run* run = ActiveRun()) RedealLost(run, now);
-  if (now - last_ping_ns_ >= HeartbeatIntervalMs() * kNsPerMs) {
-    last_ping_ns_ = now;
-    std::string ping = EncodeMessage(PingMsg{});
-    for (auto& [pipe, w] : workers_) {
-      if (w.registered && !w.lost) bus_->SendTo(pipe, ping);
-    }
-  }
+  TickFleet(now);
   if (Run* run = ActiveRun()) {
     if (run->state() == RunState::kWaiting) {
-      size_t live = 0;
-      for (auto& [pipe, w] : workers_) live += Idle(w);
+      size_t live = fleet_.CountIdle();
       if (static_cast<int64_t>(live) >= run->plan().expect_workers) {
         Launch(run, now);
       } else if (now - run->created_ns() > run->plan().expect_timeout_ns) {
@@ -326,6 +307,19 @@ void Coordinator::Tick() {
     }
     run->CloseSeconds(now, /*all=*/false);
     MaybeFinish(run, now);
+  }
+}
+
+void Coordinator::TickFleet(int64_t now) {
+  // Silence is judged up to what the bus has delivered (fleet_registry.h).
+  for (uint32_t pipe : fleet_.Silent(now, bus_->DeliveredUpToNs(now))) {
+    MarkLost(fleet_.Find(pipe), "missed heartbeats", /*redeal_now=*/false);
+  }
+  fleet_.ForgetLongLost(now);
+  if (Run* run = ActiveRun()) RedealLost(run, now);
+  if (fleet_.PingDue(now)) {
+    std::string ping = EncodeMessage(PingMsg{});
+    for (uint32_t pipe : fleet_.LivePipes()) Send(pipe, ping);
   }
 }
 
@@ -362,9 +356,10 @@ std::string Coordinator::NewRunId() {
 }
 
 void Coordinator::Launch(Run* run, int64_t now) {
+  std::vector<WorkerEntry*> idle = fleet_.Idle();
   std::vector<StripeMember> members;
-  for (auto& [pipe, w] : workers_) {
-    if (Idle(w)) members.push_back({w.hello.host, w.hello.instance, w.id});
+  for (const WorkerEntry* w : idle) {
+    members.push_back({w->hello.host, w->hello.instance, w->id});
   }
   std::vector<StripeMember> order = StripeOrder(std::move(members));
   const Plan& plan = run->plan();
@@ -373,15 +368,14 @@ void Coordinator::Launch(Run* run, int64_t now) {
   run->SetState(RunState::kStarting, now);
   run->Touch();
   // Ids are unique (HandleHello): index them rather than scan per stripe.
-  std::unordered_map<std::string_view, std::pair<const uint32_t, WorkerEntry>*> by_id;
-  for (auto& entry : workers_) {
-    if (Idle(entry.second)) by_id.emplace(entry.second.id, &entry);
-  }
+  std::unordered_map<std::string_view, WorkerEntry*> by_id;
+  for (WorkerEntry* w : idle) by_id.emplace(w->id, w);
   for (int64_t k = 0; k < n; ++k) {
     auto found = by_id.find(order[k].worker_id);
     if (found == by_id.end()) continue;
-    auto& [pipe, w] = *found->second;
-    if (!Idle(w)) continue;
+    WorkerEntry& w = *found->second;
+    const uint32_t pipe = w.pipe;
+    if (!w.Idle()) continue;
     RunWorker rw;
     rw.worker_id = w.id;
     rw.host = w.hello.host;
@@ -393,9 +387,8 @@ void Coordinator::Launch(Run* run, int64_t now) {
     run->workers().push_back(rw);
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
-    bus_->SendTo(pipe,
-                 EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                         -config_.start_delay_ms}));
+    Send(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
+                                       -config_.start_delay_ms}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
   if (int64_t idle = WorkersWithoutRows(run->workers())) {
@@ -411,15 +404,24 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   Result<Plan> plan = ParsePlan(plan_json);
   if (!plan.ok()) return plan.status();
   if (check) LOADD_RETURN_IF_ERROR(check(*plan));
-  MutexLock lock(&mu_);
+  Result<std::string> reply = Status(StatusCode::kInternal, "not created");
+  {
+    MutexLock lock(&mu_);
+    reply = CreateRunLocked(*plan, std::move(started_by));
+  }
+  SendAll();
+  return reply;
+}
+
+Result<std::string> Coordinator::CreateRunLocked(const Plan& plan,
+                                                 std::string started_by) {
   if (Run* active = ActiveRun()) {
     return Status(
         StatusCode::kFailedPrecondition,
         "run " + active->id() + " is still active; stop it first (loadctl stop)");
   }
-  size_t live = 0;
-  for (auto& [pipe, w] : workers_) live += Idle(w);
-  if (live == 0 && plan->expect_workers == 0) {
+  size_t live = fleet_.CountIdle();
+  if (live == 0 && plan.expect_workers == 0) {
     return Status(StatusCode::kFailedPrecondition,
                   "no live workers: start `loadd worker` processes pointed at this "
                   "coordinator's bus, or use `loadctl start --local`");
@@ -427,18 +429,18 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   int64_t now = clock_->NowNs();
   std::string id = NewRunId();
   int64_t start_ns = now + config_.start_delay_ms * kNsPerMs;
-  auto run = std::make_unique<Run>(id, *plan, now, start_ns, WallNowNs());
+  auto run = std::make_unique<Run>(id, plan, now, start_ns, WallNowNs());
   run->set_started_by(std::move(started_by));
-  if (static_cast<int64_t>(live) < plan->expect_workers) {
+  if (static_cast<int64_t>(live) < plan.expect_workers) {
     run->SetState(RunState::kWaiting, now);
     LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
-             static_cast<long long>(plan->expect_workers), live);
+             static_cast<long long>(plan.expect_workers), live);
   } else {
     Launch(run.get(), now);
   }
   int64_t n = static_cast<int64_t>(run->workers().size());
   LOG_INFO("run %s: %lld users over %lld workers", id.c_str(),
-           static_cast<long long>(plan->users), static_cast<long long>(n));
+           static_cast<long long>(plan.users), static_cast<long long>(n));
   std::string reply = ToJson([&](JsonWriter* w) {
     w->StartObject();
     w->Key("id");
@@ -447,12 +449,12 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
     w->String(RunStateName(run->state()));
     w->Key("workers");
     w->Int64(n);
-    if (plan->model == LoadModel::kOpen) {
+    if (plan.model == LoadModel::kOpen) {
       w->Key("arrival_rate");
-      w->Double(plan->arrival_rate);
+      w->Double(plan.arrival_rate);
     }
     w->Key("users");
-    w->Int64(plan->users);
+    w->Int64(plan.users);
     w->EndObject();
   });
   RunSlot& slot = runs_[id];
@@ -464,7 +466,17 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
 
 Result<std::string> Coordinator::StopRun(const std::string& id,
                                          const StopCheck& may_stop) {
-  MutexLock lock(&mu_);
+  Result<std::string> reply = Status(StatusCode::kInternal, "not stopped");
+  {
+    MutexLock lock(&mu_);
+    reply = StopRunLocked(id, may_stop);
+  }
+  SendAll();
+  return reply;
+}
+
+Result<std::string> Coordinator::StopRunLocked(const std::string& id,
+                                               const StopCheck& may_stop) {
   auto it = runs_.find(id);
   if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
   Run* run = it->second.run.get();
@@ -507,7 +519,7 @@ int64_t Coordinator::ActiveRunsStartedBy(const std::string& started_by) {
 void Coordinator::StopWorkers(const Run& run) {
   std::string stop = EncodeMessage(StopMsg{run.id()});
   for (const RunWorker& rw : run.workers()) {
-    if (!rw.lost && !rw.final) bus_->SendTo(rw.pipe, stop);
+    if (!rw.lost && !rw.final) Send(rw.pipe, stop);
   }
 }
 

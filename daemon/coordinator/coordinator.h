@@ -1,10 +1,17 @@
-// Coordinator: the fleet's control state: registered workers and their
-// liveness, runs, and the merge of every worker's statistics.
+// Coordinator: the fleet's control state: it orchestrates the fleet
+// registry (fleet_registry.h: workers and their liveness), the runs (run.h:
+// state, stats merge, thresholds), the share arithmetic (common/share.h)
+// and the run store, and talks to workers over the FleetBus.
 //
 // Thread-safe: the bus thread, the REST threads, the ticker and the
-// persister call in concurrently; one mutex guards all state. The outside
-// world is passed in (FleetBus to reach workers, Clock for time, RunStore
-// for the disk), so tests drive it with fakes.
+// persister call in concurrently; one mutex (mu_) guards all state. The
+// outside world is passed in (FleetBus to reach workers, Clock for time,
+// RunStore for the disk), so tests drive it with fakes.
+//
+// No I/O under mu_: bus messages decided under it are queued in an outbox
+// and sent once it is released, by the same public call (SendAll), in the
+// order they were queued (so per pipe too), whichever thread queued them;
+// snapshots are likewise built under mu_ and written without it (Persist).
 //
 // Runs outlive the process through the RunStore: Persist() (its own
 // thread) writes the active run at most every persist_interval_ms while it
@@ -28,6 +35,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "common/wire.h"
+#include "daemon/coordinator/fleet_registry.h"
 #include "daemon/coordinator/run.h"
 #include "daemon/coordinator/run_store.h"
 
@@ -114,22 +122,8 @@ class Coordinator {
   size_t LiveWorkers();
 
  private:
-  struct WorkerEntry {
-    uint32_t pipe = 0;
-    HelloMsg hello;
-    std::string id;
-    bool registered = false;
-    bool lost = false;
-    int64_t last_seen_ns = 0;
-    int64_t connected_ns = 0;
-    int64_t lost_ns = 0;
-    std::string run_id;
-    int64_t users = 0;
-    double cpu_percent = 0;
-    // Where it last was in the active run's workers(): a hint checked on
-    // use, so stats find their RunWorker without scanning the run.
-    size_t run_slot = 0;
-  };
+  // coordinator_test.cc looks at mu_ through it (is it held while sending?).
+  friend class CoordinatorLockProbe;
 
   // A run as the coordinator lists it: in memory while active (and until
   // its end is stored), else only its summary, and the rest on the store.
@@ -158,16 +152,31 @@ class Coordinator {
   static constexpr size_t kMaxUnstoredRuns = 16;
   // Snapshots hold mu_ at most 1/20 of the time (see DuePuts).
   static constexpr int64_t kMaxSnapshotShare = 20;
-  // Registered, live, and not still busy with an earlier run.
-  static bool Idle(const WorkerEntry& w) {
-    return w.registered && !w.lost && w.run_id.empty();
-  }
+  // A lost worker spoke again: live, and told to stop a run it was in.
   void Revive(WorkerEntry* w) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Heartbeats (worker) and pings (coordinator) go this often: a third of
-  // the heartbeat timeout, 100 ms to 1 s, so one late message is no loss.
-  int64_t HeartbeatIntervalMs() const {
-    return std::clamp<int64_t>(config_.heartbeat_timeout_ms / 3, 100, 1000);
-  }
+  // Tick's fleet part: silent workers lost (their shares dealt out in one
+  // pass), long-lost ones forgotten, pings when due.
+  void TickFleet(int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A bus message to send, queued under mu_ (Send) and sent without it.
+  struct OutMessage {
+    uint32_t pipe = 0;
+    std::string bytes;
+  };
+  // Queues a message for SendAll.
+  void Send(uint32_t pipe, std::string bytes) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends everything queued, in order, with mu_ released. Every public call
+  // that may queue calls it once it has released mu_. One sender at a time
+  // (send_mu_), so messages queued by two threads keep their order.
+  void SendAll() EXCLUDES(mu_, send_mu_);
+
+  // The public calls' work under mu_ (they send the outbox afterwards).
+  void OnDisconnectLocked(uint32_t pipe) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnMessageLocked(uint32_t pipe, Result<Message> msg) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TickLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result<std::string> CreateRunLocked(const Plan& plan, std::string started_by)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result<std::string> StopRunLocked(const std::string& id, const StopCheck& may_stop)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleHello(WorkerEntry* w, HelloMsg hello) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // redeal_now false: the caller calls RedealLost once it has marked all
@@ -213,11 +222,13 @@ class Coordinator {
   bool store_failing_ GUARDED_BY(persist_mu_) = false;  // to log changes only
   // One "bad bus message" line per 10 s, with how many were not logged.
   LogLimiter bad_message_log_{10 * kNsPerSec};
+  // Held while sending (SendAll), never with mu_ held: taken before mu_.
+  Mutex send_mu_ ACQUIRED_BEFORE(mu_);
   Mutex mu_;
-  std::map<uint32_t, WorkerEntry> workers_ GUARDED_BY(mu_);  // by pipe
+  std::vector<OutMessage> outbox_ GUARDED_BY(mu_);  // queued, oldest first
+  FleetRegistry fleet_ GUARDED_BY(mu_);             // the workers, by pipe
   std::map<std::string, RunSlot> runs_ GUARDED_BY(mu_);
   std::vector<std::string> run_order_ GUARDED_BY(mu_);  // oldest first
-  int64_t last_ping_ns_ GUARDED_BY(mu_) = 0;
   uint64_t run_counter_ GUARDED_BY(mu_) = 0;
   // The newest run's metrics once it ended and left memory (it never changes).
   std::shared_ptr<const RunMetrics> ended_run_metrics_ GUARDED_BY(mu_);

@@ -63,8 +63,8 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
     for (size_t from = 0; from < gains.size(); from += kMaxShareChanges) {
       size_t to = std::min(gains.size(), from + kMaxShareChanges);
       Share chunk(gains.begin() + from, gains.begin() + to);
-      bus_->SendTo(heirs[j]->pipe,
-                   EncodeMessage(ReshareMsg{run->id(), std::move(chunk), deal.rate}));
+      Send(heirs[j]->pipe,
+           EncodeMessage(ReshareMsg{run->id(), std::move(chunk), deal.rate}));
     }
   }
   if (leaving.size() == 1) {
@@ -101,8 +101,8 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   for (size_t i = 0; i < donors.size(); ++i) {
     donors[i]->share = join.kept[i];
     donors[i]->users_assigned = UsersInShare(join.kept[i], users);
-    bus_->SendTo(donors[i]->pipe,
-                 EncodeMessage(ReshareMsg{run->id(), join.removals[i], join.rate}));
+    Send(donors[i]->pipe,
+         EncodeMessage(ReshareMsg{run->id(), join.removals[i], join.rate}));
   }
   RunWorker rw;
   rw.worker_id = w->id;
@@ -116,8 +116,8 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
         RowsOfShare(run->plan().data, join.taken[0].modulus, join.taken[0].residue);
   }
   w->run_id = run->id();
-  bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken,
-                                                join.rate, run->RunTimeMs(now)}));
+  Send(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken, join.rate,
+                                        run->RunTimeMs(now)}));
   run->workers().push_back(std::move(rw));
   LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
            w->id.c_str(), donors.size());

@@ -8,11 +8,36 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "daemon/coordinator/rest_api.h"
 
 namespace loadd {
+
+// Whether the coordinator's lock is free right now, asked from another
+// thread with a try-lock: it never waits, so a send made under the lock
+// shows as "held" instead of deadlocking the test.
+class CoordinatorLockProbe {
+ public:
+  static bool LockIsFree(Coordinator* c) {
+    bool free = false;
+    std::thread probe([&]() NO_THREAD_SAFETY_ANALYSIS {
+      // try_lock may fail spuriously: a free lock is taken within a few tries.
+      for (int i = 0; i < 100 && !free; ++i) {
+        if (c->mu_.TryLock()) {
+          c->mu_.Unlock();
+          free = true;
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    });
+    probe.join();
+    return free;
+  }
+};
+
 namespace {
 
 class FakeBus : public FleetBus {
@@ -680,6 +705,72 @@ TEST_F(CoordinatorTest, ForgottenWorkerOnAnOpenPipeMayRegisterAgain) {
   EXPECT_EQ(coordinator_.LiveWorkers(), 1u);
   coordinator_.OnMessage(2, EncodeMessage(HelloMsg{"a", 1, 1, 2, 100, "t", ""}));
   EXPECT_EQ(coordinator_.LiveWorkers(), 2u);
+}
+
+// --- No I/O under the lock ---------------------------------------------------
+
+// A FleetBus that, on every send, checks that the coordinator's lock is
+// free and that the coordinator can still answer (ListWorkers takes it).
+class ProbingBus : public FakeBus {
+ public:
+  void SendTo(uint32_t pipe, const std::string& bytes) override {
+    FakeBus::SendTo(pipe, bytes);
+    if (!CoordinatorLockProbe::LockIsFree(coordinator)) {
+      ++sent_under_lock;
+      return;  // ListWorkers would deadlock
+    }
+    EXPECT_FALSE(coordinator->ListWorkers().empty());
+  }
+  Coordinator* coordinator = nullptr;
+  int sent_under_lock = 0;
+};
+
+// Regression: every SendTo ran under the coordinator's lock, and the bus may
+// block for up to 100 ms when its queue is full, stalling REST, the ticker
+// and the bus thread. Every path that sends (welcome, assign, ping, join
+// reshare, lost-worker reshare, stop of a returning worker, stop) must send
+// with the lock released.
+TEST(CoordinatorOutboxTest, NothingIsSentUnderTheLock) {
+  ProbingBus bus;
+  FakeClock clock{1'000'000'000'000};
+  Coordinator coordinator(&bus, &clock);
+  bus.coordinator = &coordinator;
+  auto hello = [&](uint32_t pipe, int64_t instance) {
+    coordinator.OnConnect(pipe);
+    coordinator.OnMessage(
+        pipe, EncodeMessage(HelloMsg{"a", instance, instance, 2, 100, "t", ""}));
+  };
+  hello(1, 0);
+  hello(2, 1);
+  Result<std::string> created = coordinator.CreateRun(kLongPlan);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  rapidjson::Document doc;
+  doc.Parse(created->c_str());
+  std::string id = doc["id"].GetString();
+  clock.AdvanceNs(2'000'000'000);
+  coordinator.Tick();            // pings
+  hello(3, 2);                   // joins: reshares and an assign
+  for (int i = 0; i < 5; ++i) {  // 2 and 3 go silent: lost, their shares dealt out
+    clock.AdvanceNs(1'000'000'000);
+    coordinator.OnMessage(1, EncodeMessage(HeartbeatMsg{id, 100, 10}));
+    coordinator.Tick();
+  }
+  coordinator.OnMessage(2, EncodeMessage(HeartbeatMsg{id, 100, 10}));  // back: stop
+  ASSERT_TRUE(coordinator.StopRun(id).ok());
+  for (const char* type : {"welcome", "assign", "ping", "reshare", "stop"}) {
+    EXPECT_TRUE(std::any_of(
+        bus.sent.begin(), bus.sent.end(),
+        [&](const auto& s) { return std::string(MessageTypeName(s.second)) == type; }))
+        << "no " << type << " was sent: the test misses a path";
+  }
+  EXPECT_EQ(bus.sent_under_lock, 0) << "of " << bus.sent.size() << " messages";
+  // Queued order is sent order: each pipe hears its welcome first, and the
+  // newcomer its welcome before its assign.
+  std::map<uint32_t, std::vector<std::string>> by_pipe;
+  for (const auto& [pipe, m] : bus.sent) by_pipe[pipe].push_back(MessageTypeName(m));
+  for (const auto& [pipe, types] : by_pipe) EXPECT_EQ(types[0], "welcome") << pipe;
+  ASSERT_GE(by_pipe[3].size(), 2u);
+  EXPECT_EQ(by_pipe[3][1], "assign");
 }
 
 // --- Thresholds, checks and the interval log ---------------------------------

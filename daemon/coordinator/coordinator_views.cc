@@ -67,7 +67,7 @@ std::string Coordinator::ListWorkers() {
     w->StartObject();
     w->Key("workers");
     w->StartArray();
-    for (const auto& [pipe, e] : workers_) {
+    for (const auto& [pipe, e] : fleet_.entries()) {
       if (!e.registered) continue;
       w->StartObject();
       w->Key("id");
@@ -105,9 +105,7 @@ std::string Coordinator::ListWorkers() {
 
 size_t Coordinator::LiveWorkers() {
   MutexLock lock(&mu_);
-  return std::count_if(workers_.begin(), workers_.end(), [](const auto& p) {
-    return p.second.registered && !p.second.lost;
-  });
+  return fleet_.CountLive();
 }
 
 std::string Coordinator::Health() {

@@ -64,7 +64,7 @@ FleetMetrics Coordinator::Metrics() {
   std::string newest;
   {
     MutexLock lock(&mu_);
-    for (const auto& [pipe, w] : workers_) {
+    for (const auto& [pipe, w] : fleet_.entries()) {
       if (!w.registered) continue;
       HostMetrics& h = m.hosts[w.hello.host];
       if (w.lost) {
