@@ -5,29 +5,19 @@
 namespace loadd {
 namespace {
 
+const LenientJsonReader kReader;
+
 const rapidjson::Value* Member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
+  return LenientJsonReader::Member(object, name);
 }
-
 std::string Str(const rapidjson::Value& object, const char* name) {
-  const rapidjson::Value* v = Member(object, name);
-  if (v == nullptr || !v->IsString()) return "";
-  return std::string(v->GetString(), v->GetStringLength());
+  return kReader.Str(object, name);
 }
-
 double Num(const rapidjson::Value& object, const char* name) {
-  const rapidjson::Value* v = Member(object, name);
-  return v != nullptr && v->IsNumber() ? v->GetDouble() : 0;
+  return kReader.Double(object, name);
 }
-
 int64_t Int(const rapidjson::Value& object, const char* name) {
-  const rapidjson::Value* v = Member(object, name);
-  if (v == nullptr || !v->IsNumber()) return 0;
-  if (v->IsInt64()) return v->GetInt64();
-  double d = v->GetDouble();
-  return d > 9e18 || d < -9e18 ? 0 : static_cast<int64_t>(d);
+  return kReader.Int(object, name);
 }
 
 Status Unexpected(const std::string& what) {
@@ -119,15 +109,7 @@ void ParseWarnings(const rapidjson::Value& warnings, RunView* run) {
 
 TimelineEntry ParseTimelineEntry(const rapidjson::Value& json) {
   TimelineEntry e;
-  e.t = Int(json, "t");
-  e.users = Int(json, "users");
-  e.requests = Int(json, "requests");
-  e.failures = Int(json, "failures");
-  e.rps = Num(json, "rps");
-  e.p50_us = Num(json, "p50_us");
-  e.p95_us = Num(json, "p95_us");
-  e.p99_us = Num(json, "p99_us");
-  e.max_us = Num(json, "max_us");
+  ReadJsonFields(&kReader, json, &e, RunSecondFields(), JsonDoc::kApi);
   return e;
 }
 
@@ -189,10 +171,11 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   }
   run->name = Str(json, "name");
   run->message = Str(json, "message");
-  std::string end_reason = Str(json, "end_reason");
-  run->end_reason = EndReasonFromName(end_reason);
-  run->end_reason_unknown = !end_reason.empty() && !run->end_reason;
-  run->aborted_by = Str(json, "aborted_by");
+  RunEndRecord end;
+  ReadJsonFields(&kReader, json, &end, RunEndFields(), JsonDoc::kApi);
+  run->end_reason = EndReasonFromName(end.end_reason.value_or(""));
+  run->end_reason_unknown = end.end_reason && !run->end_reason;
+  run->aborted_by = end.aborted_by.value_or("");
   run->created_at = Str(json, "created_at");
   run->elapsed_s = Num(json, "elapsed_s");
   run->duration_s = Num(json, "duration_s");
@@ -228,14 +211,7 @@ Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs)
   if (list == nullptr) return Unexpected("no \"runs\" array");
   for (const rapidjson::Value& r : list->GetArray()) {
     RunSummary s;
-    s.id = Str(r, "id");
-    s.name = Str(r, "name");
-    s.state = Str(r, "state");
-    s.created_at = Str(r, "created_at");
-    s.users = Int(r, "users");
-    s.duration_s = Num(r, "duration_s");
-    s.requests = Int(r, "requests");
-    s.failures = Int(r, "failures");
+    ReadJsonFields(&kReader, r, &s, RunSummaryFields(), JsonDoc::kApi);
     runs->push_back(std::move(s));
   }
   return Status::Ok();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/run_end.h"
+#include "common/run_records.h"
 #include "common/status.h"
 #include "common/threshold.h"
 
@@ -70,15 +71,8 @@ struct CheckView {
   int64_t failed = 0;
 };
 
-// One second of the run (timeline[]).
-struct TimelineEntry {
-  int64_t t = 0;  // seconds since the run started
-  int64_t users = 0;
-  int64_t requests = 0;
-  int64_t failures = 0;
-  double rps = 0;
-  double p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
-};
+// One second of the run (timeline[]), as the coordinator writes it.
+using TimelineEntry = RunSecond;
 
 // The run's verdict on its thresholds.
 enum class ThresholdsVerdict {
@@ -126,14 +120,7 @@ struct RunView {
   int64_t expect_workers = 0;  // the run is "waiting" until this many are live
 };
 
-// One row of GET /v1/runs.
-struct RunSummary {
-  std::string id, name, state, created_at;
-  int64_t users = 0;
-  double duration_s = 0;
-  int64_t requests = 0;
-  int64_t failures = 0;
-};
+// One row of GET /v1/runs: RunSummary (common/run_records.h).
 
 // One row of GET /v1/workers.
 struct WorkerView {

@@ -18,88 +18,7 @@ namespace {
 // end (kCloseLagNs), when no message for them can still be on its way.
 constexpr int64_t kCloseLagNs = kNsPerSec / 2;
 
-void Dbl(JsonWriter* w, const char* key, double v) {
-  w->Key(key);
-  w->Double(std::isfinite(v) ? std::round(v * 10) / 10 : 0);
-}
-
-void WriteErrors(JsonWriter* w, const ErrorCounts& errors, bool all) {
-  w->Key("errors");
-  w->StartObject();
-  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
-    if (!all && errors[i] == 0) continue;
-    WriteField(w, ErrorKindName(static_cast<ErrorKind>(i)), errors[i]);
-  }
-  w->EndObject();
-}
-
-void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
-  const HdrHistogram& h = e.latency_us;
-  w->StartObject();
-  WriteField(w, "name", e.name);
-  WriteField(w, "requests", e.requests);
-  WriteField(w, "failures", e.failures);
-  Dbl(w, "rps", seconds > 0 ? static_cast<double>(e.requests) / seconds : 0);
-  WriteField(w, "bytes_in", e.bytes_in);
-  WriteField(w, "min_us", h.Min());
-  Dbl(w, "mean_us", h.Mean());
-  Dbl(w, "stddev_us", h.StdDev());
-  WriteField(w, "p50_us", h.ValueAtPercentile(50));
-  WriteField(w, "p90_us", h.ValueAtPercentile(90));
-  WriteField(w, "p95_us", h.ValueAtPercentile(95));
-  WriteField(w, "p99_us", h.ValueAtPercentile(99));
-  WriteField(w, "p999_us", h.ValueAtPercentile(99.9));
-  WriteField(w, "max_us", h.Max());
-  WriteErrors(w, e.errors, false);
-  if (e.service_us.TotalCount() > 0) {
-    // Open model: the uncorrected time from sending, beside the corrected
-    // latency above (which counts from each iteration's intended start).
-    const HdrHistogram& s = e.service_us;
-    w->Key("service");
-    w->StartObject();
-    WriteField(w, "min_us", s.Min());
-    Dbl(w, "mean_us", s.Mean());
-    WriteField(w, "p50_us", s.ValueAtPercentile(50));
-    WriteField(w, "p90_us", s.ValueAtPercentile(90));
-    WriteField(w, "p95_us", s.ValueAtPercentile(95));
-    WriteField(w, "p99_us", s.ValueAtPercentile(99));
-    WriteField(w, "p999_us", s.ValueAtPercentile(99.9));
-    WriteField(w, "max_us", s.Max());
-    w->EndObject();
-  }
-  w->EndObject();
-}
-
-std::string IsoTime(std::time_t t) {
-  char buf[32];
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
-
-const char* RunStateName(RunState state) {
-  static constexpr const char* kNames[] = {"waiting",  "starting",   "running",
-                                           "stopping", "finished",   "stopped",
-                                           "failed",   "interrupted"};
-  return kNames[static_cast<int>(state)];
-}
-
-void EndpointTotals::AddCounts(const EndpointStats& e) {
-  ++version;
-  requests += e.requests;
-  failures += e.failures;
-  bytes_in += e.bytes_in;
-  for (size_t i = 0; i < errors.size(); ++i) errors[i] += e.errors[i];
-}
-
-void EndpointTotals::Add(const EndpointStats& e) {
-  AddCounts(e);
-  latency_us.Merge(e.latency_us);
-  service_us.Merge(e.service_us);
-}
 
 const EndpointTotals& Run::Aggregated() const {
   if (aggregated_merges_ != merges_) {
@@ -146,7 +65,11 @@ Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
   aggregated_.name = "Aggregated";
 }
 
-void Run::SetState(RunState state, int64_t now_ns, std::string message) {
+bool Run::SetState(RunState state, int64_t now_ns, std::string message) {
+  if (!IsLegalTransition(state_, state)) {
+    ReportIllegalTransition(state_, state);
+    return false;
+  }
   ++version_;
   state_ = state;
   if (!message.empty()) message_ = std::move(message);
@@ -156,6 +79,7 @@ void Run::SetState(RunState state, int64_t now_ns, std::string message) {
     CloseSeconds(now_ns, /*all=*/true);
     results_ = EvaluateAll(now_ns);
   }
+  return true;
 }
 
 int64_t Run::SecondOf(int64_t now_ns, int64_t interval_ms) const {
@@ -248,6 +172,7 @@ void Run::CloseSeconds(int64_t now_ns, bool all) {
     SecondSummary sum;
     sum.t = it->first;
     sum.requests = s.requests;
+    sum.rps = s.requests;  // a second's requests are its requests per second
     sum.failures = s.failures;
     sum.dropped = s.dropped;
     for (const auto& [worker, users] : s.users) sum.users += users;
@@ -286,149 +211,9 @@ int64_t Run::ActiveUsers() const {
   return users;
 }
 
-void Run::WriteSummary(JsonWriter* w) const {
-  w->StartObject();
-  WriteField(w, "id", id_);
-  WriteField(w, "name", plan_.name);
-  WriteField(w, "state", RunStateName(state_));
-  WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
-  WriteField(w, "started_by", started_by_);
-  WriteField(w, "users", plan_.users);
-  Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
-  WriteField(w, "requests", aggregated_.requests);
-  WriteField(
-      w, "warnings",
-      static_cast<int64_t>(cpu_warnings_.size()) + (WorkersWithoutRows(workers_) > 0));
-  WriteField(w, "failures", aggregated_.failures);
-  WriteThresholdsPassed(w);
-  w->EndObject();
-}
-
-const std::string& Run::RedactedPlan() const {
-  if (redacted_plan_.empty()) redacted_plan_ = RedactedPlanJson(plan_);
-  return redacted_plan_;
-}
-
-void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s) const {
-  double seconds = ElapsedSeconds(now_ns);
-  w->StartObject();
-  WriteField(w, "id", id_);
-  WriteField(w, "name", plan_.name);
-  WriteField(w, "state", RunStateName(state_));
-  WriteField(w, "message", message_);
-  WriteEnd(w);
-  WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
-  WriteField(w, "started_by", started_by_);
-  Dbl(w, "elapsed_s", seconds);
-  Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
-  w->Key("plan");  // never with its secrets (common/redact.h)
-  w->RawValue(RedactedPlan().data(), RedactedPlan().size(), rapidjson::kObjectType);
-  WriteField(w, "users", ActiveUsers());
-  WriteField(w, "target_users", plan_.users);
-  w->Key("workers");
-  w->StartArray();
-  for (const RunWorker& rw : workers_) {
-    w->StartObject();
-    WriteField(w, "id", rw.worker_id);
-    WriteField(w, "host", rw.host);
-    WriteField(w, "stripe", rw.stripe);
-    WriteField(w, "users", rw.users_assigned);
-    WriteField(w, "users_now", rw.users_now);
-    WriteField(w, "state",
-               rw.lost                            ? "lost"
-               : rw.final                         ? "done"
-               : state_ == RunState::kInterrupted ? "interrupted"
-                                                  : "running");
-    if (rw.lost) Dbl(w, "lost_at_s", static_cast<double>(rw.lost_at_ms) / 1000);
-    WriteField(w, "final_stats", FinalStatsName(FinalStatsOf(rw)));
-    if (rw.data_rows >= 0) WriteField(w, "data_rows", rw.data_rows);
-    WriteField(w, "requests", rw.requests);
-    Dbl(w, "cpu_percent", rw.cpu_percent);
-    w->EndObject();
-  }
-  w->EndArray();
-  w->Key("totals");
-  w->StartObject();
-  WriteField(w, "requests", aggregated_.requests);
-  WriteField(w, "failures", aggregated_.failures);
-  Dbl(w, "rps", seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0);
-  WriteField(w, "dropped", dropped_);
-  WriteErrors(w, aggregated_.errors, true);
-  w->EndObject();
-  w->Key("warnings");
-  w->StartArray();
-  for (const CpuWarning& c : cpu_warnings_) {
-    w->StartObject();
-    WriteField(w, "kind", "cpu");
-    WriteField(w, "worker", c.worker_id);
-    WriteField(w, "from_s", c.from_s);
-    WriteField(w, "to_s", c.to_s);
-    Dbl(w, "max_cpu_percent", c.max_percent);
-    char text[256];
-    std::snprintf(
-        text, sizeof text,
-        "worker %s used %.0f%% CPU from %llds to %llds; its latencies are suspect "
-        "(add workers or lower the load per worker)",
-        c.worker_id.c_str(), c.max_percent, static_cast<long long>(c.from_s),
-        static_cast<long long>(c.to_s));
-    WriteField(w, "message", text);
-    w->EndObject();
-  }
-  WriteDataWarning(w, plan_, workers_);
-  w->EndArray();
-  w->Key("endpoints");
-  w->StartArray();
-  for (const EndpointTotals& e : endpoints_) WriteEndpoint(w, e, seconds);
-  w->EndArray();
-  w->Key("aggregated");
-  WriteEndpoint(w, Aggregated(), seconds);
-  WriteThresholds(w, now_ns);
-  WriteChecks(w);
-  if (timeline) {
-    w->Key("timeline");
-    w->StartArray();
-    // Seconds close in order and are never reopened (SecondOf), so the
-    // wanted ones are a suffix.
-    auto first =
-        std::partition_point(timeline_.begin(), timeline_.end(),
-                             [&](const SecondSummary& s) { return s.t < since_s; });
-    for (auto it = first; it != timeline_.end(); ++it) {
-      const SecondSummary& s = *it;
-      w->StartObject();
-      WriteField(w, "t", s.t);
-      WriteField(w, "users", s.users);
-      WriteField(w, "requests", s.requests);
-      WriteField(w, "failures", s.failures);
-      WriteField(w, "rps", s.requests);
-      WriteField(w, "p50_us", s.p50_us);
-      WriteField(w, "p95_us", s.p95_us);
-      WriteField(w, "p99_us", s.p99_us);
-      WriteField(w, "max_us", s.max_us);
-      WriteField(w, "dropped", s.dropped);
-      WriteField(w, "workers", s.workers);
-      w->EndObject();
-    }
-    w->EndArray();
-  }
-  w->EndObject();
-}
-
 std::string Run::Hlog() const {
   return hlog_.Format(static_cast<double>(created_epoch_ns_) / 1e9 +
                       static_cast<double>(start_ns_ - created_ns_) / 1e9);
-}
-
-void Run::WriteChecks(JsonWriter* w) const {
-  w->Key("checks");
-  w->StartArray();
-  for (const auto& [name, c] : checks_) {
-    w->StartObject();
-    WriteField(w, "name", name);
-    WriteField(w, "passed", c.passed);
-    WriteField(w, "failed", c.failed);
-    w->EndObject();
-  }
-  w->EndArray();
 }
 
 }  // namespace loadd

@@ -13,6 +13,14 @@
 // A run is persisted through Snapshot() and rebuilt by Restore()
 // (run_persist.cc): a restored run renders the same JSON and interval log as
 // the run it was saved from.
+//
+// The parts, each with its own contract: the state machine (run_state.h:
+// an illegal transition is refused), the statistics as data (run_stats.h),
+// the pure threshold evaluator (run_thresholds.h), the REST views
+// (run_views.cc), the store codec (run_persist.cc) and the records written
+// in several documents from one description (run_worker.h,
+// common/run_records.h). Run is their owner and what the coordinator talks
+// to; the merge into the per-second timeline is still here (run.cc).
 // Not thread-safe; the Coordinator holds its lock around every call.
 #ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
 #define LOADD_DAEMON_COORDINATOR_RUN_H_
@@ -28,98 +36,21 @@
 #include "common/json.h"
 #include "common/plan.h"
 #include "common/run_end.h"
+#include "common/run_records.h"
 #include "common/wire.h"
 #include "daemon/coordinator/hlog.h"
+#include "daemon/coordinator/run_state.h"
+#include "daemon/coordinator/run_stats.h"
+#include "daemon/coordinator/run_thresholds.h"
+#include "daemon/coordinator/run_worker.h"
 
 namespace loadd {
 
 struct RunMetrics;  // metrics.h
 class FieldReader;  // stored_fields.h
 
-// kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
-// kInterrupted: the coordinator died while the run was active; set when a
-// restarted coordinator loads it (docs/rest-api.md).
-enum class RunState {
-  kWaiting,
-  kStarting,
-  kRunning,
-  kStopping,
-  kFinished,
-  kStopped,
-  kFailed,
-  kInterrupted
-};
-const char* RunStateName(RunState state);
-inline bool IsFinal(RunState s) {
-  return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed ||
-         s == RunState::kInterrupted;
-}
-// The final state a run ends in for a reason (common/run_end.h).
-RunState StateOf(EndReason reason);
-
-struct EndpointTotals {
-  std::string name;
-  int64_t requests = 0;
-  int64_t failures = 0;
-  ErrorCounts errors{};
-  int64_t bytes_in = 0;
-  HdrHistogram latency_us = HdrHistogram::ForLatencyMicros();
-  HdrHistogram service_us = HdrHistogram::ForLatencyMicros();  // open model only
-  uint64_t version = 0;  // bumped by Add, so snapshots re-encode only what changed
-
-  void Add(const EndpointStats& e);
-  // Add without the histograms (for the aggregate, see Run::Aggregated).
-  void AddCounts(const EndpointStats& e);
-};
-
-struct CheckTotals {
-  int64_t passed = 0;
-  int64_t failed = 0;
-};
-
-// One threshold's verdict on the run's data.
-struct ThresholdResult {
-  bool measured = false;  // false: nothing to measure yet; actual is null
-  double actual = 0;      // us for latencies, a fraction for rates, 1/s for rps
-  bool passed = false;
-  std::string message;  // the actual value against the condition, or why none
-};
-
-struct RunWorker {
-  std::string worker_id;
-  std::string host;
-  uint32_t pipe = 0;
-  int64_t stripe = 0;
-  int64_t users_assigned = 0;
-  int64_t users_now = 0;
-  int64_t requests = 0;
-  double cpu_percent = 0;
-  bool final = false;  // sent its last stats
-  bool lost = false;
-  int64_t lost_at_ms = 0;  // run time it was lost
-  int64_t data_rows = -1;  // rows of the plan's data file it got; -1: no file
-  // The classes of user or arrival indices it owns now (add == true).
-  std::vector<ShareChange> share;
-};
-
-// A worker whose CPU went above 90% during the run: its latencies are
-// suspect (the generator, not the target, may have been the bottleneck).
-struct CpuWarning {
-  std::string worker_id;
-  int64_t from_s = 0;
-  int64_t to_s = 0;
-  double max_percent = 0;
-};
-
-struct SecondSummary {
-  int64_t t = 0;  // seconds since the run started, coordinator clock
-  int64_t requests = 0;
-  int64_t failures = 0;
-  int64_t users = 0;
-  int64_t dropped = 0;
-  int64_t workers = 0;  // workers that reported in this second
-  int64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;
-};
+// One closed second of the timeline (common/run_records.h).
+using SecondSummary = RunSecond;
 
 // A run as the run store keeps it (run_persist.cc).
 struct RunSnapshot {
@@ -168,8 +99,9 @@ class Run {
 
   // A final state closes the timeline and evaluates the thresholds. A final
   // state set here rather than by End() gets the reason its data implies
-  // (DerivedEndReason).
-  void SetState(RunState state, int64_t now_ns, std::string message = "");
+  // (DerivedEndReason). An illegal transition (run_state.h) is refused and
+  // reported: the state stays, false is returned.
+  bool SetState(RunState state, int64_t now_ns, std::string message = "");
   // Ends the run for `reason`, in the state that reason implies. The
   // message is for people; verdicts read end_reason() (docs/rest-api.md).
   void End(EndReason reason, int64_t now_ns, std::string message = "");
@@ -251,7 +183,8 @@ class Run {
   double ElapsedSeconds(int64_t now_ns) const;
   size_t EndpointIndex(const std::string& name);
   void AddChecks(const std::vector<CheckCount>& checks);
-  ThresholdResult Evaluate(const Threshold& t, int64_t now_ns) const;
+  // The data the threshold evaluator reads (run_thresholds.h), at now_ns.
+  ThresholdData ThresholdDataAt(int64_t now_ns) const;
   // Every threshold's verdict on the data so far (the aborting one keeps the
   // verdict it aborted on).
   std::vector<ThresholdResult> EvaluateAll(int64_t now_ns) const;
@@ -277,6 +210,9 @@ class Run {
   // Restore: the stored end_reason, or the derived one when it is absent.
   void ReadEndReason(FieldReader* r, const rapidjson::Value& doc);
   void WriteEnd(JsonWriter* w) const;  // end_reason and aborted_by
+  // The REST fields of a worker that depend on the run (RunWorkerHook).
+  void WriteWorkerHook(JsonWriter* w, const RunWorker& rw, int hook,
+                       const char* name) const;
   void WriteTotals(JsonWriter* w, const EndpointTotals& e, EncodedTotals* cache) const;
   void WriteSecond(JsonWriter* w, size_t i) const;
   void WriteOpenSeconds(JsonWriter* w) const;

@@ -20,13 +20,6 @@ namespace {
 
 constexpr int64_t kStateFormat = 1;
 
-std::optional<RunState> StateFromName(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
-    if (name == RunStateName(static_cast<RunState>(i))) return static_cast<RunState>(i);
-  }
-  return std::nullopt;
-}
-
 void WriteResult(JsonWriter* w, const ThresholdResult& r) {
   w->StartObject();
   WriteBool(w, "measured", r.measured);
@@ -47,34 +40,13 @@ ThresholdResult ReadResult(FieldReader* r, const rapidjson::Value& v) {
 
 void WriteWorker(JsonWriter* w, const RunWorker& rw) {
   w->StartObject();
-  WriteField(w, "id", rw.worker_id);
-  WriteField(w, "host", rw.host);
-  WriteField(w, "stripe", rw.stripe);
-  WriteField(w, "users_assigned", rw.users_assigned);
-  WriteField(w, "users_now", rw.users_now);
-  WriteField(w, "requests", rw.requests);
-  WriteHex(w, "cpu_percent", rw.cpu_percent);
-  WriteBool(w, "final", rw.final);
-  WriteBool(w, "lost", rw.lost);
-  WriteField(w, "lost_at_ms", rw.lost_at_ms);
-  WriteField(w, "data_rows", rw.data_rows);
+  WriteJsonFields(w, rw, RunWorkerFields(), JsonDoc::kStore);
   w->EndObject();
 }
 
 RunWorker ReadWorker(FieldReader* r, const rapidjson::Value& v) {
   RunWorker rw;
-  rw.worker_id = r->Str(v, "id");
-  rw.host = r->Str(v, "host");
-  rw.stripe = r->Int(v, "stripe");
-  rw.users_assigned = r->Int(v, "users_assigned");
-  rw.users_now = r->Int(v, "users_now");
-  rw.requests = r->Int(v, "requests");
-  rw.cpu_percent = r->Hex(v, "cpu_percent");
-  rw.final = r->Bool(v, "final");
-  rw.lost = r->Bool(v, "lost");
-  rw.lost_at_ms = r->Int(v, "lost_at_ms");
-  // Absent from runs stored before it was kept.
-  if (v.HasMember("data_rows")) rw.data_rows = r->Int(v, "data_rows");
+  ReadJsonFields(r, v, &rw, RunWorkerFields(), JsonDoc::kStore);
   return rw;
 }
 
@@ -151,19 +123,9 @@ void Run::WriteOpenSeconds(JsonWriter* w) const {
 }
 
 void Run::WriteSecond(JsonWriter* w, size_t i) const {
-  const SecondSummary& s = timeline_[i];
   w->StartObject();
   WriteSize(w, "i", i);
-  WriteField(w, "t", s.t);
-  WriteField(w, "requests", s.requests);
-  WriteField(w, "failures", s.failures);
-  WriteField(w, "users", s.users);
-  WriteField(w, "dropped", s.dropped);
-  WriteField(w, "workers", s.workers);
-  WriteField(w, "p50_us", s.p50_us);
-  WriteField(w, "p95_us", s.p95_us);
-  WriteField(w, "p99_us", s.p99_us);
-  WriteField(w, "max_us", s.max_us);
+  WriteJsonFields(w, timeline_[i], RunSecondFields(), JsonDoc::kStore);
   w->Key("hlog");
   w->StartArray();
   for (size_t k = i == 0 ? 0 : hlog_end_[i - 1]; k < hlog_end_[i]; ++k) {
@@ -188,8 +150,9 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteField(w, "id", id_);
     WriteField(w, "state", RunStateName(state_));
     WriteField(w, "message", message_);
-    // "" while the run is active. Absent in runs stored before it existed.
-    WriteField(w, "end_reason", end_reason_ ? EndReasonName(*end_reason_) : "");
+    RunEndRecord end;
+    if (end_reason_) end.end_reason = EndReasonName(*end_reason_);
+    WriteJsonFields(w, end, RunEndFields(), JsonDoc::kStore);
     WriteField(w, "summary", snap.summary);
     WriteField(w, "created_epoch_ns", created_epoch_ns_);
     WriteField(w, "started_by", started_by_);
@@ -265,16 +228,8 @@ Status Run::RestoreSecond(std::string_view record, size_t i) {
         "i", "stored run: second record " + std::to_string(i) + " is out of order");
   }
   SecondSummary s;
-  s.t = r.Int(doc, "t");
-  s.requests = r.Int(doc, "requests");
-  s.failures = r.Int(doc, "failures");
-  s.users = r.Int(doc, "users");
-  s.dropped = r.Int(doc, "dropped");
-  s.workers = r.Int(doc, "workers");
-  s.p50_us = r.Int(doc, "p50_us");
-  s.p95_us = r.Int(doc, "p95_us");
-  s.p99_us = r.Int(doc, "p99_us");
-  s.max_us = r.Int(doc, "max_us");
+  ReadJsonFields(&r, doc, &s, RunSecondFields(), JsonDoc::kStore);
+  s.rps = s.requests;  // not stored: a second's requests per second
   for (const rapidjson::Value& e : r.Array(doc, "hlog").GetArray()) {
     std::string tag = r.Str(e, "tag");
     int64_t max_us = r.Int(e, "max_us");
@@ -302,7 +257,7 @@ Result<StoredRunHeader> Run::ReadHeader(std::string_view state) {
   h.id = r.Str(doc, "id");
   h.summary = r.Str(doc, "summary");
   h.created_epoch_ns = r.Int(doc, "created_epoch_ns");
-  std::optional<RunState> s = StateFromName(r.Str(doc, "state"));
+  std::optional<RunState> s = RunStateFromName(r.Str(doc, "state"));
   if (!r.ok()) return r.status();
   if (!s) return Status::Invalid("state", "stored run: unknown state");
   h.state = *s;
@@ -414,9 +369,10 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
 
 void Run::ReadEndReason(FieldReader* r, const rapidjson::Value& doc) {
   if (doc.IsObject() && doc.HasMember("end_reason")) {
-    std::string name = r->Str(doc, "end_reason");
-    if (name.empty() || !r->ok()) return;  // still active when stored
-    std::optional<EndReason> reason = EndReasonFromName(name);
+    RunEndRecord end;
+    ReadJsonFields(r, doc, &end, RunEndFields(), JsonDoc::kStore);
+    if (!end.end_reason || !r->ok()) return;  // still active when stored
+    std::optional<EndReason> reason = EndReasonFromName(*end.end_reason);
     if (!reason) {
       r->Fail("end_reason", "is not an end reason this coordinator knows");
       return;

@@ -1,14 +1,14 @@
 #include "daemon/coordinator/stored_fields.h"
 
-#include <cstdio>
 #include <cstdlib>
+
+#include "common/json_record.h"
 
 namespace loadd {
 
 void WriteHex(JsonWriter* w, const char* key, double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  WriteField(w, key, buf);
+  w->Key(key);
+  WriteHexDouble(w, v);
 }
 
 void WriteBool(JsonWriter* w, const char* key, bool v) {
@@ -42,6 +42,19 @@ double FieldReader::Hex(const rapidjson::Value& obj, const char* key) {
   double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0') Fail(key, "is not a hex float");
   return v;
+}
+
+std::optional<std::string> FieldReader::OptionalStr(const rapidjson::Value& obj,
+                                                    const char* key) {
+  std::string s = Str(obj, key);
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+std::optional<bool> FieldReader::OptionalBool(const rapidjson::Value& obj,
+                                              const char* key) {
+  if (obj.IsObject() && obj.HasMember(key) && obj[key].IsNull()) return std::nullopt;
+  return Bool(obj, key);
 }
 
 const rapidjson::Value& FieldReader::Array(const rapidjson::Value& obj, const char* key) {

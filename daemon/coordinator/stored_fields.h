@@ -5,6 +5,7 @@
 #define LOADD_DAEMON_COORDINATOR_STORED_FIELDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/hdr_histogram.h"
@@ -32,6 +33,11 @@ class FieldReader {
   bool Bool(const rapidjson::Value& obj, const char* key);
   std::string Str(const rapidjson::Value& obj, const char* key);
   double Hex(const rapidjson::Value& obj, const char* key);
+  // For ReadJsonFields (common/json_record.h): the store's doubles are hex
+  // floats; an optional string is "" when absent.
+  double Double(const rapidjson::Value& obj, const char* key) { return Hex(obj, key); }
+  std::optional<std::string> OptionalStr(const rapidjson::Value& obj, const char* key);
+  std::optional<bool> OptionalBool(const rapidjson::Value& obj, const char* key);
   // An empty array / object when absent or wrong (and the error set).
   const rapidjson::Value& Array(const rapidjson::Value& obj, const char* key);
   const rapidjson::Value& Object(const rapidjson::Value& obj, const char* key);
