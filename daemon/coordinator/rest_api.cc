@@ -9,7 +9,9 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/metrics.h"
+#include "daemon/coordinator/plan_intake.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
@@ -17,11 +19,30 @@
 
 namespace loadd {
 
+constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
+
+// The most plans waiting for the intake thread. Their bytes are bounded by
+// the body budget; this bounds their number when they are small.
+constexpr size_t kMaxQueuedPlans = 64;
+
 struct RestApi::Context {
+  Context(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
+          const Clock* clock)
+      : coordinator(coordinator),
+        auth(auth),
+        limits(limits),
+        refusals(clock, kRefusalLogIntervalNs),
+        busy(clock, kRefusalLogIntervalNs) {}
+
   Coordinator* coordinator;
   const BearerAuth* auth;
   const LiveLimits* limits;
   LogThrottle refusals;
+  LogThrottle busy;  // plans refused by the body budget or a full intake
+  // Before `intake`: its queued jobs hold leases, given back when they are
+  // destroyed.
+  BodyBudget bodies;
+  PlanIntake intake{kMaxQueuedPlans};
 };
 
 namespace {
@@ -30,8 +51,6 @@ namespace Http = Pistache::Http;
 using Pistache::Http::Code;
 using Pistache::Http::ResponseWriter;
 using Context = RestApi::Context;
-
-constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
 
 void Reply(ResponseWriter& response, int code, const std::string& body) {
   response.setMime(MIME(Application, Json));
@@ -78,9 +97,8 @@ Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
   return status;
 }
 
-Result<std::string> CreateRun(Context* c, const Http::Request& req) {
+Result<std::string> CreateRun(Context* c, const std::string& body) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
-  const std::string body = req.body();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
   return c->coordinator->CreateRun(body, [&](const Plan& plan) {
     Status verdict = CheckRunLimits(plan, body.size(), *limits);
@@ -89,6 +107,53 @@ Result<std::string> CreateRun(Context* c, const Http::Request& req) {
     }
     return verdict;
   });
+}
+
+void LogBusy(Context* c, const Status& status) {
+  if (int64_t n = c->busy.Admit()) {
+    LOG_WARN("REST: refused %lld plan(s) while busy parsing others (latest: %s)",
+             static_cast<long long>(n), status.message().c_str());
+  }
+}
+
+// Reserves a plan's declared body in the budget of bodies in flight, before
+// any of it is read.
+Status ReserveBody(Context* c, size_t content_length, BodyLease* lease) {
+  size_t budget_bytes = c->limits->Get()->max_parsing_bytes;
+  Status reserved = c->bodies.Reserve(content_length, budget_bytes, lease);
+  if (!reserved.ok()) LogBusy(c, reserved);
+  return reserved;
+}
+
+// POST /v1/runs: the plan is parsed and its run created on the intake's
+// thread, and answered from there; its body and its reservation are given
+// back as soon as it is parsed.
+void CreateRunLater(Context* c, RestCall* call) {
+  struct Pending {
+    std::string body;
+    BodyLease lease;
+    std::shared_ptr<LaterReply> reply;
+  };
+  auto pending = std::make_shared<Pending>(
+      Pending{std::move(call->body), std::move(call->lease), call->defer()});
+  bool queued = c->intake.Submit([c, pending] {
+    Result<std::string> created = CreateRun(c, pending->body);
+    pending->body = std::string();
+    pending->lease.Release();
+    if (created.ok()) {
+      pending->reply->Send(201, *created);
+    } else {
+      pending->reply->Send(HttpCodeOf(created.status()), ErrorJson(created.status()));
+    }
+  });
+  if (!queued) {
+    Status busy(StatusCode::kUnavailable,
+                "the coordinator has " + std::to_string(kMaxQueuedPlans) +
+                    " plans waiting to be parsed (see --max-parsing-bytes): nothing "
+                    "changed, try again in a moment");
+    LogBusy(c, busy);
+    pending->reply->Send(HttpCodeOf(busy), ErrorJson(busy));
+  }
 }
 
 // Without the token, only that the coordinator is up; with it, the rest.
@@ -112,8 +177,9 @@ void GetRun(Context* c, const Http::Request& req, const std::string& id,
 
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing.
-void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
-            ResponseWriter& r) {
+void Handle(Context* c, const RouteMatch& match, RestCall* call) {
+  const Http::Request& req = call->request;
+  ResponseWriter& r = call->response;
   switch (match.rule->id) {
     case RouteId::kHealth:
       return Reply(r, 200, Health(c, req));
@@ -126,7 +192,7 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
     case RouteId::kRuns:
       return Reply(r, 200, c->coordinator->ListRuns());
     case RouteId::kCreateRun:
-      return Reply(r, CreateRun(c, req), 201);
+      return CreateRunLater(c, call);
     case RouteId::kRun:
       return GetRun(c, req, match.param, r);
     case RouteId::kRunHlog:
@@ -140,23 +206,36 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
   }
 }
 
+// Runs when a request's line and headers are in: the route table's verdict,
+// and for a plan the reservation of its body.
+Status CheckHeaders(Context* c, const Http::Request& req, size_t content_length,
+                    BodyLease* lease) {
+  RouteMatch match = MatchRoute(req.method(), req.resource());
+  Status admitted = Admit(c, match, req, content_length);
+  if (!admitted.ok() || match.rule->body != RouteBody::kPlan || content_length == 0) {
+    return admitted;
+  }
+  return ReserveBody(c, content_length, lease);
+}
+
 // Answers a complete request. The route table admitted its headers before
 // its body was read; it is asked again with the body's real size (and a
 // token that SIGHUP may have changed since).
-void DispatchRequest(Context* c, const Http::Request& req, ResponseWriter response) {
+void DispatchRequest(Context* c, RestCall* call) {
+  const Http::Request& req = call->request;
   RouteMatch match = MatchRoute(req.method(), req.resource());
-  Status admitted = Admit(c, match, req, req.body().size());
+  Status admitted = Admit(c, match, req, call->body.size());
   if (!admitted.ok()) {
-    Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
+    Reply(call->response, HttpCodeOf(admitted), ErrorJson(admitted));
     return;
   }
   try {
-    Handle(c, match, req, response);
+    Handle(c, match, call);
   } catch (const std::exception& e) {
     Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
     LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
               Printable(req.resource(), 100).c_str(), internal.message().c_str());
-    Reply(response, HttpCodeOf(internal), ErrorJson(internal));
+    Reply(call->response, HttpCodeOf(internal), ErrorJson(internal));
   }
 }
 
@@ -261,8 +340,7 @@ std::string ErrorJson(const Status& status) {
 
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
                  const LiveLimits* limits, const Clock* clock)
-    : context_(new Context{coordinator, auth, limits,
-                           LogThrottle(clock, kRefusalLogIntervalNs)}) {}
+    : context_(std::make_unique<Context>(coordinator, auth, limits, clock)) {}
 
 RestApi::~RestApi() { Shutdown(); }
 
@@ -271,12 +349,10 @@ Status RestApi::Serve(const RestOptions& options) {
   try {
     Context* c = context_.get();
     auto handler = std::make_shared<GuardedHandler>(
-        [c](const Http::Request& req, size_t content_length) {
-          return Admit(c, MatchRoute(req.method(), req.resource()), req, content_length);
+        [c](const Http::Request& req, size_t content_length, BodyLease* lease) {
+          return CheckHeaders(c, req, content_length, lease);
         },
-        [c](const Http::Request& req, ResponseWriter response) {
-          DispatchRequest(c, req, std::move(response));
-        });
+        [c](RestCall* call) { DispatchRequest(c, call); });
     endpoint_ =
         std::make_shared<Pistache::Http::Endpoint>(Pistache::Address(options.address));
     auto opts = Pistache::Http::Endpoint::options()
@@ -303,6 +379,8 @@ Status RestApi::Serve(const RestOptions& options) {
 }
 
 void RestApi::Shutdown() {
+  // First: no job answers through a transport that is gone.
+  context_->intake.Stop();
   if (endpoint_) {
     endpoint_->shutdown();
     endpoint_.reset();
