@@ -1,5 +1,6 @@
 #include "daemon/coordinator/rest_api.h"
 
+#include <malloc.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
@@ -24,6 +25,8 @@ constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
 // The most plans waiting for the intake thread. Their bytes are bounded by
 // the body budget; this bounds their number when they are small.
 constexpr size_t kMaxQueuedPlans = 64;
+// A plan body this large is followed by malloc_trim once parsed.
+constexpr size_t kTrimAfterBytes = size_t{1} << 20;
 
 struct RestApi::Context {
   Context(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
@@ -138,8 +141,12 @@ void CreateRunLater(Context* c, RestCall* call) {
       Pending{std::move(call->body), std::move(call->lease), call->defer()});
   bool queued = c->intake.Submit([c, pending] {
     Result<std::string> created = CreateRun(c, pending->body);
+    bool large = pending->body.size() >= kTrimAfterBytes;
     pending->body = std::string();
     pending->lease.Release();
+    // glibc keeps the megabytes a parse freed in this thread's arena (and
+    // the reader's, on the REST threads); give them back to the system.
+    if (large) malloc_trim(0);
     if (created.ok()) {
       pending->reply->Send(201, *created);
     } else {
