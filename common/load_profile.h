@@ -29,6 +29,9 @@ class LoadProfile {
   explicit LoadProfile(std::vector<Knot> knots);
 
   int64_t duration_ns() const { return knots_.back().t_ns; }
+  // The knots as given (a leading {0, 0} added when the first was later).
+  // Two knots at one time are a step: the load jumps without ramping.
+  const std::vector<Knot>& knots() const { return knots_; }
   double ValueAt(int64_t t_ns) const;
   double Peak() const;
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <queue>
 #include <utility>
 
@@ -12,6 +13,26 @@ constexpr int64_t kPartsPerHeir = 8;
 constexpr int64_t kMaxOpenModulus = int64_t{1} << 40;
 
 }  // namespace
+
+std::vector<StripeMember> StripeOrder(std::vector<StripeMember> members) {
+  std::map<std::string, std::vector<StripeMember>> by_host;
+  for (StripeMember& m : members) by_host[m.host].push_back(std::move(m));
+  size_t depth = 0;
+  for (auto& [host, list] : by_host) {
+    std::sort(list.begin(), list.end(), [](const StripeMember& a, const StripeMember& b) {
+      return a.instance != b.instance ? a.instance < b.instance
+                                      : a.worker_id < b.worker_id;
+    });
+    depth = std::max(depth, list.size());
+  }
+  std::vector<StripeMember> order;
+  for (size_t core = 0; core < depth; ++core) {
+    for (auto& [host, list] : by_host) {
+      if (core < list.size()) order.push_back(list[core]);
+    }
+  }
+  return order;
+}
 
 double ClassWeight(int64_t users, int64_t modulus, int64_t residue) {
   return users > 0 ? static_cast<double>(CountInClass(users, modulus, residue))

@@ -11,12 +11,18 @@
 // worker's classes are split into parts and dealt to the others, heaviest
 // part to the lightest heir (DealOut). Invariant: every index is owned by
 // exactly one live worker of the run at all times (once handovers are done).
+//
+// Striping decides who is worker k of n at the start: hosts are interleaved
+// first, then the cores of each host (StripeOrder), so every host and every
+// core gets an even share at every moment of the ramp and the fleet-wide
+// ramp is a straight line.
 #ifndef LOADD_COMMON_SHARE_H_
 #define LOADD_COMMON_SHARE_H_
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "common/clock.h"
@@ -43,6 +49,18 @@ struct ShareChange {
 };
 
 using Share = std::vector<ShareChange>;  // a worker's classes (add == true)
+
+// Striping: the one order in which a run's users are dealt to workers. With
+// hosts A, B and two cores each the order is A/0, B/0, A/1, B/1; the worker
+// at position k of n starts with the class (n, k).
+struct StripeMember {
+  std::string host;
+  int64_t instance = 0;
+  std::string worker_id;
+};
+// Returns the members in striped order. Deterministic: hosts by name,
+// instances ascending (then ids), whatever the input order.
+std::vector<StripeMember> StripeOrder(std::vector<StripeMember> members);
 
 // How many of the indices 0..total-1 are in the class i % modulus == residue.
 inline int64_t CountInClass(int64_t total, int64_t modulus, int64_t residue) {

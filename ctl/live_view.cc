@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/plan.h"
 #include "common/units.h"
 #include "ctl/report.h"
 
@@ -59,12 +60,12 @@ size_t Utf8Length(unsigned char c) {
   return 1;
 }
 
-// The run time in seconds where the plan's duration string ends; 0 when bad.
-double DurationSeconds(const rapidjson::Value& object) {
+// The plan's duration string in ns; -1 when missing or bad.
+int64_t DurationNsOf(const rapidjson::Value& object) {
   auto it = object.FindMember("duration");
-  if (it == object.MemberEnd() || !it->value.IsString()) return 0;
+  if (it == object.MemberEnd() || !it->value.IsString()) return -1;
   Result<int64_t> ns = ParseDurationNs(it->value.GetString());
-  return ns.ok() ? static_cast<double>(*ns) / 1e9 : 0;
+  return ns.ok() ? *ns : -1;
 }
 
 // A number, or a number in a string (coordinators before the fix in
@@ -78,6 +79,67 @@ double NumberOf(const rapidjson::Value& object, const char* name) {
   char* end = nullptr;
   double value = std::strtod(text, &end);
   return end != text && *end == '\0' && std::isfinite(value) ? value : -1;
+}
+
+// The load fields of a run's normalized plan (stages and start_rate, or
+// users + spawn_rate + duration, or arrival_rate + duration) read into a
+// Plan, so that the profile drawn is Plan::Profile()'s. Lenient, as the view
+// must draw whatever the coordinator sends: an unreadable stage is left
+// out, an unreadable spawn_rate starts everyone at once (the parser's
+// default). False when the fields say nothing usable.
+bool ReadLoad(const rapidjson::Value& json, Plan* plan) {
+  auto stages = json.FindMember("stages");
+  if (stages != json.MemberEnd() && stages->value.IsArray() && !stages->value.Empty()) {
+    for (const rapidjson::Value& stage : stages->value.GetArray()) {
+      if (!stage.IsObject()) return false;
+      bool rate = stage.HasMember("rate");
+      if (plan->stages.empty() && rate) plan->model = LoadModel::kOpen;
+      double target = NumberOf(stage, rate ? "rate" : "users");
+      int64_t length_ns = DurationNsOf(stage);
+      if (target < 0 || length_ns < 0) continue;
+      plan->stages.push_back({length_ns, target});
+    }
+    plan->start_rate = std::max(0.0, NumberOf(json, "start_rate"));
+    return !plan->stages.empty();
+  }
+  plan->duration_ns = DurationNsOf(json);
+  if (plan->duration_ns <= 0) return false;
+  double arrival_rate = NumberOf(json, "arrival_rate");
+  if (arrival_rate >= 0) {
+    plan->model = LoadModel::kOpen;
+    plan->arrival_rate = arrival_rate;
+    return true;
+  }
+  double users = std::max(0.0, NumberOf(json, "users"));
+  double spawn_rate = NumberOf(json, "spawn_rate");
+  plan->users = static_cast<int64_t>(users);
+  plan->spawn_rate = spawn_rate > 0 ? spawn_rate : std::max(users, 1.0);
+  return true;
+}
+
+// One phase per stretch between the profile's knots, a ramp where the load
+// changes; neighbours of one kind are one phase unless a step (two knots at
+// one time) lies between them. Steps take no time, so they are no phase.
+std::vector<LivePhase> PhasesOfProfile(const LoadProfile& profile) {
+  std::vector<LivePhase> phases;
+  const std::vector<LoadProfile::Knot>& knots = profile.knots();
+  bool stepped = false;
+  for (size_t s = 1; s < knots.size(); ++s) {
+    if (knots[s].t_ns <= knots[s - 1].t_ns) {
+      stepped = stepped || knots[s].value != knots[s - 1].value;
+      continue;
+    }
+    bool ramp = knots[s].value != knots[s - 1].value;
+    double end_s = static_cast<double>(knots[s].t_ns) / 1e9;
+    bool merge = !phases.empty() && phases.back().ramp == ramp && !stepped;
+    stepped = false;
+    if (merge) {
+      phases.back().end_s = end_s;
+    } else {
+      phases.push_back({end_s, ramp});
+    }
+  }
+  return phases;
 }
 
 bool InRamp(const std::vector<LivePhase>& phases, double t) {
@@ -193,37 +255,18 @@ void AppendThresholds(const RunView& run, const LiveViewOptions& o,
 }  // namespace
 
 std::vector<LivePhase> PhasesOfPlan(const rapidjson::Value& run_json) {
-  std::vector<LivePhase> phases;
-  if (!run_json.IsObject()) return phases;
+  if (!run_json.IsObject()) return {};
   auto plan_it = run_json.FindMember("plan");
-  if (plan_it == run_json.MemberEnd() || !plan_it->value.IsObject()) return phases;
-  const rapidjson::Value& plan = plan_it->value;
-  auto stages = plan.FindMember("stages");
-  if (stages != plan.MemberEnd() && stages->value.IsArray() && !stages->value.Empty()) {
-    double level = std::max(0.0, NumberOf(plan, "start_rate"));
-    double end = 0;
-    for (const rapidjson::Value& stage : stages->value.GetArray()) {
-      if (!stage.IsObject()) return {};
-      double target = NumberOf(stage, stage.HasMember("rate") ? "rate" : "users");
-      double length = DurationSeconds(stage);
-      if (target < 0 || length <= 0) continue;
-      end += length;
-      phases.push_back({end, target != level});
-      level = target;
-    }
-    return phases;
+  if (plan_it == run_json.MemberEnd() || !plan_it->value.IsObject()) return {};
+  Plan plan;
+  if (!ReadLoad(plan_it->value, &plan)) return {};
+  std::vector<LivePhase> phases = PhasesOfProfile(plan.Profile());
+  // Everyone starting within a second is no ramp worth drawing.
+  bool simple_closed = plan.model == LoadModel::kClosed && plan.stages.empty();
+  if (simple_closed && !phases.empty() && phases[0].ramp && phases[0].end_s <= 1.0) {
+    phases[0].ramp = false;
+    if (phases.size() > 1) phases.erase(phases.begin());  // the steady rest
   }
-  double duration = DurationSeconds(plan);
-  if (duration <= 0) return phases;
-  double users = NumberOf(plan, "users");
-  double spawn_rate = NumberOf(plan, "spawn_rate");
-  if (users > 0 && spawn_rate > 0) {
-    double ramp = std::min(duration, users / spawn_rate);
-    // Everyone starting within a second is no ramp worth drawing.
-    if (ramp > 1.0) phases.push_back({ramp, true});
-  }
-  if (phases.empty() || phases.back().end_s < duration)
-    phases.push_back({duration, false});
   return phases;
 }
 

@@ -24,10 +24,11 @@ struct LivePhase {
   bool ramp = false;  // the load changes in it (else it holds steady)
 };
 
-// The load profile of GET /v1/runs/{id}'s normalized `plan`: closed model
-// users + spawn_rate: a ramp of users / spawn_rate seconds, then steady;
-// stages: one stretch per stage, a ramp where its target differs from the
-// level before it; arrival_rate: all steady. Empty when the plan says
+// The phases of GET /v1/runs/{id}'s normalized `plan`: its load fields are
+// read into a Plan and the phases follow Plan::Profile() (common/plan.h), a
+// ramp wherever the load changes, steady where it holds (a stage of 0 s is
+// a step, no phase). A ramp of at most 1 s at the start of the simple closed
+// form (users + spawn_rate) is drawn steady. Empty when the plan says
 // nothing usable (the bar then shows no phases).
 std::vector<LivePhase> PhasesOfPlan(const rapidjson::Value& run_json);
 

@@ -1,9 +1,12 @@
 #include "ctl/live_view.h"
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <string>
 #include <vector>
+
+#include "common/plan.h"
 
 namespace loadd {
 namespace {
@@ -417,6 +420,10 @@ TEST(PhasesOfPlanTest, ReadsTheLoadProfile) {
       {R"({"plan": {"start_rate": 10, "stages": [{"duration": "10s", "rate": 10},
                                                  {"duration": "10s", "rate": 20}]}})",
        {{10, false}, {20, true}}},
+      {R"({"plan": {"stages": [{"duration": "10s", "users": 50},
+                               {"duration": "0s", "users": 100},
+                               {"duration": "10s", "users": 100}]}})",  // a step
+       {{10, true}, {20, false}}},
       {R"({"plan": {}})", {}},
       {R"({"id": "r1"})", {}},
       {R"({"plan": {"users": 1, "duration": "later"}})", {}},
@@ -428,6 +435,48 @@ TEST(PhasesOfPlanTest, ReadsTheLoadProfile) {
     std::vector<std::pair<double, bool>> got;
     for (const LivePhase& p : PhasesOfPlan(doc)) got.emplace_back(p.end_s, p.ramp);
     EXPECT_EQ(got, c.want) << c.json;
+  }
+}
+
+// The phases drawn follow the load the plan's profile describes: a ramp
+// holds a change of load inside it, a steady phase holds none, and the last
+// phase ends where the profile does. Plans go through the parser and back
+// to JSON, as GET /v1/runs/{id} serves them.
+TEST(PhasesOfPlanTest, AgreeWithThePlansProfile) {
+  const char* plans[] = {
+      R"({"target": "http://h", "stages": [{"duration": "10s", "users": 50},
+          {"duration": "0s", "users": 100}, {"duration": "10s", "users": 100},
+          {"duration": "5s", "users": 20}, {"duration": "5s", "users": 80}]})",
+      R"({"target": "http://h", "start_rate": 5, "stages": [
+          {"duration": "3s", "rate": 5}, {"duration": "0s", "rate": 50},
+          {"duration": "7s", "rate": 50}, {"duration": "10s", "rate": 0}]})",
+      R"({"target": "http://h", "users": 30, "spawn_rate": 4, "duration": "20s"})",
+      R"({"target": "http://h", "users": 30, "spawn_rate": 1, "duration": "20s"})",
+      R"({"target": "http://h", "arrival_rate": 40, "duration": "1m"})",
+  };
+  for (const char* text : plans) {
+    Result<Plan> plan = ParsePlan(text);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    LoadProfile profile = plan->Profile();
+    rapidjson::Document doc;
+    doc.Parse(("{\"plan\": " + PlanToJson(*plan) + "}").c_str());
+    ASSERT_FALSE(doc.HasParseError()) << text;
+    std::vector<LivePhase> phases = PhasesOfPlan(doc);
+    ASSERT_FALSE(phases.empty()) << text;
+    EXPECT_EQ(phases.back().end_s * 1e9, static_cast<double>(profile.duration_ns()))
+        << text;
+    double begin_s = 0;
+    for (const LivePhase& phase : phases) {
+      // The load at 17 instants strictly inside the phase.
+      bool changes = false;
+      double first = profile.ValueAt(static_cast<int64_t>((begin_s + 1e-6) * 1e9));
+      for (int k = 0; k <= 16; ++k) {
+        double t_s = begin_s + 1e-6 + (phase.end_s - begin_s - 2e-6) * k / 16;
+        changes |= profile.ValueAt(static_cast<int64_t>(t_s * 1e9)) != first;
+      }
+      EXPECT_EQ(phase.ramp, changes) << text << " phase ending at " << phase.end_s;
+      begin_s = phase.end_s;
+    }
   }
 }
 

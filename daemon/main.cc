@@ -1,10 +1,11 @@
 // loadd: one binary, a table of roles. `loadd worker`, `loadd coordinator`,
-// `loadd target`, `loadd keygen`.
+// `loadd target`, `loadd keygen`, `loadd token`.
 #include <cstdio>
 #include <cstring>
 
 #include "common/bus_auth.h"
 #include "daemon/coordinator/coordinator_main.h"
+#include "daemon/coordinator/token_command.h"
 #include "daemon/target/target_main.h"
 #include "daemon/worker/worker_main.h"
 
@@ -45,6 +46,8 @@ constexpr Role kRoles[] = {
      "run the fleet: REST API, workers, merged stats"},
     {"target", loadd::TargetMain, "a small HTTP server to aim tests and demos at"},
     {"keygen", KeygenMain, "print a new fleet key (loadd keygen > /etc/loadd/fleet.key)"},
+    {"token", loadd::TokenMain,
+     "add a named REST token (loadd token add NAME --role runner) and print it once"},
 };
 
 int Usage(FILE* out) {

@@ -36,13 +36,12 @@ std::string ModeText(mode_t mode) {
 
 }  // namespace
 
-Result<std::string> ReadTokenFile(const std::string& path, const std::string& flag) {
-  if (path.empty())
-    return Status::Invalid(flag, "is empty; " + HowToCreate(kDefaultTokenFile));
+Result<std::string> ReadPrivateFile(const std::string& path, const std::string& flag,
+                                    const PrivateFileRules& rules) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
-    return Status::Invalid(flag, "cannot read the REST token file " + path + ": " +
-                                     std::strerror(errno) + "; " + HowToCreate(path));
+    return Status::Invalid(flag, "cannot read " + rules.what + " " + path + ": " +
+                                     std::strerror(errno) + "; " + rules.how_to_create);
   }
   struct stat st;
   std::string content;
@@ -50,28 +49,44 @@ Result<std::string> ReadTokenFile(const std::string& path, const std::string& fl
   if (fstat(fd, &st) != 0) {
     status = Status::Invalid(flag, "cannot stat " + path + ": " + std::strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    status = Status::Invalid(flag, path + " is not a regular file; " + HowToCreate(path));
+    status =
+        Status::Invalid(flag, path + " is not a regular file; " + rules.how_to_create);
   } else if ((st.st_mode & 077) != 0) {
     status =
         Status::Invalid(flag, path + " is accessible by group or others (mode " +
                                   ModeText(st.st_mode) + "); run `chmod 600 " + path +
                                   "` so only the coordinator's user can read it");
-  } else if (st.st_size > static_cast<off_t>(kMaxTokenBytes)) {
-    status = Status::Invalid(
-        flag, path + " is larger than " + std::to_string(kMaxTokenBytes) +
-                  " bytes: it should hold one token; " + HowToCreate(path));
+  } else if (st.st_size > static_cast<off_t>(rules.max_bytes)) {
+    status = Status::Invalid(flag, path + " is larger than " +
+                                       std::to_string(rules.max_bytes) + " bytes" +
+                                       rules.too_large_hint);
   } else {
-    char buf[kMaxTokenBytes + 1];
+    std::string buf(64 * 1024, '\0');
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 && content.size() <= kMaxTokenBytes) {
-      content.append(buf, static_cast<size_t>(n));
+    while ((n = read(fd, buf.data(), buf.size())) > 0 &&
+           content.size() <= rules.max_bytes) {
+      content.append(buf.data(), static_cast<size_t>(n));
     }
     if (n < 0)
       status = Status::Invalid(flag, "cannot read " + path + ": " + std::strerror(errno));
+    else if (content.size() > rules.max_bytes)
+      status = Status::Invalid(
+          flag, path + " is larger than " + std::to_string(rules.max_bytes) + " bytes");
   }
   close(fd);
   if (!status.ok()) return status;
-  std::string_view token = Trim(content);
+  return content;
+}
+
+Result<std::string> ReadTokenFile(const std::string& path, const std::string& flag) {
+  if (path.empty())
+    return Status::Invalid(flag, "is empty; " + HowToCreate(kDefaultTokenFile));
+  Result<std::string> content = ReadPrivateFile(
+      path, flag,
+      PrivateFileRules{"the REST token file", HowToCreate(path), kMaxTokenBytes,
+                       ": it should hold one token; " + HowToCreate(path)});
+  if (!content.ok()) return content.status();
+  std::string_view token = Trim(*content);
   if (token.size() > kMaxTokenBytes) {
     return Status::Invalid(
         flag, path + " is larger than " + std::to_string(kMaxTokenBytes) + " bytes");
@@ -93,34 +108,38 @@ Result<std::string> ReadTokenFile(const std::string& path, const std::string& fl
   return std::string(token);
 }
 
-BearerAuth::Digest BearerAuth::Sha256(std::string_view text) {
-  Digest digest{};
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &len, EVP_sha256(), nullptr);
-  return digest;
-}
-
 void BearerAuth::SetToken(std::string_view token) {
-  Digest digest = Sha256(token);
-  MutexLock lock(&mu_);
-  digest_ = digest;
-  set_ = true;
+  SetTokens({NamedToken{kTokenFileName, Role::kAdmin, Sha256Of(token), {}}});
 }
 
-bool BearerAuth::Check(std::string_view authorization) const {
+void BearerAuth::SetTokens(std::vector<NamedToken> tokens) {
+  MutexLock lock(&mu_);
+  tokens_.swap(tokens);
+}
+
+std::optional<TokenIdentity> BearerAuth::Identify(std::string_view authorization) const {
   constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() < kScheme.size()) return false;
+  if (authorization.size() < kScheme.size()) return std::nullopt;
   for (size_t i = 0; i < kScheme.size(); ++i) {
     char c = authorization[i];
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return false;
+    if (c != kScheme[i]) return std::nullopt;
   }
   std::string_view presented = Trim(authorization.substr(kScheme.size()));
-  if (presented.empty() || presented.size() > kMaxTokenBytes) return false;
-  // Hash first: the comparison then runs over equal lengths whatever was sent.
-  Digest digest = Sha256(presented);
+  if (presented.empty() || presented.size() > kMaxTokenBytes) return std::nullopt;
+  // Hash first: every comparison then runs over 32 bytes whatever was sent,
+  // and all of them run (hashes are unique, so at most one matches).
+  TokenDigest digest = Sha256Of(presented);
   MutexLock lock(&mu_);
-  return set_ && CRYPTO_memcmp(digest.data(), digest_.data(), digest.size()) == 0;
+  size_t found = tokens_.size();
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    int diff = CRYPTO_memcmp(digest.data(), tokens_[i].digest.data(), digest.size());
+    size_t mask = static_cast<size_t>(0) - static_cast<size_t>(diff == 0);
+    found = (i & mask) | (found & ~mask);
+  }
+  if (found == tokens_.size()) return std::nullopt;
+  const NamedToken& token = tokens_[found];
+  return TokenIdentity{token.name, token.role, token.caps};
 }
 
 int64_t LogThrottle::Admit() {

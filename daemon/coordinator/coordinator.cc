@@ -13,9 +13,9 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/share.h"
 #include "common/units.h"
 #include "daemon/coordinator/data_warning.h"
-#include "daemon/coordinator/striping.h"
 
 namespace loadd {
 
@@ -406,7 +406,8 @@ void Coordinator::Launch(Run* run, int64_t now) {
 }
 
 Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
-                                           const PlanCheck& check) {
+                                           const PlanCheck& check,
+                                           std::string started_by) {
   Result<Plan> plan = ParsePlan(plan_json);
   if (!plan.ok()) return plan.status();
   if (check) LOADD_RETURN_IF_ERROR(check(*plan));
@@ -427,6 +428,7 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   std::string id = NewRunId();
   int64_t start_ns = now + config_.start_delay_ms * kNsPerMs;
   auto run = std::make_unique<Run>(id, *plan, now, start_ns, WallNowNs());
+  run->set_started_by(std::move(started_by));
   if (static_cast<int64_t>(live) < plan->expect_workers) {
     run->SetState(RunState::kWaiting, now);
     LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
@@ -460,7 +462,8 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
   return reply;
 }
 
-Result<std::string> Coordinator::StopRun(const std::string& id) {
+Result<std::string> Coordinator::StopRun(const std::string& id,
+                                         const StopCheck& may_stop) {
   MutexLock lock(&mu_);
   auto it = runs_.find(id);
   if (it == runs_.end()) return Status(StatusCode::kNotFound, "no run " + id, "id");
@@ -472,6 +475,7 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     return Status(StatusCode::kFailedPrecondition, "run " + id + " has already ended (" +
                                                        RunStateName(run->state()) + ")");
   }
+  if (may_stop) LOADD_RETURN_IF_ERROR(may_stop(run->started_by()));
   if (run->state() == RunState::kWaiting) {
     run->End(EndReason::kStopped, clock_->NowNs(), "stopped while waiting for workers");
   } else {
@@ -488,6 +492,16 @@ Result<std::string> Coordinator::StopRun(const std::string& id) {
     w->String(RunStateName(run->state()));
     w->EndObject();
   });
+}
+
+int64_t Coordinator::ActiveRunsStartedBy(const std::string& started_by) {
+  MutexLock lock(&mu_);
+  int64_t n = 0;
+  for (auto& [id, slot] : runs_) {
+    n += slot.run != nullptr && !IsFinal(slot.run->state()) &&
+         slot.run->started_by() == started_by;
+  }
+  return n;
 }
 
 void Coordinator::StopWorkers(const Run& run) {

@@ -89,10 +89,17 @@ class Coordinator {
   // REST side; each returns a JSON document or a Status for the error reply.
   // `check` (operator limits, rest_api.cc) vets the parsed plan before
   // anything else happens; its error is returned as is.
+  // started_by: the name of the token that asks (the run's started_by).
   using PlanCheck = std::function<Status(const Plan&)>;
   Result<std::string> CreateRun(std::string_view plan_json,
-                                const PlanCheck& check = nullptr);
-  Result<std::string> StopRun(const std::string& id);
+                                const PlanCheck& check = nullptr,
+                                std::string started_by = "");
+  // `may_stop` (roles, rest_api.cc) is given the run's started_by once the
+  // run is known to be active; its error is returned as is.
+  using StopCheck = std::function<Status(const std::string& started_by)>;
+  Result<std::string> StopRun(const std::string& id, const StopCheck& may_stop = nullptr);
+  // How many runs that `started_by` started are active (not final).
+  int64_t ActiveRunsStartedBy(const std::string& started_by);
   // The run as JSON; with the timeline's seconds from since_s on (all: 0),
   // or without the timeline.
   Result<std::string> GetRun(const std::string& id, bool timeline, int64_t since_s = 0);

@@ -66,6 +66,11 @@ void DefineCoordinatorFlags(CLI::App* app, CoordinatorFlags* f) {
          "File holding the REST API's bearer token (mode 0600; `loadd keygen` makes one)")
       ->envname("LOADD_TOKEN_FILE")
       ->capture_default_str();
+  app->add_option("--tokens-file", f->tokens_file,
+                  "File of named REST tokens with roles and caps (docs/operations.md; "
+                  "`loadd token add` writes it; mode 0600). With it, --token-file may "
+                  "be \"\"")
+      ->envname("LOADD_TOKENS_FILE");
   app->add_option("--rest-tls-cert", f->rest_tls_cert,
                   "PEM certificate: serve REST over HTTPS");
   app->add_option("--rest-tls-key", f->rest_tls_key,

@@ -37,6 +37,7 @@ struct CoordinatorFlags {
   std::string rest = "127.0.0.1:8089";
   int rest_threads = 2;
   std::string token_file = kDefaultTokenFile;
+  std::string tokens_file;  // named tokens (tokens.h); empty: none
   std::string rest_tls_cert;
   std::string rest_tls_key;
   std::string rest_tls_ca;

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/auth.h"
 #include "daemon/coordinator/bus_server.h"
 #include "daemon/coordinator/coordinator.h"
@@ -59,7 +60,13 @@ int CoordinatorMain(int argc, char** argv) {
   }
 
   BearerAuth auth;
-  auth.SetToken(live->token);
+  auth.SetTokens(AllTokens(*live));
+  Result<std::unique_ptr<AuditLog>> audit =
+      AuditLog::Open(flags.store.state_dir, RealClock::Get());
+  if (!audit.ok()) {
+    LOG_ERROR("%s", audit.status().ToString().c_str());
+    return 2;
+  }
   LiveLimits limits(live->limits);
   BusServer bus;
   Coordinator coordinator(&bus, RealClock::Get(), flags.config, store->get());
@@ -71,7 +78,7 @@ int CoordinatorMain(int argc, char** argv) {
   Persister persister(&coordinator);  // writes runs until the end of main
   bus.set_coordinator(&coordinator);
   st = bus.Listen(flags.bus_url, std::move(*bus_options));
-  RestApi api(&coordinator, &auth, &limits);
+  RestApi api(&coordinator, &auth, &limits, RealClock::Get(), audit->get());
   if (st.ok()) st = api.Serve(*rest);
   if (!st.ok()) {
     LOG_ERROR("%s", st.ToString().c_str());
@@ -111,7 +118,7 @@ int CoordinatorMain(int argc, char** argv) {
                     ReloadTargets{&auth, &limits, &bus, rest->max_body_bytes});
   int sig = 0;
   while (sigwait(&mask, &sig) == 0 && sig == SIGHUP) {
-    LOG_INFO("SIGHUP: reloading the config file and the token file");
+    LOG_INFO("SIGHUP: reloading the config file and the token files");
     (void)reloader.Reload();
   }
   LOG_INFO("signal %d: shutting down", sig);

@@ -1,5 +1,6 @@
 #include "daemon/coordinator/reload.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -37,19 +38,63 @@ std::string BytesText(size_t bytes) { return FormatBytes(bytes); }
 
 Result<LiveSettings> LoadLiveSettings(const CoordinatorFlags& flags) {
   LiveSettings live;
-  Result<std::string> token = ReadTokenFile(flags.token_file, "--token-file");
-  if (!token.ok()) return token.status();
-  live.token = std::move(*token);
+  if (!flags.token_file.empty() || flags.tokens_file.empty()) {
+    Result<std::string> token = ReadTokenFile(flags.token_file, "--token-file");
+    if (!token.ok()) return token.status();
+    live.token = std::move(*token);
+  }
+  if (!flags.tokens_file.empty()) {
+    Result<std::vector<NamedToken>> named =
+        ReadTokensFile(flags.tokens_file, "--tokens-file");
+    if (!named.ok()) return named.status();
+    live.named = std::move(*named);
+    TokenDigest digest = Sha256Of(live.token);
+    for (const NamedToken& token : live.named) {
+      if (!live.token.empty() && token.digest == digest) {
+        return Status::Invalid("--tokens-file", "token \"" + token.name + "\" in " +
+                                                    flags.tokens_file +
+                                                    " has the --token-file's secret");
+      }
+    }
+  }
   Result<RunLimits> limits = LimitsFromFlags(flags);
   if (!limits.ok()) return limits.status();
   live.limits = std::move(*limits);
   return live;
 }
 
+std::vector<NamedToken> AllTokens(const LiveSettings& live) {
+  std::vector<NamedToken> all;
+  if (!live.token.empty()) {
+    all.push_back(NamedToken{kTokenFileName, Role::kAdmin, Sha256Of(live.token), {}});
+  }
+  all.insert(all.end(), live.named.begin(), live.named.end());
+  return all;
+}
+
 std::vector<std::string> DescribeLiveChanges(const LiveSettings& before,
                                              const LiveSettings& after) {
   std::vector<std::string> out;
   if (before.token != after.token) out.push_back("REST token: changed");
+  std::vector<std::string> added, removed, changed;
+  for (const NamedToken& a : after.named) {
+    auto b = std::find_if(before.named.begin(), before.named.end(),
+                          [&](const NamedToken& t) { return t.name == a.name; });
+    if (b == before.named.end()) {
+      added.push_back(a.name);
+    } else if (!(*b == a)) {
+      changed.push_back(a.name);
+    }
+  }
+  for (const NamedToken& b : before.named) {
+    if (std::none_of(after.named.begin(), after.named.end(),
+                     [&](const NamedToken& t) { return t.name == b.name; })) {
+      removed.push_back(b.name);
+    }
+  }
+  if (!added.empty()) out.push_back("--tokens-file: added " + Join(added));
+  if (!removed.empty()) out.push_back("--tokens-file: removed " + Join(removed));
+  if (!changed.empty()) out.push_back("--tokens-file: changed " + Join(changed));
   const RunLimits& b = before.limits;
   const RunLimits& a = after.limits;
   if (b.hosts.entries() != a.hosts.entries()) {
@@ -122,11 +167,11 @@ Status Reloader::Reload() {
     return status;
   }
   std::vector<std::string> changes = DescribeLiveChanges(live_, *live);
-  targets_.auth->SetToken(live->token);
+  targets_.auth->SetTokens(AllTokens(*live));
   targets_.limits->Set(live->limits);
   if (targets_.bus != nullptr) targets_.bus->SetFleetKey(bus->fleet_key);
   for (const std::string& change : changes) LOG_INFO("SIGHUP: %s", change.c_str());
-  if (changes.empty()) LOG_INFO("SIGHUP: token, allow list and caps unchanged");
+  if (changes.empty()) LOG_INFO("SIGHUP: tokens, allow list and caps unchanged");
   LOG_INFO("SIGHUP: fleet key re-read from %s", next.bus.fleet_key_file.c_str());
   std::vector<std::string> restart = RestartOnlyChanges(running_, next);
   if (!restart.empty()) {

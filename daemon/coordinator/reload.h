@@ -1,5 +1,6 @@
 // What `loadd coordinator` can change while it runs, and SIGHUP's reload:
-// the config file and the token file are read again; the token, the allow
+// the config file, the token file and the tokens file are read again; the
+// tokens (names, roles, caps), the allow
 // list and the per-run caps apply at once (thread-safe, through BearerAuth
 // and LiveLimits), the fleet key goes to the bus, and settings that need a
 // restart (bus URL, REST address, TLS files, ...) are logged as such. A
@@ -15,19 +16,26 @@
 #include "daemon/coordinator/bus_server.h"
 #include "daemon/coordinator/coordinator_flags.h"
 #include "daemon/coordinator/limits.h"
+#include "daemon/coordinator/tokens.h"
 
 namespace loadd {
 
 struct LiveSettings {
-  std::string token;
+  std::string token;  // --token-file's; empty when that flag is ""
   RunLimits limits;
+  std::vector<NamedToken> named = {};  // --tokens-file's
 };
 
-// Reads the token file and parses the limits named by `flags`.
+// Reads the token file and the tokens file and parses the limits named by
+// `flags`. --token-file may be "" only with a --tokens-file.
 Result<LiveSettings> LoadLiveSettings(const CoordinatorFlags& flags);
 
+// Every token the REST API accepts: the --token-file's as the admin named
+// kTokenFileName, then the named ones.
+std::vector<NamedToken> AllTokens(const LiveSettings& live);
+
 // One line per live setting that differs, for the log ("--max-users:
-// 100000 -> 5000"); the token is only said to have changed.
+// 100000 -> 5000"); tokens are named or said to have changed, never shown.
 std::vector<std::string> DescribeLiveChanges(const LiveSettings& before,
                                              const LiveSettings& after);
 

@@ -10,13 +10,16 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/plan_intake.h"
+#include "daemon/coordinator/rest_audit.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
 #include "daemon/coordinator/static_files.h"
+#include "daemon/coordinator/tokens.h"
 
 namespace loadd {
 
@@ -30,17 +33,22 @@ constexpr size_t kTrimAfterBytes = size_t{1} << 20;
 
 struct RestApi::Context {
   Context(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
-          const Clock* clock)
+          const Clock* clock, AuditLog* audit)
       : coordinator(coordinator),
         auth(auth),
         limits(limits),
         refusals(clock, kRefusalLogIntervalNs),
+        audit(audit),
         busy(clock, kRefusalLogIntervalNs) {}
 
   Coordinator* coordinator;
   const BearerAuth* auth;
   const LiveLimits* limits;
   LogThrottle refusals;
+  AuditLog* audit = nullptr;  // may be null
+  // Held while a token with a max-runs cap is checked and its run created,
+  // so two requests of that token cannot both pass the count.
+  Mutex create_mu;
   LogThrottle busy;  // plans refused by the body budget or a full intake
   // Before `intake`: its queued jobs hold leases, given back when they are
   // destroyed.
@@ -82,12 +90,27 @@ void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
   response.send(Code::Ok, *result);
 }
 
-// The route table's verdict on a request (rest_routes.h); a missing or
-// wrong token is logged (at most once per kRefusalLogIntervalNs, never with
-// what was sent).
+// One line of the audit log (audit_log.h) for a request's outcome.
+void Audit(Context* c, const Http::Request& req, const std::optional<TokenIdentity>& who,
+           std::string_view action, std::string_view run_id, const Status& status) {
+  if (c->audit == nullptr) return;
+  c->audit->Record(AuditEntryOf(who, req.address().host(), action, run_id, status));
+}
+
+// The route table's verdict on a request (rest_routes.h). A refusal for
+// the token (401) or its role (403) goes to the audit log; a missing or
+// wrong token is also logged (at most once per kRefusalLogIntervalNs,
+// never with what was sent).
 Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
-             size_t content_length) {
-  Status status = AdmitRequest(match, req, content_length, *c->auth, *c->limits->Get());
+             size_t content_length, std::optional<TokenIdentity>* who_out = nullptr) {
+  std::optional<TokenIdentity> who;
+  Status status =
+      AdmitRequest(match, req, content_length, *c->auth, *c->limits->Get(), &who);
+  if (who_out != nullptr) *who_out = who;
+  if (status.code() == StatusCode::kUnauthenticated ||
+      status.code() == StatusCode::kPermissionDenied) {
+    Audit(c, req, who, AuditActionOf(match), match.param, status);
+  }
   if (status.code() != StatusCode::kUnauthenticated) return status;
   if (int64_t n = c->refusals.Admit()) {
     LOG_WARN(
@@ -100,16 +123,56 @@ Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
   return status;
 }
 
-Result<std::string> CreateRun(Context* c, const std::string& body) {
+// A top-level string field of a small JSON reply, or "".
+std::string FieldOf(const std::string& json, const char* key) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "";
+  auto it = doc.FindMember(key);
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+// Starts a run for `who` (its started_by) within the operator's limits and
+// the token's own caps.
+Result<std::string> CreateRun(Context* c, const std::string& body,
+                              const TokenIdentity& who) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
-  return c->coordinator->CreateRun(body, [&](const Plan& plan) {
+  auto check = [&](const Plan& plan) {
     Status verdict = CheckRunLimits(plan, body.size(), *limits);
+    if (verdict.ok()) {
+      int64_t active =
+          who.caps.max_runs > 0 ? c->coordinator->ActiveRunsStartedBy(who.name) : 0;
+      verdict = CheckTokenCaps(plan, who, active);
+    }
     if (!verdict.ok()) {
-      LOG_INFO("REST: plan refused by an operator limit: %s", verdict.ToString().c_str());
+      LOG_INFO("REST: plan of token %s refused by a limit: %s", who.name.c_str(),
+               verdict.ToString().c_str());
     }
     return verdict;
+  };
+  if (who.caps.max_runs == 0) return c->coordinator->CreateRun(body, check, who.name);
+  MutexLock lock(&c->create_mu);
+  return c->coordinator->CreateRun(body, check, who.name);
+}
+
+// A runner stops only the runs it started; an admin any (the route's role,
+// rest_routes.h, already kept viewers out).
+Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdentity& who) {
+  return c->coordinator->StopRun(id, [&](const std::string& started_by) {
+    return MayActOnRun(id, started_by, who);
   });
+}
+
+// Stopping, answered and written to the audit log.
+void Stop(Context* c, const RouteMatch& match, const Http::Request& req,
+          const TokenIdentity& who, ResponseWriter& r) {
+  Result<std::string> reply = StopRun(c, match.param, who);
+  std::string action = AuditActionOf(match);
+  // A run stopped before it started ends at once: that is a cancel.
+  if (reply.ok() && FieldOf(*reply, "state") == "stopped") action = "cancel";
+  Audit(c, req, who, action, match.param, reply.status());
+  Reply(r, reply);
 }
 
 void LogBusy(Context* c, const Status& status) {
@@ -129,24 +192,34 @@ Status ReserveBody(Context* c, size_t content_length, BodyLease* lease) {
 }
 
 // POST /v1/runs: the plan is parsed and its run created on the intake's
-// thread, and answered from there; its body and its reservation are given
-// back as soon as it is parsed.
-void CreateRunLater(Context* c, RestCall* call) {
+// thread, answered and written to the audit log from there; its body and
+// its reservation are given back as soon as it is parsed.
+void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
+                    const std::string& action) {
   struct Pending {
     std::string body;
     BodyLease lease;
     std::shared_ptr<LaterReply> reply;
+    TokenIdentity who;
+    std::string address;
+    std::string action;
   };
   auto pending = std::make_shared<Pending>(
-      Pending{std::move(call->body), std::move(call->lease), call->defer()});
+      Pending{std::move(call->body), std::move(call->lease), call->defer(), who,
+              call->request.address().host(), action});
   bool queued = c->intake.Submit([c, pending] {
-    Result<std::string> created = CreateRun(c, pending->body);
+    Result<std::string> created = CreateRun(c, pending->body, pending->who);
     bool large = pending->body.size() >= kTrimAfterBytes;
     pending->body = std::string();
     pending->lease.Release();
     // glibc keeps the megabytes a parse freed in this thread's arena (and
     // the reader's, on the REST threads); give them back to the system.
     if (large) malloc_trim(0);
+    if (c->audit != nullptr) {
+      c->audit->Record(AuditEntryOf(pending->who, pending->address, pending->action,
+                                    created.ok() ? FieldOf(*created, "id") : "",
+                                    created.status()));
+    }
     if (created.ok()) {
       pending->reply->Send(201, *created);
     } else {
@@ -184,7 +257,8 @@ void GetRun(Context* c, const Http::Request& req, const std::string& id,
 
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing.
-void Handle(Context* c, const RouteMatch& match, RestCall* call) {
+void Handle(Context* c, const RouteMatch& match, RestCall* call,
+            const std::optional<TokenIdentity>& who) {
   const Http::Request& req = call->request;
   ResponseWriter& r = call->response;
   switch (match.rule->id) {
@@ -198,14 +272,15 @@ void Handle(Context* c, const RouteMatch& match, RestCall* call) {
       return Reply(r, 200, c->coordinator->ListWorkers());
     case RouteId::kRuns:
       return Reply(r, 200, c->coordinator->ListRuns());
+    // Both need the token (rest_routes.h), so `who` is known.
     case RouteId::kCreateRun:
-      return CreateRunLater(c, call);
+      return CreateRunLater(c, call, who.value_or(TokenIdentity{}), AuditActionOf(match));
+    case RouteId::kStopRun:
+      return Stop(c, match, req, who.value_or(TokenIdentity{}), r);
     case RouteId::kRun:
       return GetRun(c, req, match.param, r);
     case RouteId::kRunHlog:
       return ReplyText(r, c->coordinator->GetRunHlog(match.param));
-    case RouteId::kStopRun:
-      return Reply(r, c->coordinator->StopRun(match.param));
     case RouteId::kMetrics:
       r.setMime(Http::Mime::MediaType::fromString(kMetricsContentType));
       r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
@@ -231,18 +306,20 @@ Status CheckHeaders(Context* c, const Http::Request& req, size_t content_length,
 void DispatchRequest(Context* c, RestCall* call) {
   const Http::Request& req = call->request;
   RouteMatch match = MatchRoute(req.method(), req.resource());
-  Status admitted = Admit(c, match, req, call->body.size());
+  std::optional<TokenIdentity> who;
+  Status admitted = Admit(c, match, req, call->body.size(), &who);
+  ResponseWriter& response = call->response;
   if (!admitted.ok()) {
-    Reply(call->response, HttpCodeOf(admitted), ErrorJson(admitted));
+    Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
     return;
   }
   try {
-    Handle(c, match, call);
+    Handle(c, match, call, who);
   } catch (const std::exception& e) {
     Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
     LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
               Printable(req.resource(), 100).c_str(), internal.message().c_str());
-    Reply(call->response, HttpCodeOf(internal), ErrorJson(internal));
+    Reply(response, HttpCodeOf(internal), ErrorJson(internal));
   }
 }
 
@@ -346,8 +423,8 @@ std::string ErrorJson(const Status& status) {
 }
 
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
-                 const LiveLimits* limits, const Clock* clock)
-    : context_(std::make_unique<Context>(coordinator, auth, limits, clock)) {}
+                 const LiveLimits* limits, const Clock* clock, AuditLog* audit)
+    : context_(std::make_unique<Context>(coordinator, auth, limits, clock, audit)) {}
 
 RestApi::~RestApi() { Shutdown(); }
 

@@ -28,6 +28,8 @@ class Endpoint;
 
 namespace loadd {
 
+class AuditLog;
+
 int HttpCodeOf(const Status& status);
 std::string ErrorJson(const Status& status);
 
@@ -53,9 +55,10 @@ struct RestOptions {
 
 class RestApi {
  public:
-  // Not owned; all must outlive the API.
+  // Not owned; all must outlive the API. audit: where starts, stops and
+  // refusals are recorded (null: nowhere).
   RestApi(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
-          const Clock* clock = RealClock::Get());
+          const Clock* clock = RealClock::Get(), AuditLog* audit = nullptr);
   ~RestApi();
 
   // Serves on background threads until Shutdown(). Errors name the flag at

@@ -91,6 +91,14 @@ Status BodyRefused(const RouteRule& rule, size_t content_length,
   return Status(StatusCode::kInternal, "unknown body kind");
 }
 
+Status RoleRefused(const RouteRule& rule, const TokenIdentity& who) {
+  const char* needs = rule.role == RouteRole::kAdmin ? "admin" : "runner or admin";
+  return Status(StatusCode::kPermissionDenied,
+                "token \"" + who.name + "\" has role " + RoleName(who.role) + "; " +
+                    Http::methodString(rule.method) + " " + rule.path + " needs role " +
+                    needs + " (roles are set in the coordinator's tokens file)");
+}
+
 size_t MaxBodyBytes(RouteBody body, const RunLimits& limits) {
   switch (body) {
     case RouteBody::kNone:
@@ -124,17 +132,35 @@ RouteMatch MatchRoute(Http::Method method, std::string_view resource) {
   return match;
 }
 
+bool RoleAllows(Role role, RouteRole needed) {
+  switch (needed) {
+    case RouteRole::kRead:
+      return true;
+    case RouteRole::kOwnRun:
+      return role >= Role::kRunner;
+    case RouteRole::kAdmin:
+      return role == Role::kAdmin;
+  }
+  return false;
+}
+
 Status AdmitRequest(const RouteMatch& match, const Http::Request& request,
                     size_t content_length, const BearerAuth& auth,
-                    const RunLimits& limits) {
+                    const RunLimits& limits, std::optional<TokenIdentity>* who) {
   // A body is never a stranger's: the open routes take none, and even the
   // refusal of one waits for the token (so only its holder is ever made to
   // wait for a body's end before the connection closes, rest_reader.h).
+  std::optional<TokenIdentity> identity;
   if (!IsOpen(match) || content_length > 0) {
     std::optional<std::string> header = AuthorizationOf(request);
-    if (!header || !auth.Check(*header)) return Unauthenticated(header.has_value());
+    if (header) identity = auth.Identify(*header);
+    if (!identity) return Unauthenticated(header.has_value());
+    if (who != nullptr) *who = identity;
   }
   if (match.rule == nullptr) return NoRoute(match, request);
+  if (identity && !RoleAllows(identity->role, match.rule->role)) {
+    return RoleRefused(*match.rule, *identity);
+  }
   if (content_length > MaxBodyBytes(match.rule->body, limits)) {
     return BodyRefused(*match.rule, content_length, limits);
   }

@@ -52,37 +52,48 @@ enum class RouteBody {
 
 inline constexpr size_t kSmallBodyBytes = 1024;
 
+// The least role (tokens.h) a route needs once the token is known.
+enum class RouteRole {
+  kRead,  // every role (open routes too)
+  // runner or admin; a route with a run ":id" lets a runner act only on the
+  // runs it started (rest_api.cc checks the owner). The scale route (PATCH
+  // /v1/runs/:id) takes this row's role when it comes.
+  kOwnRun,
+  kAdmin,  // admin only
+};
+
 struct RouteRule {
   RouteId id;
   Pistache::Http::Method method;
   const char* path;
   RouteAccess access;
   RouteBody body;
+  RouteRole role;
 };
 
 inline constexpr RouteRule kRoutes[] = {
     {RouteId::kHealth, Pistache::Http::Method::Get, "/healthz", RouteAccess::kOpen,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
     // The web dashboard (static_files.h): no data, so no token.
     {RouteId::kDashboard, Pistache::Http::Method::Get, "/", RouteAccess::kOpen,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
     {RouteId::kDashboardFile, Pistache::Http::Method::Get, "/ui/:file",
-     RouteAccess::kOpenIfDashboardFile, RouteBody::kNone},
+     RouteAccess::kOpenIfDashboardFile, RouteBody::kNone, RouteRole::kRead},
     {RouteId::kWorkers, Pistache::Http::Method::Get, "/v1/workers", RouteAccess::kToken,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
     {RouteId::kRuns, Pistache::Http::Method::Get, "/v1/runs", RouteAccess::kToken,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
     {RouteId::kCreateRun, Pistache::Http::Method::Post, "/v1/runs", RouteAccess::kToken,
-     RouteBody::kPlan},
+     RouteBody::kPlan, RouteRole::kOwnRun},
     {RouteId::kRun, Pistache::Http::Method::Get, "/v1/runs/:id", RouteAccess::kToken,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
     {RouteId::kRunHlog, Pistache::Http::Method::Get, "/v1/runs/:id/hlog",
-     RouteAccess::kToken, RouteBody::kNone},
+     RouteAccess::kToken, RouteBody::kNone, RouteRole::kRead},
     {RouteId::kStopRun, Pistache::Http::Method::Post, "/v1/runs/:id/stop",
-     RouteAccess::kToken, RouteBody::kSmall},
+     RouteAccess::kToken, RouteBody::kSmall, RouteRole::kOwnRun},
     // Prometheus text format (metrics.h).
     {RouteId::kMetrics, Pistache::Http::Method::Get, "/metrics", RouteAccess::kToken,
-     RouteBody::kNone},
+     RouteBody::kNone, RouteRole::kRead},
 };
 
 struct RouteMatch {
@@ -93,14 +104,19 @@ struct RouteMatch {
 
 RouteMatch MatchRoute(Pistache::Http::Method method, std::string_view resource);
 
-// The refusal for a request to `match`, or OK. In this order: without the
-// token, a route that is not open, no route (unknown paths tell strangers
-// nothing) or any body (content_length > 0) is 401; no route is 404 (its
-// message names the methods the path answers); a body the route does not
+// The refusal for a request to `match`, or OK. In this order: without a
+// known token, a route that is not open, no route (unknown paths tell
+// strangers nothing) or any body (content_length > 0) is 401; no route is
+// 404 (its message names the methods the path answers); a token whose role
+// is below the route's is 403 (naming both); a body the route does not
 // read is 413, and so is a plan larger than limits.MaxBodyBytes().
+// *who (if given) is set to the token's owner when one was recognised.
 Status AdmitRequest(const RouteMatch& match, const Pistache::Http::Request& request,
                     size_t content_length, const BearerAuth& auth,
-                    const RunLimits& limits);
+                    const RunLimits& limits, std::optional<TokenIdentity>* who = nullptr);
+
+// Whether `role` may call a route that needs `needed`.
+bool RoleAllows(Role role, RouteRole needed);
 
 // 413 for a plan of `bytes` over limits.MaxBodyBytes(), naming both limits.
 Status BodyTooLarge(size_t bytes, const RunLimits& limits);

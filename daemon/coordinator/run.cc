@@ -292,6 +292,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   WriteField(w, "name", plan_.name);
   WriteField(w, "state", RunStateName(state_));
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
+  WriteField(w, "started_by", started_by_);
   WriteField(w, "users", plan_.users);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   WriteField(w, "requests", aggregated_.requests);
@@ -317,6 +318,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   WriteField(w, "message", message_);
   WriteEnd(w);
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
+  WriteField(w, "started_by", started_by_);
   Dbl(w, "elapsed_s", seconds);
   Dbl(w, "duration_s", static_cast<double>(plan_.duration_ns) / 1e9);
   w->Key("plan");  // never with its secrets (common/redact.h)

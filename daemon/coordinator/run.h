@@ -211,6 +211,9 @@ class Run {
   void WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_s = 0) const;
   RunMetrics Metrics(int64_t now_ns) const;  // GET /metrics (metrics_collect.cc)
   int64_t created_epoch_ns() const { return created_epoch_ns_; }
+  // The name of the token that started the run ("" when unknown).
+  const std::string& started_by() const { return started_by_; }
+  void set_started_by(std::string name) { started_by_ = std::move(name); }
 
   // Persistence (run_persist.cc). version() changes with anything a
   // snapshot holds; whoever changes the run from outside (its workers())
@@ -283,6 +286,7 @@ class Run {
   Plan plan_;                          // with its secrets: never written out
   mutable std::string redacted_plan_;  // RedactedPlan(), made on first use
   int64_t created_epoch_ns_ = 0;       // wall clock at creation
+  std::string started_by_;             // the token's name (tokens.h)
   int64_t created_ns_ = 0;
   int64_t start_ns_ = 0;
   int64_t end_ns_ = 0;

@@ -192,6 +192,7 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteField(w, "end_reason", end_reason_ ? EndReasonName(*end_reason_) : "");
     WriteField(w, "summary", snap.summary);
     WriteField(w, "created_epoch_ns", created_epoch_ns_);
+    WriteField(w, "started_by", started_by_);
     WriteField(w, "saved_offset_ns", now_ns - created_ns_);
     WriteField(w, "start_offset_ns", start_ns_ - created_ns_);
     WriteBool(w, "ended", end_ns_ != 0);
@@ -330,6 +331,8 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   run->state_ = header->state;
   run->created_epoch_ns_ = header->created_epoch_ns;
   run->message_ = r.Str(doc, "message");
+  // Absent in runs stored before tokens had names.
+  if (doc.HasMember("started_by")) run->started_by_ = r.Str(doc, "started_by");
   run->created_ns_ = now_ns - r.Int(doc, "saved_offset_ns");
   run->start_ns_ = run->created_ns_ + r.Int(doc, "start_offset_ns");
   if (r.Bool(doc, "ended")) run->end_ns_ = run->created_ns_ + r.Int(doc, "end_offset_ns");

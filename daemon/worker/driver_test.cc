@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "daemon/target/target_server.h"
 #include "daemon/worker/engine.h"
+#include "daemon/worker/fake_resolver.h"
 #include "daemon/worker/fake_target.h"
 
 namespace loadd {
@@ -93,7 +94,8 @@ class VirtualDriverTest : public ::testing::Test {
   std::string Url(const std::string& path) { return "http://127.0.0.1:9" + path; }
 
   // Runs the plan's share on a fresh engine until it is done, in virtual
-  // time; each step runs on the loop at its run time.
+  // time; each step runs on the loop at its run time. nullptr when the
+  // engine cannot prepare (a failure already reported).
   RunStats* Run(const std::string& plan_json, std::vector<ShareChange> share,
                 std::vector<Step> steps = {}) {
     Result<Plan> plan = ParsePlan(plan_json);
@@ -103,7 +105,10 @@ class VirtualDriverTest : public ::testing::Test {
     EXPECT_TRUE(loop_->Init().ok());
     engine_ = std::make_unique<Engine>(loop_.get(), *plan);
     engine_->set_connection_factory(target_.Factory());
-    EXPECT_TRUE(engine_->Prepare().ok());
+    engine_->set_resolver(&resolver_);
+    Status prepared = engine_->Prepare();
+    EXPECT_TRUE(prepared.ok()) << prepared.ToString();
+    if (!prepared.ok()) return nullptr;
     engine_->set_on_done([this] { loop_->Stop(); });
     start_ns_ = clock_.NowNs() + 20 * kNsPerMs;
     engine_->Start(start_ns_, share, plan->HandoverRate());
@@ -125,6 +130,7 @@ class VirtualDriverTest : public ::testing::Test {
 
   FakeClock clock_{5000 * kNsPerSec};
   FakeTarget target_{LikeLoaddTarget};
+  FakeResolver resolver_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Engine> engine_;
   int64_t start_ns_ = 0;
@@ -149,6 +155,42 @@ TEST_F(VirtualDriverTest, OpenModelCountsArrivalsSkippedAtTheCap) {
   int64_t dropped = stats->TakeDropped();
   EXPECT_GT(dropped, 20);
   EXPECT_EQ(stats->total_requests() + dropped, 50);
+}
+
+TEST_F(VirtualDriverTest, HostsResolveThroughTheResolverOncePerHostAndPort) {
+  resolver_.Add("api.test", "127.0.0.1");
+  resolver_.Add("v6.test", "::1");
+  RunStats* stats = Run(R"({"target": "http://api.test:8080", "users": 3,
+      "spawn_rate": 1000, "duration": "100ms", "requests": [
+      {"url": "http://api.test:8080/a"}, {"url": "http://api.test:8080/b"}, {"url": "http://v6.test:81/c"}]})",
+                        {ShareChange{true, 1, 0, 1, 0, -1}});
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(resolver_.lookups, (std::vector<std::string>{"api.test:8080", "v6.test:81"}));
+  EXPECT_GT(Drain(stats), 0);
+  const Address& a = engine_->address(engine_->request(0)->address);
+  EXPECT_EQ(a.addr.ss_family, AF_INET);
+  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in*>(&a.addr)->sin_port), 8080);
+  EXPECT_EQ(a.host, "api.test") << "the name stays for Host, SNI and certificates";
+  const Address& c = engine_->address(engine_->request(2)->address);
+  EXPECT_EQ(c.addr.ss_family, AF_INET6);
+  EXPECT_EQ(engine_->request(1)->address, engine_->request(0)->address);
+}
+
+TEST_F(VirtualDriverTest, AHostThatDoesNotResolveFailsPrepareNamingIt) {
+  Result<Plan> plan = ParsePlan(R"({"target": "http://127.0.0.1:9", "users": 1,
+      "requests": [{"url": "http://127.0.0.1:9/"}, {"url": "http://nowhere.test/x"}]})");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  loop_ = std::make_unique<EventLoop>(&clock_);
+  ASSERT_TRUE(loop_->Init().ok());
+  Engine engine(loop_.get(), *plan);
+  engine.set_connection_factory(target_.Factory());
+  engine.set_resolver(&resolver_);
+  Status st = engine.Prepare();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("cannot resolve nowhere.test"), std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(resolver_.lookups,
+            (std::vector<std::string>{"127.0.0.1:9", "nowhere.test:80"}));
 }
 
 TEST_F(DriverTest, HeadResponsesAreResponsesNotTimeouts) {

@@ -1,7 +1,5 @@
 #include "daemon/worker/engine.h"
 
-#include <netdb.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -48,23 +46,6 @@ std::string BuildRequest(const RequestSpec& spec) {
   return out;
 }
 
-Result<Address> Resolve(const Url& url) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    return Status(StatusCode::kUnavailable,
-                  "cannot resolve " + url.host + ": " + gai_strerror(rc));
-  }
-  Address a;
-  std::memcpy(&a.addr, res->ai_addr, res->ai_addrlen);
-  a.len = res->ai_addrlen;
-  freeaddrinfo(res);
-  return a;
-}
-
 // The plan's https:// URLs, one per host and port.
 std::vector<const Url*> HttpsUrls(const Plan& plan) {
   std::map<std::string, const Url*> by_host;
@@ -105,12 +86,15 @@ Result<int> Engine::AddressFor(const Url& url) {
   std::string key = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   auto it = address_of_.find(key);
   if (it != address_of_.end()) return it->second;
-  Result<Address> a = Resolve(url);
-  if (!a.ok()) return a.status();
-  a->tls = url.scheme == "https";
-  a->host = url.host;
+  Result<SocketAddress> resolved = resolver_->Resolve(url.host, url.port);
+  if (!resolved.ok()) return resolved.status();
+  Address a;
+  a.addr = resolved->addr;
+  a.len = resolved->len;
+  a.tls = url.scheme == "https";
+  a.host = url.host;
   int index = static_cast<int>(addresses_.size());
-  addresses_.push_back(*a);
+  addresses_.push_back(std::move(a));
   address_of_.emplace(key, index);
   return index;
 }

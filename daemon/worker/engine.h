@@ -26,6 +26,7 @@
 #include "daemon/worker/data_picker.h"
 #include "daemon/worker/driver.h"
 #include "daemon/worker/event_loop.h"
+#include "daemon/worker/resolver.h"
 #include "daemon/worker/run_stats.h"
 #include "daemon/worker/scenario_runner.h"
 
@@ -53,7 +54,9 @@ class Engine : public TimerHandler {
   Engine(EventLoop* loop, Plan plan, EngineKind kind = EngineKind::kAuto);
   ~Engine() override;
 
-  // Resolves hosts (blocking getaddrinfo, before any load) and builds requests.
+  // Resolves hosts (blocking, before any load; the native path only, libcurl
+  // resolves its own) and builds requests. A host that does not resolve is
+  // the error returned, naming the host.
   Status Prepare();
   // run_start_ns: this worker's clock reading of run time 0 (may be in the
   // past when joining a run already going). share: the worker's classes.
@@ -76,6 +79,10 @@ class Engine : public TimerHandler {
   void set_connection_factory(ConnectionFactory factory) {
     connection_factory_ = std::move(factory);
   }
+
+  // Where host names resolve (not owned; DefaultResolver() unless set).
+  // Set before Prepare().
+  void set_resolver(Resolver* resolver) { resolver_ = resolver; }
 
   int64_t active_users() const { return driver_ ? driver_->active() : 0; }
   RunStats& stats() { return *stats_; }
@@ -147,6 +154,7 @@ class Engine : public TimerHandler {
   bool done_ = false;
   std::function<void()> on_done_;
   ConnectionFactory connection_factory_;
+  Resolver* resolver_ = DefaultResolver();
 };
 
 }  // namespace loadd

@@ -18,7 +18,9 @@ OpenDriver::~OpenDriver() = default;
 
 void OpenDriver::UpdateCap() {
   double fraction = 0;
-  for (const Grant& g : grants_) fraction += 1.0 / static_cast<double>(g.cls.modulus);
+  for (const Grant& g : grants_) {
+    fraction += ClassWeight(/*users=*/0, g.cls.modulus, g.cls.residue);
+  }
   cap_ = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(static_cast<double>(max_in_flight_) * fraction)));
 }

@@ -194,6 +194,7 @@ void Worker::StartRun(AssignMsg assign) {
     return;
   }
   auto engine = std::make_unique<Engine>(loop_, std::move(assign.plan), config_.engine);
+  engine->set_resolver(resolver_);
   Status st = engine->Prepare();
   run_id_ = assign.run_id;
   stats_seq_ = 0;

@@ -59,6 +59,9 @@ class Worker final : public IoHandler, public TimerHandler {
   // systemd: Ready() when the coordinator welcomes this worker. Not owned;
   // null for none.
   void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  // Where the runs' target host names resolve (not owned; tests give a
+  // FakeResolver). Default: DefaultResolver().
+  void set_resolver(Resolver* resolver) { resolver_ = resolver; }
   // One line for `systemctl status` (STATUS=): registration, run, users.
   std::string StatusLine() const;
 
@@ -110,6 +113,7 @@ class Worker final : public IoHandler, public TimerHandler {
   bool left_ = false;    // goodbye sent
   double cpu_percent_ = 0;
   Notifier* notifier_ = nullptr;
+  Resolver* resolver_ = DefaultResolver();
   bool welcomed_ = false;  // by the coordinator, since the last silence
   int64_t cpu_sample_wall_ns_ = 0;
   int64_t cpu_sample_used_ns_ = 0;

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/plan.h"
 #include "common/wire.h"
+#include "daemon/worker/fake_resolver.h"
 
 namespace loadd {
 namespace {
@@ -115,6 +116,7 @@ class SilentTarget {
   }
   ~SilentTarget() { close(fd_); }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int port() const { return port_; }
 
  private:
   int fd_;
@@ -131,6 +133,7 @@ class WorkerTest : public ::testing::Test {
     config.loopback_sources = false;
     worker_ = std::make_unique<Worker>(&loop_, &bus_, config);
     worker_->set_notifier(&notifier_);
+    worker_->set_resolver(&resolver_);
     ASSERT_TRUE(worker_->Start().ok());
   }
 
@@ -147,12 +150,15 @@ class WorkerTest : public ::testing::Test {
     AdvanceMs(10);
   }
 
-  AssignMsg Assignment(int64_t users, const std::string& extra = "") {
-    Result<Plan> plan = ParsePlan(R"({"target": ")" + target_.Url() + R"(", "users": )" +
-                                  std::to_string(users) +
-                                  R"(, "spawn_rate": 1000, "duration": "60s",
+  // url: the target (the silent one unless given).
+  AssignMsg Assignment(int64_t users, const std::string& extra = "",
+                       const std::string& url = "") {
+    Result<Plan> plan =
+        ParsePlan(R"({"target": ")" + (url.empty() ? target_.Url() : url) +
+                  R"(", "users": )" + std::to_string(users) +
+                  R"(, "spawn_rate": 1000, "duration": "60s",
                                   "timeout": "30s")" +
-                                  extra + "}");
+                  extra + "}");
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     AssignMsg assign;
     assign.run_id = "run-1";
@@ -170,6 +176,7 @@ class WorkerTest : public ::testing::Test {
   FakeBus bus_{&clock_};
   FakeNotifier notifier_;
   SilentTarget target_;
+  FakeResolver resolver_;
   std::unique_ptr<Worker> worker_;
 };
 
@@ -372,6 +379,36 @@ TEST_F(WorkerTest, AStopFromTheCoordinatorEndsTheRunAtOnce) {
   ASSERT_FALSE(stats.empty());
   EXPECT_TRUE(stats.back().second.final);
   EXPECT_FALSE(loop_.stopped()) << "the worker stays for the next run";
+}
+
+TEST_F(WorkerTest, ARunWhoseHostDoesNotResolveEndsAtOnceAndTheNextOneRuns) {
+  StartWorker();
+  bus_.Connect();
+  AdvanceMs(100);
+  Welcome(1000, 60'000);
+  std::string port = std::to_string(target_.port());
+  AssignMsg lost = Assignment(4, "", "http://nowhere.test:" + port + "/");
+  bus_.Deliver(lost);
+  AdvanceMs(20);
+  EXPECT_EQ(resolver_.lookups, (std::vector<std::string>{"nowhere.test:" + port}));
+  auto stats = bus_.Of<StatsMsg>();
+  ASSERT_EQ(stats.size(), 1u) << "the coordinator hears at once that it cannot run";
+  EXPECT_EQ(stats[0].second.run_id, "run-1");
+  EXPECT_TRUE(stats[0].second.final);
+  EXPECT_EQ(stats[0].second.users, 0);
+  EXPECT_EQ(worker_->run_id(), "");
+  // The same worker takes the next run, its host resolving to the target.
+  resolver_.Add("api.test", "127.0.0.1");
+  AssignMsg next = Assignment(4, "", "http://api.test:" + port + "/");
+  next.run_id = "run-2";
+  bus_.Deliver(next);
+  AdvanceMs(1500);
+  EXPECT_EQ(worker_->run_id(), "run-2");
+  stats = bus_.Of<StatsMsg>();
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[1].second.run_id, "run-2");
+  EXPECT_FALSE(stats[1].second.final);
+  EXPECT_EQ(stats[1].second.users, 4);
 }
 
 }  // namespace
