@@ -104,6 +104,11 @@ void DefineCoordinatorFlags(CLI::App* app, CoordinatorFlags* f) {
   app->add_option("--max-plan-bytes", f->max_plan_bytes,
                   "Largest plan, apart from its data file")
       ->capture_default_str();
+  app->add_option("--max-parsing-bytes", f->max_parsing_bytes,
+                  "Most plan body bytes received and parsed at once, all clients "
+                  "together (more: 503, try again)")
+      ->envname("LOADD_MAX_PARSING_BYTES")
+      ->capture_default_str();
   app->add_option("--heartbeat-timeout-ms", f->config.heartbeat_timeout_ms,
                   "A worker silent this long is lost")
       ->capture_default_str()
@@ -143,7 +148,7 @@ Result<RunLimits> LimitsFromFlags(const CoordinatorFlags& flags) {
   Result<HostAllowList> hosts = HostAllowList::Parse(flags.allow_hosts, "--allow-host");
   if (!hosts.ok()) return hosts.status();
   limits.hosts = std::move(*hosts);
-  int64_t rate = 0, data = 0, plan = 0;
+  int64_t rate = 0, data = 0, plan = 0, parsing = 0;
   LOADD_RETURN_IF_ERROR(ParseField("--max-users", flags.max_users, 1, Plan::kMaxUsers,
                                    ParseCount, &limits.max_users));
   LOADD_RETURN_IF_ERROR(ParseField("--max-rate", flags.max_rate, 1,
@@ -160,6 +165,16 @@ Result<RunLimits> LimitsFromFlags(const CoordinatorFlags& flags) {
   limits.max_rate = static_cast<double>(rate);
   limits.max_data_bytes = static_cast<size_t>(data);
   limits.max_plan_bytes = static_cast<size_t>(plan);
+  LOADD_RETURN_IF_ERROR(ParseField("--max-parsing-bytes", flags.max_parsing_bytes, 0,
+                                   int64_t{4} << 30, ParseSizeBytes, &parsing));
+  limits.max_parsing_bytes = static_cast<size_t>(parsing);
+  if (limits.max_parsing_bytes < limits.MaxBodyBytes()) {  // room for the largest plan
+    return Status::Invalid(
+        "--max-parsing-bytes",
+        "\"" + flags.max_parsing_bytes +
+            "\" must be at least --max-plan-bytes + --max-data-bytes (" +
+            FormatBytes(limits.MaxBodyBytes()) + ")");
+  }
   return limits;
 }
 

@@ -62,6 +62,9 @@ struct RunLimits {
   int64_t max_duration_ns = int64_t{24} * 3600 * 1'000'000'000;
   size_t max_data_bytes = size_t{8} << 20;  // $.data.content, decoded
   size_t max_plan_bytes = size_t{1} << 20;  // the body apart from the data content
+  // Plan bodies received or being parsed at once, all clients together
+  // (body_budget.h); at least MaxBodyBytes().
+  size_t max_parsing_bytes = size_t{24} << 20;
   HostAllowList hosts;
 
   // The largest POST /v1/runs body: max_plan_bytes + max_data_bytes.

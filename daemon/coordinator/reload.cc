@@ -109,6 +109,8 @@ std::vector<std::string> DescribeLiveChanges(const LiveSettings& before,
                        &out);
   AddIfChanged<size_t>("--max-plan-bytes", b.max_plan_bytes, a.max_plan_bytes, BytesText,
                        &out);
+  AddIfChanged<size_t>("--max-parsing-bytes", b.max_parsing_bytes, a.max_parsing_bytes,
+                       BytesText, &out);
   return out;
 }
 

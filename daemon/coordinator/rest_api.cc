@@ -1,5 +1,6 @@
 #include "daemon/coordinator/rest_api.h"
 
+#include <malloc.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
@@ -10,7 +11,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/coordinator/audit_log.h"
+#include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/metrics.h"
+#include "daemon/coordinator/plan_intake.h"
 #include "daemon/coordinator/rest_audit.h"
 #include "daemon/coordinator/rest_handler.h"
 #include "daemon/coordinator/rest_routes.h"
@@ -20,7 +23,24 @@
 
 namespace loadd {
 
+constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
+
+// The most plans waiting for the intake thread. Their bytes are bounded by
+// the body budget; this bounds their number when they are small.
+constexpr size_t kMaxQueuedPlans = 64;
+// A plan body this large is followed by malloc_trim once parsed.
+constexpr size_t kTrimAfterBytes = size_t{1} << 20;
+
 struct RestApi::Context {
+  Context(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
+          const Clock* clock, AuditLog* audit)
+      : coordinator(coordinator),
+        auth(auth),
+        limits(limits),
+        refusals(clock, kRefusalLogIntervalNs),
+        audit(audit),
+        busy(clock, kRefusalLogIntervalNs) {}
+
   Coordinator* coordinator;
   const BearerAuth* auth;
   const LiveLimits* limits;
@@ -29,6 +49,11 @@ struct RestApi::Context {
   // Held while a token with a max-runs cap is checked and its run created,
   // so two requests of that token cannot both pass the count.
   Mutex create_mu;
+  LogThrottle busy;  // plans refused by the body budget or a full intake
+  // Before `intake`: its queued jobs hold leases, given back when they are
+  // destroyed.
+  BodyBudget bodies;
+  PlanIntake intake{kMaxQueuedPlans};
 };
 
 namespace {
@@ -37,8 +62,6 @@ namespace Http = Pistache::Http;
 using Pistache::Http::Code;
 using Pistache::Http::ResponseWriter;
 using Context = RestApi::Context;
-
-constexpr int64_t kRefusalLogIntervalNs = 10 * kNsPerSec;
 
 void Reply(ResponseWriter& response, int code, const std::string& body) {
   response.setMime(MIME(Application, Json));
@@ -111,10 +134,9 @@ std::string FieldOf(const std::string& json, const char* key) {
 
 // Starts a run for `who` (its started_by) within the operator's limits and
 // the token's own caps.
-Result<std::string> CreateRun(Context* c, const Http::Request& req,
+Result<std::string> CreateRun(Context* c, const std::string& body,
                               const TokenIdentity& who) {
   std::shared_ptr<const RunLimits> limits = c->limits->Get();
-  const std::string body = req.body();
   if (body.size() > limits->MaxBodyBytes()) return BodyTooLarge(body.size(), *limits);
   auto check = [&](const Plan& plan) {
     Status verdict = CheckRunLimits(plan, body.size(), *limits);
@@ -142,21 +164,76 @@ Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdenti
   });
 }
 
-// Starting and stopping, answered and written to the audit log.
-void Act(Context* c, const RouteMatch& match, const Http::Request& req,
-         const TokenIdentity& who, ResponseWriter& r) {
-  const bool start = match.rule->id == RouteId::kCreateRun;
-  Result<std::string> reply =
-      start ? CreateRun(c, req, who) : StopRun(c, match.param, who);
+// Stopping, answered and written to the audit log.
+void Stop(Context* c, const RouteMatch& match, const Http::Request& req,
+          const TokenIdentity& who, ResponseWriter& r) {
+  Result<std::string> reply = StopRun(c, match.param, who);
   std::string action = AuditActionOf(match);
-  std::string run_id = match.param;
-  if (reply.ok()) {
-    if (start) run_id = FieldOf(*reply, "id");
-    // A run stopped before it started ends at once: that is a cancel.
-    if (!start && FieldOf(*reply, "state") == "stopped") action = "cancel";
+  // A run stopped before it started ends at once: that is a cancel.
+  if (reply.ok() && FieldOf(*reply, "state") == "stopped") action = "cancel";
+  Audit(c, req, who, action, match.param, reply.status());
+  Reply(r, reply);
+}
+
+void LogBusy(Context* c, const Status& status) {
+  if (int64_t n = c->busy.Admit()) {
+    LOG_WARN("REST: refused %lld plan(s) while busy parsing others (latest: %s)",
+             static_cast<long long>(n), status.message().c_str());
   }
-  Audit(c, req, who, action, run_id, reply.status());
-  Reply(r, reply, start ? 201 : 200);
+}
+
+// Reserves a plan's declared body in the budget of bodies in flight, before
+// any of it is read.
+Status ReserveBody(Context* c, size_t content_length, BodyLease* lease) {
+  size_t budget_bytes = c->limits->Get()->max_parsing_bytes;
+  Status reserved = c->bodies.Reserve(content_length, budget_bytes, lease);
+  if (!reserved.ok()) LogBusy(c, reserved);
+  return reserved;
+}
+
+// POST /v1/runs: the plan is parsed and its run created on the intake's
+// thread, answered and written to the audit log from there; its body and
+// its reservation are given back as soon as it is parsed.
+void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
+                    const std::string& action) {
+  struct Pending {
+    std::string body;
+    BodyLease lease;
+    std::shared_ptr<LaterReply> reply;
+    TokenIdentity who;
+    std::string address;
+    std::string action;
+  };
+  auto pending = std::make_shared<Pending>(
+      Pending{std::move(call->body), std::move(call->lease), call->defer(), who,
+              call->request.address().host(), action});
+  bool queued = c->intake.Submit([c, pending] {
+    Result<std::string> created = CreateRun(c, pending->body, pending->who);
+    bool large = pending->body.size() >= kTrimAfterBytes;
+    pending->body = std::string();
+    pending->lease.Release();
+    // glibc keeps the megabytes a parse freed in this thread's arena (and
+    // the reader's, on the REST threads); give them back to the system.
+    if (large) malloc_trim(0);
+    if (c->audit != nullptr) {
+      c->audit->Record(AuditEntryOf(pending->who, pending->address, pending->action,
+                                    created.ok() ? FieldOf(*created, "id") : "",
+                                    created.status()));
+    }
+    if (created.ok()) {
+      pending->reply->Send(201, *created);
+    } else {
+      pending->reply->Send(HttpCodeOf(created.status()), ErrorJson(created.status()));
+    }
+  });
+  if (!queued) {
+    Status busy(StatusCode::kUnavailable,
+                "the coordinator has " + std::to_string(kMaxQueuedPlans) +
+                    " plans waiting to be parsed (see --max-parsing-bytes): nothing "
+                    "changed, try again in a moment");
+    LogBusy(c, busy);
+    pending->reply->Send(HttpCodeOf(busy), ErrorJson(busy));
+  }
 }
 
 // Without the token, only that the coordinator is up; with it, the rest.
@@ -180,8 +257,10 @@ void GetRun(Context* c, const Http::Request& req, const std::string& id,
 
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing.
-void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
-            const std::optional<TokenIdentity>& who, ResponseWriter& r) {
+void Handle(Context* c, const RouteMatch& match, RestCall* call,
+            const std::optional<TokenIdentity>& who) {
+  const Http::Request& req = call->request;
+  ResponseWriter& r = call->response;
   switch (match.rule->id) {
     case RouteId::kHealth:
       return Reply(r, 200, Health(c, req));
@@ -193,10 +272,11 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
       return Reply(r, 200, c->coordinator->ListWorkers());
     case RouteId::kRuns:
       return Reply(r, 200, c->coordinator->ListRuns());
+    // Both need the token (rest_routes.h), so `who` is known.
     case RouteId::kCreateRun:
+      return CreateRunLater(c, call, who.value_or(TokenIdentity{}), AuditActionOf(match));
     case RouteId::kStopRun:
-      // Both need the token (rest_routes.h), so `who` is known.
-      return Act(c, match, req, who.value_or(TokenIdentity{}), r);
+      return Stop(c, match, req, who.value_or(TokenIdentity{}), r);
     case RouteId::kRun:
       return GetRun(c, req, match.param, r);
     case RouteId::kRunHlog:
@@ -208,19 +288,33 @@ void Handle(Context* c, const RouteMatch& match, const Http::Request& req,
   }
 }
 
+// Runs when a request's line and headers are in: the route table's verdict,
+// and for a plan the reservation of its body.
+Status CheckHeaders(Context* c, const Http::Request& req, size_t content_length,
+                    BodyLease* lease) {
+  RouteMatch match = MatchRoute(req.method(), req.resource());
+  Status admitted = Admit(c, match, req, content_length);
+  if (!admitted.ok() || match.rule->body != RouteBody::kPlan || content_length == 0) {
+    return admitted;
+  }
+  return ReserveBody(c, content_length, lease);
+}
+
 // Answers a complete request. The route table admitted its headers before
 // its body was read; it is asked again with the body's real size (and a
 // token that SIGHUP may have changed since).
-void DispatchRequest(Context* c, const Http::Request& req, ResponseWriter response) {
+void DispatchRequest(Context* c, RestCall* call) {
+  const Http::Request& req = call->request;
   RouteMatch match = MatchRoute(req.method(), req.resource());
   std::optional<TokenIdentity> who;
-  Status admitted = Admit(c, match, req, req.body().size(), &who);
+  Status admitted = Admit(c, match, req, call->body.size(), &who);
+  ResponseWriter& response = call->response;
   if (!admitted.ok()) {
     Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
     return;
   }
   try {
-    Handle(c, match, req, who, response);
+    Handle(c, match, call, who);
   } catch (const std::exception& e) {
     Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
     LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
@@ -330,12 +424,7 @@ std::string ErrorJson(const Status& status) {
 
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
                  const LiveLimits* limits, const Clock* clock, AuditLog* audit)
-    : context_(new Context{coordinator,
-                           auth,
-                           limits,
-                           LogThrottle(clock, kRefusalLogIntervalNs),
-                           audit,
-                           {}}) {}
+    : context_(std::make_unique<Context>(coordinator, auth, limits, clock, audit)) {}
 
 RestApi::~RestApi() { Shutdown(); }
 
@@ -344,12 +433,10 @@ Status RestApi::Serve(const RestOptions& options) {
   try {
     Context* c = context_.get();
     auto handler = std::make_shared<GuardedHandler>(
-        [c](const Http::Request& req, size_t content_length) {
-          return Admit(c, MatchRoute(req.method(), req.resource()), req, content_length);
+        [c](const Http::Request& req, size_t content_length, BodyLease* lease) {
+          return CheckHeaders(c, req, content_length, lease);
         },
-        [c](const Http::Request& req, ResponseWriter response) {
-          DispatchRequest(c, req, std::move(response));
-        });
+        [c](RestCall* call) { DispatchRequest(c, call); });
     endpoint_ =
         std::make_shared<Pistache::Http::Endpoint>(Pistache::Address(options.address));
     auto opts = Pistache::Http::Endpoint::options()
@@ -376,6 +463,8 @@ Status RestApi::Serve(const RestOptions& options) {
 }
 
 void RestApi::Shutdown() {
+  // First: no job answers through a transport that is gone.
+  context_->intake.Stop();
   if (endpoint_) {
     endpoint_->shutdown();
     endpoint_.reset();

@@ -9,7 +9,11 @@
 //   - a refused request gets a JSON error (ErrorJson) with
 //     "Connection: close";
 //   - a complete request goes to `dispatch`; "Connection: close", or an
-//     HTTP/1.0 request without keep-alive, closes after the answer.
+//     HTTP/1.0 request without keep-alive, closes after the answer;
+//   - the dispatcher may answer later, from another thread (a plan is
+//     parsed on the plan intake's thread, plan_intake.h, so that no REST
+//     thread is busy parsing while /healthz waits): the connection reads no
+//     further request and closes after that answer.
 // Closing: once the answer is written the writing side is shut (the client
 // reads the end of the stream); what the client still sends is read and
 // dropped, never kept, up to kLingerBytes plus the rest of a refused body
@@ -26,8 +30,10 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <string>
 
 #include "common/status.h"
+#include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/rest_reader.h"
 
 namespace loadd {
@@ -40,9 +46,35 @@ class BearerChallenge final : public Pistache::Http::Header::Header {
   void write(std::ostream& os) const override { os << "Bearer"; }
 };
 
+// "Retry-After: 1", for 503 answers: the budget of bodies in flight is
+// usually free again within a second.
+class RetryAfter final : public Pistache::Http::Header::Header {
+ public:
+  NAME("Retry-After")
+  void write(std::ostream& os) const override { os << "1"; }
+};
+
+// An answer given later, from any thread. Send at most once; it sends
+// nothing when the client has gone. The connection closes after it.
+class LaterReply {
+ public:
+  virtual ~LaterReply() = default;
+  virtual void Send(int code, const std::string& json) = 0;
+};
+
+// One complete request, as the dispatcher gets it.
+struct RestCall {
+  const Pistache::Http::Request& request;  // line and headers
+  std::string body;
+  BodyLease lease;  // the body's reservation, if the headers check made one
+  // Answers now; or Defer() gives a LaterReply to answer through instead,
+  // and `response` is left unused.
+  Pistache::Http::ResponseWriter response;
+  std::function<std::shared_ptr<LaterReply>()> defer;
+};
+
 // Answers one complete request (the route table's dispatcher, rest_api.cc).
-using Dispatch = std::function<void(const Pistache::Http::Request& request,
-                                    Pistache::Http::ResponseWriter response)>;
+using Dispatch = std::function<void(RestCall* call)>;
 
 class GuardedHandler : public Pistache::Http::Handler {
  public:
@@ -57,21 +89,30 @@ class GuardedHandler : public Pistache::Http::Handler {
  private:
   struct Connection;
 
+  class Later;
+
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+  // Runs before Pistache closes the connection's socket: a later answer
+  // must not use the descriptor after that.
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
   void onInput(const char* buffer, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
-  // Answers a complete request; closes after it when the client asked.
-  void Answer(Connection* connection, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Answers a complete request (now or later); closes after it when the
+  // client asked, or when it is answered later.
+  void Answer(const std::shared_ptr<Connection>& connection,
+              const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   // Sends the refusal as a JSON error and closes the connection after it.
-  void Refuse(Connection* connection, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  void Refuse(const std::shared_ptr<Connection>& connection,
+              const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   // Drops bytes a closing connection receives; shuts its reading side once
   // the refused body has arrived.
   void Discard(Connection* connection, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   // Once what was sent so far is written: shuts the connection down (the
-  // writing side only while a refused body is still to be dropped).
-  void CloseAfterAnswer(const std::shared_ptr<Connection>& connection,
-                        const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // writing side only while a refused body is still to be dropped). Any
+  // thread.
+  static void CloseAfterAnswer(const std::shared_ptr<Connection>& connection,
+                               const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 
   HeadersCheck check_;
   Dispatch dispatch_;

@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/http_fields.h"
 
@@ -102,26 +103,22 @@ class ScanningHeadersStep final : public Http::Private::HeadersStep {
 };
 
 // Pistache's body step reserves the declared size (the Content-Length, or
-// each chunk's size) before it reads a byte, so a 100 GB Content-Length
-// asks the allocator for 100 GB. This one stays shut (the parser waits)
-// until the reader has checked the headers and opened it.
-class GatedBodyStep final : public Http::Private::BodyStep {
+// each chunk's size) before it reads a byte, and its buffer keeps a second
+// copy of every byte fed. This one stays shut: the parser stops at the end
+// of the headers, and the reader takes the body itself (one copy, reserved
+// at its declared size once the headers are checked). Pistache's parser
+// stays at its body step until the request is answered, so its body
+// timeout keeps running.
+class ClosedBodyStep final : public Http::Private::BodyStep {
  public:
-  explicit GatedBodyStep(Http::Message* message) : BodyStep(message) {}
+  explicit ClosedBodyStep(Http::Message* message) : BodyStep(message) {}
 
   Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    if (!open_) {
-      early_bytes_ = cursor.remaining();
-      return Http::Private::State::Again;
-    }
-    Http::Private::State state = BodyStep::apply(cursor);
-    if (state == Http::Private::State::Done) leftover_bytes_ = cursor.remaining();
-    return state;
+    early_bytes_ = cursor.remaining();
+    return Http::Private::State::Again;
   }
 
-  bool open_ = false;
-  size_t early_bytes_ = 0;     // bytes after the headers when the step was shut
-  size_t leftover_bytes_ = 0;  // bytes after the request when it was done
+  size_t early_bytes_ = 0;  // bytes fed after the headers
 };
 
 Status Malformed(const std::string& what) {
@@ -147,14 +144,14 @@ StatusCode CodeOfHttp(int http_code) {
 
 }  // namespace
 
-// Pistache's request parser with the scanning header step and the gated
+// Pistache's request parser with the scanning header step and the closed
 // body step.
 class GuardedParser final : public Http::RequestParser {
  public:
   explicit GuardedParser(size_t max_request_bytes) : ParserImpl(max_request_bytes) {
     static_assert(StepsCount == 3, "request line, headers, body");
     auto headers = std::make_unique<ScanningHeadersStep>(&request);
-    auto body = std::make_unique<GatedBodyStep>(&request);
+    auto body = std::make_unique<ClosedBodyStep>(&request);
     headers_ = headers.get();
     body_ = body.get();
     allSteps[1] = std::move(headers);
@@ -164,9 +161,7 @@ class GuardedParser final : public Http::RequestParser {
   void reset() override {
     ParserImpl::reset();
     headers_->facts_ = HeadFacts();
-    body_->open_ = false;
     body_->early_bytes_ = 0;
-    body_->leftover_bytes_ = 0;
   }
 
   // Pistache's errors, or a header it could not read, as a refusal.
@@ -188,16 +183,14 @@ class GuardedParser final : public Http::RequestParser {
     return Status::Ok();
   }
 
-  // The request line and headers are in; the body waits for OpenBody().
-  bool AtClosedBody() const { return currentStep == 2 && !body_->open_; }
-  void OpenBody() { body_->open_ = true; }
+  // The request line and headers are in.
+  bool AtBody() const { return currentStep == 2; }
   const HeadFacts& facts() const { return headers_->facts_; }
   size_t early_bytes() const { return body_->early_bytes_; }
-  size_t leftover_bytes() const { return body_->leftover_bytes_; }
 
  private:
   ScanningHeadersStep* headers_;
-  GatedBodyStep* body_;
+  ClosedBodyStep* body_;
 };
 
 RequestReader::RequestReader(size_t max_request_bytes, HeadersCheck check,
@@ -213,50 +206,61 @@ RequestReader::Fed RequestReader::Feed(const char* data, size_t len) {
   if (!refusal_.ok()) return {Event::kRefused, len};
   size_t used = 0;
   while (used < len) {
-    size_t n = std::min(len - used, kFeedBytes);
-    bool done = false;
-    Status status = FeedPiece(data + used, n, &done);
+    size_t n = checked_ ? len - used : std::min(len - used, kFeedBytes);
+    Piece piece;
+    Status status = FeedPiece(data + used, n, &piece);
     used += n;
     if (!status.ok()) {
       refusal_ = status;
+      body_ = std::string();
+      lease_.Release();
       return {Event::kRefused, used};
     }
-    if (done) return {Event::kRequest, used - std::min(parser_->leftover_bytes(), n)};
+    if (piece.done) return {Event::kRequest, used - piece.unused_bytes};
   }
   return {Event::kAgain, len};
 }
 
-Status RequestReader::FeedPiece(const char* data, size_t len, bool* done) {
+Status RequestReader::FeedPiece(const char* data, size_t len, Piece* piece) {
+  if (checked_) return AppendBody(data, len, piece);
   // Pistache's StreamCursor::eol() reads the byte after a CR even when the
   // CR is the last byte it holds, one past its buffer (seen by rest_fuzz).
   // Only the request line and header steps look for line ends: until the
   // headers are checked, a piece's trailing CRs wait for a byte after them.
   size_t ready = len;
-  while (!checked_ && ready > 0 && data[ready - 1] == '\r') --ready;
-  Http::Private::State state = Http::Private::State::Again;
+  while (ready > 0 && data[ready - 1] == '\r') --ready;
   if (ready > 0) {
+    Http::Private::State state = Http::Private::State::Again;
     LOADD_RETURN_IF_ERROR(FeedParser(std::string(held_crs_, '\r')));
     held_crs_ = 0;
     LOADD_RETURN_IF_ERROR(FeedParser(std::string_view(data, ready)));
     LOADD_RETURN_IF_ERROR(parser_->Parse(&state));
   }
   held_crs_ += len - ready;
-  if (!checked_) {
-    head_bytes_ += len;
-    if (parser_->AtClosedBody()) {
-      LOADD_RETURN_IF_ERROR(CheckHead());
-      checked_ = true;
-      parser_->OpenBody();
-      LOADD_RETURN_IF_ERROR(FeedParser(std::string(held_crs_, '\r')));
-      held_crs_ = 0;
-      LOADD_RETURN_IF_ERROR(parser_->Parse(&state));
-    } else if (head_bytes_ > kMaxRestHeaderBytes) {
-      return Status(StatusCode::kResourceExhausted,
-                    "the request line and headers are larger than " +
-                        std::to_string(kMaxRestHeaderBytes) + " bytes");
-    }
+  head_bytes_ += len;
+  if (parser_->AtBody()) {
+    LOADD_RETURN_IF_ERROR(CheckHead());
+    checked_ = true;
+    held_crs_ = 0;
+    // The headers ended within data[0, ready): what the parser holds after
+    // them is that range's tail, and the body (or the next request) starts
+    // there; this piece's trailing CRs follow it.
+    size_t start = ready - std::min(ready, parser_->early_bytes());
+    return AppendBody(data + start, len - start, piece);
   }
-  *done = state == Http::Private::State::Done;
+  if (head_bytes_ > kMaxRestHeaderBytes) {
+    return Status(StatusCode::kResourceExhausted,
+                  "the request line and headers are larger than " +
+                      std::to_string(kMaxRestHeaderBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status RequestReader::AppendBody(const char* data, size_t len, Piece* piece) {
+  size_t take = std::min(len, body_bytes_ - body_.size());
+  body_.append(data, take);
+  piece->unused_bytes = len - take;
+  piece->done = body_.size() == body_bytes_;
   return Status::Ok();
 }
 
@@ -297,7 +301,7 @@ Status RequestReader::CheckHead() {
   auto header = request.headers().tryGet<Http::Header::ContentLength>();
   size_t content_length = header ? header->value() : 0;
   if (check_) {
-    Status checked = check_(request, content_length);
+    Status checked = check_(request, content_length, &lease_);
     if (!checked.ok()) {
       if (checked.code() != StatusCode::kUnauthenticated) {
         linger_bytes_ = content_length - std::min(content_length, parser_->early_bytes());
@@ -306,6 +310,8 @@ Status RequestReader::CheckHead() {
     }
   }
   if (content_length > max_request_bytes_) return TooLarge(max_request_bytes_);
+  body_bytes_ = content_length;
+  body_.reserve(content_length);
   return Status::Ok();
 }
 
@@ -317,11 +323,18 @@ bool RequestReader::WantsClose() const {
   return parser_->request.version() == Http::Version::Http10 && !facts.keep_alive;
 }
 
+std::string RequestReader::TakeBody() { return std::exchange(body_, std::string()); }
+
+BodyLease RequestReader::TakeLease() { return std::move(lease_); }
+
 void RequestReader::Next() {
   parser_->reset();
   held_crs_ = 0;
   head_bytes_ = 0;
   checked_ = false;
+  body_ = std::string();
+  body_bytes_ = 0;
+  lease_.Release();
 }
 
 std::shared_ptr<Http::RequestParser> RequestReader::parser() const { return parser_; }

@@ -14,7 +14,14 @@
 //     Content-Length instead);
 //   - the line and headers fit kMaxRestHeaderBytes (413), the request
 //     max_request_bytes (413);
-// then the HeadersCheck (the route table's: token, route, body size).
+// then the HeadersCheck (the route table's: token, route, body size; for a
+// plan, a reservation of the body budget, body_budget.h, which the reader
+// keeps until the request is answered or refused, or the reader is
+// destroyed with its connection).
+//
+// Once the headers pass, the reader takes the body itself, in one buffer
+// reserved at the declared Content-Length: a request of n body bytes costs
+// n bytes and its headers (Pistache's parser would keep a second copy).
 //
 // No sockets: GuardedHandler (rest_handler.h) feeds it what a connection
 // receives; tests and the fuzz target feed it bytes. Not thread-safe (one
@@ -28,9 +35,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "daemon/coordinator/body_budget.h"
 
 namespace loadd {
 
@@ -43,9 +52,10 @@ inline constexpr size_t kFeedBytes = 4096;
 
 // Called when a request's line and headers are in and none of its body has
 // been read; content_length is 0 when there is no Content-Length. An error
-// refuses the request.
-using HeadersCheck =
-    std::function<Status(const Pistache::Http::Request& request, size_t content_length)>;
+// refuses the request. It may reserve the body's bytes into *lease, which
+// the reader holds for the request (and drops on a refusal).
+using HeadersCheck = std::function<Status(const Pistache::Http::Request& request,
+                                          size_t content_length, BodyLease* lease)>;
 
 class GuardedParser;
 
@@ -69,7 +79,12 @@ class RequestReader {
   };
   Fed Feed(const char* data, size_t len);
 
+  // After kRequest: its line and headers (Pistache's body stays empty) ...
   const Pistache::Http::Request& request() const;
+  // ... and its body, which TakeBody() moves out, and its reservation.
+  const std::string& body() const { return body_; }
+  std::string TakeBody();
+  BodyLease TakeLease();
   const Status& refusal() const { return refusal_; }
   // The client wants the connection closed after this request: a "close"
   // token in Connection, or HTTP/1.0 without a "keep-alive" token.
@@ -80,14 +95,20 @@ class RequestReader {
   // for a refusal of the request itself or of its token: a stranger's body
   // is not waited for.
   size_t linger_bytes() const { return linger_bytes_; }
-  // Ready for the next request on the connection.
+  // Ready for the next request on the connection; drops the last one's
+  // body and reservation.
   void Next();
 
   // Pistache's parser, for Pistache's own timeouts (Http::Handler::getParser).
   std::shared_ptr<Pistache::Http::RequestParser> parser() const;
 
  private:
-  Status FeedPiece(const char* data, size_t len, bool* done);
+  struct Piece {
+    bool done = false;        // the request is complete
+    size_t unused_bytes = 0;  // of the piece, after the request (the next one's)
+  };
+  Status FeedPiece(const char* data, size_t len, Piece* piece);
+  Status AppendBody(const char* data, size_t len, Piece* piece);
   Status FeedParser(std::string_view bytes);
   Status CheckHead();
 
@@ -98,6 +119,9 @@ class RequestReader {
   size_t head_bytes_ = 0;  // fed while the line and headers were read
   size_t held_crs_ = 0;    // trailing CRs not yet given to the parser
   bool checked_ = false;   // CheckHead passed for the current request
+  size_t body_bytes_ = 0;  // its Content-Length
+  std::string body_;       // what has come of it
+  BodyLease lease_;
   Status refusal_;
   size_t linger_bytes_ = 0;
 };

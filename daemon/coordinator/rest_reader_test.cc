@@ -17,7 +17,7 @@ constexpr size_t kMaxRequestBytes = (size_t{9} << 20) + kMaxRestHeaderBytes;
 struct Harness {
   explicit Harness(Status verdict = Status::Ok())
       : reader(kMaxRequestBytes,
-               [this, verdict](const Http::Request& req, size_t length) {
+               [this, verdict](const Http::Request& req, size_t length, BodyLease*) {
                  checks.push_back(req.resource() + " " + std::to_string(length));
                  return verdict;
                }) {}
@@ -73,7 +73,7 @@ TEST(RequestReader, ReadsABodyOnlyAfterTheCheckPassed) {
     RequestReader::Fed fed =
         h.Feed("POST /v1/runs HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", chunk);
     ASSERT_EQ(fed.event, RequestReader::Event::kRequest) << chunk;
-    EXPECT_EQ(h.reader.request().body(), "hello");
+    EXPECT_EQ(h.reader.body(), "hello");
     EXPECT_EQ(h.checks, std::vector<std::string>{"/v1/runs 5"});
   }
 }
@@ -93,7 +93,32 @@ TEST(RequestReader, TrailingCrsWaitForTheNextByteOnlyInTheHead) {
   RequestReader::Fed fed =
       body.Feed("POST /x HTTP/1.1\r\nContent-Length: 2\r\n\r\n\r\r", 1);
   ASSERT_EQ(fed.event, RequestReader::Event::kRequest);
-  EXPECT_EQ(body.reader.request().body(), "\r\r");
+  EXPECT_EQ(body.reader.body(), "\r\r");
+}
+
+// The reader takes the body itself: wherever the input is cut (the head's
+// end, a CR, the body's end), the body is exactly its Content-Length and the
+// request after it is read in turn.
+TEST(RequestReader, TakesExactlyTheDeclaredBodyWhereverTheInputIsCut) {
+  std::string body = "\r\n{\"a\": \"b\"}\r\r\n" + std::string(5000, 'x') + "\r";
+  std::string first =
+      "POST /v1/runs HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
+  std::string both = first + "GET /healthz HTTP/1.1\r\n\r\n";
+  for (size_t chunk :
+       {size_t{1}, size_t{2}, size_t{3}, size_t{61}, size_t{62}, size_t{63}, size_t{4095},
+        size_t{4096}, size_t{4097}, both.size()}) {
+    Harness h;
+    RequestReader::Fed fed = h.Feed(both, chunk);
+    ASSERT_EQ(fed.event, RequestReader::Event::kRequest) << chunk;
+    EXPECT_EQ(fed.used_bytes, first.size()) << chunk;
+    EXPECT_EQ(h.reader.body(), body) << chunk;
+    h.reader.Next();
+    fed = h.Feed(both.substr(first.size()), chunk);
+    ASSERT_EQ(fed.event, RequestReader::Event::kRequest) << chunk;
+    EXPECT_EQ(h.reader.request().resource(), "/healthz");
+    EXPECT_EQ(h.reader.body(), "");
+  }
 }
 
 TEST(RequestReader, PipelinedRequestsAreReadInTurn) {
@@ -109,7 +134,87 @@ TEST(RequestReader, PipelinedRequestsAreReadInTurn) {
   fed = h.reader.Feed(both.data() + fed.used_bytes, second.size());
   ASSERT_EQ(fed.event, RequestReader::Event::kRequest);
   EXPECT_EQ(h.reader.request().resource(), "/b");
-  EXPECT_EQ(h.reader.request().body(), "");
+  EXPECT_EQ(h.reader.body(), "");
+}
+
+// A reader whose check reserves each body in a budget of 100 bytes, as
+// the coordinator's does for plans.
+struct BudgetHarness {
+  BudgetHarness()
+      : reader(kMaxRequestBytes,
+               [this](const Http::Request&, size_t length, BodyLease* lease) {
+                 return budget.Reserve(length, 100, lease);
+               }) {}
+  RequestReader::Fed Feed(const std::string& bytes) {
+    return reader.Feed(bytes.data(), bytes.size());
+  }
+  BodyBudget budget;
+  RequestReader reader;
+};
+
+std::string Post(size_t length, const std::string& body) {
+  return "POST /v1/runs HTTP/1.1\r\nContent-Length: " + std::to_string(length) +
+         "\r\n\r\n" + body;
+}
+
+TEST(RequestReader, HoldsTheBodysReservationUntilTheRequestIsDone) {
+  BudgetHarness h;
+  ASSERT_EQ(h.Feed(Post(60, std::string(10, 'x'))).event, RequestReader::Event::kAgain);
+  EXPECT_EQ(h.budget.reserved_bytes(), 60u);  // reserved before the body came
+  ASSERT_EQ(h.Feed(std::string(50, 'x')).event, RequestReader::Event::kRequest);
+  BodyLease lease = h.reader.TakeLease();  // the dispatcher takes it along
+  EXPECT_EQ(lease.bytes(), 60u);
+  h.reader.Next();
+  EXPECT_EQ(h.budget.reserved_bytes(), 60u);
+  lease.Release();  // answered
+  EXPECT_EQ(h.budget.reserved_bytes(), 0u);
+  // Next() gives back a reservation nobody took.
+  ASSERT_EQ(h.Feed(Post(5, "hello")).event, RequestReader::Event::kRequest);
+  EXPECT_EQ(h.budget.reserved_bytes(), 5u);
+  h.reader.Next();
+  EXPECT_EQ(h.budget.reserved_bytes(), 0u);
+}
+
+TEST(RequestReader, AClientGoneMidBodyGivesItsReservationBack) {
+  BodyBudget budget;
+  {
+    RequestReader reader(kMaxRequestBytes, [&budget](const Http::Request&, size_t length,
+                                                     BodyLease* lease) {
+      return budget.Reserve(length, 100, lease);
+    });
+    std::string half = Post(80, std::string(40, 'x'));
+    ASSERT_EQ(reader.Feed(half.data(), half.size()).event, RequestReader::Event::kAgain);
+    EXPECT_EQ(budget.reserved_bytes(), 80u);
+  }  // the connection closed: its reader is destroyed with it
+  EXPECT_EQ(budget.reserved_bytes(), 0u);
+}
+
+TEST(RequestReader, OverTheBudgetIsRefusedBeforeTheBodyAndReservesNothing) {
+  BudgetHarness first, second;
+  ASSERT_EQ(first.Feed(Post(60, "")).event, RequestReader::Event::kAgain);
+  // Both readers share one budget in the coordinator; here the second one's
+  // own budget is made full the same way.
+  BodyLease held;
+  ASSERT_TRUE(second.budget.Reserve(60, 100, &held).ok());
+  RequestReader::Fed fed = second.Feed(Post(60, std::string(10, 'x')));
+  ASSERT_EQ(fed.event, RequestReader::Event::kRefused);
+  EXPECT_EQ(second.reader.refusal().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(second.budget.reserved_bytes(), 60u);  // only `held`
+  EXPECT_TRUE(second.reader.body().empty());
+}
+
+TEST(RequestReader, ARefusalAfterTheCheckGivesTheReservationBack) {
+  // The check passes and reserves, then the reader's own bound refuses.
+  BodyBudget budget;
+  RequestReader reader(64,
+                       [&budget](const Http::Request&, size_t length, BodyLease* lease) {
+                         return budget.Reserve(length, 100, lease);
+                       });
+  std::string request = Post(90, "");
+  ASSERT_EQ(reader.Feed(request.data(), request.size()).event,
+            RequestReader::Event::kRefused);
+  EXPECT_EQ(reader.refusal().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(budget.reserved_bytes(), 0u);
 }
 
 // Each refused before the check, with what the message says.

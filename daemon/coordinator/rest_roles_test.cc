@@ -20,7 +20,7 @@ Status Verdict(const BearerAuth& auth, const std::string& line, const std::strin
   RunLimits limits;
   Status verdict;
   RequestReader reader(limits.MaxBodyBytes() + kMaxRestHeaderBytes,
-                       [&](const Http::Request& req, size_t length) {
+                       [&](const Http::Request& req, size_t length, BodyLease*) {
                          verdict = AdmitRequest(MatchRoute(req.method(), req.resource()),
                                                 req, length, auth, limits, who);
                          return verdict;

@@ -2,8 +2,7 @@
 bounded (issue 14, item 7): a FIFO, a device node and symbolic links in the
 state directory are skipped with a warning naming each path, and the
 coordinator serves within 2 s (a FIFO used to block its start in open() for
-good). The data-file flood of item 6 is measured by flood_data_files.py (not
-in ctest: its goal is not met yet). Loopback only."""
+good). The data-file flood of item 6 is test_data_flood.py. Loopback only."""
 
 import os
 import time

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t at = 0;
   loadd::RequestReader reader(
       world->limits.MaxBodyBytes() + loadd::kMaxRestHeaderBytes,
-      [&](const Pistache::Http::Request& req, size_t content_length) {
+      [&](const Pistache::Http::Request& req, size_t content_length, loadd::BodyLease*) {
         checked = true;
         fed_at_check = at;
         return loadd::AdmitRequest(loadd::MatchRoute(req.method(), req.resource()), req,
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const Pistache::Http::Request& req = reader.request();
         loadd::Status again =
             loadd::AdmitRequest(loadd::MatchRoute(req.method(), req.resource()), req,
-                                req.body().size(), world->auth, world->limits);
+                                reader.body().size(), world->auth, world->limits);
         if (!again.ok())
           Fail("a request was read that the table refuses", again.message());
         (void)reader.WantsClose();
