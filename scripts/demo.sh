@@ -36,7 +36,7 @@ step_done install
 # scripts/test.sh reconfigures build/ as RelWithDebInfo.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Quick -DLOADD_BUILD_TESTS=OFF >/dev/null
 step_done configure
-cmake --build build -j"$(nproc)" --target loadd loadctl
+cmake --build build -j"$(nproc)" --target programs  # loadd and loadctl
 step_done build
 
 target_out=$(mktemp)
