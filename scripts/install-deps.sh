@@ -109,8 +109,9 @@ echo "install-deps: installing ${want[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-# No translated package descriptions: nothing here reads them, and they are
-# a good part of what a first `apt-get update` downloads.
+# No translated package descriptions: nothing here reads them, and bookworm's
+# English ones alone are 6.1 MB to download (beside 8.8 MB of package lists)
+# and 33 MB to decompress and index.
 $SUDO apt-get update -q -o Acquire::Languages=none
 # --force-unsafe-io: dpkg does not fsync every file it unpacks (as Debian's
 # container images do). npm alone is about 360 small Debian packages; on the
