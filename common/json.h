@@ -30,6 +30,12 @@ std::string JsonPathIndex(const std::string& parent, size_t index);
 // normalized plan is a fixed point.
 void WriteNumber15(JsonWriter* w, double value);
 
+// A string value holding a copy of s.
+inline rapidjson::Value JsonString(std::string_view s,
+                                   rapidjson::Document::AllocatorType& alloc) {
+  return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+}
+
 // "object", "array", "string", ... for error messages.
 const char* JsonTypeName(const rapidjson::Value& value);
 

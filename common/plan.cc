@@ -15,7 +15,7 @@ namespace {
 constexpr int64_t kDefaultDurationNs = 30 * kNsPerSec;
 constexpr int64_t kDefaultTimeoutNs = 10 * kNsPerSec;
 constexpr int64_t kDefaultGracefulStopNs = 5 * kNsPerSec;
-constexpr int64_t kMaxDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
+constexpr int64_t kMaxPlanDurationNs = int64_t{7} * 24 * 3600 * kNsPerSec;
 constexpr int64_t kDefaultMaxInFlight = 1000;
 constexpr int64_t kDefaultExpectTimeoutNs = 60 * kNsPerSec;
 
@@ -159,7 +159,7 @@ Status ReadStages(ObjectReader* r, Plan* plan) {
     ObjectReader s((*stages)[i], JsonPathIndex(path, i));
     Stage stage;
     LOADD_RETURN_IF_ERROR(
-        s.DurationNs("duration", &stage.duration_ns, 0, kMaxDurationNs, true));
+        s.DurationNs("duration", &stage.duration_ns, 0, kMaxPlanDurationNs, true));
     if (key == nullptr) {
       key = (*stages)[i].IsObject() && (*stages)[i].HasMember("rate") ? "rate" : "users";
     }
@@ -174,7 +174,7 @@ Status ReadStages(ObjectReader* r, Plan* plan) {
     total_ns += stage.duration_ns;
     plan->stages.push_back(stage);
   }
-  if (total_ns < kNsPerMs || total_ns > kMaxDurationNs) {
+  if (total_ns < kNsPerMs || total_ns > kMaxPlanDurationNs) {
     return Status::Invalid(path, "stages must add up to between 1ms and 7 days");
   }
   plan->duration_ns = total_ns;
@@ -222,7 +222,7 @@ Status ReadLoad(ObjectReader* r, Plan* plan) {
         r->Number("arrival_rate", &plan->arrival_rate, 0, Plan::kMaxRate));
     plan->duration_ns = kDefaultDurationNs;
     LOADD_RETURN_IF_ERROR(
-        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxPlanDurationNs));
   } else {
     LOADD_RETURN_IF_ERROR(refuse("start_rate", "only for stages of rates"));
     LOADD_RETURN_IF_ERROR(
@@ -231,7 +231,7 @@ Status ReadLoad(ObjectReader* r, Plan* plan) {
     LOADD_RETURN_IF_ERROR(r->Number("spawn_rate", &plan->spawn_rate, 0, Plan::kMaxRate));
     plan->duration_ns = kDefaultDurationNs;
     LOADD_RETURN_IF_ERROR(
-        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxDurationNs));
+        r->DurationNs("duration", &plan->duration_ns, kNsPerMs, kMaxPlanDurationNs));
   }
   if (plan->model == LoadModel::kOpen) {
     plan->max_in_flight = kDefaultMaxInFlight;

@@ -11,7 +11,7 @@ namespace {
 
 // The bounds of the JSON form (wire.cc), so both forms accept the same
 // messages.
-constexpr uint64_t kMaxI = uint64_t{1} << 50;
+constexpr uint64_t kMaxIUnsigned = uint64_t{1} << 50;
 constexpr uint64_t kMaxBytesIn = uint64_t{1} << 62;
 constexpr uint64_t kMaxCount = static_cast<uint64_t>(INT64_MAX);
 // A histogram's counts array may not need more than this (as the JSON form).
@@ -286,9 +286,9 @@ Status ReadEndpoint(Reader* r, size_t i, EndpointStats* e) {
   Where at{"endpoints", i, "name"};
   LOADD_RETURN_IF_ERROR(r->String(at, kMaxStatsEndpointNameBytes, &e->name));
   at.field = "requests";
-  LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxI, &e->requests));
+  LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxIUnsigned, &e->requests));
   at.field = "failures";
-  LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxI, &e->failures));
+  LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxIUnsigned, &e->failures));
   at.field = "bytes_in";
   LOADD_RETURN_IF_ERROR(r->Int(at, 0, kMaxBytesIn, &e->bytes_in));
   at.field = "errors";
@@ -308,8 +308,10 @@ Status ReadChecks(Reader* r, std::vector<CheckCount>* out) {
     CheckCount& c = (*out)[i];
     LOADD_RETURN_IF_ERROR(
         r->String(Where{"checks", i, "name"}, kMaxStatsCheckNameBytes, &c.name));
-    LOADD_RETURN_IF_ERROR(r->Int(Where{"checks", i, "passed"}, 0, kMaxI, &c.passed));
-    LOADD_RETURN_IF_ERROR(r->Int(Where{"checks", i, "failed"}, 0, kMaxI, &c.failed));
+    LOADD_RETURN_IF_ERROR(
+        r->Int(Where{"checks", i, "passed"}, 0, kMaxIUnsigned, &c.passed));
+    LOADD_RETURN_IF_ERROR(
+        r->Int(Where{"checks", i, "failed"}, 0, kMaxIUnsigned, &c.failed));
   }
   return Status::Ok();
 }
@@ -373,13 +375,14 @@ Result<StatsMsg> Decode(std::string_view bytes) {
   m.final = (flags & kFinalFlag) != 0;
   uint64_t seq = 0;
   LOADD_RETURN_IF_ERROR(r.Fixed64(Where{nullptr, 0, "seq"}, &seq));
-  if (seq > kMaxI) {
-    return r.Error(Where{nullptr, 0, "seq"},
-                   std::to_string(seq) + " is outside 0.." + std::to_string(kMaxI));
+  if (seq > kMaxIUnsigned) {
+    return r.Error(Where{nullptr, 0, "seq"}, std::to_string(seq) + " is outside 0.." +
+                                                 std::to_string(kMaxIUnsigned));
   }
   m.seq = static_cast<int64_t>(seq);
-  LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "users"}, 0, kMaxI, &m.users));
-  LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "dropped"}, 0, kMaxI, &m.dropped));
+  LOADD_RETURN_IF_ERROR(r.Int(Where{nullptr, 0, "users"}, 0, kMaxIUnsigned, &m.users));
+  LOADD_RETURN_IF_ERROR(
+      r.Int(Where{nullptr, 0, "dropped"}, 0, kMaxIUnsigned, &m.dropped));
   LOADD_RETURN_IF_ERROR(
       r.Int(Where{nullptr, 0, "interval_ms"}, 10, 60000, &m.interval_ms));
   uint64_t cpu_bits = 0;

@@ -3,16 +3,13 @@
 #include <filesystem>
 
 #include "common/data_file.h"
+#include "common/json.h"
 
 namespace loadd {
 namespace {
 
 static_assert(kMaxDataFileBytes == DataFile::kMaxBytes,
               "loadctl refuses data files the coordinator would refuse, and no others");
-
-rapidjson::Value Text(const std::string& s, rapidjson::Document::AllocatorType& alloc) {
-  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), alloc);
-}
 
 }  // namespace
 
@@ -42,9 +39,9 @@ Status InlineFileAt(const std::string& plan_path, Files* files,
   Result<std::string> content = files->Read(path, max_bytes);
   if (!content.ok()) return Status::Invalid(at, path + ": " + content.status().message());
   object->EraseMember("file");  // keeps the other members in order
-  object->AddMember("name", Text(std::filesystem::path(name).filename().string(), alloc),
-                    alloc);
-  object->AddMember("content", Text(*content, alloc), alloc);
+  object->AddMember(
+      "name", JsonString(std::filesystem::path(name).filename().string(), alloc), alloc);
+  object->AddMember("content", JsonString(*content, alloc), alloc);
   return Status::Ok();
 }
 

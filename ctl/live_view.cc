@@ -12,6 +12,7 @@
 #include "common/plan.h"
 #include "common/units.h"
 #include "ctl/report.h"
+#include "ctl/table.h"
 
 namespace loadd {
 namespace {
@@ -33,12 +34,6 @@ constexpr int kMaxBarCells = 50;
 std::string Paint(std::string_view text, std::string_view sgr, bool color) {
   if (!color || text.empty()) return std::string(text);
   return std::string(sgr) + std::string(text) + std::string(kReset);
-}
-
-std::string Printf(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
 }
 
 // Length of the escape sequence at text[i] (ESC [ params final, or ESC and

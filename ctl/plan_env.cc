@@ -1,5 +1,7 @@
 #include "ctl/plan_env.h"
 
+#include "common/json.h"
+
 namespace loadd {
 namespace {
 
@@ -7,10 +9,6 @@ bool IsKeyStart(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 bool IsKeyChar(char c) { return IsKeyStart(c) || (c >= '0' && c <= '9'); }
-
-rapidjson::Value Text(const std::string& s, rapidjson::Document::AllocatorType& alloc) {
-  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), alloc);
-}
 
 }  // namespace
 
@@ -59,14 +57,14 @@ Status ApplyEnvFlags(const std::vector<std::string>& flags, rapidjson::Document*
       // {"value": ..., "public": true}: the new value keeps the marking.
       auto old = it->value.FindMember("value");
       if (old != it->value.MemberEnd()) {
-        old->value = Text(value, alloc);
+        old->value = JsonString(value, alloc);
       } else {
-        it->value.AddMember("value", Text(value, alloc), alloc);
+        it->value.AddMember("value", JsonString(value, alloc), alloc);
       }
     } else if (it != env->value.MemberEnd()) {
-      it->value = Text(value, alloc);
+      it->value = JsonString(value, alloc);
     } else {
-      env->value.AddMember(Text(key, alloc), Text(value, alloc), alloc);
+      env->value.AddMember(JsonString(key, alloc), JsonString(value, alloc), alloc);
     }
   }
   return Status::Ok();

@@ -11,12 +11,6 @@
 namespace loadd {
 namespace {
 
-std::string Printf(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
 constexpr char kCorrectedNote[] =
     "Latency counts from each iteration's intended start (coordinated omission "
     "corrected).\n";

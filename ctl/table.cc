@@ -1,6 +1,7 @@
 #include "ctl/table.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace loadd {
 namespace {
@@ -48,6 +49,12 @@ std::string Table::Format() const {
         [&](size_t i) -> const std::string& { return i < row.size() ? row[i] : kEmpty; });
   }
   return out;
+}
+
+std::string Printf(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
 }
 
 }  // namespace loadd

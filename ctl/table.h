@@ -29,6 +29,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// One number formatted with printf's `format` ("%.1f"), for a table cell.
+std::string Printf(const char* format, double value);
+
 }  // namespace loadd
 
 #endif  // LOADD_CTL_TABLE_H_

@@ -1,19 +1,9 @@
 #include "ctl/verdict.h"
 
-#include <cstdio>
-
 #include "common/threshold.h"
+#include "ctl/table.h"
 
 namespace loadd {
-namespace {
-
-std::string Printf(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
-}  // namespace
 
 Outcome VerdictOf(const RunView& run) {
   bool failed = run.thresholds_verdict == ThresholdsVerdict::kFailed;
