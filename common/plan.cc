@@ -302,12 +302,28 @@ Status ReadExpect(ObjectReader* r, Plan* plan) {
   return r->DurationNs("expect_timeout", &plan->expect_timeout_ns, 0, 3600 * kNsPerSec);
 }
 
+// $.name: shown in lists and reports, so bounded and free of control bytes
+// (a terminal escape in a name would reach every `loadctl runs`).
+Status ReadPlanName(ObjectReader* r, std::string* name) {
+  LOADD_RETURN_IF_ERROR(r->String("name", name));
+  if (name->size() > Plan::kMaxNameBytes) {
+    return Status::Invalid("$.name", "is longer than 256 bytes");
+  }
+  for (unsigned char c : *name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::Invalid("$.name", "must not hold control characters");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   Plan plan;
   ObjectReader r(value, "$");
-  LOADD_RETURN_IF_ERROR(r.String("name", &plan.name));
+  LOADD_RETURN_IF_ERROR(ReadPlanName(&r, &plan.name));
+  LOADD_RETURN_IF_ERROR(ReadLabels(&r, "labels", &plan.labels));
   LOADD_RETURN_IF_ERROR(r.String("target", &plan.target));
   if (!plan.target.empty()) {
     Result<Url> url = ParseUrl(plan.target);
@@ -389,10 +405,17 @@ void WriteLoad(const Plan& plan, JsonWriter* w) {
 
 }  // namespace
 
-void WritePlan(const Plan& plan, JsonWriter* w) {
+void WritePlan(const Plan& plan, JsonWriter* w) { WritePlanFields(plan, true, w); }
+
+void WritePlanForWorkers(const Plan& plan, JsonWriter* w) {
+  WritePlanFields(plan, false, w);
+}
+
+void WritePlanFields(const Plan& plan, bool with_labels, JsonWriter* w) {
   w->StartObject();
   w->Key("name");
   WriteString(w, plan.name);
+  if (with_labels && !plan.labels.empty()) WriteLabels(w, "labels", plan.labels);
   if (!plan.target.empty()) {
     w->Key("target");
     WriteString(w, plan.target);

@@ -18,6 +18,7 @@
 #include "common/data_file.h"
 #include "common/http_options.h"
 #include "common/json.h"
+#include "common/labels.h"
 #include "common/load_profile.h"
 #include "common/scenario.h"
 #include "common/status.h"
@@ -55,7 +56,12 @@ struct Plan {
   static constexpr size_t kMaxNames = 256;  // distinct request names (stats rows)
   static constexpr size_t kMaxBodyBytes = 1 << 20;
 
+  static constexpr size_t kMaxNameBytes = 256;
+
+  // Run metadata for people and pipelines: a name (at most 256 bytes, no
+  // control characters) and labels (common/labels.h: "branch": "main").
   std::string name;
+  Labels labels;
   std::string target;  // base URL as given; may be empty
   LoadModel model = LoadModel::kClosed;
   int64_t users = 0;              // closed: peak concurrent users, fleet-wide
@@ -103,6 +109,11 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value);
 // It holds the plan's secrets: views write RedactedPlanJson (redact.h).
 std::string PlanToJson(const Plan& plan);
 void WritePlan(const Plan& plan, JsonWriter* w);
+// The plan as a worker gets it (AssignMsg): without the run's labels, which
+// no worker needs and workers older than labels would refuse.
+void WritePlanForWorkers(const Plan& plan, JsonWriter* w);
+// WritePlan's body; with_labels false for WritePlanForWorkers.
+void WritePlanFields(const Plan& plan, bool with_labels, JsonWriter* w);
 
 }  // namespace loadd
 

@@ -63,6 +63,55 @@ struct BadCase {
   const char* message;  // a fragment of the message
 };
 
+TEST(PlanTest, NameAndLabelsRoundTrip) {
+  Result<Plan> plan = ParsePlan(
+      R"({"name": "nightly checkout", "labels": {"commit": "abc123", "branch": "main"},
+          "target": "http://127.0.0.1:8080", "users": 1})");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->name, "nightly checkout");
+  EXPECT_EQ(plan->labels, (Labels{{"branch", "main"}, {"commit", "abc123"}}));
+  Result<Plan> again = ParsePlan(PlanToJson(*plan));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->labels, plan->labels);
+  EXPECT_EQ(PlanToJson(*again), PlanToJson(*plan));
+  Result<Plan> none = ParsePlan(kMinimal);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(PlanToJson(*none).find("labels"), std::string::npos);
+}
+
+TEST(PlanTest, BadNameOrLabelsNameTheField) {
+  std::string many = "{";
+  for (int i = 0; i < 17; ++i) {
+    many += (i ? "," : "") + ("\"k" + std::to_string(i) + "\": \"v\"");
+  }
+  many += "}";
+  const std::string kPlan = R"({"target": "http://h", "users": 1, )";
+  struct Case {
+    std::string json;
+    const char* path;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {kPlan + R"("name": ")" + std::string(257, 'n') + "\"}", "$.name", "256 bytes"},
+      {kPlan + R"("name": "a\u001b[2Jb"})", "$.name", "control characters"},
+      {kPlan + R"("labels": ["branch=main"]})", "$.labels", "must be an object"},
+      {kPlan + R"("labels": )" + many + "}", "$.labels", "at most 16"},
+      {kPlan + R"("labels": {"branch": 5}})", "$.labels.branch", "must be a string"},
+      {kPlan + R"("labels": {"branch": ""}})", "$.labels.branch", "1 to 128 bytes"},
+      {kPlan + R"("labels": {"branch": "a b"}})", "$.labels.branch", "not ' '"},
+      {kPlan + R"("labels": {"branch": "a=b"}})", "$.labels.branch", "not '='"},
+      {kPlan + R"("labels": {"_x": "y"}})", "$.labels._x", "start with a letter"},
+      {kPlan + R"("labels": {"a": "1", "a": "2"}})", "$.labels.a", "given twice"},
+  };
+  for (const Case& c : kCases) {
+    Result<Plan> plan = ParsePlan(c.json);
+    ASSERT_FALSE(plan.ok()) << c.json;
+    EXPECT_EQ(plan.status().path(), c.path) << plan.status().ToString();
+    EXPECT_NE(plan.status().message().find(c.message), std::string::npos)
+        << plan.status().ToString();
+  }
+}
+
 TEST(PlanTest, BadInputNamesTheField) {
   const BadCase kCases[] = {
       {"{", "$", "invalid JSON"},

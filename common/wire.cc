@@ -16,6 +16,9 @@ void Write(JsonWriter* w, const HelloMsg& m) {
   WriteField(w, "pid", m.pid);
   WriteField(w, "version", m.version);
   WriteField(w, "run_id", m.run_id);
+  // Only when there are labels: a coordinator older than labels refuses the
+  // field (its log names $.labels), and one without labels it still takes.
+  if (!m.labels.empty()) WriteLabels(w, "labels", m.labels);
 }
 void Write(JsonWriter* w, const WelcomeMsg& m) {
   WriteField(w, "worker_id", m.worker_id);
@@ -50,7 +53,7 @@ void WriteChanges(JsonWriter* w, const char* key,
 void Write(JsonWriter* w, const AssignMsg& m) {
   WriteField(w, "run_id", m.run_id);
   w->Key("plan");
-  WritePlan(m.plan, w);
+  WritePlanForWorkers(m.plan, w);
   WriteChanges(w, "share", m.share);
   w->Key("handover_rate");
   w->Double(m.handover_rate);
@@ -116,7 +119,8 @@ Status Read(ObjectReader* r, HelloMsg* m) {
   LOADD_RETURN_IF_ERROR(r->Int("cores", &m->cores, 1, 65536));
   LOADD_RETURN_IF_ERROR(r->Int("pid", &m->pid, 0, kMaxI));
   LOADD_RETURN_IF_ERROR(r->String("version", &m->version));
-  return r->String("run_id", &m->run_id);
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id));
+  return ReadLabels(r, "labels", &m->labels);  // absent from older workers
 }
 Status Read(ObjectReader* r, WelcomeMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("worker_id", &m->worker_id, true));

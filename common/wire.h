@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/hdr_histogram.h"
+#include "common/labels.h"
 #include "common/plan.h"
 #include "common/share.h"
 #include "common/status.h"
@@ -50,6 +51,9 @@ struct HelloMsg {
   int64_t pid = 0;
   std::string version;
   std::string run_id;  // run still in progress on this worker, if any
+  // --label (common/labels.h); empty from older workers. A default member
+  // initializer, so the seven-field aggregate initializers stay warning-free.
+  Labels labels = {};
 };
 
 // coordinator -> worker, answer to hello.

@@ -109,6 +109,82 @@ TEST(WireTest, GarbageIsRejectedNotCrashed) {
   }
 }
 
+TEST(WireTest, HelloCarriesLabels) {
+  HelloMsg hello{"h", 1, 1, 2, 3, "v", ""};
+  hello.labels = {{"pool", "eu"}, {"git.branch", "feature/x"}};
+  Result<Message> decoded = DecodeMessage(EncodeMessage(hello));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<HelloMsg>(*decoded).labels, hello.labels);
+}
+
+// An older coordinator refuses unknown fields: a worker without labels sends
+// none, so it still registers there; an older worker's hello (no labels)
+// registers with a newer coordinator.
+TEST(WireTest, HelloWithoutLabelsIsTheOldHello) {
+  std::string bytes = EncodeMessage(HelloMsg{"h", 1, 1, 2, 3, "v", ""});
+  EXPECT_EQ(bytes.find("labels"), std::string::npos) << bytes;
+  Result<Message> old = DecodeMessage(
+      R"({"type":"hello","v":1,"host":"h","instance":1,"cpu":1,"cores":2,"pid":3,)"
+      R"("version":"0.9","run_id":""})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_TRUE(std::get<HelloMsg>(*old).labels.empty());
+}
+
+TEST(WireTest, BadHelloLabelsNameThePath) {
+  const std::string kHello = R"({"type":"hello","host":"h","instance":1,"labels":)";
+  std::string many = "{";
+  for (int i = 0; i < 17; ++i)
+    many += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":\"v\"");
+  many += "}";
+  struct Case {
+    std::string labels;
+    std::string path;
+  };
+  const Case cases[] = {
+      {"[]", "$.labels"},
+      {many, "$.labels"},
+      {R"({"pool": 1})", "$.labels.pool"},
+      {R"({"pool": ""})", "$.labels.pool"},
+      {R"({"pool": "e u"})", "$.labels.pool"},
+      {R"({"-pool": "eu"})", "$.labels.-pool"},
+      {R"({"pool": "a", "pool": "b"})", "$.labels.pool"},
+  };
+  for (const Case& c : cases) {
+    Result<Message> got = DecodeMessage(kHello + c.labels + "}");
+    ASSERT_FALSE(got.ok()) << c.labels;
+    EXPECT_EQ(got.status().path(), c.path) << got.status().ToString();
+  }
+}
+
+// The coordinator reads at most 4096 bytes before a hello (kMaxHelloBytes).
+TEST(WireTest, HelloWithTheMostLabelsFitsTheHelloLimit) {
+  HelloMsg hello{
+      std::string(253, 'h'), 65535, 65535, 65536, int64_t{1} << 49, std::string(32, 'v'),
+      std::string(64, 'r')};
+  for (size_t i = 0; i < kMaxLabels; ++i) {
+    std::string key = std::to_string(i) + std::string(kMaxLabelKeyBytes, 'k');
+    hello.labels[key.substr(0, kMaxLabelKeyBytes)] =
+        std::string(kMaxLabelValueBytes, 'v');
+  }
+  std::string bytes = EncodeMessage(hello);
+  EXPECT_LE(bytes.size(), 4096u);
+  EXPECT_TRUE(DecodeMessage(bytes).ok());
+}
+
+// A run's labels stay with the coordinator: an older worker refuses a plan
+// with a field it does not know.
+TEST(WireTest, AssignLeavesTheRunLabelsOut) {
+  AssignMsg assign;
+  assign.run_id = "r2";
+  assign.plan = *ParsePlan(
+      R"({"target": "http://127.0.0.1:1/x", "users": 5, "labels": {"branch": "main"}})");
+  ASSERT_EQ(assign.plan.labels.size(), 1u);
+  assign.share = {ShareChange{true, 1, 0, 1, 0, -1}};
+  std::string bytes = EncodeMessage(assign);
+  EXPECT_EQ(bytes.find("labels"), std::string::npos) << bytes;
+  ASSERT_TRUE(DecodeMessage(bytes).ok());
+}
+
 TEST(WireTest, WelcomeCarriesTheHeartbeatTimeout) {
   Result<Message> decoded = DecodeMessage(EncodeMessage(WelcomeMsg{"h/1", 250, 1000}));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();

@@ -65,6 +65,16 @@ TEST(ParseCommandLineTest, EnvIsRepeatableAndTakesOneValueEach) {
   }
 }
 
+TEST(ParseCommandLineTest, NameAndLabelsGoToThePlanFlags) {
+  Result<Invocation> inv = Parse({"start", "--name", "nightly", "--label",
+                                  "commit=abc123", "p.json", "--label=branch=main"});
+  ASSERT_TRUE(inv.ok()) << inv.status().ToString();
+  EXPECT_EQ(inv->options.plan.plan_file, "p.json");
+  EXPECT_EQ(inv->options.plan.name, "nightly");
+  EXPECT_EQ(inv->options.plan.labels,
+            (std::vector<std::string>{"commit=abc123", "branch=main"}));
+}
+
 TEST(ParseCommandLineTest, ResultFilesAndReportFormat) {
   Result<Invocation> inv =
       Parse({"start", "plan.json", "--out", "r.json", "--junit", "junit.xml"});

@@ -49,7 +49,15 @@ void DefineStart(CLI::App* c, Options* o) {
       ->type_name("URL");
   c->add_option("--timeout", o->plan.timeout, "Per-request timeout (e.g. 10s)")
       ->type_name("DURATION");
-  c->add_option("--name", o->plan.name, "Run name");
+  c->add_option("--name", o->plan.name, "Run name (replaces the plan's $.name)");
+  c->add_option("--label",
+                "Label of the run, e.g. --label branch=main (repeatable; sets "
+                "$.labels.KEY)")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      // One value each, so `--label a=b plan.json` leaves PLAN alone.
+      ->each([o](const std::string& value) { o->plan.labels.push_back(value); });
   c->add_option("--expect-workers", o->plan.expect_workers,
                 "Wait for this many live workers before starting")
       ->type_name("N");

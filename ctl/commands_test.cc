@@ -104,6 +104,19 @@ TEST_F(CommandsTest, RunsAndWorkersPrintTablesOrJson) {
             "\n");
 }
 
+TEST_F(CommandsTest, WorkersShowTheirLabelsAndDropMalformedOnes) {
+  world_.api.On("GET /v1/workers", 200,
+                R"({"workers": [{"id": "h/0", "host": "h", "cpu": 0, "state": "idle",
+                    "labels": {"pool": "eu", "evil": "\u001b[2J", "n": 5}},
+                    {"id": "h/1", "host": "h", "cpu": 1, "state": "idle"}]})");
+  ASSERT_TRUE(Call("workers").ok());
+  std::string out = world_.out.str();
+  EXPECT_NE(out.find("LABELS"), std::string::npos) << out;
+  EXPECT_NE(out.find("pool=eu\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("evil"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+}
+
 TEST_F(CommandsTest, EmptyListsSaySo) {
   world_.api.On("GET /v1/runs", 200, R"({"runs": []})");
   world_.api.On("GET /v1/workers", 200, R"({"workers": []})");

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/json.h"
+#include "common/labels.h"
 #include "common/units.h"
 #include "ctl/data_inline.h"
 #include "ctl/plan_env.h"
@@ -133,6 +134,32 @@ Status BlameFlag(const PlanFlags& flags, const Status& status) {
   return status;
 }
 
+// Sets each --label in $.labels (made when the plan has none); a plan whose
+// labels are not an object keeps them, for ParsePlan to refuse.
+void ApplyLabelFlags(const Labels& labels, rapidjson::Document* doc) {
+  if (labels.empty() || !doc->IsObject()) return;
+  auto& alloc = doc->GetAllocator();
+  auto it = doc->FindMember("labels");
+  if (it == doc->MemberEnd()) {
+    doc->AddMember("labels", rapidjson::Value(rapidjson::kObjectType), alloc);
+    it = doc->FindMember("labels");
+  }
+  if (!it->value.IsObject()) return;
+  for (const auto& [key, value] : labels) {
+    rapidjson::Value v(value.c_str(), static_cast<rapidjson::SizeType>(value.size()),
+                       alloc);
+    auto old = it->value.FindMember(key.c_str());
+    if (old != it->value.MemberEnd()) {
+      old->value = v;
+    } else {
+      it->value.AddMember(
+          rapidjson::Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size()),
+                           alloc),
+          v, alloc);
+    }
+  }
+}
+
 std::string Serialize(const rapidjson::Document& doc) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -178,6 +205,9 @@ Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
   // A malformed flag is the flag's fault whatever the plan holds.
   Status env_flags = CheckEnvFlags(flags.env);
   if (!env_flags.ok()) return InvalidPlan(env_flags);
+  Labels labels;
+  Status label_flags = ParseLabelArgs(flags.labels, "--label", &labels);
+  if (!label_flags.ok()) return InvalidPlan(label_flags);
   ResolvedPlan resolved;
   rapidjson::Document doc;
   Status loaded = LoadDocument(flags, files, &doc, &resolved.source);
@@ -187,6 +217,7 @@ Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
   Status conflict = CheckConflicts(flags, doc);
   if (!conflict.ok()) return InvalidPlan(conflict);
   ApplyOverrides(flags, &doc);
+  ApplyLabelFlags(labels, &doc);
   Status env = ApplyEnvFlags(flags.env, &doc);
   if (!env.ok()) return InvalidPlan(env);
   resolved.json = Serialize(doc);

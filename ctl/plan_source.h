@@ -19,18 +19,19 @@ inline constexpr size_t kMaxPlanFileBytes = size_t{16} << 20;
 
 // The flags of `loadctl start` that shape the plan, as typed; empty = unset.
 struct PlanFlags {
-  std::string plan_file;         // the PLAN argument
-  std::string users;             // --users, a count ("200", "10k"): closed model
-  std::string spawn_rate;        // --spawn-rate, users per second
-  std::string arrival_rate;      // --arrival-rate, iterations per second: open model
-  std::string max_in_flight;     // --max-in-flight, a count
-  std::string duration;          // --duration ("30s")
-  std::string timeout;           // --timeout, per request ("10s")
-  std::string expect_workers;    // --expect-workers, a count
-  std::string expect_timeout;    // --expect-timeout ("30s")
-  std::string name;              // --name
-  std::string target;            // --target, base URL; alone it means "GET this URL"
-  std::vector<std::string> env;  // --env KEY=VALUE, repeatable, in order
+  std::string plan_file;            // the PLAN argument
+  std::string users;                // --users, a count ("200", "10k"): closed model
+  std::string spawn_rate;           // --spawn-rate, users per second
+  std::string arrival_rate;         // --arrival-rate, iterations per second: open model
+  std::string max_in_flight;        // --max-in-flight, a count
+  std::string duration;             // --duration ("30s")
+  std::string timeout;              // --timeout, per request ("10s")
+  std::string expect_workers;       // --expect-workers, a count
+  std::string expect_timeout;       // --expect-timeout ("30s")
+  std::string name;                 // --name
+  std::string target;               // --target, base URL; alone it means "GET this URL"
+  std::vector<std::string> env;     // --env KEY=VALUE, repeatable, in order
+  std::vector<std::string> labels;  // --label KEY=VALUE, repeatable
 };
 
 struct ResolvedPlan {
@@ -45,7 +46,9 @@ struct ResolvedPlan {
 // with ParsePlan, so the messages match the coordinator's.
 //
 // A plan file's $.data.file is read and inlined (data_inline.h); --env
-// values are set in $.env (plan_env.h).
+// values are set in $.env (plan_env.h); --label values in $.labels, each
+// replacing the plan's label of the same key (common/labels.h has the rules;
+// a malformed --label is refused whatever the plan holds).
 //
 // A flag replaces the plan's field of the same name. --users removes the
 // open model's arrival_rate and max_in_flight; --arrival-rate removes the

@@ -351,6 +351,72 @@ TEST(ResolvePlanTest, EnvErrorsNameTheFlag) {
   }
 }
 
+TEST(ResolvePlanTest, NameAndLabelFlagsLandInThePostedPlan) {
+  struct Case {
+    const char* label;
+    std::vector<std::string> labels;
+    const char* posted_labels;  // $.labels of the POSTed plan, compact
+  };
+  const Case kCases[] = {
+      {"no flags", {}, R"({"branch":"plan","team":"t"})"},
+      {"a flag replaces the plan's key",
+       {"branch=main"},
+       R"({"branch":"main","team":"t"})"},
+      {"flags add keys",
+       {"commit=abc123", "ci.job=build/42"},
+       R"({"branch":"plan","team":"t","ci.job":"build/42","commit":"abc123"})"},
+  };
+  for (const Case& c : kCases) {
+    FakeFiles files;
+    files.files["p.json"] = R"({"users": 1, "labels": {"branch": "plan", "team": "t"},
+        "requests": [{"url": "http://127.0.0.1:9000/a"}]})";
+    PlanFlags flags = Flags({{kPlan, "p.json"}, {kName, "nightly"}});
+    flags.labels = c.labels;
+    Result<ResolvedPlan> resolved = ResolvePlan(flags, &files);
+    ASSERT_TRUE(resolved.ok()) << c.label << ": " << resolved.status().ToString();
+    rapidjson::Document doc;
+    ASSERT_TRUE(ParseJson(resolved->json, &doc).ok());
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    doc["labels"].Accept(w);
+    EXPECT_EQ(std::string(buf.GetString()), c.posted_labels) << c.label;
+    EXPECT_EQ(resolved->plan.labels.size(), doc["labels"].MemberCount()) << c.label;
+    EXPECT_EQ(resolved->plan.name, "nightly") << c.label;
+  }
+  // A quick plan from flags gets them too.
+  FakeFiles none;
+  PlanFlags flags = Flags({{kTarget, "http://127.0.0.1:9000"}, {kUsers, "1"}});
+  flags.labels = {"branch=main"};
+  Result<ResolvedPlan> quick = ResolvePlan(flags, &none);
+  ASSERT_TRUE(quick.ok()) << quick.status().ToString();
+  EXPECT_EQ(quick->plan.labels, (Labels{{"branch", "main"}}));
+}
+
+TEST(ResolvePlanTest, LabelErrorsNameTheFlag) {
+  struct Case {
+    std::vector<std::string> labels;
+    const char* printed;
+  };
+  const Case kCases[] = {
+      {{"branch"}, "loadctl: invalid plan: --label \"branch\": must be key=value"},
+      {{"branch=a b"},
+       "loadctl: invalid plan: --label \"branch=a b\": label value may hold only "
+       "letters, digits, '.', '_', '-', '/', ':' and '@', not ' '"},
+      {{"a=1", "a=2"},
+       "loadctl: invalid plan: --label \"a=2\": label \"a\" is given twice"},
+  };
+  for (const Case& c : kCases) {
+    FakeFiles files;
+    files.files["p.json"] = kPlanFile;
+    PlanFlags flags = Flags({{kPlan, "p.json"}});
+    flags.labels = c.labels;
+    Result<ResolvedPlan> resolved = ResolvePlan(flags, &files);
+    ASSERT_FALSE(resolved.ok()) << c.labels.back();
+    EXPECT_EQ(FormatError(resolved.status()), c.printed);
+    EXPECT_EQ(ExitCodeFor(resolved.status()), kExitInvalidInput);
+  }
+}
+
 TEST(ResolvePlanTest, TheDataFileTravelsInsideThePlan) {
   FakeFiles files;
   files.files["load/plan.json"] = kScenarioFile;

@@ -229,11 +229,13 @@ std::string FormatWorkersTable(const std::vector<WorkerView>& workers) {
                {"STATE", A::kLeft},
                {"USERS", A::kRight},
                {"CPU%", A::kRight},
-               {"LAST SEEN", A::kRight}});
+               {"LAST SEEN", A::kRight},
+               {"LABELS", A::kLeft}});
   for (const WorkerView& w : workers) {
     table.AddRow({w.id, w.host, w.cpu < 0 ? "-" : std::to_string(w.cpu), w.state,
                   std::to_string(w.users), Printf("%.1f", w.cpu_percent),
-                  FormatLastSeen(w.last_seen_ms)});
+                  FormatLastSeen(w.last_seen_ms),
+                  w.labels.empty() ? "-" : FormatLabels(w.labels)});
   }
   return table.Format();
 }

@@ -273,12 +273,19 @@ TEST(FormatRunsTableTest, OneRowPerRun) {
 
 TEST(FormatWorkersTableTest, OneRowPerWorker) {
   std::vector<WorkerView> workers = {
-      {"loadhost1/0", "loadhost1", "idle", 0, 0, 3.5, 420},
-      {"loadhost1/1", "loadhost1", "lost", 1, 50, 0, 81200}};
+      {"loadhost1/0",
+       "loadhost1",
+       "idle",
+       0,
+       0,
+       3.5,
+       420,
+       {{"pool", "eu"}, {"rack", "3"}}},
+      {"loadhost1/1", "loadhost1", "lost", 1, 50, 0, 81200, {}}};
   EXPECT_EQ(FormatWorkersTable(workers),
-            "ID           HOST       CPU  STATE  USERS  CPU%  LAST SEEN\n"
-            "loadhost1/0  loadhost1    0  idle       0   3.5  420ms ago\n"
-            "loadhost1/1  loadhost1    1  lost      50   0.0  1m21s ago\n");
+            "ID           HOST       CPU  STATE  USERS  CPU%  LAST SEEN  LABELS\n"
+            "loadhost1/0  loadhost1    0  idle       0   3.5  420ms ago  pool=eu,rack=3\n"
+            "loadhost1/1  loadhost1    1  lost      50   0.0  1m21s ago  -\n");
 }
 
 TEST(TableTest, PadsToTheWidestCellAndTrimsTrailingBlanks) {

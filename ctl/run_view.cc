@@ -217,6 +217,22 @@ Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs)
   return Status::Ok();
 }
 
+// The worker's "labels" object, keeping only what the label rules allow.
+Labels ValidLabels(const rapidjson::Value& worker) {
+  Labels labels;
+  auto it = worker.FindMember("labels");
+  if (it == worker.MemberEnd() || !it->value.IsObject()) return labels;
+  for (const auto& m : it->value.GetObject()) {
+    if (!m.value.IsString() || labels.size() >= kMaxLabels) continue;
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    std::string_view value(m.value.GetString(), m.value.GetStringLength());
+    if (CheckLabelKey(key, "").ok() && CheckLabelValue(value, "").ok()) {
+      labels.emplace(key, value);
+    }
+  }
+  return labels;
+}
+
 Status ParseWorkerList(const rapidjson::Value& json, std::vector<WorkerView>* workers) {
   workers->clear();
   const rapidjson::Value* list = Array(json, "workers");
@@ -230,6 +246,7 @@ Status ParseWorkerList(const rapidjson::Value& json, std::vector<WorkerView>* wo
     v.users = Int(w, "users");
     v.cpu_percent = Num(w, "cpu_percent");
     v.last_seen_ms = Int(w, "last_seen_ms");
+    v.labels = ValidLabels(w);
     workers->push_back(std::move(v));
   }
   return Status::Ok();

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/labels.h"
 #include "common/run_end.h"
 #include "common/run_records.h"
 #include "common/status.h"
@@ -129,6 +130,9 @@ struct WorkerView {
   int64_t users = 0;
   double cpu_percent = 0;
   int64_t last_seen_ms = 0;
+  // --label of the worker. Entries that break the label rules (an older or
+  // a garbled coordinator) are left out, so no escape reaches a terminal.
+  Labels labels;
 };
 
 // "finished", "stopped", "failed" and "interrupted" (its coordinator died

@@ -91,6 +91,12 @@
 
   // ---- fleet --------------------------------------------------------------
 
+  // {"pool": "eu", "rack": "3"} -> "pool=eu, rack=3" (as text, never HTML).
+  function formatLabels(labels) {
+    if (!labels || typeof labels !== "object") return "";
+    return Object.keys(labels).sort().map(function (k) { return k + "=" + labels[k]; }).join(", ");
+  }
+
   function renderWorkers(data) {
     const workers = data && Array.isArray(data.workers) ? data.workers : [];
     const hosts = new Set(workers.map(function (w) { return w.host; }));
@@ -107,6 +113,7 @@
       cell(tr, num(w.users), "num");
       cell(tr, fixed(w.cpu_percent, 1), "num");
       cell(tr, num(w.last_seen_ms), "num");
+      cell(tr, formatLabels(w.labels));
       return tr;
     }));
   }

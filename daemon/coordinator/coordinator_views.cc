@@ -84,6 +84,7 @@ std::string Coordinator::ListWorkers() {
       WriteString(w, e.hello.version);
       w->Key("pid");
       w->Int64(e.hello.pid);
+      WriteLabels(w, "labels", e.hello.labels);
       w->Key("state");
       w->String(e.lost ? "lost" : e.run_id.empty() ? "idle" : "busy");
       w->Key("run_id");

@@ -75,7 +75,7 @@ double Worker::SampleCpuPercent() {
 void Worker::SendHello(uint64_t epoch) {
   HelloMsg hello{
       config_.host_id, config_.instance, config_.cpu, sysconf(_SC_NPROCESSORS_ONLN),
-      getpid(),        LOADD_VERSION,    run_id_};
+      getpid(),        LOADD_VERSION,    run_id_,     config_.labels};
   if (bus_->Send(EncodeMessage(hello)).ok()) {
     registered_epoch_ = epoch;
     last_sent_ns_ = loop_->NowNs();  // a hello is word from this worker too

@@ -20,6 +20,7 @@ namespace loadd {
 struct WorkerConfig {
   std::string coordinator = "tcp://127.0.0.1:5557";
   std::string host_id;  // empty: the machine's host name
+  Labels labels;        // --label: sent in every hello
   int64_t instance = 0;
   int64_t cpu = -1;  // pinned CPU, -1 for none
   // Silence after which load stops; sooner if the coordinator's heartbeat

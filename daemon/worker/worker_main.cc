@@ -19,6 +19,7 @@
 #include "daemon/worker/bus_client.h"
 #include "daemon/worker/notify_ticker.h"
 #include "daemon/worker/worker.h"
+#include "daemon/worker/worker_flags.h"
 
 namespace loadd {
 namespace {
@@ -144,6 +145,8 @@ int WorkerMain(int argc, char** argv) {
   app.add_option("--instance", config.instance, "instance number (loadd@N)")
       ->capture_default_str();
   app.add_option("--host-id", config.host_id, "host identity (default: host name)");
+  std::vector<std::string> label_args;
+  AddLabelFlag(&app, &label_args);
   app.add_option("--coordinator-grace", grace,
                  "stop load after this long without word from the coordinator")
       ->capture_default_str();
@@ -174,6 +177,13 @@ int WorkerMain(int argc, char** argv) {
     return 2;
   }
   config.stats_interval_ms = *interval_ns / kNsPerMs;
+
+  Result<Labels> labels = WorkerLabels(label_args);
+  if (!labels.ok()) {
+    LOG_ERROR("%s", labels.status().ToString().c_str());
+    return 2;
+  }
+  config.labels = std::move(*labels);
 
   Result<EngineKind> kind = ParseEngineKind(engine);
   if (!kind.ok()) {
@@ -240,8 +250,9 @@ int WorkerMain(int argc, char** argv) {
     LOG_ERROR("%s", st.ToString().c_str());
     return 1;
   }
-  LOG_INFO("worker %s/%lld dialing %s", config.host_id.c_str(),
-           static_cast<long long>(config.instance), config.coordinator.c_str());
+  LOG_INFO("worker %s/%lld dialing %s (labels: %s)", config.host_id.c_str(),
+           static_cast<long long>(config.instance), config.coordinator.c_str(),
+           config.labels.empty() ? "none" : FormatLabels(config.labels).c_str());
   loop.Run();
   notifier.Stopping();
   // Give nng a moment to flush the final stats before the socket closes.

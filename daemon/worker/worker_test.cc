@@ -196,6 +196,17 @@ TEST_F(WorkerTest, RegistersOnlyOnceConnected) {
   EXPECT_EQ(worker_->StatusLine().rfind("connecting to ", 0), 0u);
 }
 
+TEST_F(WorkerTest, HelloCarriesTheLabels) {
+  WorkerConfig config;
+  config.labels = {{"pool", "eu"}, {"rack", "3"}};
+  StartWorker(config);
+  bus_.Connect();
+  AdvanceMs(200);
+  auto hellos = bus_.Of<HelloMsg>();
+  ASSERT_EQ(hellos.size(), 1u);
+  EXPECT_EQ(hellos[0].second.labels, (Labels{{"pool", "eu"}, {"rack", "3"}}));
+}
+
 TEST_F(WorkerTest, WelcomeMakesItReadyAndANewConnectionRegistersAgain) {
   StartWorker();
   bus_.Connect();
