@@ -116,8 +116,9 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
         RowsOfShare(run->plan().data, join.taken[0].modulus, join.taken[0].residue);
   }
   w->run_id = run->id();
-  bus_->SendTo(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken,
-                                                join.rate, run->RunTimeMs(now)}));
+  bus_->SendTo(w->pipe,
+               EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken, join.rate,
+                                       run->RunTimeMs(now), AllowHostsOf(limits_)}));
   run->workers().push_back(std::move(rw));
   LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
            w->id.c_str(), donors.size());
