@@ -1,5 +1,6 @@
 #include "common/wire.h"
 
+#include "common/host_allow_list.h"
 #include "common/json_reader.h"
 #include "common/wire_stats.h"
 
@@ -7,6 +8,7 @@ namespace loadd {
 namespace {
 
 constexpr int64_t kMaxI = int64_t{1} << 50;
+constexpr size_t kMaxAllowHosts = 4096;
 
 void Write(JsonWriter* w, const HelloMsg& m) {
   WriteField(w, "host", m.host);
@@ -58,6 +60,13 @@ void Write(JsonWriter* w, const AssignMsg& m) {
   w->Key("handover_rate");
   w->Double(m.handover_rate);
   WriteField(w, "run_time_ms", m.run_time_ms);
+  if (!m.allow_hosts.empty()) {
+    w->Key("allow_hosts");
+    w->StartArray();
+    for (const std::string& entry : m.allow_hosts)
+      w->String(entry.data(), static_cast<rapidjson::SizeType>(entry.size()));
+    w->EndArray();
+  }
 }
 void Write(JsonWriter* w, const ReshareMsg& m) {
   WriteField(w, "run_id", m.run_id);
@@ -160,6 +169,26 @@ Status ReadChanges(ObjectReader* r, const char* key, std::vector<ShareChange>* o
 Status ReadHandoverRate(ObjectReader* r, double* rate) {
   return r->Number("handover_rate", rate, 0, Plan::kMaxRate);
 }
+// Optional; each entry as --allow-host takes it (HostAllowList::Parse).
+Status ReadAllowHosts(ObjectReader* r, std::vector<std::string>* out) {
+  const rapidjson::Value* list = r->Get("allow_hosts");
+  if (list == nullptr) return Status::Ok();
+  std::string path = r->FieldPath("allow_hosts");
+  if (!list->IsArray() || list->Size() > kMaxAllowHosts) {
+    return Status::Invalid(path, "must be an array of at most " +
+                                     std::to_string(kMaxAllowHosts) + " entries");
+  }
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const rapidjson::Value& v = (*list)[i];
+    if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > 300) {
+      return Status::Invalid(JsonPathIndex(path, i),
+                             "must be a string of 1 to 300 bytes");
+    }
+    out->emplace_back(v.GetString(), v.GetStringLength());
+  }
+  Result<HostAllowList> parsed = HostAllowList::Parse(*out, path);
+  return parsed.ok() ? Status::Ok() : parsed.status();
+}
 Status Read(ObjectReader* r, AssignMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
   const rapidjson::Value* plan = r->Get("plan");
@@ -169,7 +198,8 @@ Status Read(ObjectReader* r, AssignMsg* m) {
   m->plan = std::move(*parsed);
   LOADD_RETURN_IF_ERROR(ReadChanges(r, "share", &m->share));
   LOADD_RETURN_IF_ERROR(ReadHandoverRate(r, &m->handover_rate));
-  return r->Int("run_time_ms", &m->run_time_ms, -60000, kMaxI);
+  LOADD_RETURN_IF_ERROR(r->Int("run_time_ms", &m->run_time_ms, -60000, kMaxI));
+  return ReadAllowHosts(r, &m->allow_hosts);
 }
 Status Read(ObjectReader* r, ReshareMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));

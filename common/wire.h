@@ -85,6 +85,11 @@ struct AssignMsg {
   // The run's own time at receipt: -300 means it starts 300 ms from now;
   // positive when a worker joins a run already going.
   int64_t run_time_ms = 0;
+  // The coordinator's --allow-host entries when it sent this (optional on
+  // the wire, added in 0.x: older coordinators leave it out). The worker
+  // connects only where this list allows (common/host_allow_list.h); empty
+  // or absent, it applies the default list (loopback only).
+  std::vector<std::string> allow_hosts;
 };
 
 // coordinator -> worker: the share changes mid-run.

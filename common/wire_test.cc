@@ -58,6 +58,35 @@ TEST(WireTest, AssignCarriesThePlan) {
   EXPECT_EQ(got.run_time_ms, -250);
 }
 
+TEST(WireTest, AssignCarriesTheAllowList) {
+  AssignMsg assign;
+  assign.run_id = "r3";
+  assign.plan = *ParsePlan(R"({"target": "http://api.test:1/x", "users": 1})");
+  assign.share = {ShareChange{true, 1, 0, 1, 0, -1}};
+  assign.allow_hosts = {"api.test", "10.20.0.0/16", "*.cdn.example=any"};
+  Result<Message> decoded = DecodeMessage(EncodeMessage(assign));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(std::get<AssignMsg>(*decoded).allow_hosts, assign.allow_hosts);
+  // A coordinator that does not send it: empty, the worker's default applies.
+  assign.allow_hosts.clear();
+  std::string bytes = EncodeMessage(assign);
+  EXPECT_EQ(bytes.find("allow_hosts"), std::string::npos);
+  decoded = DecodeMessage(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(std::get<AssignMsg>(*decoded).allow_hosts.empty());
+  // A bad entry is refused, naming where.
+  assign.allow_hosts = {"localhost", "10.0.0.0/8=any"};
+  decoded = DecodeMessage(EncodeMessage(assign));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().path(), "$.allow_hosts");
+  for (const char* bad : {R"("allow_hosts": "localhost")", R"("allow_hosts": [1])",
+                          R"("allow_hosts": [""])"}) {
+    std::string text = EncodeMessage(AssignMsg{"r", assign.plan, assign.share, 1, 0, {}});
+    text.insert(text.size() - 1, std::string(", ") + bad);
+    EXPECT_FALSE(DecodeMessage(text).ok()) << text;
+  }
+}
+
 TEST(WireTest, EveryTypeRoundTrips) {
   const Message kMessages[] = {
       HelloMsg{"h", 1, 1, 2, 3, "v", ""},

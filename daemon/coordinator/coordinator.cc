@@ -388,7 +388,7 @@ void Coordinator::Launch(Run* run, int64_t now) {
     w.run_id = run->id();
     w.run_slot = run->workers().size() - 1;
     Send(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                       -config_.start_delay_ms}));
+                                       -config_.start_delay_ms, AllowHostsOf(limits_)}));
   }
   LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
   if (int64_t idle = WorkersWithoutRows(run->workers())) {

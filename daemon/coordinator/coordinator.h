@@ -36,6 +36,7 @@
 #include "common/status.h"
 #include "common/wire.h"
 #include "daemon/coordinator/fleet_registry.h"
+#include "daemon/coordinator/limits.h"
 #include "daemon/coordinator/run.h"
 #include "daemon/coordinator/run_store.h"
 
@@ -120,6 +121,11 @@ class Coordinator {
   FleetMetrics Metrics();
 
   size_t LiveWorkers();
+
+  // The operator limits whose --allow-host list every assign carries to its
+  // worker (not owned; set once before the bus listens). Unset: assigns
+  // carry no list and workers apply their default, loopback only.
+  void set_limits(const LiveLimits* limits) { limits_ = limits; }
 
  private:
   // coordinator_test.cc looks at mu_ through it (is it held while sending?).
@@ -215,6 +221,7 @@ class Coordinator {
 
   FleetBus* bus_;
   const Clock* clock_;
+  const LiveLimits* limits_ = nullptr;
   CoordinatorConfig config_;
   std::unique_ptr<RunStore> own_store_;  // when none was passed in
   RunStore* store_;

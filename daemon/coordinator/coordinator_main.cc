@@ -70,6 +70,7 @@ int CoordinatorMain(int argc, char** argv) {
   LiveLimits limits(live->limits);
   BusServer bus;
   Coordinator coordinator(&bus, RealClock::Get(), flags.config, store->get());
+  coordinator.set_limits(&limits);  // assigns carry its --allow-host list
   Status st = coordinator.LoadStoredRuns();
   if (!st.ok()) {
     LOG_ERROR("%s", st.ToString().c_str());

@@ -117,7 +117,7 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   }
   w->run_id = run->id();
   Send(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken, join.rate,
-                                        run->RunTimeMs(now)}));
+                                        run->RunTimeMs(now), AllowHostsOf(limits_)}));
   run->workers().push_back(std::move(rw));
   LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
            w->id.c_str(), donors.size());

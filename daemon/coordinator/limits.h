@@ -4,57 +4,24 @@
 // each run is capped in users, arrival rate, duration, data file and plan
 // size. A refused plan gets kPermissionDenied (HTTP 403) naming the JSON
 // path at fault, the limit, its value and how to change it. Hosts are
-// matched as written in the plan: the coordinator resolves no names, so an
-// allowed name is trusted to resolve to an address its operator meant.
+// matched as written in the plan: the coordinator resolves no names; the
+// workers get the list in every assign and check each resolved address
+// before connecting (the rule in common/host_allow_list.h).
 #ifndef LOADD_DAEMON_COORDINATOR_LIMITS_H_
 #define LOADD_DAEMON_COORDINATOR_LIMITS_H_
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/host_allow_list.h"
 #include "common/mutex.h"
 #include "common/plan.h"
 #include "common/status.h"
 
 namespace loadd {
-
-// --allow-host entries: exact host names ("api.test"), suffix patterns
-// ("*.example.com": any name ending in ".example.com", not example.com
-// itself), IP literals ("10.1.2.3", "::1") and CIDR ranges ("10.0.0.0/8",
-// "fd00::/8"). Names compare case-insensitively, a trailing dot ignored.
-// IPv4-mapped IPv6 addresses (::ffff:10.1.2.3) match as IPv4.
-class HostAllowList {
- public:
-  // The default: loopback only (127.0.0.0/8, ::1, localhost).
-  HostAllowList();
-  static std::vector<std::string> DefaultEntries();
-  // Errors name `flag` and quote the bad entry.
-  static Result<HostAllowList> Parse(const std::vector<std::string>& entries,
-                                     const std::string& flag = "--allow-host");
-
-  bool Allows(std::string_view host) const;
-  // As given, for messages and logs.
-  const std::vector<std::string>& entries() const { return entries_; }
-
- private:
-  struct Empty {};
-  explicit HostAllowList(Empty) {}
-  Status Add(const std::string& entry, const std::string& flag);
-
-  struct Net {
-    bool v6 = false;
-    std::array<unsigned char, 16> addr{};  // v4 in the first 4 bytes
-    int prefix_bits = 0;
-  };
-  std::vector<std::string> entries_;
-  std::vector<std::string> names_;     // lower case, no trailing dot
-  std::vector<std::string> suffixes_;  // ".example.com"
-  std::vector<Net> nets_;
-};
 
 struct RunLimits {
   int64_t max_users = 100'000;  // closed: users; open: max_in_flight
@@ -95,6 +62,11 @@ class LiveLimits {
   mutable Mutex mu_;
   std::shared_ptr<const RunLimits> limits_ GUARDED_BY(mu_);
 };
+
+// The --allow-host entries an assign message carries to workers (the live
+// list at the moment it is sent); empty for nullptr (workers then apply the
+// default list, loopback only).
+std::vector<std::string> AllowHostsOf(const LiveLimits* limits);
 
 // "8 MiB", "1.5 MiB", "300 bytes": sizes in messages.
 std::string FormatBytes(size_t bytes);

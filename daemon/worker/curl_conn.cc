@@ -69,6 +69,13 @@ void ApplyHttpOptions(CURL* easy, const HttpOptions& http) {
 
 }  // namespace
 
+curl_socket_t VetAndOpenCurlSocket(void* engine, curlsocktype purpose,
+                                   curl_sockaddr* address) {
+  if (!static_cast<Engine*>(engine)->MayConnect(&address->addr, address->addrlen))
+    return CURL_SOCKET_BAD;
+  return OpenCurlSocket(nullptr, purpose, address);
+}
+
 CurlConn::CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner)
     : engine_(engine), driver_(driver), owner_(owner), easy_(curl_easy_init()) {
   curl_easy_setopt(easy_, CURLOPT_PRIVATE, static_cast<CurlDriver::Transfer*>(this));
@@ -76,7 +83,11 @@ CurlConn::CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner)
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, OpenCurlSocket);  // source_addr.h
+  // Hosts pinned to the addresses Engine::Prepare checked, and every socket
+  // vetted against them: libcurl resolves nothing the allow list did not see.
+  curl_easy_setopt(easy_, CURLOPT_RESOLVE, engine_->curl_resolve());
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, VetAndOpenCurlSocket);
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, engine_);
   // Plan URLs never leave the protocols the plan was validated for.
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);

@@ -15,6 +15,13 @@ namespace loadd {
 
 class Engine;
 
+// The CURLOPT_OPENSOCKETFUNCTION of CurlConn (clientp: the Engine): an
+// address the engine refuses (Engine::MayConnect) gets no socket, so
+// libcurl fails the request with CURLE_COULDNT_CONNECT (a connect error)
+// before any connect(); others get OpenCurlSocket (source_addr.h).
+curl_socket_t VetAndOpenCurlSocket(void* engine, curlsocktype purpose,
+                                   curl_sockaddr* address);
+
 class CurlConn final : public Connection, public CurlDriver::Transfer {
  public:
   CurlConn(Engine* engine, CurlDriver* driver, ExchangeOwner* owner);

@@ -106,6 +106,9 @@ class VirtualDriverTest : public ::testing::Test {
     engine_ = std::make_unique<Engine>(loop_.get(), *plan);
     engine_->set_connection_factory(target_.Factory());
     engine_->set_resolver(&resolver_);
+    // The names the tests resolve, at loopback only.
+    engine_->set_allow_list(
+        *HostAllowList::Parse({"api.test", "v6.test", "127.0.0.0/8", "::1"}));
     Status prepared = engine_->Prepare();
     EXPECT_TRUE(prepared.ok()) << prepared.ToString();
     if (!prepared.ok()) return nullptr;

@@ -1,5 +1,7 @@
 #include "daemon/worker/engine.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -62,6 +64,26 @@ std::vector<const Url*> HttpsUrls(const Plan& plan) {
   return out;
 }
 
+// Same family, address and port (flow and scope ids aside).
+bool SameEndpoint(const sockaddr* a, socklen_t a_len, const sockaddr* b,
+                  socklen_t b_len) {
+  if (a->sa_family != b->sa_family) return false;
+  if (a->sa_family == AF_INET && a_len >= sizeof(sockaddr_in) &&
+      b_len >= sizeof(sockaddr_in)) {
+    const auto* x = reinterpret_cast<const sockaddr_in*>(a);
+    const auto* y = reinterpret_cast<const sockaddr_in*>(b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6 && a_len >= sizeof(sockaddr_in6) &&
+      b_len >= sizeof(sockaddr_in6)) {
+    const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+    const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
+    return x->sin6_port == y->sin6_port &&
+           std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<EngineKind> ParseEngineKind(std::string_view name) {
@@ -80,6 +102,7 @@ Engine::~Engine() {
   driver_.reset();  // closes sockets, detaches curl handles
   curl_.reset();
   for (PreparedRequest& r : requests_) curl_slist_free_all(r.curl_headers);
+  curl_slist_free_all(curl_resolve_);
 }
 
 Result<int> Engine::AddressFor(const Url& url) {
@@ -88,6 +111,16 @@ Result<int> Engine::AddressFor(const Url& url) {
   if (it != address_of_.end()) return it->second;
   Result<SocketAddress> resolved = resolver_->Resolve(url.host, url.port);
   if (!resolved.ok()) return resolved.status();
+  const auto* sa = reinterpret_cast<const sockaddr*>(&resolved->addr);
+  if (!allow_list_.AllowsConnect(url.host, sa, resolved->len)) {
+    return Status(StatusCode::kPermissionDenied,
+                  "host " + url.host + " resolved to " + AddressText(sa, resolved->len) +
+                      ", which this fleet's allow list (" + allow_list_.Summary() +
+                      ") does not allow; nothing was sent there. The coordinator's "
+                      "operator can allow that network with --allow-host <CIDR>, or "
+                      "let the name resolve anywhere with --allow-host " +
+                      url.host + "=any");
+  }
   Address a;
   a.addr = resolved->addr;
   a.len = resolved->len;
@@ -105,6 +138,43 @@ Status Engine::PrepareNative(const RequestSpec& spec, PreparedRequest* req) {
   req->bytes = BuildRequest(spec);
   req->address = *address;
   return Status::Ok();
+}
+
+Status Engine::PinCurlHosts() {
+  std::vector<const Url*> urls;
+  for (const RequestSpec& r : plan_.requests) urls.push_back(&r.url);
+  for (const Scenario& sc : plan_.scenarios) {
+    for (const Step& st : sc.steps) urls.push_back(&st.url);
+  }
+  for (const Url* url : urls) {
+    Result<int> i = AddressFor(*url);
+    if (!i.ok()) return i.status();
+    const Address& a = addresses_[*i];
+    std::string ip = AddressText(reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+    if (ip == url->host || "[" + ip + "]" == url->host) continue;  // a literal
+    if (a.addr.ss_family == AF_INET6) ip = "[" + ip + "]";
+    std::string entry = url->host + ":" + std::to_string(url->port) + ":" + ip;
+    curl_resolve_ = curl_slist_append(curl_resolve_, entry.c_str());
+  }
+  return Status::Ok();
+}
+
+bool Engine::MayConnect(const sockaddr* addr, socklen_t len) {
+  for (const Address& a : addresses_) {
+    if (SameEndpoint(reinterpret_cast<const sockaddr*>(&a.addr), a.len, addr, len))
+      return true;
+  }
+  if (allow_list_.AllowsAddress(addr, len)) return true;
+  ++refused_connects_;
+  if (!refusal_logged_) {
+    refusal_logged_ = true;
+    LOG_WARN(
+        "libcurl was about to connect to %s, which no host of the plan resolved to "
+        "and the allow list (%s) does not allow: refused before connecting (counted "
+        "as connect errors; later refusals are not logged)",
+        AddressText(addr, len).c_str(), allow_list_.Summary().c_str());
+  }
+  return false;
 }
 
 int Engine::SlotOf(const std::string& name) const { return slot_of_.at(name); }
@@ -213,6 +283,7 @@ Status Engine::Prepare() {
   if (*use_curl) {
     curl_ = std::make_unique<CurlDriver>(loop_);
     LOADD_RETURN_IF_ERROR(curl_->Init());
+    LOADD_RETURN_IF_ERROR(PinCurlHosts());
   } else if (!HttpsUrls(plan_).empty()) {
     Result<std::unique_ptr<TlsContext>> tls =
         TlsContext::Create(plan_.http.tls, {"http/1.1"});

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/host_allow_list.h"
 #include "common/plan.h"
 #include "common/wire.h"
 #include "daemon/worker/connection.h"
@@ -54,9 +55,11 @@ class Engine : public TimerHandler {
   Engine(EventLoop* loop, Plan plan, EngineKind kind = EngineKind::kAuto);
   ~Engine() override;
 
-  // Resolves hosts (blocking, before any load; the native path only, libcurl
-  // resolves its own) and builds requests. A host that does not resolve is
-  // the error returned, naming the host.
+  // Resolves hosts (blocking, before any load) and builds requests. A host
+  // that does not resolve is the error returned, naming the host; so is a
+  // host the allow list refuses at the address it resolved to
+  // (kPermissionDenied, before any socket, the ALPN probe's too). libcurl
+  // gets each host pinned to the address checked here (CURLOPT_RESOLVE).
   Status Prepare();
   // run_start_ns: this worker's clock reading of run time 0 (may be in the
   // past when joining a run already going). share: the worker's classes.
@@ -83,6 +86,9 @@ class Engine : public TimerHandler {
   // Where host names resolve (not owned; DefaultResolver() unless set).
   // Set before Prepare().
   void set_resolver(Resolver* resolver) { resolver_ = resolver; }
+  // Where connections may go (the assign's list; loopback only unless set).
+  // Set before Prepare().
+  void set_allow_list(HostAllowList list) { allow_list_ = std::move(list); }
 
   int64_t active_users() const { return driver_ ? driver_->active() : 0; }
   RunStats& stats() { return *stats_; }
@@ -93,8 +99,18 @@ class Engine : public TimerHandler {
   EventLoop* loop() { return loop_; }
   std::unique_ptr<Connection> NewConnection(ExchangeOwner* owner);
   const PreparedRequest* request(size_t i) const { return &requests_[i]; }
-  // Resolves a URL's host (once per scheme, host and port) for the native path.
+  // Resolves a URL's host (once per scheme, host and port) and checks the
+  // address against the allow list: kPermissionDenied naming host and
+  // address when refused (nothing is cached then).
   Result<int> AddressFor(const Url& url);
+  // libcurl path: "host:port:address" for every host of the plan, the
+  // addresses AddressFor checked (CURLOPT_RESOLVE; owned by the engine).
+  curl_slist* curl_resolve() const { return curl_resolve_; }
+  // libcurl's open-socket vet, before socket(): addr must be one that
+  // AddressFor checked, or in an IP/CIDR entry of the allow list. A refusal
+  // (the request then fails as a connect error) is logged once per run.
+  bool MayConnect(const sockaddr* addr, socklen_t len);
+  int64_t refused_connects() const { return refused_connects_; }
   // The TLS settings of https:// connections on the native path (nullptr
   // when the plan has no https:// URL or runs on libcurl).
   const TlsContext* tls() const { return tls_.get(); }
@@ -129,6 +145,8 @@ class Engine : public TimerHandler {
   Result<bool> ChooseCurl(std::string* why);
   Result<std::string> ProbeHttpsHosts();
   Status PrepareNative(const RequestSpec& spec, PreparedRequest* req);
+  // Resolves and checks every host of the plan for libcurl (curl_resolve_).
+  Status PinCurlHosts();
   void PrepareCurl(const RequestSpec& spec, PreparedRequest* req);
 
   EventLoop* loop_;
@@ -155,6 +173,10 @@ class Engine : public TimerHandler {
   std::function<void()> on_done_;
   ConnectionFactory connection_factory_;
   Resolver* resolver_ = DefaultResolver();
+  HostAllowList allow_list_;
+  curl_slist* curl_resolve_ = nullptr;
+  bool refusal_logged_ = false;
+  int64_t refused_connects_ = 0;
 };
 
 }  // namespace loadd

@@ -195,7 +195,17 @@ void Worker::StartRun(AssignMsg assign) {
   }
   auto engine = std::make_unique<Engine>(loop_, std::move(assign.plan), config_.engine);
   engine->set_resolver(resolver_);
-  Status st = engine->Prepare();
+  // The coordinator's --allow-host list; none sent (an older coordinator):
+  // the default, loopback only. The wire reader already parsed it once.
+  Result<HostAllowList> allow =
+      assign.allow_hosts.empty()
+          ? Result<HostAllowList>(HostAllowList())
+          : HostAllowList::Parse(assign.allow_hosts, "allow_hosts");
+  Status st = allow.ok() ? Status::Ok() : allow.status();
+  if (allow.ok()) {
+    engine->set_allow_list(std::move(*allow));
+    st = engine->Prepare();
+  }
   run_id_ = assign.run_id;
   stats_seq_ = 0;
   worst_heartbeat_late_ns_ = 0;

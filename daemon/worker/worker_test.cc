@@ -412,6 +412,7 @@ TEST_F(WorkerTest, ARunWhoseHostDoesNotResolveEndsAtOnceAndTheNextOneRuns) {
   resolver_.Add("api.test", "127.0.0.1");
   AssignMsg next = Assignment(4, "", "http://api.test:" + port + "/");
   next.run_id = "run-2";
+  next.allow_hosts = {"api.test", "127.0.0.0/8"};
   bus_.Deliver(next);
   AdvanceMs(1500);
   EXPECT_EQ(worker_->run_id(), "run-2");
@@ -419,6 +420,37 @@ TEST_F(WorkerTest, ARunWhoseHostDoesNotResolveEndsAtOnceAndTheNextOneRuns) {
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[1].second.run_id, "run-2");
   EXPECT_FALSE(stats[1].second.final);
+  EXPECT_EQ(stats[1].second.users, 4);
+}
+
+// The assign's allow list reaches the engine: a name allowed by name but
+// resolved outside the list's address entries never starts. (Both
+// addresses are loopback, so even a broken check sends nothing elsewhere.)
+TEST_F(WorkerTest, ARunWhoseHostResolvesOutsideTheAllowListNeverStarts) {
+  StartWorker();
+  bus_.Connect();
+  AdvanceMs(100);
+  Welcome(1000, 60'000);
+  std::string port = std::to_string(target_.port());
+  resolver_.Add("api.test", "127.0.0.1");
+  AssignMsg refused = Assignment(4, "", "http://api.test:" + port + "/");
+  refused.allow_hosts = {"api.test", "127.0.0.2"};
+  bus_.Deliver(refused);
+  AdvanceMs(20);
+  auto stats = bus_.Of<StatsMsg>();
+  ASSERT_EQ(stats.size(), 1u) << "the coordinator hears at once that it cannot run";
+  EXPECT_TRUE(stats[0].second.final);
+  EXPECT_EQ(stats[0].second.users, 0);
+  EXPECT_EQ(worker_->run_id(), "");
+  // The same host with its address allowed runs.
+  AssignMsg next = Assignment(4, "", "http://api.test:" + port + "/");
+  next.run_id = "run-2";
+  next.allow_hosts = {"api.test", "127.0.0.0/8"};
+  bus_.Deliver(next);
+  AdvanceMs(1500);
+  EXPECT_EQ(worker_->run_id(), "run-2");
+  stats = bus_.Of<StatsMsg>();
+  ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[1].second.users, 4);
 }
 
