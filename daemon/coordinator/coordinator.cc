@@ -263,6 +263,7 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
     run->End(reason, now, message);
   }
   fleet_.ReleaseRun(run->id());
+  WakePersister();  // an ended run is written at once
   LOG_INFO("run %s %s: %lld requests, %lld failures", run->id().c_str(),
            RunStateName(run->state()), static_cast<long long>(run->total_requests()),
            static_cast<long long>(run->total_failures()));
@@ -292,6 +293,7 @@ void Coordinator::TickLocked() {
                      FormatDurationNs(run->plan().expect_timeout_ns) +
                      "; start more workers or lower expect_workers");
         LOG_WARN("run %s failed: %s", run->id().c_str(), run->message().c_str());
+        WakePersister();
       }
       return;
     }
@@ -461,6 +463,7 @@ Result<std::string> Coordinator::CreateRunLocked(const Plan& plan,
   slot.created_epoch_ns = run->created_epoch_ns();
   slot.run = std::move(run);
   run_order_.push_back(id);
+  WakePersister();  // a new run is written at once, so that it outlives a crash
   return reply;
 }
 
@@ -490,6 +493,7 @@ Result<std::string> Coordinator::StopRunLocked(const std::string& id,
   if (may_stop) LOADD_RETURN_IF_ERROR(may_stop(run->started_by()));
   if (run->state() == RunState::kWaiting) {
     run->End(EndReason::kStopped, clock_->NowNs(), "stopped while waiting for workers");
+    WakePersister();
   } else {
     run->SetState(RunState::kStopping, clock_->NowNs());
   }

@@ -87,6 +87,11 @@ class Coordinator {
   // Writes what is due to the store (see above); call about every 50 ms
   // from one thread that is neither a REST nor the bus thread.
   void Persist();
+  // For that thread: returns at once (true) when a write became due that
+  // must not wait for the next round (a run was created or ended), else
+  // after timeout_ms (false). Without it, a run that ended waited up to a
+  // round before it reached the disk, and a kill -9 then lost it.
+  bool WaitPersistDue(int64_t timeout_ms) EXCLUDES(wake_mu_);
 
   // Bus side.
   void OnConnect(uint32_t pipe);
@@ -212,6 +217,8 @@ class Coordinator {
   // their ids for the caller to remove from the store.
   std::vector<std::string> ExpiredRuns() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromStore(const std::vector<std::string>& ids) EXCLUDES(mu_);
+  // Wakes WaitPersistDue: a run was created or ended. Cheap; callable under mu_.
+  void WakePersister() EXCLUDES(wake_mu_);
   // Loads one stored run into the index; false if it is damaged.
   // Removes the plan's secrets from a stored state that cannot be restored.
   void RedactStoredState(const std::string& id, const StoredRun& stored) EXCLUDES(mu_);
@@ -227,6 +234,9 @@ class Coordinator {
   RunStore* store_;
   Mutex persist_mu_ ACQUIRED_BEFORE(mu_);  // one Persist() at a time; taken before mu_
   bool store_failing_ GUARDED_BY(persist_mu_) = false;  // to log changes only
+  Mutex wake_mu_ ACQUIRED_AFTER(mu_);  // a leaf: nothing is taken while holding it
+  CondVar wake_cv_;
+  bool persist_due_ GUARDED_BY(wake_mu_) = false;
   // One "bad bus message" line per 10 s, with how many were not logged.
   LogLimiter bad_message_log_{10 * kNsPerSec};
   // Held while sending (SendAll), never with mu_ held: taken before mu_.

@@ -224,6 +224,20 @@ void Coordinator::Persist() {
   RemoveFromStore(expired);
 }
 
+void Coordinator::WakePersister() {
+  MutexLock lock(&wake_mu_);
+  persist_due_ = true;
+  wake_cv_.Signal();
+}
+
+bool Coordinator::WaitPersistDue(int64_t timeout_ms) {
+  MutexLock lock(&wake_mu_);
+  if (!persist_due_) wake_cv_.WaitForMs(&wake_mu_, timeout_ms);
+  bool due = persist_due_;
+  persist_due_ = false;
+  return due;
+}
+
 std::vector<std::string> Coordinator::ExpiredRuns() {
   std::vector<std::string> expired;
   int64_t oldest_ns = WallNowNs() - config_.retention_days * 86400 * kNsPerSec;

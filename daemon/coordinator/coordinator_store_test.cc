@@ -271,6 +271,40 @@ TEST_F(CoordinatorStoreTest, RunIdsDoNotCollideAfterARestart) {
   EXPECT_EQ(second.substr(0, second.rfind('-')), first.substr(0, first.rfind('-')));
 }
 
+// The writer thread waits between rounds (WaitPersistDue); a run that is
+// created or ends wakes it at once, so that a kill -9 right after the run
+// ended (its state read as stopped) finds it on the store. It used to wait
+// out its 50 ms round: a run created and stopped within one round was lost
+// (GET answered 404 after the restart).
+TEST_F(CoordinatorStoreTest, ACreatedOrEndedRunIsWrittenWithoutWaitingForTheRound) {
+  EXPECT_FALSE(coordinator_->WaitPersistDue(0));  // nothing new: a whole round
+  std::string id = Create();
+  ASSERT_TRUE(coordinator_->WaitPersistDue(0));
+  coordinator_->Persist();
+  EXPECT_EQ(store_.puts(), 1);
+  EXPECT_FALSE(coordinator_->WaitPersistDue(0));  // taken
+  Advance(300);
+  Stats(id, 10);
+  ASSERT_TRUE(coordinator_->StopRun(id).ok());
+  Stats(id, 0, /*final=*/true);
+  EXPECT_STREQ(Json(Get(id))["state"].GetString(), "stopped");
+  ASSERT_TRUE(coordinator_->WaitPersistDue(0));
+  coordinator_->Persist();
+  Restart();  // kill -9 now
+  EXPECT_STREQ(Json(Get(id))["state"].GetString(), "stopped");
+
+  // Ended without a worker report: stopped while waiting for workers.
+  std::string waiting = Create(
+      R"({"target": "http://127.0.0.1:9/x", "users": 4, "duration": "60s",
+          "expect_workers": 3})");
+  ASSERT_TRUE(coordinator_->WaitPersistDue(0));
+  ASSERT_TRUE(coordinator_->StopRun(waiting).ok());
+  ASSERT_TRUE(coordinator_->WaitPersistDue(0));
+  coordinator_->Persist();
+  Restart();
+  EXPECT_STREQ(Json(Get(waiting))["state"].GetString(), "stopped");
+}
+
 TEST_F(CoordinatorStoreTest, ActiveRunIsWrittenAtLeastEverySecondAndNotTooOften) {
   std::string id = Create();
   coordinator_->Persist();

@@ -384,6 +384,7 @@ Result<StoredRun> FileRunStore::Get(const std::string& id) {
 }
 
 Result<std::vector<std::string>> FileRunStore::List() {
+  MutexLock lock(&mu_);  // no Put half done while looking
   std::string runs = dir_ + "/runs";
   DIR* d = opendir(runs.c_str());
   if (d == nullptr) return IoError("cannot list", runs, errno);
@@ -393,7 +394,15 @@ Result<std::vector<std::string>> FileRunStore::List() {
     struct stat st;
     std::string path = runs + "/" + e->d_name;
     if (lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile
-    if (S_ISDIR(st.st_mode)) {
+    struct stat state_st;
+    if (S_ISDIR(st.st_mode) && lstat((path + "/state").c_str(), &state_st) != 0 &&
+        errno == ENOENT) {
+      // Its first Put never renamed a state into place: seconds it may
+      // hold are covered by no state, so nothing of the run was stored.
+      Status removed = RemoveLocked(e->d_name);
+      LOG_INFO("run store: %s has no state (its first write was cut short): %s",
+               path.c_str(), removed.ok() ? "removed" : removed.ToString().c_str());
+    } else if (S_ISDIR(st.st_mode)) {
       ids.push_back(e->d_name);
     } else {
       LOG_WARN(
@@ -409,6 +418,10 @@ Result<std::vector<std::string>> FileRunStore::List() {
 Status FileRunStore::Remove(const std::string& id) {
   if (!ValidRunId(id)) return Status::Invalid("id", "invalid run id \"" + id + "\"");
   MutexLock lock(&mu_);
+  return RemoveLocked(id);
+}
+
+Status FileRunStore::RemoveLocked(const std::string& id) {
   covered_.erase(id);
   std::string run_dir = RunDir(id);
   for (const char* name : {"/state", "/state.tmp", "/seconds"}) {

@@ -38,6 +38,9 @@ class FileRunStore final : public RunStore {
   Status Put(const std::string& id, std::string_view state, size_t first_second,
              const std::vector<std::string>& seconds) override;
   Result<StoredRun> Get(const std::string& id) override;
+  // A run directory without a `state` file is a first Put cut short (the
+  // coordinator died between its mkdir and its rename): nothing of that
+  // run was ever stored, so List removes it (logged) instead of listing it.
   Result<std::vector<std::string>> List() override;
   Status Remove(const std::string& id) override;
   std::string Where(const std::string& id) const override { return RunDir(id); }
@@ -54,10 +57,11 @@ class FileRunStore final : public RunStore {
   Result<Covered> CoveredOnDisk(const std::string& id);
   Status AppendSeconds(const std::string& id, const Covered& from,
                        const std::vector<std::string>& seconds, Covered* to);
+  Status RemoveLocked(const std::string& id) EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string dir_;
   int lock_fd_;
-  Mutex mu_;                                                // serializes Put and Remove
+  Mutex mu_;  // serializes Put, List and Remove
   std::map<std::string, Covered> covered_ GUARDED_BY(mu_);  // as last put
 };
 

@@ -243,6 +243,26 @@ TEST_F(FileRunStoreTest, RemoveDeletesTheRun) {
   EXPECT_TRUE(store_->Put("r1-1", "c", 0, {}).ok());
 }
 
+// kill -9 inside a run's first Put (between its mkdir and the rename of its
+// state) leaves a directory without state: nothing of that run was stored,
+// so a restarted coordinator neither lists it (a warning at every start, a
+// directory no retention removes) nor keeps its uncovered seconds.
+TEST_F(FileRunStoreTest, AFirstPutCutShortIsRemovedNotListed) {
+  ASSERT_TRUE(store_->Put("r1-1", "a", 0, {"s0"}).ok());
+  ASSERT_TRUE(store_->Put("r1-2", "b", 0, {"s0"}).ok());
+  fs::remove(RunFile("r1-2", "state"));
+  WriteAll(RunFile("r1-2", "state.tmp"), "half a state");
+  fs::create_directory(dir_.path() + "/state/runs/r1-3");  // cut right after mkdir
+  Reopen();
+  EXPECT_EQ(*store_->List(), std::vector<std::string>{"r1-1"});
+  EXPECT_FALSE(fs::exists(dir_.path() + "/state/runs/r1-2"));
+  EXPECT_FALSE(fs::exists(dir_.path() + "/state/runs/r1-3"));
+  EXPECT_EQ(store_->Get("r1-1")->seconds, std::vector<std::string>{"s0"});
+  // The id is stored anew from scratch.
+  ASSERT_TRUE(store_->Put("r1-2", "c", 0, {"t0"}).ok());
+  EXPECT_EQ(store_->Get("r1-2")->seconds, std::vector<std::string>{"t0"});
+}
+
 TEST_F(FileRunStoreTest, DirectoryIsPrivateAndHeldByOneCoordinator) {
   struct stat st;
   ASSERT_EQ(stat((dir_.path() + "/state").c_str(), &st), 0);

@@ -1,7 +1,6 @@
 #include "daemon/coordinator/store_options.h"
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 
 #include "daemon/coordinator/file_run_store.h"
 
@@ -37,7 +36,7 @@ Persister::Persister(Coordinator* coordinator) : coordinator_(coordinator) {
   thread_ = std::thread([this] {
     while (!stop_.load()) {
       coordinator_->Persist();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      coordinator_->WaitPersistDue(50);  // a run created or ended: at once
     }
   });
 }

@@ -31,8 +31,9 @@ void ApplyStoreOptions(const StoreOptions& options, CoordinatorConfig* config);
 // Opens the state directory; errors name --state-dir.
 Result<std::unique_ptr<RunStore>> OpenRunStore(const StoreOptions& options);
 
-// Calls coordinator->Persist() every 50 ms on its own thread, and once
-// more when destroyed. The coordinator must outlive it.
+// Calls coordinator->Persist() every 50 ms on its own thread, at once when
+// a run was created or ended (Coordinator::WaitPersistDue), and once more
+// when destroyed. The coordinator must outlive it.
 class Persister {
  public:
   explicit Persister(Coordinator* coordinator);

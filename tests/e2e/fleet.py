@@ -306,6 +306,26 @@ class Fleet:
                                  f"after {timeout_s}s")
         return run
 
+    def stored_state(self, run_id):
+        """The run's state in the coordinator's store (its `state` file: one
+        record of length, CRC-32, 16 bytes of seconds covered, then the JSON;
+        file_run_store.cc); None while the run has no state file."""
+        try:
+            with open(os.path.join(self.state_dir, "runs", run_id, "state"), "rb") as fh:
+                return json.loads(fh.read()[8 + 16:])["state"]
+        except FileNotFoundError:
+            return None
+
+    def wait_stored_final(self, run_id, timeout_s=5):
+        """Waits until the run's ended state is on disk. The coordinator
+        writes it as soon as the run ends, but that write (four fsyncs) takes
+        ~5-90 ms on a busy VM: a kill -9 before it has landed loses the end
+        (docs/operations.md). Tests that kill right after a run ended wait
+        for it."""
+        if not wait_until(lambda: self.stored_state(run_id) in ENDED, timeout_s, 0.01):
+            raise AssertionError(f"run {run_id}: stored state still "
+                                 f"{self.stored_state(run_id)} after {timeout_s}s")
+
     def loadctl(self, *args, timeout=120):
         env = dict(self.env, LOADD_COORDINATOR=self.rest)
         return subprocess.run([binary("loadctl")] + list(args), capture_output=True, text=True,

@@ -182,6 +182,7 @@ class CoordinatorLoss(unittest.TestCase):
             wait_until(lambda: f.run(stopped)["state"] == "stopped", 10, 0.1)
             before = {run_id: self.reports(f, run_id) for run_id in (finished, stopped)}
             listing = http("GET", f.rest + "/v1/runs")[1]
+            f.wait_stored_final(stopped)
             f.restart_coordinator()
             for run_id in (finished, stopped):
                 after = self.reports(f, run_id)

@@ -141,6 +141,8 @@ class Roles(unittest.TestCase):
             self.assertEqual(stat.S_IMODE(mode), 0o600)
 
             # started_by is stored with the run: a restarted coordinator shows it.
+            f.wait_stored_final(run_id)
+            f.wait_stored_final(run_b["id"])
             f.restart_coordinator()
             self.assertEqual(f.run(run_id)["started_by"], "ci-a")
             self.assertEqual(f.run(run_b["id"])["started_by"], "ci-b")
