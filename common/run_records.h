@@ -33,13 +33,15 @@ std::span<const JsonField<RunSecond>> RunSecondFields();
 // One row of GET /v1/runs (the store keeps the REST text verbatim).
 struct RunSummary {
   std::string id, name, state, created_at;
-  std::string started_by;  // the name of the token that started it ("" if none)
-  int64_t users = 0;       // the plan's
+  int64_t users = 0;  // the plan's
   double duration_s = 0;
   int64_t requests = 0;
   int64_t failures = 0;
   int64_t warnings = 0;                     // how many warnings the run carries
   std::optional<bool> thresholds_passed{};  // nullopt (null) until the run is final
+  // The name of the token that started it ("" if none); last, so that
+  // brace-initialised rows of older code keep their meaning.
+  std::string started_by;
 };
 std::span<const JsonField<RunSummary>> RunSummaryFields();
 
