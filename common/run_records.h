@@ -41,7 +41,7 @@ struct RunSummary {
   std::optional<bool> thresholds_passed{};  // nullopt (null) until the run is final
   // The name of the token that started it ("" if none); last, so that
   // brace-initialised rows of older code keep their meaning.
-  std::string started_by;
+  std::string started_by{};
 };
 std::span<const JsonField<RunSummary>> RunSummaryFields();
 
