@@ -52,6 +52,7 @@ TEST(RunRecordsTest, SummaryRoundTripsThroughTheApi) {
   s.name = "smoke";
   s.state = "finished";
   s.created_at = "2026-12-07T13:00:00Z";
+  s.started_by = "ci-web";
   s.users = 50;
   s.duration_s = 12.34;  // REST carries 0.1
   s.requests = 999;
@@ -61,7 +62,8 @@ TEST(RunRecordsTest, SummaryRoundTripsThroughTheApi) {
   std::string json = Write(s, RunSummaryFields(), JsonDoc::kApi);
   EXPECT_EQ(json,
             R"({"id":"r1-ab","name":"smoke","state":"finished",)"
-            R"("created_at":"2026-12-07T13:00:00Z","users":50,"duration_s":12.3,)"
+            R"("created_at":"2026-12-07T13:00:00Z","started_by":"ci-web",)"
+            R"("users":50,"duration_s":12.3,)"
             R"("requests":999,"warnings":1,"failures":3,"thresholds_passed":false})");
   RunSummary back = ReadBack(json, RunSummaryFields());
   EXPECT_EQ(back.id, "r1-ab");

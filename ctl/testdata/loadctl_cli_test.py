@@ -209,7 +209,8 @@ class LoadctlTest(unittest.TestCase):
         r = self.loadctl("workers")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.splitlines()[0].split(),
-                         ["ID", "HOST", "CPU", "STATE", "USERS", "CPU%", "LAST", "SEEN"])
+                         ["ID", "HOST", "CPU", "STATE", "USERS", "CPU%", "LAST", "SEEN",
+                          "LABELS"])
         self.assertIn("fake/1  fake", r.stdout)
 
     def test_unreachable_coordinator_exits_4(self):
