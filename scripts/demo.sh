@@ -9,16 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Seconds of CPU (user + system) used so far by this script's finished
-# children, in cpu_s.
-count_cpu() {
-  local f
-  f=$(mktemp)
-  times >"$f"  # the second line: children's user and system time, "1m2.5s 0m3.1s"
-  cpu_s=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); n += t[1] * 60 + t[2] }
-               printf "%d\n", n }' "$f")
-  rm -f "$f"
-}
+source scripts/cpu_time.sh  # count_cpu (the working directory is the checkout)
 steps=""
 t_last=$(date +%s) cpu_last=0
 step_done() {  # step_done NAME: adds "NAME Ns (CPU Ms)" to the summary

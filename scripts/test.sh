@@ -68,18 +68,7 @@ sanitize() {
   return "$status"
 }
 
-# Sets cpu_s to the CPU seconds (user + system) used so far by this shell's
-# finished children: beside the wall time it shows how much a busy machine
-# stretched a stage. (`times` must run in this shell, not in a $(...).)
-cpu_s=0
-count_cpu() {
-  local f
-  f=$(mktemp)
-  times >"$f"  # the second line: children's user and system time, "1m2.5s 0m3.1s"
-  cpu_s=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); n += t[1] * 60 + t[2] }
-               printf "%d\n", n }' "$f")
-  rm -f "$f"
-}
+source scripts/cpu_time.sh  # count_cpu (the working directory is the checkout)
 
 # Lists the tests ctest did not run and fails when one of tests/must_run.txt
 # is among them (a skip there is a broken CI machine, not a pass).

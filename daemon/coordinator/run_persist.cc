@@ -192,16 +192,7 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
       w->EndObject();
     }
     w->EndArray();
-    w->Key("checks");
-    w->StartArray();
-    for (const auto& [name, c] : checks_) {
-      w->StartObject();
-      WriteField(w, "name", name);
-      WriteField(w, "passed", c.passed);
-      WriteField(w, "failed", c.failed);
-      w->EndObject();
-    }
-    w->EndArray();
+    WriteChecks(w);  // the same shape as REST's (run_views.cc)
     WriteOpenSeconds(w);
     w->Key("results");
     w->StartArray();
