@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 #include <pistache/endpoint.h>
-#include <pistache/http.h>
 
 #include <charconv>
 #include <optional>
@@ -15,7 +14,8 @@
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/plan_intake.h"
 #include "daemon/coordinator/rest_audit.h"
-#include "daemon/coordinator/rest_handler.h"
+#include "daemon/coordinator/rest_pistache.h"
+#include "daemon/coordinator/rest_reader.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
 #include "daemon/coordinator/static_files.h"
@@ -59,49 +59,44 @@ struct RestApi::Context {
 namespace {
 
 namespace Http = Pistache::Http;
-using Pistache::Http::Code;
-using Pistache::Http::ResponseWriter;
 using Context = RestApi::Context;
 
-void Reply(ResponseWriter& response, int code, const std::string& body) {
-  response.setMime(MIME(Application, Json));
-  if (code == 401) {
-    response.headers().add(std::make_shared<BearerChallenge>());
+RestResponse ErrorResponse(const Status& status) {
+  RestResponse response = JsonResponse(HttpCodeOf(status), ErrorJson(status));
+  if (status.code() == StatusCode::kUnauthenticated) {
+    response.headers.push_back({"WWW-Authenticate", "Bearer"});
   }
-  response.send(static_cast<Code>(code), body + "\n");
+  if (status.code() == StatusCode::kUnavailable) {
+    response.headers.push_back({"Retry-After", "1"});
+  }
+  return response;
 }
 
-void Reply(ResponseWriter& response, const Result<std::string>& result,
-           int ok_code = 200) {
-  if (result.ok()) {
-    Reply(response, ok_code, *result);
-  } else {
-    Reply(response, HttpCodeOf(result.status()), ErrorJson(result.status()));
-  }
+RestResponse ResultResponse(const Result<std::string>& result, int ok_code = 200) {
+  return result.ok() ? JsonResponse(ok_code, *result) : ErrorResponse(result.status());
 }
 
-// A text/plain reply; errors stay JSON.
-void ReplyText(ResponseWriter& response, const Result<std::string>& result) {
-  if (!result.ok()) {
-    Reply(response, result);
-    return;
-  }
-  response.setMime(MIME(Text, Plain));
-  response.send(Code::Ok, *result);
+// A text answer of `content_type`; errors stay JSON.
+RestResponse TextResponse(const Result<std::string>& result, std::string content_type) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  RestResponse response;
+  response.content_type = std::move(content_type);
+  response.body = *result;
+  return response;
 }
 
 // One line of the audit log (audit_log.h) for a request's outcome.
-void Audit(Context* c, const Http::Request& req, const std::optional<TokenIdentity>& who,
+void Audit(Context* c, const RestRequest& req, const std::optional<TokenIdentity>& who,
            std::string_view action, std::string_view run_id, const Status& status) {
   if (c->audit == nullptr) return;
-  c->audit->Record(AuditEntryOf(who, req.address().host(), action, run_id, status));
+  c->audit->Record(AuditEntryOf(who, req.peer, action, run_id, status));
 }
 
 // The route table's verdict on a request (rest_routes.h). A refusal for
 // the token (401) or its role (403) goes to the audit log; a missing or
 // wrong token is also logged (at most once per kRefusalLogIntervalNs,
 // never with what was sent).
-Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
+Status Admit(Context* c, const RouteMatch& match, const RestRequest& req,
              size_t content_length, std::optional<TokenIdentity>* who_out = nullptr) {
   std::optional<TokenIdentity> who;
   Status status =
@@ -116,9 +111,9 @@ Status Admit(Context* c, const RouteMatch& match, const Http::Request& req,
     LOG_WARN(
         "REST: refused %lld request(s) without a valid bearer token (latest: %s %s from "
         "%s, %s)",
-        static_cast<long long>(n), Http::methodString(req.method()),
-        Printable(req.resource(), 100).c_str(), req.address().host().c_str(),
-        AuthorizationOf(req) ? "wrong token" : "no Authorization header");
+        static_cast<long long>(n), Http::methodString(req.method),
+        Printable(req.resource, 100).c_str(), req.peer.c_str(),
+        req.Header("Authorization") ? "wrong token" : "no Authorization header");
   }
   return status;
 }
@@ -156,6 +151,19 @@ Result<std::string> CreateRun(Context* c, const std::string& body,
   return c->coordinator->CreateRun(body, check, who.name);
 }
 
+// Creating a run, written to the audit log.
+Result<std::string> CreateRunAudited(Context* c, const std::string& body,
+                                     const TokenIdentity& who, const std::string& address,
+                                     const std::string& action) {
+  Result<std::string> created = CreateRun(c, body, who);
+  if (c->audit != nullptr) {
+    c->audit->Record(AuditEntryOf(who, address, action,
+                                  created.ok() ? FieldOf(*created, "id") : "",
+                                  created.status()));
+  }
+  return created;
+}
+
 // A runner stops only the runs it started; an admin any (the route's role,
 // rest_routes.h, already kept viewers out).
 Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdentity& who) {
@@ -165,14 +173,14 @@ Result<std::string> StopRun(Context* c, const std::string& id, const TokenIdenti
 }
 
 // Stopping, answered and written to the audit log.
-void Stop(Context* c, const RouteMatch& match, const Http::Request& req,
-          const TokenIdentity& who, ResponseWriter& r) {
+RestResponse Stop(Context* c, const RouteMatch& match, const RestRequest& req,
+                  const TokenIdentity& who) {
   Result<std::string> reply = StopRun(c, match.param, who);
   std::string action = AuditActionOf(match);
   // A run stopped before it started ends at once: that is a cancel.
   if (reply.ok() && FieldOf(*reply, "state") == "stopped") action = "cancel";
   Audit(c, req, who, action, match.param, reply.status());
-  Reply(r, reply);
+  return ResultResponse(reply);
 }
 
 void LogBusy(Context* c, const Status& status) {
@@ -191,9 +199,10 @@ Status ReserveBody(Context* c, size_t content_length, BodyLease* lease) {
   return reserved;
 }
 
-// POST /v1/runs: the plan is parsed and its run created on the intake's
-// thread, answered and written to the audit log from there; its body and
-// its reservation are given back as soon as it is parsed.
+// POST /v1/runs on the REST threads: the plan is parsed and its run
+// created on the intake's thread, answered and written to the audit log
+// from there; its body and its reservation are given back as soon as it is
+// parsed.
 void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
                     const std::string& action) {
   struct Pending {
@@ -204,27 +213,19 @@ void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
     std::string address;
     std::string action;
   };
-  auto pending = std::make_shared<Pending>(
-      Pending{std::move(call->body), std::move(call->lease), call->defer(), who,
-              call->request.address().host(), action});
+  auto pending = std::make_shared<Pending>(Pending{std::move(call->request.body),
+                                                   std::move(call->lease), call->defer(),
+                                                   who, call->request.peer, action});
   bool queued = c->intake.Submit([c, pending] {
-    Result<std::string> created = CreateRun(c, pending->body, pending->who);
+    Result<std::string> created = CreateRunAudited(c, pending->body, pending->who,
+                                                   pending->address, pending->action);
     bool large = pending->body.size() >= kTrimAfterBytes;
     pending->body = std::string();
     pending->lease.Release();
     // glibc keeps the megabytes a parse freed in this thread's arena (and
     // the reader's, on the REST threads); give them back to the system.
     if (large) malloc_trim(0);
-    if (c->audit != nullptr) {
-      c->audit->Record(AuditEntryOf(pending->who, pending->address, pending->action,
-                                    created.ok() ? FieldOf(*created, "id") : "",
-                                    created.status()));
-    }
-    if (created.ok()) {
-      pending->reply->Send(201, *created);
-    } else {
-      pending->reply->Send(HttpCodeOf(created.status()), ErrorJson(created.status()));
-    }
+    pending->reply->Send(ResultResponse(created, 201));
   });
   if (!queued) {
     Status busy(StatusCode::kUnavailable,
@@ -232,67 +233,75 @@ void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
                     " plans waiting to be parsed (see --max-parsing-bytes): nothing "
                     "changed, try again in a moment");
     LogBusy(c, busy);
-    pending->reply->Send(HttpCodeOf(busy), ErrorJson(busy));
+    pending->reply->Send(ErrorResponse(busy));
   }
 }
 
 // Without the token, only that the coordinator is up; with it, the rest.
-std::string Health(Context* c, const Http::Request& req) {
-  std::optional<std::string> header = AuthorizationOf(req);
+std::string Health(Context* c, const RestRequest& req) {
+  std::optional<std::string> header = req.Header("Authorization");
   if (header && c->auth->Check(*header)) return c->coordinator->Health();
   return R"({"status":"ok"})";
 }
 
-void GetRun(Context* c, const Http::Request& req, const std::string& id,
-            ResponseWriter& r) {
-  std::optional<std::string> timeline = req.query().get("timeline");
+RestResponse GetRun(Context* c, const RestRequest& req, const std::string& id) {
+  std::optional<std::string> timeline = req.Query("timeline");
   bool with_timeline = !timeline || (*timeline != "0" && *timeline != "false");
-  Result<int64_t> since = ParseSince(req.query().get("since"));
-  if (!since.ok()) {
-    Reply(r, Result<std::string>(since.status()));
-    return;
-  }
-  Reply(r, c->coordinator->GetRun(id, with_timeline, *since));
+  Result<int64_t> since = ParseSince(req.Query("since"));
+  if (!since.ok()) return ErrorResponse(since.status());
+  return ResultResponse(c->coordinator->GetRun(id, with_timeline, *since));
 }
 
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
-// none is missing.
-void Handle(Context* c, const RouteMatch& match, RestCall* call,
-            const std::optional<TokenIdentity>& who) {
-  const Http::Request& req = call->request;
-  ResponseWriter& r = call->response;
+// none is missing. POST /v1/runs is parsed here, on the caller's thread
+// (the REST threads hand it to the intake instead: DispatchRequest).
+RestResponse Handle(Context* c, const RouteMatch& match, const RestRequest& req,
+                    const std::optional<TokenIdentity>& who) {
   switch (match.rule->id) {
     case RouteId::kHealth:
-      return Reply(r, 200, Health(c, req));
+      return JsonResponse(200, Health(c, req));
     case RouteId::kDashboard:
-      return ServeStaticFile(req, "index.html", r);
+      return StaticFileResponse("index.html", req.Header("If-None-Match"));
     case RouteId::kDashboardFile:
-      return ServeStaticFile(req, match.param, r);
+      return StaticFileResponse(match.param, req.Header("If-None-Match"));
     case RouteId::kWorkers:
-      return Reply(r, 200, c->coordinator->ListWorkers());
+      return JsonResponse(200, c->coordinator->ListWorkers());
     case RouteId::kRuns:
-      return Reply(r, 200, c->coordinator->ListRuns());
+      return JsonResponse(200, c->coordinator->ListRuns());
     // Both need the token (rest_routes.h), so `who` is known.
     case RouteId::kCreateRun:
-      return CreateRunLater(c, call, who.value_or(TokenIdentity{}), AuditActionOf(match));
+      return ResultResponse(CreateRunAudited(c, req.body, who.value_or(TokenIdentity{}),
+                                             req.peer, AuditActionOf(match)),
+                            201);
     case RouteId::kStopRun:
-      return Stop(c, match, req, who.value_or(TokenIdentity{}), r);
+      return Stop(c, match, req, who.value_or(TokenIdentity{}));
     case RouteId::kRun:
-      return GetRun(c, req, match.param, r);
+      return GetRun(c, req, match.param);
     case RouteId::kRunHlog:
-      return ReplyText(r, c->coordinator->GetRunHlog(match.param));
+      return TextResponse(c->coordinator->GetRunHlog(match.param), "text/plain");
     case RouteId::kMetrics:
-      r.setMime(Http::Mime::MediaType::fromString(kMetricsContentType));
-      r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
-      return;
+      return TextResponse(RenderMetrics(c->coordinator->Metrics()), kMetricsContentType);
+  }
+  return ErrorResponse(Status(StatusCode::kInternal, "unknown route"));
+}
+
+RestResponse HandleCaught(Context* c, const RouteMatch& match, const RestRequest& req,
+                          const std::optional<TokenIdentity>& who) {
+  try {
+    return Handle(c, match, req, who);
+  } catch (const std::exception& e) {
+    Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
+    LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method),
+              Printable(req.resource, 100).c_str(), internal.message().c_str());
+    return ErrorResponse(internal);
   }
 }
 
 // Runs when a request's line and headers are in: the route table's verdict,
 // and for a plan the reservation of its body.
-Status CheckHeaders(Context* c, const Http::Request& req, size_t content_length,
+Status CheckHeaders(Context* c, const RestRequest& req, size_t content_length,
                     BodyLease* lease) {
-  RouteMatch match = MatchRoute(req.method(), req.resource());
+  RouteMatch match = MatchRoute(req.method, req.resource);
   Status admitted = Admit(c, match, req, content_length);
   if (!admitted.ok() || match.rule->body != RouteBody::kPlan || content_length == 0) {
     return admitted;
@@ -300,61 +309,21 @@ Status CheckHeaders(Context* c, const Http::Request& req, size_t content_length,
   return ReserveBody(c, content_length, lease);
 }
 
-// Answers a complete request. The route table admitted its headers before
-// its body was read; it is asked again with the body's real size (and a
-// token that SIGHUP may have changed since).
-void DispatchRequest(Context* c, RestCall* call) {
-  const Http::Request& req = call->request;
-  RouteMatch match = MatchRoute(req.method(), req.resource());
+// Answers a complete request read by the REST server (rest_pistache.h):
+// now, or (a plan) later from the intake's thread. The route table
+// admitted its headers before its body was read; it is asked again with
+// the body's real size (and a token that SIGHUP may have changed since).
+std::optional<RestResponse> DispatchRequest(Context* c, RestCall* call) {
+  const RestRequest& req = call->request;
+  RouteMatch match = MatchRoute(req.method, req.resource);
   std::optional<TokenIdentity> who;
-  Status admitted = Admit(c, match, req, call->body.size(), &who);
-  ResponseWriter& response = call->response;
-  if (!admitted.ok()) {
-    Reply(response, HttpCodeOf(admitted), ErrorJson(admitted));
-    return;
+  Status admitted = Admit(c, match, req, req.body.size(), &who);
+  if (!admitted.ok()) return ErrorResponse(admitted);
+  if (match.rule->id == RouteId::kCreateRun) {
+    CreateRunLater(c, call, who.value_or(TokenIdentity{}), AuditActionOf(match));
+    return std::nullopt;
   }
-  try {
-    Handle(c, match, call, who);
-  } catch (const std::exception& e) {
-    Status internal(StatusCode::kInternal, std::string("unexpected error: ") + e.what());
-    LOG_ERROR("REST: %s %s: %s", Http::methodString(req.method()),
-              Printable(req.resource(), 100).c_str(), internal.message().c_str());
-    Reply(response, HttpCodeOf(internal), ErrorJson(internal));
-  }
-}
-
-// U+FFFD for every byte that does not belong to a well-formed UTF-8
-// sequence: error messages quote what clients sent (a run id, a path).
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    bool ok = len != 0 && i + len <= text.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len > 1) {
-      uint32_t cp = c & (0x7F >> len);
-      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
-      constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= kMin[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    }
-    if (ok) {
-      out.append(text.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
+  return HandleCaught(c, match, req, who);
 }
 
 }  // namespace
@@ -377,66 +346,30 @@ Result<int64_t> ParseSince(const std::optional<std::string>& value) {
   return static_cast<int64_t>(since);
 }
 
-int HttpCodeOf(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kResourceExhausted:
-      return 413;
-    case StatusCode::kUnavailable:
-      return 503;
-    case StatusCode::kDeadlineExceeded:
-      return 504;
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
-std::string ErrorJson(const Status& status) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("code");
-  w.String(StatusCodeName(status.code()));
-  w.Key("message");
-  WriteString(&w, ValidUtf8(status.message()));
-  if (!status.path().empty()) {
-    w.Key("path");
-    WriteString(&w, ValidUtf8(status.path()));
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 RestApi::RestApi(Coordinator* coordinator, const BearerAuth* auth,
                  const LiveLimits* limits, const Clock* clock, AuditLog* audit)
     : context_(std::make_unique<Context>(coordinator, auth, limits, clock, audit)) {}
 
 RestApi::~RestApi() { Shutdown(); }
 
+RestResponse RestApi::Handle(const RestRequest& request) {
+  Context* c = context_.get();
+  RouteMatch match = MatchRoute(request.method, request.resource);
+  std::optional<TokenIdentity> who;
+  Status admitted = Admit(c, match, request, request.body.size(), &who);
+  if (!admitted.ok()) return ErrorResponse(admitted);
+  return HandleCaught(c, match, request, who);
+}
+
 Status RestApi::Serve(const RestOptions& options) {
   Status status;
   try {
     Context* c = context_.get();
-    auto handler = std::make_shared<GuardedHandler>(
-        [c](const Http::Request& req, size_t content_length, BodyLease* lease) {
+    std::shared_ptr<Pistache::Http::Handler> handler = MakeRestHandler(
+        [c](const RestRequest& req, size_t content_length, BodyLease* lease) {
           return CheckHeaders(c, req, content_length, lease);
         },
-        [c](RestCall* call) { DispatchRequest(c, call); });
+        [c](RestCall* call) { return DispatchRequest(c, call); });
     endpoint_ =
         std::make_shared<Pistache::Http::Endpoint>(Pistache::Address(options.address));
     auto opts = Pistache::Http::Endpoint::options()

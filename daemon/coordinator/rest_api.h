@@ -7,7 +7,7 @@
 // dashboard's files needs the bearer token (BearerAuth), checked before a
 // body is read; a plan must pass the operator limits (LiveLimits) before
 // anything happens. Clients that stall are cut off by the header, body and
-// idle timeouts (rest_handler.h).
+// idle timeouts (rest_pistache.h).
 #ifndef LOADD_DAEMON_COORDINATOR_REST_API_H_
 #define LOADD_DAEMON_COORDINATOR_REST_API_H_
 
@@ -21,6 +21,8 @@
 #include "daemon/coordinator/auth.h"
 #include "daemon/coordinator/coordinator.h"
 #include "daemon/coordinator/limits.h"
+#include "daemon/coordinator/rest_errors.h"
+#include "daemon/coordinator/rest_exchange.h"
 
 namespace Pistache::Http {
 class Endpoint;
@@ -29,9 +31,6 @@ class Endpoint;
 namespace loadd {
 
 class AuditLog;
-
-int HttpCodeOf(const Status& status);
-std::string ErrorJson(const Status& status);
 
 // The `since` query parameter of GET /v1/runs/{id}: the first timeline
 // second wanted, a whole number from 0 (absent: 0). A refusal names it.
@@ -60,6 +59,13 @@ class RestApi {
   RestApi(Coordinator* coordinator, const BearerAuth* auth, const LiveLimits* limits,
           const Clock* clock = RealClock::Get(), AuditLog* audit = nullptr);
   ~RestApi();
+
+  // Answers one complete request on the caller's thread: the route table's
+  // verdict (token, route, body size), then the route's handler (a plan is
+  // parsed here). What Serve() answers, without a socket; Serve() parses
+  // plans on the intake's thread instead, and refuses bodies past the
+  // budget before they are read.
+  RestResponse Handle(const RestRequest& request);
 
   // Serves on background threads until Shutdown(). Errors name the flag at
   // fault (--rest, --rest-tls-cert, ...).

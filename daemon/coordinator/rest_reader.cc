@@ -1,7 +1,6 @@
 #include "daemon/coordinator/rest_reader.h"
 
 #include <algorithm>
-#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,8 +8,6 @@
 #include "common/http_fields.h"
 
 namespace loadd {
-
-namespace Http = Pistache::Http;
 
 namespace {
 
@@ -84,43 +81,6 @@ HeadFacts ScanHeaders(std::string_view block) {
   return facts;
 }
 
-// Pistache's header step; records what ScanHeaders finds in the block it
-// parsed.
-class ScanningHeadersStep final : public Http::Private::HeadersStep {
- public:
-  explicit ScanningHeadersStep(Http::Message* message) : HeadersStep(message) {}
-
-  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    size_t start = cursor;
-    Http::Private::State state = HeadersStep::apply(cursor);
-    if (state == Http::Private::State::Next) {
-      facts_ = ScanHeaders(std::string_view(cursor.offset(start), cursor.diff(start)));
-    }
-    return state;
-  }
-
-  HeadFacts facts_;
-};
-
-// Pistache's body step reserves the declared size (the Content-Length, or
-// each chunk's size) before it reads a byte, and its buffer keeps a second
-// copy of every byte fed. This one stays shut: the parser stops at the end
-// of the headers, and the reader takes the body itself (one copy, reserved
-// at its declared size once the headers are checked). Pistache's parser
-// stays at its body step until the request is answered, so its body
-// timeout keeps running.
-class ClosedBodyStep final : public Http::Private::BodyStep {
- public:
-  explicit ClosedBodyStep(Http::Message* message) : BodyStep(message) {}
-
-  Http::Private::State apply(Pistache::StreamCursor& cursor) override {
-    early_bytes_ = cursor.remaining();
-    return Http::Private::State::Again;
-  }
-
-  size_t early_bytes_ = 0;  // bytes fed after the headers
-};
-
 Status Malformed(const std::string& what) {
   return Status(StatusCode::kInvalidArgument, "malformed HTTP request: " + what);
 }
@@ -131,74 +91,15 @@ Status TooLarge(size_t max_request_bytes) {
                     std::to_string(max_request_bytes) + " bytes (body and headers)");
 }
 
-StatusCode CodeOfHttp(int http_code) {
-  switch (http_code) {
-    case 413:
-      return StatusCode::kResourceExhausted;
-    case 408:
-      return StatusCode::kDeadlineExceeded;
-    default:
-      return StatusCode::kInvalidArgument;
-  }
-}
-
 }  // namespace
 
-// Pistache's request parser with the scanning header step and the closed
-// body step.
-class GuardedParser final : public Http::RequestParser {
- public:
-  explicit GuardedParser(size_t max_request_bytes) : ParserImpl(max_request_bytes) {
-    static_assert(StepsCount == 3, "request line, headers, body");
-    auto headers = std::make_unique<ScanningHeadersStep>(&request);
-    auto body = std::make_unique<ClosedBodyStep>(&request);
-    headers_ = headers.get();
-    body_ = body.get();
-    allSteps[1] = std::move(headers);
-    allSteps[2] = std::move(body);
-  }
-
-  void reset() override {
-    ParserImpl::reset();
-    headers_->facts_ = HeadFacts();
-    body_->early_bytes_ = 0;
-  }
-
-  // Pistache's errors, or a header it could not read, as a refusal.
-  Status Parse(Http::Private::State* state) {
-    try {
-      *state = parse();
-    } catch (const Http::HttpError& e) {
-      return Status(CodeOfHttp(e.code()),
-                    std::string("malformed HTTP request: ") + e.what());
-    } catch (const std::bad_alloc&) {
-      return Status(StatusCode::kResourceExhausted,
-                    "the request's Content-Length is too large");
-    } catch (const std::exception&) {
-      // Pistache's header parsers throw std::invalid_argument, out_of_range,
-      // length_error (a negative Content-Length), ...
-      return Malformed(
-          "a header has an invalid value (Content-Length must be a number of bytes)");
-    }
-    return Status::Ok();
-  }
-
-  // The request line and headers are in.
-  bool AtBody() const { return currentStep == 2; }
-  const HeadFacts& facts() const { return headers_->facts_; }
-  size_t early_bytes() const { return body_->early_bytes_; }
-
- private:
-  ScanningHeadersStep* headers_;
-  ClosedBodyStep* body_;
-};
-
 RequestReader::RequestReader(size_t max_request_bytes, HeadersCheck check,
-                             Pistache::Address peer)
+                             std::string peer, std::shared_ptr<HeadParser> parser)
     : max_request_bytes_(max_request_bytes),
       check_(std::move(check)),
       peer_(std::move(peer)),
-      parser_(std::make_shared<GuardedParser>(max_request_bytes)) {}
+      parser_(parser != nullptr ? std::move(parser) : MakeHeadParser(max_request_bytes)) {
+}
 
 RequestReader::~RequestReader() = default;
 
@@ -230,11 +131,10 @@ Status RequestReader::FeedPiece(const char* data, size_t len, Piece* piece) {
   size_t ready = len;
   while (ready > 0 && data[ready - 1] == '\r') --ready;
   if (ready > 0) {
-    Http::Private::State state = Http::Private::State::Again;
     LOADD_RETURN_IF_ERROR(FeedParser(std::string(held_crs_, '\r')));
     held_crs_ = 0;
     LOADD_RETURN_IF_ERROR(FeedParser(std::string_view(data, ready)));
-    LOADD_RETURN_IF_ERROR(parser_->Parse(&state));
+    LOADD_RETURN_IF_ERROR(parser_->Parse());
   }
   held_crs_ += len - ready;
   head_bytes_ += len;
@@ -245,7 +145,7 @@ Status RequestReader::FeedPiece(const char* data, size_t len, Piece* piece) {
     // The headers ended within data[0, ready): what the parser holds after
     // them is that range's tail, and the body (or the next request) starts
     // there; this piece's trailing CRs follow it.
-    size_t start = ready - std::min(ready, parser_->early_bytes());
+    size_t start = ready - std::min(ready, parser_->EarlyBytes());
     return AppendBody(data + start, len - start, piece);
   }
   if (head_bytes_ > kMaxRestHeaderBytes) {
@@ -265,14 +165,13 @@ Status RequestReader::AppendBody(const char* data, size_t len, Piece* piece) {
 }
 
 Status RequestReader::FeedParser(std::string_view bytes) {
-  if (bytes.empty() || parser_->feed(bytes.data(), bytes.size())) return Status::Ok();
+  if (bytes.empty() || parser_->Feed(bytes)) return Status::Ok();
   return TooLarge(max_request_bytes_);
 }
 
-Status RequestReader::CheckHead() {
-  Http::Request& request = parser_->request;
-  request.copyAddress(peer_);
-  const std::string& path = request.resource();
+// Pistache's own checks passed; these come next.
+Status RequestReader::CheckFraming() {
+  const std::string& path = request_.resource;
   if (path.empty() || path.front() != '/') {
     return Malformed("the request target must be a path starting with '/'");
   }
@@ -280,7 +179,7 @@ Status RequestReader::CheckHead() {
     return Malformed("the request path is longer than " +
                      std::to_string(kMaxRestPathBytes) + " bytes");
   }
-  const HeadFacts& facts = parser_->facts();
+  HeadFacts facts = ScanHeaders(parser_->HeaderBlock());
   if (facts.bad_name) {
     return Malformed(
         "a header name is empty or has a space, control or separator character (no "
@@ -298,13 +197,20 @@ Status RequestReader::CheckHead() {
         "a request body sent with Transfer-Encoding is not accepted: send it with a "
         "Content-Length header instead");
   }
-  auto header = request.headers().tryGet<Http::Header::ContentLength>();
-  size_t content_length = header ? header->value() : 0;
+  wants_close_ = facts.close || (parser_->Http10() && !facts.keep_alive);
+  return Status::Ok();
+}
+
+Status RequestReader::CheckHead() {
+  request_ = parser_->Head();
+  request_.peer = peer_;
+  LOADD_RETURN_IF_ERROR(CheckFraming());
+  size_t content_length = parser_->ContentLength();
   if (check_) {
-    Status checked = check_(request, content_length, &lease_);
+    Status checked = check_(request_, content_length, &lease_);
     if (!checked.ok()) {
       if (checked.code() != StatusCode::kUnauthenticated) {
-        linger_bytes_ = content_length - std::min(content_length, parser_->early_bytes());
+        linger_bytes_ = content_length - std::min(content_length, parser_->EarlyBytes());
       }
       return checked;
     }
@@ -315,20 +221,16 @@ Status RequestReader::CheckHead() {
   return Status::Ok();
 }
 
-const Http::Request& RequestReader::request() const { return parser_->request; }
-
-bool RequestReader::WantsClose() const {
-  const HeadFacts& facts = parser_->facts();
-  if (facts.close) return true;
-  return parser_->request.version() == Http::Version::Http10 && !facts.keep_alive;
-}
+bool RequestReader::WantsClose() const { return wants_close_; }
 
 std::string RequestReader::TakeBody() { return std::exchange(body_, std::string()); }
 
 BodyLease RequestReader::TakeLease() { return std::move(lease_); }
 
 void RequestReader::Next() {
-  parser_->reset();
+  parser_->Reset();
+  request_ = RestRequest();
+  wants_close_ = false;
   held_crs_ = 0;
   head_bytes_ = 0;
   checked_ = false;
@@ -336,7 +238,5 @@ void RequestReader::Next() {
   body_bytes_ = 0;
   lease_.Release();
 }
-
-std::shared_ptr<Http::RequestParser> RequestReader::parser() const { return parser_; }
 
 }  // namespace loadd

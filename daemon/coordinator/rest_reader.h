@@ -1,6 +1,8 @@
-// RequestReader: one connection's HTTP requests, read through Pistache's
-// parser, with each request's line and headers checked before any byte of
-// its body is read.
+// RequestReader: one connection's HTTP requests, with each request's line
+// and headers checked before any byte of its body is read. It speaks plain
+// values (RestRequest, rest_exchange.h); the line and headers are parsed by
+// a HeadParser, which is Pistache's parser (rest_pistache.cc, the one file
+// that reaches into Pistache's internals).
 //
 // Pistache 0.0.5 buffers every byte it is fed, reserves a body's declared
 // size before reading it, and takes the first of two Content-Length
@@ -23,14 +25,11 @@
 // reserved at the declared Content-Length: a request of n body bytes costs
 // n bytes and its headers (Pistache's parser would keep a second copy).
 //
-// No sockets: GuardedHandler (rest_handler.h) feeds it what a connection
+// No sockets: the REST server (rest_pistache.h) feeds it what a connection
 // receives; tests and the fuzz target feed it bytes. Not thread-safe (one
 // connection is served by one thread).
 #ifndef LOADD_DAEMON_COORDINATOR_REST_READER_H_
 #define LOADD_DAEMON_COORDINATOR_REST_READER_H_
-
-#include <pistache/http.h>
-#include <pistache/net.h>
 
 #include <cstddef>
 #include <functional>
@@ -40,6 +39,7 @@
 
 #include "common/status.h"
 #include "daemon/coordinator/body_budget.h"
+#include "daemon/coordinator/rest_exchange.h"
 
 namespace loadd {
 
@@ -50,20 +50,49 @@ inline constexpr size_t kMaxRestPathBytes = 2048;
 // The most bytes given to Pistache's parser at once.
 inline constexpr size_t kFeedBytes = 4096;
 
-// Called when a request's line and headers are in and none of its body has
-// been read; content_length is 0 when there is no Content-Length. An error
-// refuses the request. It may reserve the body's bytes into *lease, which
-// the reader holds for the request (and drops on a refusal).
-using HeadersCheck = std::function<Status(const Pistache::Http::Request& request,
+// Called when a request's line and headers are in (`request`, its body
+// empty) and none of its body has been read; content_length is 0 when there
+// is no Content-Length. An error refuses the request. It may reserve the
+// body's bytes into *lease, which the reader holds for the request (and
+// drops on a refusal).
+using HeadersCheck = std::function<Status(const RestRequest& request,
                                           size_t content_length, BodyLease* lease)>;
 
-class GuardedParser;
+// A request's line and headers, parsed as they arrive. Not thread-safe.
+class HeadParser {
+ public:
+  virtual ~HeadParser() = default;
+  // Keeps `bytes`; false when that would pass the parser's limit.
+  virtual bool Feed(std::string_view bytes) = 0;
+  // Parses what was fed; an error refuses the request (400 unless it says
+  // otherwise).
+  virtual Status Parse() = 0;
+  // The line and headers are complete; then the rest holds:
+  virtual bool AtBody() const = 0;
+  // the header lines as sent ("Name: value\r\n"..., then "\r\n"),
+  virtual std::string_view HeaderBlock() const = 0;
+  // how many of the bytes fed came after them,
+  virtual size_t EarlyBytes() const = 0;
+  // the request (method, path, query, headers; no body, no peer),
+  virtual RestRequest Head() const = 0;
+  // its Content-Length (0 without one) and whether it is HTTP/1.0.
+  virtual size_t ContentLength() const = 0;
+  virtual bool Http10() const = 0;
+  // Ready for the next request.
+  virtual void Reset() = 0;
+};
+
+// Pistache's request parser as a HeadParser, buffering at most
+// max_request_bytes (defined in rest_pistache.cc).
+std::shared_ptr<HeadParser> MakeHeadParser(size_t max_request_bytes);
 
 class RequestReader {
  public:
   // max_request_bytes bounds a request's line, headers and body together.
-  RequestReader(size_t max_request_bytes, HeadersCheck check,
-                Pistache::Address peer = Pistache::Address());
+  // peer: the client's address, for RestRequest::peer. parser: null for
+  // MakeHeadParser(max_request_bytes).
+  RequestReader(size_t max_request_bytes, HeadersCheck check, std::string peer = "",
+                std::shared_ptr<HeadParser> parser = nullptr);
   ~RequestReader();
 
   enum class Event {
@@ -79,8 +108,8 @@ class RequestReader {
   };
   Fed Feed(const char* data, size_t len);
 
-  // After kRequest: its line and headers (Pistache's body stays empty) ...
-  const Pistache::Http::Request& request() const;
+  // After kRequest: its line and headers (its body stays empty) ...
+  const RestRequest& request() const { return request_; }
   // ... and its body, which TakeBody() moves out, and its reservation.
   const std::string& body() const { return body_; }
   std::string TakeBody();
@@ -99,9 +128,6 @@ class RequestReader {
   // body and reservation.
   void Next();
 
-  // Pistache's parser, for Pistache's own timeouts (Http::Handler::getParser).
-  std::shared_ptr<Pistache::Http::RequestParser> parser() const;
-
  private:
   struct Piece {
     bool done = false;        // the request is complete
@@ -111,11 +137,14 @@ class RequestReader {
   Status AppendBody(const char* data, size_t len, Piece* piece);
   Status FeedParser(std::string_view bytes);
   Status CheckHead();
+  Status CheckFraming();
 
   const size_t max_request_bytes_;
   const HeadersCheck check_;
-  const Pistache::Address peer_;
-  std::shared_ptr<GuardedParser> parser_;
+  const std::string peer_;
+  const std::shared_ptr<HeadParser> parser_;
+  RestRequest request_;  // the current request's line and headers
+  bool wants_close_ = false;
   size_t head_bytes_ = 0;  // fed while the line and headers were read
   size_t held_crs_ = 0;    // trailing CRs not yet given to the parser
   bool checked_ = false;   // CheckHead passed for the current request

@@ -17,8 +17,8 @@ constexpr size_t kMaxRequestBytes = (size_t{9} << 20) + kMaxRestHeaderBytes;
 struct Harness {
   explicit Harness(Status verdict = Status::Ok())
       : reader(kMaxRequestBytes,
-               [this, verdict](const Http::Request& req, size_t length, BodyLease*) {
-                 checks.push_back(req.resource() + " " + std::to_string(length));
+               [this, verdict](const RestRequest& req, size_t length, BodyLease*) {
+                 checks.push_back(req.resource + " " + std::to_string(length));
                  return verdict;
                }) {}
 
@@ -116,9 +116,27 @@ TEST(RequestReader, TakesExactlyTheDeclaredBodyWhereverTheInputIsCut) {
     h.reader.Next();
     fed = h.Feed(both.substr(first.size()), chunk);
     ASSERT_EQ(fed.event, RequestReader::Event::kRequest) << chunk;
-    EXPECT_EQ(h.reader.request().resource(), "/healthz");
+    EXPECT_EQ(h.reader.request().resource, "/healthz");
     EXPECT_EQ(h.reader.body(), "");
   }
+}
+
+// Pistache keeps one value per query parameter name; GET /v1/runs filters
+// by repeated label=K=V parameters.
+TEST(RequestReader, KeepsTheQueryInOrderWithRepeatsAndThePeer) {
+  RequestReader reader(kMaxRequestBytes, nullptr, "10.1.2.3");
+  std::string request =
+      "GET /v1/runs?label=branch%3Dmain&label=commit=abc&state=finished HTTP/1.1\r\n"
+      "Authorization: Bearer t\r\n\r\n";
+  ASSERT_EQ(reader.Feed(request.data(), request.size()).event,
+            RequestReader::Event::kRequest);
+  const RestRequest& req = reader.request();
+  EXPECT_EQ(req.resource, "/v1/runs");
+  EXPECT_EQ(req.peer, "10.1.2.3");
+  EXPECT_EQ(req.QueryAll("label"),
+            (std::vector<std::string>{"branch=main", "commit=abc"}));
+  EXPECT_EQ(req.Query("state"), "finished");
+  EXPECT_EQ(req.Header("authorization"), "Bearer t");
 }
 
 TEST(RequestReader, PipelinedRequestsAreReadInTurn) {
@@ -129,11 +147,11 @@ TEST(RequestReader, PipelinedRequestsAreReadInTurn) {
   RequestReader::Fed fed = h.reader.Feed(both.data(), both.size());
   ASSERT_EQ(fed.event, RequestReader::Event::kRequest);
   EXPECT_EQ(fed.used_bytes, first.size());
-  EXPECT_EQ(h.reader.request().resource(), "/a");
+  EXPECT_EQ(h.reader.request().resource, "/a");
   h.reader.Next();
   fed = h.reader.Feed(both.data() + fed.used_bytes, second.size());
   ASSERT_EQ(fed.event, RequestReader::Event::kRequest);
-  EXPECT_EQ(h.reader.request().resource(), "/b");
+  EXPECT_EQ(h.reader.request().resource, "/b");
   EXPECT_EQ(h.reader.body(), "");
 }
 
@@ -142,7 +160,7 @@ TEST(RequestReader, PipelinedRequestsAreReadInTurn) {
 struct BudgetHarness {
   BudgetHarness()
       : reader(kMaxRequestBytes,
-               [this](const Http::Request&, size_t length, BodyLease* lease) {
+               [this](const RestRequest&, size_t length, BodyLease* lease) {
                  return budget.Reserve(length, 100, lease);
                }) {}
   RequestReader::Fed Feed(const std::string& bytes) {
@@ -178,10 +196,10 @@ TEST(RequestReader, HoldsTheBodysReservationUntilTheRequestIsDone) {
 TEST(RequestReader, AClientGoneMidBodyGivesItsReservationBack) {
   BodyBudget budget;
   {
-    RequestReader reader(kMaxRequestBytes, [&budget](const Http::Request&, size_t length,
-                                                     BodyLease* lease) {
-      return budget.Reserve(length, 100, lease);
-    });
+    RequestReader reader(kMaxRequestBytes,
+                         [&budget](const RestRequest&, size_t length, BodyLease* lease) {
+                           return budget.Reserve(length, 100, lease);
+                         });
     std::string half = Post(80, std::string(40, 'x'));
     ASSERT_EQ(reader.Feed(half.data(), half.size()).event, RequestReader::Event::kAgain);
     EXPECT_EQ(budget.reserved_bytes(), 80u);
@@ -207,7 +225,7 @@ TEST(RequestReader, ARefusalAfterTheCheckGivesTheReservationBack) {
   // The check passes and reserves, then the reader's own bound refuses.
   BodyBudget budget;
   RequestReader reader(64,
-                       [&budget](const Http::Request&, size_t length, BodyLease* lease) {
+                       [&budget](const RestRequest&, size_t length, BodyLease* lease) {
                          return budget.Reserve(length, 100, lease);
                        });
   std::string request = Post(90, "");

@@ -20,9 +20,9 @@ Status Verdict(const BearerAuth& auth, const std::string& line, const std::strin
   RunLimits limits;
   Status verdict;
   RequestReader reader(limits.MaxBodyBytes() + kMaxRestHeaderBytes,
-                       [&](const Http::Request& req, size_t length, BodyLease*) {
-                         verdict = AdmitRequest(MatchRoute(req.method(), req.resource()),
-                                                req, length, auth, limits, who);
+                       [&](const RestRequest& req, size_t length, BodyLease*) {
+                         verdict = AdmitRequest(MatchRoute(req.method, req.resource), req,
+                                                length, auth, limits, who);
                          return verdict;
                        });
   std::string request = line + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + secret +

@@ -60,9 +60,9 @@ Status Unauthenticated(bool header_sent) {
                     "from --token-file, LOADD_TOKEN_FILE or LOADD_TOKEN)");
 }
 
-Status NoRoute(const RouteMatch& match, const Http::Request& request) {
-  std::string what = std::string(Http::methodString(request.method())) + " " +
-                     Printable(request.resource(), 200);
+Status NoRoute(const RouteMatch& match, Http::Method method, std::string_view resource) {
+  std::string what =
+      std::string(Http::methodString(method)) + " " + Printable(resource, 200);
   if (match.methods.empty()) {
     return Status(StatusCode::kNotFound,
                   "no such endpoint: " + what + " (see docs/rest-api.md)");
@@ -144,7 +144,7 @@ bool RoleAllows(Role role, RouteRole needed) {
   return false;
 }
 
-Status AdmitRequest(const RouteMatch& match, const Http::Request& request,
+Status AdmitRequest(const RouteMatch& match, const RestRequest& request,
                     size_t content_length, const BearerAuth& auth,
                     const RunLimits& limits, std::optional<TokenIdentity>* who) {
   // A body is never a stranger's: the open routes take none, and even the
@@ -152,12 +152,12 @@ Status AdmitRequest(const RouteMatch& match, const Http::Request& request,
   // wait for a body's end before the connection closes, rest_reader.h).
   std::optional<TokenIdentity> identity;
   if (!IsOpen(match) || content_length > 0) {
-    std::optional<std::string> header = AuthorizationOf(request);
+    std::optional<std::string> header = request.Header("Authorization");
     if (header) identity = auth.Identify(*header);
     if (!identity) return Unauthenticated(header.has_value());
     if (who != nullptr) *who = identity;
   }
-  if (match.rule == nullptr) return NoRoute(match, request);
+  if (match.rule == nullptr) return NoRoute(match, request.method, request.resource);
   if (identity && !RoleAllows(identity->role, match.rule->role)) {
     return RoleRefused(*match.rule, *identity);
   }
@@ -175,12 +175,6 @@ Status BodyTooLarge(size_t bytes, const RunLimits& limits) {
           std::to_string(limits.MaxBodyBytes()) + " (" +
           FormatBytes(limits.max_plan_bytes) + " of plan, --max-plan-bytes, plus " +
           FormatBytes(limits.max_data_bytes) + " of data file, --max-data-bytes)");
-}
-
-std::optional<std::string> AuthorizationOf(const Http::Request& request) {
-  std::optional<Http::Header::Raw> header = request.headers().tryGetRaw("Authorization");
-  if (!header) return std::nullopt;
-  return header->value();
 }
 
 std::string Printable(std::string_view text, size_t max_bytes) {

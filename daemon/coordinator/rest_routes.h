@@ -12,7 +12,7 @@
 #ifndef LOADD_DAEMON_COORDINATOR_REST_ROUTES_H_
 #define LOADD_DAEMON_COORDINATOR_REST_ROUTES_H_
 
-#include <pistache/http.h>
+#include <pistache/http_defs.h>
 
 #include <cstddef>
 #include <optional>
@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "daemon/coordinator/auth.h"
 #include "daemon/coordinator/limits.h"
+#include "daemon/coordinator/rest_exchange.h"
 
 namespace loadd {
 
@@ -104,14 +105,15 @@ struct RouteMatch {
 
 RouteMatch MatchRoute(Pistache::Http::Method method, std::string_view resource);
 
-// The refusal for a request to `match`, or OK. In this order: without a
+// The refusal for `request` (its line and headers; the body is not read)
+// to `match`, or OK. In this order: without a
 // known token, a route that is not open, no route (unknown paths tell
 // strangers nothing) or any body (content_length > 0) is 401; no route is
 // 404 (its message names the methods the path answers); a token whose role
 // is below the route's is 403 (naming both); a body the route does not
 // read is 413, and so is a plan larger than limits.MaxBodyBytes().
 // *who (if given) is set to the token's owner when one was recognised.
-Status AdmitRequest(const RouteMatch& match, const Pistache::Http::Request& request,
+Status AdmitRequest(const RouteMatch& match, const RestRequest& request,
                     size_t content_length, const BearerAuth& auth,
                     const RunLimits& limits, std::optional<TokenIdentity>* who = nullptr);
 
@@ -120,9 +122,6 @@ bool RoleAllows(Role role, RouteRole needed);
 
 // 413 for a plan of `bytes` over limits.MaxBodyBytes(), naming both limits.
 Status BodyTooLarge(size_t bytes, const RunLimits& limits);
-
-// The Authorization header's value, or nullopt.
-std::optional<std::string> AuthorizationOf(const Pistache::Http::Request& request);
 
 // `text` with every byte outside printable ASCII shown as \xHH, at most
 // max_bytes of it (then "..."): for logs and messages that quote a request.

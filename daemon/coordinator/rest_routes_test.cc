@@ -108,13 +108,12 @@ TEST(AdmitRequest, OpenRoutesTokensAndBodies) {
   };
   for (const Case& c : cases) {
     Status verdict;
-    RequestReader reader(
-        limits.MaxBodyBytes() + kMaxRestHeaderBytes,
-        [&](const Http::Request& req, size_t content_length, BodyLease*) {
-          verdict = AdmitRequest(MatchRoute(req.method(), req.resource()), req,
-                                 content_length, auth, limits);
-          return verdict;
-        });
+    RequestReader reader(limits.MaxBodyBytes() + kMaxRestHeaderBytes,
+                         [&](const RestRequest& req, size_t content_length, BodyLease*) {
+                           verdict = AdmitRequest(MatchRoute(req.method, req.resource),
+                                                  req, content_length, auth, limits);
+                           return verdict;
+                         });
     std::string request =
         c.head + "Content-Length: " + std::to_string(c.content_length) + "\r\n\r\n";
     reader.Feed(request.data(), request.size());

@@ -10,18 +10,20 @@
 #ifndef LOADD_DAEMON_COORDINATOR_STATIC_FILES_H_
 #define LOADD_DAEMON_COORDINATOR_STATIC_FILES_H_
 
-#include <pistache/http.h>
-
+#include <optional>
+#include <string>
 #include <string_view>
+
+#include "daemon/coordinator/rest_exchange.h"
 
 namespace loadd {
 
-// Answers GET for the embedded dashboard file `name` ("index.html" for
-// "/"); 404 (JSON error) when there is none. The route table
-// (rest_routes.h) lets a request without the token reach this only for a
-// file that exists.
-void ServeStaticFile(const Pistache::Http::Request& request, std::string_view name,
-                     Pistache::Http::ResponseWriter& response);
+// The answer to GET for the embedded dashboard file `name` ("index.html"
+// for "/"); 404 (JSON error) when there is none; 304 when if_none_match
+// (the If-None-Match header) is its ETag. The route table (rest_routes.h)
+// lets a request without the token reach this only for a file that exists.
+RestResponse StaticFileResponse(std::string_view name,
+                                const std::optional<std::string>& if_none_match);
 
 }  // namespace loadd
 

@@ -55,10 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t at = 0;
   loadd::RequestReader reader(
       world->limits.MaxBodyBytes() + loadd::kMaxRestHeaderBytes,
-      [&](const Pistache::Http::Request& req, size_t content_length, loadd::BodyLease*) {
+      [&](const loadd::RestRequest& req, size_t content_length, loadd::BodyLease*) {
         checked = true;
         fed_at_check = at;
-        return loadd::AdmitRequest(loadd::MatchRoute(req.method(), req.resource()), req,
+        return loadd::AdmitRequest(loadd::MatchRoute(req.method, req.resource), req,
                                    content_length, world->auth, world->limits);
       });
   bool refused = false;
@@ -88,9 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case loadd::RequestReader::Event::kRequest: {
         if (!checked) Fail("a request completed without a headers check", "");
-        const Pistache::Http::Request& req = reader.request();
+        const loadd::RestRequest& req = reader.request();
         loadd::Status again =
-            loadd::AdmitRequest(loadd::MatchRoute(req.method(), req.resource()), req,
+            loadd::AdmitRequest(loadd::MatchRoute(req.method, req.resource), req,
                                 reader.body().size(), world->auth, world->limits);
         if (!again.ok())
           Fail("a request was read that the table refuses", again.message());
