@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/json_record.h"
+#include "common/labels.h"
 
 namespace loadd {
 
@@ -42,6 +43,10 @@ struct RunSummary {
   // The name of the token that started it ("" if none); last, so that
   // brace-initialised rows of older code keep their meaning.
   std::string started_by{};
+  // The plan's labels (common/labels.h). Not a row of RunSummaryFields (a
+  // map): written and read beside them, as "labels" (absent before run
+  // labels: none).
+  Labels labels{};
 };
 std::span<const JsonField<RunSummary>> RunSummaryFields();
 

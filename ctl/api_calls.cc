@@ -51,8 +51,11 @@ Status FetchHlog(ApiClient* api, const std::string& id, std::string* hlog) {
   return GetText(api, "/v1/runs/" + id + "/hlog", hlog);
 }
 
-Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs) {
-  LOADD_RETURN_IF_ERROR(GetJson(api, "/v1/runs", reply));
+Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs,
+                 const RunFilter& filter) {
+  std::string query = RunFilterQuery(filter);
+  LOADD_RETURN_IF_ERROR(
+      GetJson(api, query.empty() ? "/v1/runs" : "/v1/runs?" + query, reply));
   return ParseRunList(reply->doc, runs);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/run_filter.h"
 #include "common/status.h"
 #include "ctl/api_client.h"
 #include "ctl/run_view.h"
@@ -27,7 +28,9 @@ Status FetchRun(ApiClient* api, const std::string& id, bool timeline, JsonReply*
 // GET /v1/runs/{id}/hlog: the run's HdrHistogram interval log, as text.
 Status FetchHlog(ApiClient* api, const std::string& id, std::string* hlog);
 // GET /v1/runs, newest first.
-Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs);
+// GET /v1/runs, with the runs `filter` passes (common/run_filter.h).
+Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs,
+                 const RunFilter& filter = RunFilter());
 // GET /v1/workers.
 Status FetchWorkers(ApiClient* api, JsonReply* reply, std::vector<WorkerView>* workers);
 // GET /healthz: *live is its `workers`, the live workers.

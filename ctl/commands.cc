@@ -98,6 +98,30 @@ void DefineReport(CLI::App* c, Options* o) {
 
 void DefineNothing(CLI::App*, Options*) {}
 
+void DefineRuns(CLI::App* c, Options* o) {
+  c->add_option("--label", o->run_labels,
+                "Only runs with this label, e.g. --label branch=main (repeatable: "
+                "all must match)")
+      ->type_name("KEY=VALUE");
+  c->add_option("--state", o->run_states,
+                "Only runs in this state, e.g. --state finished (repeatable: any "
+                "may match)")
+      ->type_name("STATE");
+}
+
+// The filter of `loadctl runs`: the label rules here, the state names at
+// the coordinator (which knows them).
+Result<RunFilter> RunsFilterOf(const Options& options) {
+  RunFilter filter;
+  for (const std::string& label : options.run_labels) {
+    LOADD_RETURN_IF_ERROR(AddFilterLabels(label, "--label", &filter));
+  }
+  for (const std::string& state : options.run_states) {
+    LOADD_RETURN_IF_ERROR(AddFilterStates(state, "--state", nullptr, "", &filter));
+  }
+  return filter;
+}
+
 void DefineValidate(CLI::App* c, Options* o) {
   c->add_option("PLAN", o->plan.plan_file, "Plan file")->required();
   DefineEnv(c, o);
@@ -167,11 +191,13 @@ Result<Outcome> RunWorkers(const Options& options, Env* env) {
 }
 
 Result<Outcome> RunRuns(const Options& options, Env* env) {
+  Result<RunFilter> filter = RunsFilterOf(options);
+  if (!filter.ok()) return filter.status();
   Result<ApiClient*> api = env->connector->Connect();
   if (!api.ok()) return api.status();
   JsonReply reply;
   std::vector<RunSummary> runs;
-  LOADD_RETURN_IF_ERROR(FetchRuns(*api, &reply, &runs));
+  LOADD_RETURN_IF_ERROR(FetchRuns(*api, &reply, &runs, *filter));
   if (options.json) {
     PrintJson(reply, env);
   } else {
@@ -199,7 +225,8 @@ constexpr Command kCommands[] = {
      false},
     {"stop", "Stop a run (default: the active one)", DefineStopRun, RunStop, false},
     {"workers", "List the fleet's workers", DefineNothing, RunWorkers, false},
-    {"runs", "List runs, newest first", DefineNothing, RunRuns, false},
+    {"runs", "List runs, newest first (--label, --state filter)", DefineRuns, RunRuns,
+     false},
     {"report", "Print a run's report (or JSON, CSV, hlog, JUnit)", DefineReport,
      RunReport, false},
     {"validate", "Check a plan file offline", DefineValidate, RunValidate, false},

@@ -104,6 +104,32 @@ TEST_F(CommandsTest, RunsAndWorkersPrintTablesOrJson) {
             "\n");
 }
 
+TEST_F(CommandsTest, RunsFilterByLabelAndStateAndShowNameAndLabels) {
+  world_.api.On("GET /v1/runs?label=branch%3Dmain&label=commit%3Dabc&state=finished", 200,
+                R"({"runs": [{"id": "r7", "name": "nightly", "state": "finished",
+                    "labels": {"branch": "main", "commit": "abc"}}]})");
+  options_.run_labels = {"commit=abc", "branch=main"};
+  options_.run_states = {"finished"};
+  ASSERT_TRUE(Call("runs").ok());
+  EXPECT_NE(world_.out.str().find("LABELS"), std::string::npos) << world_.out.str();
+  EXPECT_NE(world_.out.str().find("\nr7  nightly  finished"), std::string::npos)
+      << world_.out.str();
+  EXPECT_NE(world_.out.str().find("branch=main,commit=abc"), std::string::npos)
+      << world_.out.str();
+}
+
+TEST_F(CommandsTest, AMalformedRunsFilterIsRefusedBeforeAnyRequest) {
+  options_.run_labels = {"branch"};
+  Status st = Call("runs").status();
+  EXPECT_EQ(st.ToString(), "--label \"branch\": must be key=value");
+  options_.run_labels = {};
+  options_.run_states = {"Finished"};
+  EXPECT_NE(
+      Call("runs").status().ToString().find("--state: \"Finished\" is not a run state"),
+      std::string::npos);
+  EXPECT_TRUE(world_.api.requests.empty());
+}
+
 TEST_F(CommandsTest, WorkersShowTheirLabelsAndDropMalformedOnes) {
   world_.api.On("GET /v1/workers", 200,
                 R"({"workers": [{"id": "h/0", "host": "h", "cpu": 0, "state": "idle",

@@ -5,6 +5,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -32,6 +33,8 @@ struct Options {
   std::string format;       // report --format; empty = table (json with --json)
   std::string output_file;  // report --output; empty = stdout
   std::string file_mode;    // start, report --mode: octal; empty = 0600 (files.h)
+  std::vector<std::string> run_labels;  // runs --label KEY=VALUE, repeatable
+  std::vector<std::string> run_states;  // runs --state STATE, repeatable
 };
 
 // Hands out the coordinator's client on first use, so commands that need no

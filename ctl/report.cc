@@ -205,18 +205,21 @@ std::string FormatRunSummary(const RunView& run) {
 
 std::string FormatRunsTable(const std::vector<RunSummary>& runs) {
   using A = Table::Align;
-  Table table({{"ID", A::kLeft},
-               {"NAME", A::kLeft},
-               {"STATE", A::kLeft},
-               {"CREATED", A::kLeft},
-               {"USERS", A::kRight},
-               {"DURATION", A::kRight},
-               {"REQUESTS", A::kRight},
-               {"FAILURES", A::kRight}});
+  std::vector<Table::Column> columns = {{"ID", A::kLeft},        {"NAME", A::kLeft},
+                                        {"STATE", A::kLeft},     {"CREATED", A::kLeft},
+                                        {"USERS", A::kRight},    {"DURATION", A::kRight},
+                                        {"REQUESTS", A::kRight}, {"FAILURES", A::kRight}};
+  // LABELS only when a listed run has some (the last cell is dropped else).
+  if (std::any_of(runs.begin(), runs.end(),
+                  [](const RunSummary& r) { return !r.labels.empty(); })) {
+    columns.push_back({"LABELS", A::kLeft});
+  }
+  Table table(std::move(columns));
   for (const RunSummary& r : runs) {
     table.AddRow({r.id, r.name, r.state, r.created_at, std::to_string(r.users),
                   FormatSeconds(r.duration_s), std::to_string(r.requests),
-                  std::to_string(r.failures)});
+                  std::to_string(r.failures),
+                  r.labels.empty() ? "-" : FormatLabels(r.labels)});
   }
   return table.Format();
 }

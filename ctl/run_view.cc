@@ -205,6 +205,8 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   return Status::Ok();
 }
 
+Labels ValidLabels(const rapidjson::Value& worker);  // below
+
 Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs) {
   runs->clear();
   const rapidjson::Value* list = Array(json, "runs");
@@ -212,6 +214,7 @@ Status ParseRunList(const rapidjson::Value& json, std::vector<RunSummary>* runs)
   for (const rapidjson::Value& r : list->GetArray()) {
     RunSummary s;
     ReadJsonFields(&kReader, r, &s, RunSummaryFields(), JsonDoc::kApi);
+    s.labels = ValidLabels(r);  // a run's labels follow the same rules
     runs->push_back(std::move(s));
   }
   return Status::Ok();

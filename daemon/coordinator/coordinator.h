@@ -33,6 +33,7 @@
 #include "common/bus_auth.h"  // LogLimiter
 #include "common/clock.h"
 #include "common/mutex.h"
+#include "common/run_filter.h"
 #include "common/status.h"
 #include "common/wire.h"
 #include "daemon/coordinator/fleet_registry.h"
@@ -119,7 +120,9 @@ class Coordinator {
   Result<std::string> GetRun(const std::string& id, bool timeline, int64_t since_s = 0);
   // The run's HdrHistogram interval log (text, docs/rest-api.md).
   Result<std::string> GetRunHlog(const std::string& id);
-  std::string ListRuns();
+  // GET /v1/runs: the runs `filter` passes (common/run_filter.h), newest
+  // first.
+  std::string ListRuns(const RunFilter& filter = RunFilter());
   std::string ListWorkers();
   std::string Health();
   // The fleet and the newest run for GET /metrics (metrics_collect.cc).

@@ -39,7 +39,29 @@ Result<std::string> Coordinator::GetRun(const std::string& id, bool timeline,
   return ToJson([&](JsonWriter* w) { (*run)->WriteFull(w, timeline, now, since_s); });
 }
 
-std::string Coordinator::ListRuns() {
+namespace {
+
+// Whether a stored run's summary (Run::WriteSummary's JSON) passes: its
+// "state" and "labels" (none in runs stored before run labels).
+bool SummaryPasses(const RunFilter& filter, const std::string& summary) {
+  rapidjson::Document doc;
+  doc.Parse(summary.data(), summary.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  auto state = doc.FindMember("state");
+  if (state == doc.MemberEnd() || !state->value.IsString()) return false;
+  Labels labels;
+  auto found = doc.FindMember("labels");
+  if (found != doc.MemberEnd() && found->value.IsObject()) {
+    for (const auto& m : found->value.GetObject()) {
+      if (m.value.IsString()) labels.emplace(m.name.GetString(), m.value.GetString());
+    }
+  }
+  return RunFilterMatches(filter, state->value.GetString(), labels);
+}
+
+}  // namespace
+
+std::string Coordinator::ListRuns(const RunFilter& filter) {
   MutexLock lock(&mu_);
   // Runs inside ToJson, under `lock`; the analysis does not follow lambdas.
   return ToJson([&](JsonWriter* w) NO_THREAD_SAFETY_ANALYSIS {
@@ -48,6 +70,13 @@ std::string Coordinator::ListRuns() {
     w->StartArray();
     for (auto it = run_order_.rbegin(); it != run_order_.rend(); ++it) {
       const RunSlot& slot = runs_[*it];
+      // A stored run's summary is parsed only when there is a filter.
+      if (!filter.empty() &&
+          !(slot.run ? RunFilterMatches(filter, RunStateName(slot.run->state()),
+                                        slot.run->plan().labels)
+                     : SummaryPasses(filter, slot.summary))) {
+        continue;
+      }
       if (slot.run) {
         slot.run->WriteSummary(w);
       } else {

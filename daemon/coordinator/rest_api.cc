@@ -9,6 +9,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/run_filter.h"
 #include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/body_budget.h"
 #include "daemon/coordinator/metrics.h"
@@ -18,6 +19,7 @@
 #include "daemon/coordinator/rest_reader.h"
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
+#include "daemon/coordinator/run_state.h"
 #include "daemon/coordinator/static_files.h"
 #include "daemon/coordinator/tokens.h"
 
@@ -252,6 +254,35 @@ RestResponse GetRun(Context* c, const RestRequest& req, const std::string& id) {
   return ResultResponse(c->coordinator->GetRun(id, with_timeline, *since));
 }
 
+// The filter of GET /v1/runs from its query (common/run_filter.h):
+// label=KEY=VALUE (all must match) and state=STATE (any may), each
+// repeatable or comma-separated; another parameter is refused, by name.
+Result<RunFilter> RunsFilterOf(const RestRequest& req) {
+  RunFilter filter;
+  auto known = [](std::string_view s) { return RunStateFromName(s).has_value(); };
+  for (const RestField& q : req.query) {
+    Status st;
+    if (q.name == "label") {
+      st = AddFilterLabels(q.value, "label", &filter);
+    } else if (q.name == "state") {
+      st = AddFilterStates(q.value, "state", known, RunStateNameList(), &filter);
+    } else {
+      st = Status::Invalid("\"" + Printable(q.name, 40) + "\"",
+                           "unknown; GET /v1/runs takes label=KEY=VALUE and state=STATE");
+    }
+    if (!st.ok()) {
+      return Status::Invalid(Printable(q.name, 40), "query parameter " + st.ToString());
+    }
+  }
+  return filter;
+}
+
+RestResponse ListRuns(Context* c, const RestRequest& req) {
+  Result<RunFilter> filter = RunsFilterOf(req);
+  if (!filter.ok()) return ErrorResponse(filter.status());
+  return JsonResponse(200, c->coordinator->ListRuns(*filter));
+}
+
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing. POST /v1/runs is parsed here, on the caller's thread
 // (the REST threads hand it to the intake instead: DispatchRequest).
@@ -267,7 +298,7 @@ RestResponse Handle(Context* c, const RouteMatch& match, const RestRequest& req,
     case RouteId::kWorkers:
       return JsonResponse(200, c->coordinator->ListWorkers());
     case RouteId::kRuns:
-      return JsonResponse(200, c->coordinator->ListRuns());
+      return ListRuns(c, req);
     // Both need the token (rest_routes.h), so `who` is known.
     case RouteId::kCreateRun:
       return ResultResponse(CreateRunAudited(c, req.body, who.value_or(TokenIdentity{}),

@@ -133,6 +133,69 @@ TEST_F(RestApiTest, RolesDecideThroughTheTableToo) {
   EXPECT_NE(start.body.find("needs role"), std::string::npos) << start.body;
 }
 
+// Runs that wait for a worker (expect_workers), with name and labels.
+TEST_F(RestApiTest, RunsAreFilteredByLabelsAndState) {
+  auto plan = [](const char* name, const char* labels) {
+    return std::string(R"({"target": "http://127.0.0.1:9/", "users": 1,
+        "duration": "1s", "expect_workers": 1, "name": ")") +
+           name + R"(", "labels": )" + labels + "}";
+  };
+  // One active run at a time: "a" waits, is listed, then cancelled.
+  RestResponse a = Call(Http::Method::Post, "/v1/runs", true,
+                        plan("a", R"({"branch": "main", "commit": "abc"})"));
+  ASSERT_EQ(a.code, 201) << a.body;
+  auto names = [&](std::vector<RestField> query) {
+    RestResponse r = Call(Http::Method::Get, "/v1/runs", true, "", std::move(query));
+    EXPECT_EQ(r.code, 200) << r.body;
+    std::string out;
+    for (const char* n : {"\"name\":\"a\"", "\"name\":\"b\""}) {
+      if (r.body.find(n) != std::string::npos) out += n[8];
+    }
+    return out;
+  };
+  EXPECT_EQ(names({{"label", "branch=main"}}), "a");
+  EXPECT_EQ(names({{"label", "branch=main"}, {"label", "commit=abc"}}), "a");
+  EXPECT_EQ(names({{"label", "branch=main"}, {"label", "commit=zzz"}}), "");
+  EXPECT_EQ(names({{"label", "branch=main"}, {"state", "running,waiting"}}), "a");
+  EXPECT_EQ(names({{"state", "finished,stopped"}}), "");
+  std::string id = a.body.substr(a.body.find("\"id\":\"") + 6, 64);
+  id = id.substr(0, id.find('"'));
+  ASSERT_EQ(Call(Http::Method::Post, "/v1/runs/" + id + "/stop").code, 200);
+  ASSERT_EQ(
+      Call(Http::Method::Post, "/v1/runs", true, plan("b", R"({"branch": "dev"})")).code,
+      201);
+  EXPECT_EQ(names({}), "ab");
+  EXPECT_EQ(names({{"state", "stopped"}}), "a");
+  EXPECT_EQ(names({{"label", "branch=dev"}, {"state", "waiting"}}), "b");
+  EXPECT_EQ(names({{"label", "branch=main"}, {"state", "waiting"}}), "");
+  RestResponse listed = Call(Http::Method::Get, "/v1/runs");
+  EXPECT_NE(listed.body.find(R"("labels":{"branch":"main","commit":"abc"})"),
+            std::string::npos)
+      << listed.body;
+}
+
+TEST_F(RestApiTest, AMalformedRunFilterIs400NamingTheParameter) {
+  struct Case {
+    RestField param;
+    const char* message;
+  };
+  // As JSON writes them: the quotes escaped.
+  const Case cases[] = {
+      {{"label", "branch"}, R"(query parameter label \"branch\": must be key=value)"},
+      {{"label", "b=a b"}, R"(query parameter label \"b=a b\": label value may hold)"},
+      {{"state", "done"},
+       R"(query parameter state: \"done\" is not a run state (one of waiting)"},
+      {{"lable", "branch=main"}, R"(query parameter \"lable\": unknown)"},
+  };
+  for (const Case& c : cases) {
+    RestResponse r = Call(Http::Method::Get, "/v1/runs", true, "", {c.param});
+    EXPECT_EQ(r.code, 400) << c.param.name;
+    EXPECT_NE(r.body.find(c.message), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"path\":\"" + c.param.name + "\""), std::string::npos)
+        << r.body;
+  }
+}
+
 TEST(ParseQuery, SplitsAtAmpersandsAndFirstEqualsAndDecodes) {
   struct Case {
     const char* query;

@@ -28,6 +28,14 @@ std::optional<RunState> RunStateFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::string RunStateNameList() {
+  std::string names;
+  for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
+    names += (i == 0 ? "" : ", ") + std::string(RunStateName(static_cast<RunState>(i)));
+  }
+  return names;
+}
+
 RunState StateOf(EndReason reason) {
   switch (reason) {
     case EndReason::kCompleted:

@@ -18,6 +18,7 @@
 #define LOADD_DAEMON_COORDINATOR_RUN_STATE_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/run_end.h"
@@ -39,6 +40,8 @@ enum class RunState {
 };
 const char* RunStateName(RunState state);
 std::optional<RunState> RunStateFromName(std::string_view name);
+// Every state's name, in order: "waiting, starting, ...".
+std::string RunStateNameList();
 inline bool IsFinal(RunState s) {
   return s == RunState::kFinished || s == RunState::kStopped || s == RunState::kFailed ||
          s == RunState::kInterrupted;

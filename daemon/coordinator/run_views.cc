@@ -107,6 +107,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   if (IsFinal(state_)) row.thresholds_passed = ThresholdsPassed();
   w->StartObject();
   WriteJsonFields(w, row, RunSummaryFields(), JsonDoc::kApi);
+  WriteLabels(w, "labels", plan_.labels);
   w->EndObject();
 }
 
@@ -120,6 +121,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   w->StartObject();
   WriteField(w, "id", id_);
   WriteField(w, "name", plan_.name);
+  WriteLabels(w, "labels", plan_.labels);
   WriteField(w, "state", RunStateName(state_));
   WriteField(w, "message", message_);
   WriteEnd(w);

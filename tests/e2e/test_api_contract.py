@@ -153,6 +153,7 @@ class Contract(unittest.TestCase):
 
             # A closed-model run with a scenario, checks and a threshold, stopped early.
             plan = {"name": "contract", "target": f.target_url, "users": 4, "duration": "20s",
+                    "labels": {"branch": "main"},
                     "thresholds": {"http.p95": "<2s", "step:nope.p95": "<1s"},
                     "scenarios": [{"name": "s", "steps": [
                         {"name": "home", "path": "/delay/1ms", "checks": [{"status": 200}]},
@@ -162,6 +163,11 @@ class Contract(unittest.TestCase):
             self.check(rest, "post", "/v1/runs", body=json.dumps(plan), want=409)
             self.wait(rest, run, lambda r: r["totals"]["requests"] > 0)
             self.check(rest, "get", "/v1/runs", want=200)
+            _, listed = self.check(rest, "get", "/v1/runs", want=200,
+                                   path="/v1/runs?label=branch=main&state=starting,running")
+            self.assertEqual([r["id"] for r in listed["runs"]], [run])
+            self.assertEqual(listed["runs"][0]["labels"], {"branch": "main"})
+            self.check(rest, "get", "/v1/runs", path="/v1/runs?state=done", want=400)
             self.check(rest, "get", "/v1/runs/{id}", path=f"/v1/runs/{run}", want=200)
             self.check(rest, "get", "/metrics", want=200)
             self.check(rest, "post", "/v1/runs/{id}/stop", path=f"/v1/runs/{run}/stop", want=200)
