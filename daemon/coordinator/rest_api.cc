@@ -221,7 +221,8 @@ void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
                                     created.status()));
     }
     if (created.ok()) {
-      pending->reply->Send(201, *created);
+      // 202: accepted into the run queue, not started (docs/rest-api.md).
+      pending->reply->Send(FieldOf(*created, "state") == "queued" ? 202 : 201, *created);
     } else {
       pending->reply->Send(HttpCodeOf(created.status()), ErrorJson(created.status()));
     }
@@ -392,7 +393,8 @@ int HttpCodeOf(const Status& status) {
     case StatusCode::kFailedPrecondition:
       return 409;
     case StatusCode::kResourceExhausted:
-      return 413;
+      // The run queue is full: too many requests for now, not too large.
+      return status.path() == kMaxQueuedFlag ? 429 : 413;
     case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kDeadlineExceeded:

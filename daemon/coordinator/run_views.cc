@@ -107,6 +107,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   if (IsFinal(state_)) row.thresholds_passed = ThresholdsPassed();
   w->StartObject();
   WriteJsonFields(w, row, RunSummaryFields(), JsonDoc::kApi);
+  if (queue_position_ > 0) WriteField(w, "queue_position", queue_position_);
   w->EndObject();
 }
 
@@ -121,6 +122,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   WriteField(w, "id", id_);
   WriteField(w, "name", plan_.name);
   WriteField(w, "state", RunStateName(state_));
+  if (queue_position_ > 0) WriteField(w, "queue_position", queue_position_);
   WriteField(w, "message", message_);
   WriteEnd(w);
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));
