@@ -302,6 +302,26 @@ Status ReadExpect(ObjectReader* r, Plan* plan) {
   return r->DurationNs("expect_timeout", &plan->expect_timeout_ns, 0, 3600 * kNsPerSec);
 }
 
+// $.workers, $.priority and $.queue: placement and the run queue.
+Status ReadPlacement(ObjectReader* r, Plan* plan) {
+  if (const rapidjson::Value* v = r->Get("workers")) {
+    std::string path = r->FieldPath("workers");
+    if (!v->IsObject()) {
+      return Status::Invalid(path,
+                             "must be an object such as {\"count\": 8, "
+                             "\"labels\": {\"pool\": \"eu\"}}");
+    }
+    ObjectReader w(*v, path);
+    LOADD_RETURN_IF_ERROR(
+        w.Int("count", &plan->workers.count, 1, WorkerSelector::kMaxCount));
+    LOADD_RETURN_IF_ERROR(ReadLabels(&w, "labels", &plan->workers.labels));
+    LOADD_RETURN_IF_ERROR(w.Finish());
+  }
+  LOADD_RETURN_IF_ERROR(
+      r->Int("priority", &plan->priority, -Plan::kMaxPriority, Plan::kMaxPriority));
+  return r->Bool("queue", &plan->queue);
+}
+
 // $.name: shown in lists and reports, so bounded and free of control bytes
 // (a terminal escape in a name would reach every `loadctl runs`).
 Status ReadPlanName(ObjectReader* r, std::string* name) {
@@ -331,6 +351,7 @@ Result<Plan> PlanFromJson(const rapidjson::Value& value) {
   }
   LOADD_RETURN_IF_ERROR(ReadLoad(&r, &plan));
   LOADD_RETURN_IF_ERROR(ReadExpect(&r, &plan));
+  LOADD_RETURN_IF_ERROR(ReadPlacement(&r, &plan));
   plan.timeout_ns = kDefaultTimeoutNs;
   LOADD_RETURN_IF_ERROR(
       r.DurationNs("timeout", &plan.timeout_ns, kNsPerMs, 3600 * kNsPerSec));
@@ -403,6 +424,28 @@ void WriteLoad(const Plan& plan, JsonWriter* w) {
   }
 }
 
+void WritePlacement(const Plan& plan, JsonWriter* w) {
+  const WorkerSelector& sel = plan.workers;
+  if (sel.count > 0 || !sel.labels.empty()) {
+    w->Key("workers");
+    w->StartObject();
+    if (sel.count > 0) {
+      w->Key("count");
+      w->Int64(sel.count);
+    }
+    if (!sel.labels.empty()) WriteLabels(w, "labels", sel.labels);
+    w->EndObject();
+  }
+  if (plan.priority != 0) {
+    w->Key("priority");
+    w->Int64(plan.priority);
+  }
+  if (!plan.queue) {
+    w->Key("queue");
+    w->Bool(false);
+  }
+}
+
 }  // namespace
 
 void WritePlan(const Plan& plan, JsonWriter* w) { WritePlanFields(plan, true, w); }
@@ -416,6 +459,8 @@ void WritePlanFields(const Plan& plan, bool with_labels, JsonWriter* w) {
   w->Key("name");
   WriteString(w, plan.name);
   if (with_labels && !plan.labels.empty()) WriteLabels(w, "labels", plan.labels);
+  // Placement is the coordinator's business: workers never get it.
+  if (with_labels) WritePlacement(plan, w);
   if (!plan.target.empty()) {
     w->Key("target");
     WriteString(w, plan.target);

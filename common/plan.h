@@ -47,6 +47,22 @@ struct Stage {
   double target = 0;
 };
 
+// $.workers: which workers a run needs (docs/plan.md). count 0: every live
+// worker that matches; labels empty: any worker.
+struct WorkerSelector {
+  static constexpr int64_t kMaxCount = 100'000;
+  int64_t count = 0;
+  Labels labels;
+  bool operator==(const WorkerSelector&) const = default;
+};
+
+// The paths the two refusals of the run queue carry (docs/rest-api.md): a
+// run with "queue": false whose workers are busy (409), and a run that would
+// queue past the coordinator's --max-queued (429). loadctl exits with its
+// "fleet busy" code on both (ctl/exit_code.h).
+inline constexpr char kQueueFieldPath[] = "$.queue";
+inline constexpr char kMaxQueuedFlag[] = "--max-queued";
+
 struct Plan {
   // Upper bounds that hold whatever the operator configures.
   static constexpr int64_t kMaxUsers = 10'000'000;
@@ -72,9 +88,15 @@ struct Plan {
   int64_t max_in_flight = 0;      // open: iterations in flight at most, fleet-wide
   int64_t expect_workers = 0;     // wait for this many live workers before starting
   int64_t expect_timeout_ns = 0;  // ... for at most this long
-  int64_t duration_ns = 0;        // how long load runs (the sum of stages, if any)
-  int64_t timeout_ns = 0;         // per request
-  int64_t graceful_stop_ns = 0;   // at the end, in-flight requests get this long
+  // Placement and the run queue (docs/plan.md): the workers it needs, its
+  // place among queued runs (higher first), and whether it may queue at all.
+  static constexpr int64_t kMaxPriority = 1000;
+  WorkerSelector workers;
+  int64_t priority = 0;          // -kMaxPriority..kMaxPriority
+  bool queue = true;             // false: refused (409) rather than queued
+  int64_t duration_ns = 0;       // how long load runs (the sum of stages, if any)
+  int64_t timeout_ns = 0;        // per request
+  int64_t graceful_stop_ns = 0;  // at the end, in-flight requests get this long
   // Either requests (each iteration picks one, by weight) or scenarios
   // (each user follows one scenario's steps in order).
   std::vector<RequestSpec> requests;

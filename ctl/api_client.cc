@@ -1,6 +1,7 @@
 #include "ctl/api_client.h"
 
 #include "common/json.h"
+#include "common/plan.h"
 
 namespace loadd {
 namespace {
@@ -96,6 +97,10 @@ Status StatusFromErrorReplyBody(const std::string& what, const HttpReply& reply)
   if ((code == StatusCode::kInvalidArgument || code == StatusCode::kPermissionDenied) &&
       !path.empty()) {
     return Status(code, message, path);
+  }
+  // The run queue's refusals keep theirs: the exit code tells them apart.
+  if (path == kQueueFieldPath || path == kMaxQueuedFlag) {
+    return Status(code, what + ": " + message, path);
   }
   return Status(code, what + ": " + message);
 }

@@ -65,6 +65,9 @@ void DefineStart(CLI::App* c, Options* o) {
                 "Fail the run if they are not there within this long (default 60s)")
       ->type_name("DURATION");
   c->add_flag("--detach", o->detach, "Print the run id and exit; do not wait");
+  c->add_flag("--no-queue", o->plan.no_queue,
+              "Fail at once (exit 5) if the run's workers are busy, rather than wait "
+              "in the coordinator's run queue (sets $.queue false)");
   c->add_flag("--no-color", o->no_color,
               "Plain progress lines, no colours or redrawing, even on a terminal "
               "(also: NO_COLOR set, TERM=dumb)");

@@ -1,5 +1,7 @@
 #include "ctl/exit_code.h"
 
+#include "common/plan.h"
+
 namespace loadd {
 
 int ExitCodeFor(const Result<Outcome>& result) {
@@ -13,6 +15,14 @@ int ExitCodeFor(const Result<Outcome>& result) {
         return kExitRunError;
     }
     return kExitRunError;
+  }
+  // The run queue's two refusals, known by the field or flag they name.
+  const std::string& path = result.status().path();
+  if ((result.status().code() == StatusCode::kFailedPrecondition &&
+       path == kQueueFieldPath) ||
+      (result.status().code() == StatusCode::kResourceExhausted &&
+       path == kMaxQueuedFlag)) {
+    return kExitFleetBusy;
   }
   switch (result.status().code()) {
     case StatusCode::kInvalidArgument:

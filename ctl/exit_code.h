@@ -19,6 +19,9 @@ inline constexpr int kExitInvalidInput =
     3;  // bad flag, bad plan, unknown run, HTTP 400/404
 inline constexpr int kExitUnavailable =
     4;  // coordinator unreachable, refused, or odd answer
+inline constexpr int kExitFleetBusy =
+    5;  // not queued: --no-queue and the run's workers are busy (409), or the
+        // coordinator's run queue is full (429, --max-queued)
 
 // What a command that worked reports about the run it watched (if any).
 enum class Outcome {

@@ -26,6 +26,20 @@ TEST(ExitCodeTest, ErrorsMapByCode) {
   }
 }
 
+TEST(ExitCodeTest, TheRunQueuesRefusalsAreFleetBusy) {
+  EXPECT_EQ(kExitFleetBusy, 5);
+  // --no-queue and the workers are busy (409), the queue is full (429).
+  EXPECT_EQ(ExitCodeFor(Status(StatusCode::kFailedPrecondition, "busy", "$.queue")),
+            kExitFleetBusy);
+  EXPECT_EQ(ExitCodeFor(Status(StatusCode::kResourceExhausted, "full", "--max-queued")),
+            kExitFleetBusy);
+  // Other refusals keep their codes, whatever their path.
+  EXPECT_EQ(ExitCodeFor(Status(StatusCode::kFailedPrecondition, "no live workers")),
+            kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(Status(StatusCode::kInvalidArgument, "bad", "$.queue")),
+            kExitInvalidInput);
+}
+
 TEST(ExitCodeTest, OutcomesMapToTheirCodes) {
   EXPECT_EQ(ExitCodeFor(Outcome::kSuccess), 0);
   EXPECT_EQ(ExitCodeFor(Outcome::kThresholdsFailed), 1);

@@ -350,6 +350,13 @@ std::vector<std::string> RenderLiveFrame(const LiveSnapshot& s,
   if (s.run == nullptr) return lines;
   const RunView& run = *s.run;
   int fit = std::max(1, o.width - 1);
+  if (run.state == "queued") {
+    lines.push_back(FitColumns(run.id + "  queued: position " +
+                                   std::to_string(run.queue_position) +
+                                   " in the run queue",
+                               fit));
+    return lines;
+  }
   if (run.state == "waiting") {
     lines.push_back(FitColumns(
         run.id + "  waiting for workers (have " +

@@ -218,6 +218,10 @@ Result<ResolvedPlan> ResolvePlan(const PlanFlags& flags, Files* files) {
   if (!conflict.ok()) return InvalidPlan(conflict);
   ApplyOverrides(flags, &doc);
   ApplyLabelFlags(labels, &doc);
+  if (flags.no_queue && doc.IsObject()) {  // refused at once rather than queued
+    doc.RemoveMember("queue");
+    doc.AddMember("queue", false, doc.GetAllocator());
+  }
   Status env = ApplyEnvFlags(flags.env, &doc);
   if (!env.ok()) return InvalidPlan(env);
   resolved.json = Serialize(doc);

@@ -32,6 +32,7 @@ struct PlanFlags {
   std::string target;               // --target, base URL; alone it means "GET this URL"
   std::vector<std::string> env;     // --env KEY=VALUE, repeatable, in order
   std::vector<std::string> labels;  // --label KEY=VALUE, repeatable
+  bool no_queue = false;            // --no-queue: sets $.queue false
 };
 
 struct ResolvedPlan {

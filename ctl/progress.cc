@@ -16,6 +16,12 @@ std::string WaitingLine(const RunView& run, int64_t live_workers) {
          ", want " + std::to_string(run.expect_workers) + ")";
 }
 
+// Waiting in the coordinator's run queue for its workers.
+std::string QueuedLine(const RunView& run) {
+  return "queued: position " + std::to_string(run.queue_position) +
+         " in the run queue (its workers are busy)";
+}
+
 // "users 150/200" (closed model) or "in flight 37/1000" (open model).
 std::string LoadGauge(const RunView& run) {
   if (run.open_model) {
@@ -36,6 +42,7 @@ std::string ProgressTracker::Update(const RunView& run, int64_t now_ns,
     // interval to measure, as totals grow in steps; keep the last figure
     // and measure the next interval from the older poll.
     if (run.state == "waiting") return WaitingLine(run, live_workers);
+    if (run.state == "queued") return QueuedLine(run);
     return RunningLine(run, rps_);
   } else if (now_ns > prev_ns_ && run.requests >= prev_requests_) {
     rps_ = static_cast<double>(run.requests - prev_requests_) * kNsPerSec /
@@ -46,6 +53,7 @@ std::string ProgressTracker::Update(const RunView& run, int64_t now_ns,
   prev_ns_ = now_ns;
   prev_requests_ = run.requests;
   if (run.state == "waiting") return WaitingLine(run, live_workers);
+  if (run.state == "queued") return QueuedLine(run);
   return RunningLine(run, rps_);
 }
 

@@ -166,6 +166,7 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   *run = RunView();
   run->id = Str(json, "id");
   run->state = Str(json, "state");
+  run->queue_position = Int(json, "queue_position");
   if (run->id.empty() || run->state.empty()) {
     return Unexpected("a run without id or state");
   }

@@ -119,6 +119,7 @@ struct RunView {
   double arrival_rate = 0;     // open: arrivals per second (stages: their peak)
   int64_t max_in_flight = 0;   // open: the fleet-wide cap
   int64_t expect_workers = 0;  // the run is "waiting" until this many are live
+  int64_t queue_position = 0;  // 1-based while "queued" (the run queue); else 0
 };
 
 // One row of GET /v1/runs: RunSummary (common/run_records.h).

@@ -143,6 +143,11 @@ std::string PlanLoad(const Plan& plan) {
 // expect_workers "Run r1 created: 200 users; waiting for 3 workers".
 std::string CreatedLine(const std::string& id, const rapidjson::Value& created,
                         const Plan& plan) {
+  if (StrMember(created, "state") == "queued") {
+    return "Run " + id + " queued: " + PlanLoad(plan) + "; position " +
+           std::to_string(IntMember(created, "queue_position")) +
+           " in the run queue (its workers are busy; Ctrl-C cancels it)";
+  }
   if (StrMember(created, "state") == "waiting") {
     return "Run " + id + " created: " + PlanLoad(plan) + "; waiting for " +
            Plural(plan.expect_workers, "worker");

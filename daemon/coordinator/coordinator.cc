@@ -55,6 +55,7 @@ void Coordinator::OnDisconnect(uint32_t pipe) {
   {
     MutexLock lock(&mu_);
     OnDisconnectLocked(pipe);
+    Settle(clock_->NowNs());
   }
   SendAll();
 }
@@ -72,19 +73,13 @@ void Coordinator::OnDisconnectLocked(uint32_t pipe) {
 void Coordinator::MarkLost(WorkerEntry* w, const char* why, bool redeal_now) {
   if (!fleet_.MarkLost(w, clock_->NowNs())) return;
   LOG_WARN("worker %s lost (%s)", w->id.c_str(), why);
-  Run* run = ActiveRun();
+  placement_dirty_ = true;  // a queued run may wait for it no longer
+  Run* run = RunOf(*w);
   if (run == nullptr) return;
   int64_t now = clock_->NowNs();
   run->Touch();
-  std::vector<RunWorker*> lost;
-  for (RunWorker& rw : run->workers()) {
-    if (rw.pipe == w->pipe && !rw.final && !rw.lost) {
-      rw.lost = true;
-      rw.lost_at_ms = run->RunTimeMs(now);
-      rw.users_now = 0;
-      lost.push_back(&rw);
-    }
-  }
+  // Its share goes to the other workers of its own run only.
+  std::vector<RunWorker*> lost = run->MarkWorkerLost(w->pipe, now);
   // Otherwise the caller deals out every share lost in one pass at once.
   if (redeal_now) Redeal(run, lost, now);
   MaybeFinish(run, now);
@@ -106,6 +101,7 @@ void Coordinator::OnMessage(uint32_t pipe, std::string_view bytes) {
   {
     MutexLock lock(&mu_);
     OnMessageLocked(pipe, std::move(msg));
+    Settle(clock_->NowNs());
   }
   SendAll();
 }
@@ -149,9 +145,17 @@ void Coordinator::OnMessageLocked(uint32_t pipe, Result<Message> msg) {
   if (auto* hb = std::get_if<HeartbeatMsg>(&*msg)) {
     w.users = hb->users;
     w.cpu_percent = hb->cpu_percent;
-    w.run_id = hb->run_id;
-    if (Run* run = ActiveRun()) {
-      if (hb->run_id == run->id()) run->NoteCpu(w.id, hb->cpu_percent, clock_->NowNs());
+    // A run the coordinator gave it stands: a heartbeat sent before the
+    // assign arrived must not make it look idle (and be given to another).
+    if (Run* mine = RunOf(w)) {
+      if (hb->run_id == mine->id()) mine->NoteCpu(w.id, hb->cpu_percent, clock_->NowNs());
+    } else {
+      bool was_busy = !w.run_id.empty();
+      w.run_id = hb->run_id;
+      if (was_busy && w.Idle()) {
+        arrivals_.push_back(w.pipe);  // done with an ended run: free again
+        placement_dirty_ = true;
+      }
     }
   } else if (auto* stats = std::get_if<StatsMsg>(&*msg)) {
     HandleStats(&w, *stats);
@@ -176,24 +180,22 @@ void Coordinator::HandleHello(WorkerEntry* w, HelloMsg hello) {
            static_cast<long long>(w->hello.cores));
   Send(w->pipe, EncodeMessage(WelcomeMsg{id, fleet_.HeartbeatIntervalMs(),
                                          config_.heartbeat_timeout_ms}));
-  Run* run = ActiveRun();
   if (!w->hello.run_id.empty()) {
     // Reconnected mid-run: carry on if its share is still its own.
-    RunWorker* rw =
-        run != nullptr && run->id() == w->hello.run_id ? run->Find(id) : nullptr;
+    Run* run = RunOf(*w);
+    RunWorker* rw = run != nullptr ? run->Find(id) : nullptr;
     if (rw != nullptr && !rw->lost && !rw->final) {
       rw->pipe = w->pipe;
     } else {
       Send(w->pipe, EncodeMessage(StopMsg{w->hello.run_id}));
     }
-  } else if (run != nullptr && run->state() != RunState::kWaiting) {
-    // A worker that left or was lost from this run (hung, cut off,
-    // restarted) stays idle until the next one: its share was dealt out,
-    // and taking it back would shuffle users again on every flap.
-    bool was_in_run =
-        std::any_of(run->workers().begin(), run->workers().end(),
-                    [&](const RunWorker& rw) { return rw.worker_id == id; });
-    if (!was_in_run) Join(run, w, clock_->NowNs());
+  } else {
+    // Free: to a running run short of its count, else to the queue
+    // (Settle). A worker that left or was lost from a run (hung, cut off,
+    // restarted) does not join that run again: its share was dealt out, and
+    // taking it back would shuffle users again on every flap.
+    arrivals_.push_back(w->pipe);
+    placement_dirty_ = true;
   }
 }
 
@@ -206,24 +208,32 @@ void Coordinator::HandleStats(WorkerEntry* w, const StatsMsg& stats) {
   if (run == nullptr || IsFinal(run->state())) {
     LOG_WARN("late stats from %s for ended run %s ignored", w->id.c_str(),
              stats.run_id.c_str());
-    if (stats.final) w->run_id.clear();
+    if (stats.final && !w->run_id.empty()) {
+      w->run_id.clear();
+      arrivals_.push_back(w->pipe);
+      placement_dirty_ = true;
+    }
     return;
   }
-  std::vector<RunWorker>& workers = run->workers();
   // The hint is right unless the run's workers changed under it; else scan
   // (10,000 workers each sending every second make the scan quadratic).
   size_t hint = w->run_slot;
-  bool hit =
-      hint < workers.size() && workers[hint].pipe == w->pipe && !workers[hint].final;
-  for (size_t i = hit ? hint : 0; i < workers.size(); ++i) {
-    RunWorker& rw = workers[i];
+  const RunWorker* at = run->WorkerAt(hint);
+  bool hit = at != nullptr && at->pipe == w->pipe && !at->final;
+  const size_t slots = run->workers().size();
+  for (size_t i = hit ? hint : 0; i < slots; ++i) {
+    RunWorker& rw = *run->WorkerAt(i);
     if (rw.pipe != w->pipe || rw.final) continue;
     w->run_slot = i;
     run->AddStats(&rw, stats, clock_->NowNs());
     // Final before the run's end (a graceful exit, load stopped for want of
     // the coordinator): the others carry its share from now on.
     if (stats.final && !rw.lost) Redeal(run, {&rw}, clock_->NowNs());
-    if (stats.final) w->run_id.clear();
+    if (stats.final) {
+      w->run_id.clear();  // free for another run (Settle)
+      arrivals_.push_back(w->pipe);
+      placement_dirty_ = true;
+    }
     MaybeFinish(run, clock_->NowNs());
     return;
   }
@@ -262,7 +272,9 @@ void Coordinator::MaybeFinish(Run* run, int64_t now) {
                                                              : EndReason::kCompleted;
     run->End(reason, now, message);
   }
-  fleet_.ReleaseRun(run->id());
+  // Its workers are free: to runs short of their count, then the queue.
+  for (uint32_t pipe : fleet_.ReleaseRun(run->id())) arrivals_.push_back(pipe);
+  placement_dirty_ = true;
   WakePersister();  // an ended run is written at once
   LOG_INFO("run %s %s: %lld requests, %lld failures", run->id().c_str(),
            RunStateName(run->state()), static_cast<long long>(run->total_requests()),
@@ -273,6 +285,7 @@ void Coordinator::Tick() {
   {
     MutexLock lock(&mu_);
     TickLocked();
+    Settle(clock_->NowNs(), /*always=*/true);  // expect_timeout of a waiting run
   }
   SendAll();
 }
@@ -280,23 +293,7 @@ void Coordinator::Tick() {
 void Coordinator::TickLocked() {
   int64_t now = clock_->NowNs();
   TickFleet(now);
-  if (Run* run = ActiveRun()) {
-    if (run->state() == RunState::kWaiting) {
-      size_t live = fleet_.CountIdle();
-      if (static_cast<int64_t>(live) >= run->plan().expect_workers) {
-        Launch(run, now);
-      } else if (now - run->created_ns() > run->plan().expect_timeout_ns) {
-        run->End(EndReason::kNoWorkers, now,
-                 "only " + std::to_string(live) + " of " +
-                     std::to_string(run->plan().expect_workers) +
-                     " expected workers registered within " +
-                     FormatDurationNs(run->plan().expect_timeout_ns) +
-                     "; start more workers or lower expect_workers");
-        LOG_WARN("run %s failed: %s", run->id().c_str(), run->message().c_str());
-        WakePersister();
-      }
-      return;
-    }
+  for (Run* run : PlacedRuns()) {
     if (run->state() == RunState::kStarting && now >= run->start_ns()) {
       run->SetState(RunState::kRunning, now);
     }
@@ -318,19 +315,36 @@ void Coordinator::TickFleet(int64_t now) {
     MarkLost(fleet_.Find(pipe), "missed heartbeats", /*redeal_now=*/false);
   }
   fleet_.ForgetLongLost(now);
-  if (Run* run = ActiveRun()) RedealLost(run, now);
+  for (Run* run : PlacedRuns()) RedealLost(run, now);
   if (fleet_.PingDue(now)) {
     std::string ping = EncodeMessage(PingMsg{});
     for (uint32_t pipe : fleet_.LivePipes()) Send(pipe, ping);
   }
 }
 
-Run* Coordinator::ActiveRun() {
-  for (auto it = run_order_.rbegin(); it != run_order_.rend(); ++it) {
-    Run* run = runs_[*it].run.get();
-    if (run != nullptr && !IsFinal(run->state())) return run;
+namespace {
+
+// Holds workers: assigned and not ended (neither queued nor waiting).
+bool Placed(const Run& run) {
+  return !IsFinal(run.state()) && run.state() != RunState::kQueued &&
+         run.state() != RunState::kWaiting;
+}
+
+}  // namespace
+
+std::vector<Run*> Coordinator::PlacedRuns() {
+  std::vector<Run*> placed;
+  for (const std::string& id : run_order_) {
+    Run* run = runs_[id].run.get();
+    if (run != nullptr && Placed(*run)) placed.push_back(run);
   }
-  return nullptr;
+  return placed;
+}
+
+Run* Coordinator::RunOf(const WorkerEntry& w) {
+  if (w.run_id.empty()) return nullptr;
+  Run* run = FindRun(w.run_id);
+  return run != nullptr && Placed(*run) ? run : nullptr;
 }
 
 Run* Coordinator::FindRun(const std::string& id) {
@@ -357,49 +371,6 @@ std::string Coordinator::NewRunId() {
   return id;
 }
 
-void Coordinator::Launch(Run* run, int64_t now) {
-  std::vector<WorkerEntry*> idle = fleet_.Idle();
-  std::vector<StripeMember> members;
-  for (const WorkerEntry* w : idle) {
-    members.push_back({w->hello.host, w->hello.instance, w->id});
-  }
-  std::vector<StripeMember> order = StripeOrder(std::move(members));
-  const Plan& plan = run->plan();
-  int64_t n = static_cast<int64_t>(order.size());
-  run->set_start_ns(now + config_.start_delay_ms * kNsPerMs);
-  run->SetState(RunState::kStarting, now);
-  run->Touch();
-  // Ids are unique (HandleHello): index them rather than scan per stripe.
-  std::unordered_map<std::string_view, WorkerEntry*> by_id;
-  for (WorkerEntry* w : idle) by_id.emplace(w->id, w);
-  for (int64_t k = 0; k < n; ++k) {
-    auto found = by_id.find(order[k].worker_id);
-    if (found == by_id.end()) continue;
-    WorkerEntry& w = *found->second;
-    const uint32_t pipe = w.pipe;
-    if (!w.Idle()) continue;
-    RunWorker rw;
-    rw.worker_id = w.id;
-    rw.host = w.hello.host;
-    rw.pipe = pipe;
-    rw.stripe = k;
-    rw.share = {ShareChange{true, n, k, 1, 0, -1}};
-    rw.users_assigned = CountInClass(plan.users, n, k);
-    if (!plan.data.empty()) rw.data_rows = RowsOfShare(plan.data, n, k);
-    run->workers().push_back(rw);
-    w.run_id = run->id();
-    w.run_slot = run->workers().size() - 1;
-    Send(pipe, EncodeMessage(AssignMsg{run->id(), plan, rw.share, plan.HandoverRate(),
-                                       -config_.start_delay_ms, AllowHostsOf(limits_)}));
-  }
-  LOG_INFO("run %s: %lld workers assigned", run->id().c_str(), static_cast<long long>(n));
-  if (int64_t idle = WorkersWithoutRows(run->workers())) {
-    LOG_WARN("run %s: %lld of %lld workers got no row of the data file (%zu rows)",
-             run->id().c_str(), static_cast<long long>(idle), static_cast<long long>(n),
-             plan.data.row_count);
-  }
-}
-
 Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
                                            const PlanCheck& check,
                                            std::string started_by) {
@@ -417,38 +388,29 @@ Result<std::string> Coordinator::CreateRun(std::string_view plan_json,
 
 Result<std::string> Coordinator::CreateRunLocked(const Plan& plan,
                                                  std::string started_by) {
-  if (Run* active = ActiveRun()) {
-    return Status(
-        StatusCode::kFailedPrecondition,
-        "run " + active->id() + " is still active; stop it first (loadctl stop)");
-  }
-  size_t live = fleet_.CountIdle();
-  if (live == 0 && plan.expect_workers == 0) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "no live workers: start `loadd worker` processes pointed at this "
-                  "coordinator's bus, or use `loadctl start --local`");
-  }
   int64_t now = clock_->NowNs();
   std::string id = NewRunId();
   int64_t start_ns = now + config_.start_delay_ms * kNsPerMs;
-  auto run = std::make_unique<Run>(id, plan, now, start_ns, WallNowNs());
-  run->set_started_by(std::move(started_by));
-  if (static_cast<int64_t>(live) < plan.expect_workers) {
-    run->SetState(RunState::kWaiting, now);
-    LOG_INFO("run %s: waiting for %lld workers (%zu live)", id.c_str(),
-             static_cast<long long>(plan.expect_workers), live);
-  } else {
-    Launch(run.get(), now);
-  }
-  int64_t n = static_cast<int64_t>(run->workers().size());
-  LOG_INFO("run %s: %lld users over %lld workers", id.c_str(),
-           static_cast<long long>(plan.users), static_cast<long long>(n));
-  std::string reply = ToJson([&](JsonWriter* w) {
+  auto created =
+      std::make_unique<Run>(id, plan, now, start_ns, WallNowNs(), RunState::kQueued);
+  created->set_started_by(std::move(started_by));
+  LOADD_RETURN_IF_ERROR(Enqueue(std::move(created), now));
+  const Run& run = *runs_[id].run;
+  int64_t n = static_cast<int64_t>(run.workers().size());
+  LOG_INFO("run %s: %lld users over %lld workers (%s)", id.c_str(),
+           static_cast<long long>(plan.users), static_cast<long long>(n),
+           RunStateName(run.state()));
+  WakePersister();  // a new run is written at once, so that it outlives a crash
+  return ToJson([&](JsonWriter* w) {
     w->StartObject();
     w->Key("id");
     WriteString(w, id);
     w->Key("state");
-    w->String(RunStateName(run->state()));
+    w->String(RunStateName(run.state()));
+    if (run.queue_position() > 0) {
+      w->Key("queue_position");
+      w->Int64(run.queue_position());
+    }
     w->Key("workers");
     w->Int64(n);
     if (plan.model == LoadModel::kOpen) {
@@ -459,12 +421,6 @@ Result<std::string> Coordinator::CreateRunLocked(const Plan& plan,
     w->Int64(plan.users);
     w->EndObject();
   });
-  RunSlot& slot = runs_[id];
-  slot.created_epoch_ns = run->created_epoch_ns();
-  slot.run = std::move(run);
-  run_order_.push_back(id);
-  WakePersister();  // a new run is written at once, so that it outlives a crash
-  return reply;
 }
 
 Result<std::string> Coordinator::StopRun(const std::string& id,
@@ -473,6 +429,7 @@ Result<std::string> Coordinator::StopRun(const std::string& id,
   {
     MutexLock lock(&mu_);
     reply = StopRunLocked(id, may_stop);
+    Settle(clock_->NowNs());
   }
   SendAll();
   return reply;
@@ -491,9 +448,8 @@ Result<std::string> Coordinator::StopRunLocked(const std::string& id,
                                                        RunStateName(run->state()) + ")");
   }
   if (may_stop) LOADD_RETURN_IF_ERROR(may_stop(run->started_by()));
-  if (run->state() == RunState::kWaiting) {
-    run->End(EndReason::kStopped, clock_->NowNs(), "stopped while waiting for workers");
-    WakePersister();
+  if (run->state() == RunState::kWaiting || run->state() == RunState::kQueued) {
+    Cancel(run, clock_->NowNs());  // never started: stopped at once
   } else {
     run->SetState(RunState::kStopping, clock_->NowNs());
   }

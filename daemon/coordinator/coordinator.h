@@ -13,12 +13,20 @@
 // order they were queued (so per pipe too), whichever thread queued them;
 // snapshots are likewise built under mu_ and written without it (Persist).
 //
+// Many runs at once, each on its own workers: a worker belongs to at most
+// one run (placement.h decides which workers a run gets); a run whose
+// workers are busy waits in the run queue (run_queue.h, bounded by
+// max_queued) and starts in queue order when they are free
+// (coordinator_queue.cc). A worker that registers or is freed goes first to
+// a running run short of its count, then to the queue.
+//
 // Runs outlive the process through the RunStore: Persist() (its own
-// thread) writes the active run at most every persist_interval_ms while it
-// changes and at least every second, and a run that ended once more; an
-// ended run is then dropped from memory and served from the store.
-// LoadStoredRuns() at start lists every stored run and marks the ones that
-// were active `interrupted` (docs/operations.md, "State directory").
+// thread) writes each active run at most every persist_interval_ms while it
+// changes and at least every second (a queued run: when it changes), and a
+// run that ended once more; an ended run is then dropped from memory and
+// served from the store. LoadStoredRuns() at start lists every stored run,
+// marks the ones that were active `interrupted`, and puts the queued ones
+// back in the queue in their order (docs/operations.md, "State directory").
 #ifndef LOADD_DAEMON_COORDINATOR_COORDINATOR_H_
 #define LOADD_DAEMON_COORDINATOR_COORDINATOR_H_
 
@@ -38,7 +46,9 @@
 #include "common/wire.h"
 #include "daemon/coordinator/fleet_registry.h"
 #include "daemon/coordinator/limits.h"
+#include "daemon/coordinator/placement.h"
 #include "daemon/coordinator/run.h"
+#include "daemon/coordinator/run_queue.h"
 #include "daemon/coordinator/run_store.h"
 
 namespace loadd {
@@ -69,6 +79,9 @@ struct CoordinatorConfig {
   int64_t retention_runs = 1000;
   int64_t retention_days = 30;
   int64_t persist_interval_ms = 100;  // an active run that changed is written this often
+  // Runs waiting in the run queue at most (--max-queued); past it a run
+  // that would queue is refused (429).
+  int64_t max_queued = 100;
   // Wall clock, ns since the Unix epoch; empty: the real one.
   std::function<int64_t()> wall_now_ns;
 };
@@ -113,7 +126,7 @@ class Coordinator {
   // run is known to be active; its error is returned as is.
   using StopCheck = std::function<Status(const std::string& started_by)>;
   Result<std::string> StopRun(const std::string& id, const StopCheck& may_stop = nullptr);
-  // How many runs that `started_by` started are active (not final).
+  // How many runs that `started_by` started are active or queued (not final).
   int64_t ActiveRunsStartedBy(const std::string& started_by);
   // The run as JSON; with the timeline's seconds from since_s on (all: 0),
   // or without the timeline.
@@ -202,15 +215,36 @@ class Coordinator {
   void MaybeFinish(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends StopMsg to every worker of the run still carrying load.
   void StopWorkers(const Run& run) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Assigns the run to every live worker in striped order.
-  void Launch(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Assigns the run to the given workers (in striped order) and starts it.
+  void Launch(Run* run, const std::vector<std::string>& worker_ids, int64_t now)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The run queue (coordinator_queue.cc). Where the run would go now.
+  Placement PlaceRun(const Run& run) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts queued runs in order while the head one can start; the head
+  // one that cannot waits (queued, or waiting for workers until its
+  // expect_timeout); positions are renumbered.
+  void Schedule(int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Workers that registered or were freed join running runs short of
+  // their count (or whole-fleet runs that match them).
+  void FillShortRuns(int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Both, when something changed (end of every public call under mu_).
+  void Settle(int64_t now, bool always = false) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The new run: queued (and started, if it can), or refused as its plan
+  // or the queue bound says. Its slot is made here.
+  Status Enqueue(std::unique_ptr<Run> run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A queued or waiting run is cancelled (POST /stop): stopped, never started.
+  void Cancel(Run* run, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The run a worker is busy with, if in memory and not final.
+  Run* RunOf(const WorkerEntry& w) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs in memory that are not final and hold workers (not queued or
+  // waiting), oldest first.
+  std::vector<Run*> PlacedRuns() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker of the run was lost: deal its classes out to the others.
   void Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker registered while the run goes on: give it a fair share.
   void Join(Run* run, WorkerEntry* w, int64_t now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Rebalanceable(const Run& run, int64_t now) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Run* ActiveRun() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Run* FindRun(const std::string& id) EXCLUSIVE_LOCKS_REQUIRED(mu_);  // in memory only
   std::string NewRunId() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t WallNowNs() const;
@@ -226,6 +260,10 @@ class Coordinator {
   // Removes the plan's secrets from a stored state that cannot be restored.
   void RedactStoredState(const std::string& id, const StoredRun& stored) EXCLUDES(mu_);
   bool LoadStoredRun(const std::string& id) EXCLUDES(mu_);
+  // A run stored queued or waiting, back in memory as queued (false: it
+  // cannot be, and is interrupted as an active run).
+  bool RestoreQueued(const std::string& id, const StoredRun& stored, RunSlot* slot)
+      EXCLUDES(mu_);
   // Serves an ended run from the store (no lock held).
   Result<std::unique_ptr<Run>> RestoreEnded(const std::string& id) EXCLUDES(mu_);
 
@@ -250,6 +288,10 @@ class Coordinator {
   std::map<std::string, RunSlot> runs_ GUARDED_BY(mu_);
   std::vector<std::string> run_order_ GUARDED_BY(mu_);  // oldest first
   uint64_t run_counter_ GUARDED_BY(mu_) = 0;
+  RunQueue queue_ GUARDED_BY(mu_);  // queued and waiting runs, in start order
+  // Pipes of workers that registered or were freed since the last Settle.
+  std::vector<uint32_t> arrivals_ GUARDED_BY(mu_);
+  bool placement_dirty_ GUARDED_BY(mu_) = false;  // the queue may move
   // The newest run's metrics once it ended and left memory (it never changes).
   std::shared_ptr<const RunMetrics> ended_run_metrics_ GUARDED_BY(mu_);
 };

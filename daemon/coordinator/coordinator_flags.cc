@@ -113,6 +113,10 @@ void DefineCoordinatorFlags(CLI::App* app, CoordinatorFlags* f) {
                   "A worker silent this long is lost")
       ->capture_default_str()
       ->check(CLI::Range(500, 600000));
+  app->add_option("--max-queued", f->config.max_queued,
+                  "Most runs waiting in the run queue for their workers (more: 429)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
   AddStoreFlags(app, &f->store);
   f->bus.AddTo(app);
 }

@@ -51,7 +51,7 @@ struct CoordinatorFlags {
   std::string max_data_bytes = "8MiB";
   std::string max_plan_bytes = "1MiB";
   std::string max_parsing_bytes = "24MiB";
-  CoordinatorConfig config;  // --heartbeat-timeout-ms
+  CoordinatorConfig config;  // --heartbeat-timeout-ms, --max-queued
   StoreOptions store;
   BusServerFlags bus;
 };

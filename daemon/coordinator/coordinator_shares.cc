@@ -14,10 +14,7 @@
 namespace loadd {
 
 void Coordinator::RedealLost(Run* run, int64_t now) {
-  std::vector<RunWorker*> lost;
-  for (RunWorker& rw : run->workers()) {
-    if (rw.lost && !rw.share.empty()) lost.push_back(&rw);
-  }
+  std::vector<RunWorker*> lost = run->LostWithShare();
   if (!lost.empty()) Redeal(run, lost, now);
 }
 
@@ -28,10 +25,7 @@ bool Coordinator::Rebalanceable(const Run& run, int64_t now) const {
 
 void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now) {
   // The leaving are lost or final already, so never their own heirs.
-  std::vector<RunWorker*> heirs;
-  for (RunWorker& rw : run->workers()) {
-    if (!rw.lost && !rw.final) heirs.push_back(&rw);
-  }
+  std::vector<RunWorker*> heirs = run->CarryingWorkers();
   const int64_t users = run->plan().users;
   std::vector<Share> leaving_shares, heir_shares;
   for (const RunWorker* rw : leaving) leaving_shares.push_back(rw->share);
@@ -79,11 +73,9 @@ void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64
 
 void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   constexpr size_t kMaxClasses = 256;  // past this, the newcomer waits for the next run
-  std::vector<RunWorker*> donors;
-  for (RunWorker& rw : run->workers()) {
-    if (rw.lost || rw.final) continue;
-    if (rw.pipe == w->pipe) return;  // already in the run
-    donors.push_back(&rw);
+  std::vector<RunWorker*> donors = run->CarryingWorkers();
+  for (const RunWorker* rw : donors) {
+    if (rw->pipe == w->pipe) return;  // already in the run
   }
   if (donors.empty() || !Rebalanceable(*run, now)) return;
   run->Touch();
@@ -118,7 +110,7 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   w->run_id = run->id();
   Send(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken, join.rate,
                                         run->RunTimeMs(now), AllowHostsOf(limits_)}));
-  run->workers().push_back(std::move(rw));
+  w->run_slot = run->AddWorker(std::move(rw));
   LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
            w->id.c_str(), donors.size());
 }

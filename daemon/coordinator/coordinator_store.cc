@@ -40,7 +40,14 @@ Status Coordinator::LoadStoredRuns() {
               });
     for (const std::string& id : run_order_) {
       run_counter_ = std::max<uint64_t>(run_counter_, RunCounterOf(id));
+      // Queued runs go back in the queue in their order: priority, then
+      // creation (run_order_ is sorted by it).
+      const Run* run = runs_[id].run.get();
+      if (run != nullptr && run->state() == RunState::kQueued) {
+        queue_.Add(id, run->plan().priority);
+      }
     }
+    placement_dirty_ = true;
     expired = ExpiredRuns();
   }
   RemoveFromStore(expired);
@@ -85,6 +92,18 @@ bool Coordinator::LoadStoredRun(const std::string& id) {
   slot.ever_stored = true;
   slot.stored_final = true;
   slot.summary = header->summary;
+  // A run that waited in the queue (queued, or waiting for workers) waits
+  // again, unless its plan had secrets: the store never holds them, so it
+  // cannot run as posted (docs/operations.md, "The run queue").
+  if (header->state == RunState::kQueued || header->state == RunState::kWaiting) {
+    if (RestoreQueued(id, *stored, &slot)) {
+      MutexLock lock(&mu_);
+      if (runs_.count(id) != 0) return false;
+      runs_[id] = std::move(slot);
+      run_order_.push_back(id);
+      return true;
+    }
+  }
   // The coordinator died while driving it: end it as interrupted, with
   // everything the last snapshot held. A run stored with its plan's secrets
   // (by an older coordinator) is written again without them.
@@ -126,6 +145,28 @@ bool Coordinator::LoadStoredRun(const std::string& id) {
   return true;
 }
 
+bool Coordinator::RestoreQueued(const std::string& id, const StoredRun& stored,
+                                RunSlot* slot) {
+  rapidjson::Document doc;
+  doc.Parse(stored.state.data(), stored.state.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("plan") ||
+      !RefuseRedacted(doc["plan"]).ok()) {
+    LOG_WARN(
+        "run %s was queued, but its plan's secrets are not stored: it cannot run "
+        "as posted; post it again",
+        id.c_str());
+    return false;  // interrupted, as an active run
+  }
+  int64_t now = clock_->NowNs();
+  Result<std::unique_ptr<Run>> run = Run::Restore(stored.state, stored.seconds, now);
+  if (!run.ok()) return false;
+  if ((*run)->state() == RunState::kWaiting) (*run)->SetState(RunState::kQueued, now);
+  slot->stored_final = false;
+  slot->run = std::move(*run);
+  LOG_INFO("run %s: queued again", id.c_str());
+  return true;
+}
+
 std::vector<Coordinator::PersistJob> Coordinator::DuePuts(int64_t now) {
   // Ended runs the store keeps refusing stay in memory, but not without bound.
   auto unstored = [&](const RunSlot& slot) {
@@ -152,6 +193,8 @@ std::vector<Coordinator::PersistJob> Coordinator::DuePuts(int64_t now) {
     if (run == nullptr || slot.stored_final) continue;
     bool final = IsFinal(run->state());
     bool changed = run->version() != slot.stored_version;
+    // A queued run has no seconds to close: written when it changes only.
+    if (run->state() == RunState::kQueued && slot.ever_stored && !changed) continue;
     int64_t since = now - slot.stored_ns;
     // Snapshots are built under mu_: one that takes long (hundreds of
     // endpoints) spaces the next ones out, so they hold the lock at most

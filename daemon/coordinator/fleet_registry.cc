@@ -115,10 +115,14 @@ bool FleetRegistry::PingDue(int64_t now_ns) {
   return true;
 }
 
-void FleetRegistry::ReleaseRun(const std::string& run_id) {
+std::vector<uint32_t> FleetRegistry::ReleaseRun(const std::string& run_id) {
+  std::vector<uint32_t> freed;
   for (auto& [pipe, w] : workers_) {
-    if (w.run_id == run_id) w.run_id.clear();
+    if (w.run_id != run_id) continue;
+    w.run_id.clear();
+    freed.push_back(pipe);
   }
+  return freed;
 }
 
 }  // namespace loadd

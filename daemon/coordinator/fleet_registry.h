@@ -17,7 +17,9 @@
 // - Pointers returned stay valid until that entry is forgotten (the table
 //   is a std::map: other insertions and erasures do not move it).
 // - Which workers a run may use is asked here (Idle, in pipe order), so the
-//   coordinator does not assume that every live worker is its run's.
+//   coordinator does not assume that every live worker is its run's. A
+//   worker is busy with at most one run (run_id); several runs go on at
+//   once on disjoint workers (placement.h).
 #ifndef LOADD_DAEMON_COORDINATOR_FLEET_REGISTRY_H_
 #define LOADD_DAEMON_COORDINATOR_FLEET_REGISTRY_H_
 
@@ -111,8 +113,9 @@ class FleetRegistry {
   // True when a ping round is due at now_ns (every HeartbeatIntervalMs);
   // the round counts as done.
   bool PingDue(int64_t now_ns);
-  // The run ended: every worker still busy with it is idle again.
-  void ReleaseRun(const std::string& run_id);
+  // The run ended: every worker still busy with it is idle again. Returns
+  // their pipes, in order.
+  std::vector<uint32_t> ReleaseRun(const std::string& run_id);
 
   // Every entry, by pipe (registered or not), for views and metrics.
   const std::map<uint32_t, WorkerEntry>& entries() const { return workers_; }

@@ -83,7 +83,7 @@ struct HostMetrics {
 struct FleetMetrics {
   std::string version;
   std::map<std::string, HostMetrics> hosts;  // registered workers, by host
-  std::array<int64_t, static_cast<int>(RunState::kInterrupted) + 1> runs_by_state{};
+  std::array<int64_t, static_cast<int>(kLastRunState) + 1> runs_by_state{};
   std::shared_ptr<const RunMetrics> newest_run;  // null: no run yet
   int64_t stats_refused = 0;  // binary stats messages refused (RefusedBinaryStats)
 };

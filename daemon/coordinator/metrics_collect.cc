@@ -30,7 +30,7 @@ std::optional<RunState> StateOfSummary(std::string_view summary) {
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = summary.substr(at + kKey.size());
   std::string_view name = rest.substr(0, rest.find('"'));
-  for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
+  for (int i = 0; i <= static_cast<int>(kLastRunState); ++i) {
     if (name == RunStateName(static_cast<RunState>(i))) return static_cast<RunState>(i);
   }
   return std::nullopt;

@@ -201,7 +201,7 @@ TEST(MetricsRenderTest, NoRunYetHasOnlyTheFleet) {
   FleetMetrics f;
   f.version = "0.1.0";
   std::map<std::string, std::string> s = CheckExposition(RenderMetrics(f));
-  EXPECT_EQ(s.size(), 1u + 1u + 8u);  // info, refused stats, and runs by each state
+  EXPECT_EQ(s.size(), 1u + 1u + 9u);  // info, refused stats, and runs by each state
   for (const auto& [series, value] : s)
     EXPECT_EQ(series.rfind("loadd_run_", 0), std::string::npos);
 }

@@ -227,7 +227,12 @@ void CreateRunLater(Context* c, RestCall* call, const TokenIdentity& who,
     // glibc keeps the megabytes a parse freed in this thread's arena (and
     // the reader's, on the REST threads); give them back to the system.
     if (large) malloc_trim(0);
-    pending->reply->Send(ResultResponse(created, 201));
+    if (created.ok() && FieldOf(*created, "state") == "queued") {
+      // 202: accepted into the run queue, not started (docs/rest-api.md).
+      pending->reply->Send(JsonResponse(202, *created));
+    } else {
+      pending->reply->Send(ResultResponse(created, 201));
+    }
   });
   if (!queued) {
     Status busy(StatusCode::kUnavailable,

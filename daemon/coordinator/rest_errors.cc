@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "common/json.h"
+#include "common/plan.h"  // kMaxQueuedFlag
 
 namespace loadd {
 namespace {
@@ -58,7 +59,8 @@ int HttpCodeOf(const Status& status) {
     case StatusCode::kFailedPrecondition:
       return 409;
     case StatusCode::kResourceExhausted:
-      return 413;
+      // The run queue is full: too many requests for now, not too large.
+      return status.path() == kMaxQueuedFlag ? 429 : 413;
     case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kDeadlineExceeded:

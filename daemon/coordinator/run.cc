@@ -56,13 +56,55 @@ void Run::NoteCpu(const std::string& worker_id, double percent, int64_t now_ns) 
 }
 
 Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
-         int64_t created_epoch_ns)
+         int64_t created_epoch_ns, RunState initial)
     : id_(std::move(id)),
       plan_(std::move(plan)),
       created_epoch_ns_(created_epoch_ns),
       created_ns_(created_ns),
-      start_ns_(start_ns) {
+      start_ns_(start_ns),
+      state_(initial) {
   aggregated_.name = "Aggregated";
+}
+
+size_t Run::AddWorker(RunWorker worker) {
+  workers_.push_back(std::move(worker));
+  Touch();
+  return workers_.size() - 1;
+}
+
+std::vector<RunWorker*> Run::CarryingWorkers() {
+  std::vector<RunWorker*> out;
+  for (RunWorker& rw : workers_) {
+    if (!rw.lost && !rw.final) out.push_back(&rw);
+  }
+  return out;
+}
+
+std::vector<RunWorker*> Run::LostWithShare() {
+  std::vector<RunWorker*> out;
+  for (RunWorker& rw : workers_) {
+    if (rw.lost && !rw.share.empty()) out.push_back(&rw);
+  }
+  return out;
+}
+
+std::vector<RunWorker*> Run::MarkWorkerLost(uint32_t pipe, int64_t now_ns) {
+  std::vector<RunWorker*> lost;
+  for (RunWorker& rw : workers_) {
+    if (rw.pipe == pipe && !rw.final && !rw.lost) {
+      rw.lost = true;
+      rw.lost_at_ms = RunTimeMs(now_ns);
+      rw.users_now = 0;
+      lost.push_back(&rw);
+    }
+  }
+  if (!lost.empty()) Touch();
+  return lost;
+}
+
+bool Run::HadWorker(const std::string& worker_id) const {
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const RunWorker& rw) { return rw.worker_id == worker_id; });
 }
 
 bool Run::SetState(RunState state, int64_t now_ns, std::string message) {

@@ -78,16 +78,39 @@ class Run {
   static constexpr size_t kMaxChecks = 1000;
 
   // created_epoch_ns: wall clock at creation (ns since the Unix epoch).
+  // initial: kStarting, or kQueued for a run that enters the run queue.
   Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
-      int64_t created_epoch_ns);
+      int64_t created_epoch_ns, RunState initial = RunState::kStarting);
 
   const std::string& id() const { return id_; }
   const Plan& plan() const { return plan_; }
   RunState state() const { return state_; }
   int64_t start_ns() const { return start_ns_; }
   int64_t created_ns() const { return created_ns_; }
-  std::vector<RunWorker>& workers() { return workers_; }
+  // Its workers, for reading. The coordinator changes who carries the run
+  // only through the named calls below (AddWorker, MarkWorkerLost); the
+  // shares of the workers it holds through CarryingWorkers() and
+  // LostWithShare() (coordinator_shares.cc).
   const std::vector<RunWorker>& workers() const { return workers_; }
+  // For tests that build a run by hand (run_persist_test.cc).
+  std::vector<RunWorker>& mutable_workers_for_test() { return workers_; }
+  // Adds a worker to the run; returns its slot (index in workers()).
+  size_t AddWorker(RunWorker worker);
+  // The worker at slot i, or null.
+  RunWorker* WorkerAt(size_t i) { return i < workers_.size() ? &workers_[i] : nullptr; }
+  // Workers that still carry load (neither lost nor final), in slot order.
+  std::vector<RunWorker*> CarryingWorkers();
+  // Lost workers whose share is not dealt out yet.
+  std::vector<RunWorker*> LostWithShare();
+  // The carrying worker on `pipe` is lost at now_ns: no users, and its
+  // share to be dealt out by the caller. Returns it (empty: none was).
+  std::vector<RunWorker*> MarkWorkerLost(uint32_t pipe, int64_t now_ns);
+  // Whether the worker ever carried part of this run.
+  bool HadWorker(const std::string& worker_id) const;
+  // The 1-based place in the run queue (run_queue.h) while queued or
+  // waiting, shown as queue_position; 0 otherwise.
+  int64_t queue_position() const { return queue_position_; }
+  void set_queue_position(int64_t position) { queue_position_ = position; }
   const std::string& message() const { return message_; }
   // Run time now, in ms (negative before the start).
   int64_t RunTimeMs(int64_t now_ns) const { return (now_ns - start_ns_) / 1'000'000; }
@@ -231,6 +254,7 @@ class Run {
   std::optional<EndReason> end_reason_;  // set when the state becomes final
   std::string message_;
   std::vector<RunWorker> workers_;
+  int64_t queue_position_ = 0;
   std::vector<EndpointTotals> endpoints_;
   std::map<std::string, size_t> endpoint_index_;
   // Counters kept with every message; histograms summed by Aggregated()

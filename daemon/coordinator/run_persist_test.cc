@@ -62,7 +62,7 @@ class RunPersistTest : public ::testing::Test {
       w.worker_id = id;
       w.host = "a";
       w.users_assigned = 2;
-      run_->workers().push_back(w);
+      run_->mutable_workers_for_test().push_back(w);
     }
     run_->SetState(RunState::kRunning, kT0 + 300'000'000);
   }
@@ -70,11 +70,11 @@ class RunPersistTest : public ::testing::Test {
   void Both(int64_t run_ms, bool final = false) {
     int64_t now = kT0 + 300'000'000 + run_ms * kNsPerMs;
     run_->AddStats(
-        &run_->workers()[0],
+        &run_->mutable_workers_for_test()[0],
         Stats({Endpoint("GET /a", 40, 1, 1000), Endpoint("POST /b, c", 5, 0, 9000)}, 95.5,
               final),
         now);
-    run_->AddStats(&run_->workers()[1],
+    run_->AddStats(&run_->mutable_workers_for_test()[1],
                    Stats({Endpoint("GET /a", 30, 0, 2000)}, 12.25, final), now);
     run_->NoteCpu("a/0", 97.125, now);
     run_->CloseSeconds(now, false);

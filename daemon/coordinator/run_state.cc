@@ -15,14 +15,14 @@ IllegalTransitionHandler g_handler = &LogIllegalTransition;
 }  // namespace
 
 const char* RunStateName(RunState state) {
-  static constexpr const char* kNames[] = {"waiting",  "starting",   "running",
-                                           "stopping", "finished",   "stopped",
-                                           "failed",   "interrupted"};
+  static constexpr const char* kNames[] = {"waiting",  "starting",    "running",
+                                           "stopping", "finished",    "stopped",
+                                           "failed",   "interrupted", "queued"};
   return kNames[static_cast<int>(state)];
 }
 
 std::optional<RunState> RunStateFromName(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(RunState::kInterrupted); ++i) {
+  for (int i = 0; i <= static_cast<int>(kLastRunState); ++i) {
     if (name == RunStateName(static_cast<RunState>(i))) return static_cast<RunState>(i);
   }
   return std::nullopt;
@@ -56,8 +56,10 @@ bool IsLegalTransition(RunState from, RunState to) {
   if (IsFinal(from)) return false;
   if (IsFinal(to)) return true;
   switch (from) {
+    case RunState::kQueued:
+      return to == RunState::kWaiting || to == RunState::kStarting;
     case RunState::kWaiting:
-      return to == RunState::kStarting;
+      return to == RunState::kStarting || to == RunState::kQueued;
     case RunState::kStarting:
       return true;  // to waiting, starting, running or stopping
     case RunState::kRunning:

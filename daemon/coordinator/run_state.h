@@ -2,7 +2,8 @@
 // which states are final, the final state each end reason implies, and the
 // transitions a run may take.
 //
-//   waiting  -> starting | final          (expect_workers met, or ended)
+//   queued   -> waiting | starting | final (placed, or cancelled)
+//   waiting  -> queued | starting | final (expect_workers met, or ended)
 //   starting -> waiting | starting | running | stopping | final
 //   running  -> stopping | final
 //   stopping -> stopping | final          (a second stop is a no-op)
@@ -27,7 +28,9 @@ namespace loadd {
 
 // kWaiting: for expect_workers; kStarting: assigned, load not begun yet.
 // kInterrupted: the coordinator died while the run was active; set when a
-// restarted coordinator loads it (docs/rest-api.md).
+// restarted coordinator loads it (docs/rest-api.md). kQueued: the workers it
+// asks for are busy; it waits in the run queue (last, so the stored numbers
+// of the older states never change).
 enum class RunState {
   kWaiting,
   kStarting,
@@ -36,8 +39,10 @@ enum class RunState {
   kFinished,
   kStopped,
   kFailed,
-  kInterrupted
+  kInterrupted,
+  kQueued
 };
+inline constexpr RunState kLastRunState = RunState::kQueued;
 const char* RunStateName(RunState state);
 std::optional<RunState> RunStateFromName(std::string_view name);
 // Every state's name, in order: "waiting, starting, ...".

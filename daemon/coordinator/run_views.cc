@@ -108,6 +108,7 @@ void Run::WriteSummary(JsonWriter* w) const {
   w->StartObject();
   WriteJsonFields(w, row, RunSummaryFields(), JsonDoc::kApi);
   WriteLabels(w, "labels", plan_.labels);
+  if (queue_position_ > 0) WriteField(w, "queue_position", queue_position_);
   w->EndObject();
 }
 
@@ -123,6 +124,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   WriteField(w, "name", plan_.name);
   WriteLabels(w, "labels", plan_.labels);
   WriteField(w, "state", RunStateName(state_));
+  if (queue_position_ > 0) WriteField(w, "queue_position", queue_position_);
   WriteField(w, "message", message_);
   WriteEnd(w);
   WriteField(w, "created_at", IsoTime(created_epoch_ns_ / kNsPerSec));

@@ -47,7 +47,7 @@ std::optional<Role> RoleFromName(std::string_view name);
 struct TokenCaps {
   int64_t max_users = 0;
   int64_t max_rate = 0;  // arrivals per second
-  int64_t max_runs = 0;  // active at once
+  int64_t max_runs = 0;  // active or queued at once
   bool operator==(const TokenCaps&) const = default;
 };
 

@@ -266,8 +266,10 @@ class Fleet:
             raise RuntimeError(f"the restarted coordinator did not answer within {timeout}s")
         return self.coordinator
 
-    def add_worker(self, i, host_id=None, prefix=None):
-        args = ["worker", "--coordinator", self.bus, "--instance", str(i)] + self.worker_args
+    def add_worker(self, i, host_id=None, prefix=None, args=()):
+        """args: more flags for this worker alone (e.g. --label pool=a)."""
+        args = (["worker", "--coordinator", self.bus, "--instance", str(i)] + self.worker_args
+                + list(args))
         host = host_id or (self.host_ids[i] if self.host_ids else None)
         if host:
             args += ["--host-id", host]

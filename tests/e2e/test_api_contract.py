@@ -160,7 +160,12 @@ class Contract(unittest.TestCase):
                         {"name": "bad", "path": "/?status=500"}]}]}
             _, created = self.check(rest, "post", "/v1/runs", body=json.dumps(plan), want=201)
             run = created["id"]
-            self.check(rest, "post", "/v1/runs", body=json.dumps(plan), want=409)
+            # The fleet is busy: queued (202), cancelled; or refused at once (409).
+            _, queued = self.check(rest, "post", "/v1/runs", body=json.dumps(plan), want=202)
+            self.check(rest, "post", "/v1/runs/{id}/stop",
+                       path=f"/v1/runs/{queued['id']}/stop", want=200)
+            self.check(rest, "post", "/v1/runs", body=json.dumps(dict(plan, queue=False)),
+                       want=409)
             self.wait(rest, run, lambda r: r["totals"]["requests"] > 0)
             self.check(rest, "get", "/v1/runs", want=200)
             _, listed = self.check(rest, "get", "/v1/runs", want=200,
