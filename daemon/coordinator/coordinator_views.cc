@@ -86,11 +86,11 @@ std::string Coordinator::ListWorkers() {
       row.last_seen_ms = (now - e.last_seen_ns) / kNsPerMs;
       // To 0.1 s as whole tenths (the row's rounding then keeps it).
       row.connected_s = std::round(static_cast<double>(now - e.connected_ns) / 1e8) / 10;
+      const Labels& labels = e.hello.labels;  // a lambda cannot capture a binding
       w->StartObject();
-      WriteJsonFields(w, row, FleetWorkerFields(), JsonDoc::kApi,
-                      [&](JsonWriter* w, int, const char* name) {
-                        WriteLabels(w, name, e.hello.labels);
-                      });
+      WriteJsonFields(
+          w, row, FleetWorkerFields(), JsonDoc::kApi,
+          [&](JsonWriter* w, int, const char* name) { WriteLabels(w, name, labels); });
       w->EndObject();
     }
     w->EndArray();
