@@ -17,9 +17,11 @@
 // written as C99 hex floats in kStore (they read back bit for bit).
 //
 // Rows whose value the writer cannot take from the record alone (derived
-// from the run around it) are hooks: WriteJsonFields calls the caller's
-// on_hook with the hook's id and name at that row, so the field keeps its place in
-// the document; readers skip hooks.
+// from the run around it, or a nested object) are hooks: WriteJsonFields
+// calls the caller's on_hook with the hook's id and name at that row, so the
+// field keeps its place in the document; ReadJsonFields calls its on_hook
+// (if any) the same way, so the reader takes the field from the name the
+// table gives.
 #ifndef LOADD_COMMON_JSON_RECORD_H_
 #define LOADD_COMMON_JSON_RECORD_H_
 
@@ -116,13 +118,18 @@ void WriteJsonFields(
 // Reads the rows of `fields` that `doc` carries from the object v into
 // *record. Reader has Int, Double, Str, Bool (key) and, for optional rows,
 // OptionalBool and OptionalStr; its error policy is its own (FieldReader,
-// LenientJsonReader).
+// LenientJsonReader). on_hook(id, name) reads the hook rows.
 template <class T, class Reader>
 void ReadJsonFields(Reader* r, const rapidjson::Value& v, T* record,
-                    std::span<const JsonField<T>> fields, JsonDoc doc) {
+                    std::span<const JsonField<T>> fields, JsonDoc doc,
+                    const std::function<void(int, const char*)>& on_hook = {}) {
   for (const JsonField<T>& f : fields) {
     const char* name = f.NameIn(doc);
-    if (name == nullptr || std::holds_alternative<JsonHook>(f.at)) continue;
+    if (name == nullptr) continue;
+    if (const JsonHook* hook = std::get_if<JsonHook>(&f.at)) {
+      if (on_hook) on_hook(hook->id, name);
+      continue;
+    }
     if (f.optional && (!v.IsObject() || !v.HasMember(name))) continue;
     std::visit(
         [&](auto at) {

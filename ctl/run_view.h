@@ -52,25 +52,15 @@ struct LostWorkerView {
 };
 
 // One threshold's verdict (thresholds[]); the coordinator evaluates them.
-struct ThresholdView {
-  std::string key;        // "http.p95", "step:/cart.p99", "checks.pass_rate"
-  std::string condition;  // as the plan wrote it: "<250ms"
-  bool measured = false;  // false: `actual` was null (nothing to measure)
-  // Microseconds for latencies, a fraction for rates, 1/s for rps.
-  double actual = 0;
-  bool passed = false;
-  std::string message;  // "actual 212ms meets <250ms", "no checks ran"
+// measured is false when `actual` was null (nothing to measure).
+struct ThresholdView : ThresholdRecord {
   // The key parsed once, as the coordinator did (common/threshold.h);
   // nullopt for a key this loadctl does not know (a newer coordinator's).
   std::optional<ThresholdMeasure> measure;
 };
 
 // One check's counts over the run (checks[]).
-struct CheckView {
-  std::string name;
-  int64_t passed = 0;
-  int64_t failed = 0;
-};
+using CheckView = CheckRecord;
 
 // One second of the run (timeline[]), as the coordinator writes it.
 using TimelineEntry = RunSecond;
@@ -124,17 +114,10 @@ struct RunView {
 
 // One row of GET /v1/runs: RunSummary (common/run_records.h).
 
-// One row of GET /v1/workers.
-struct WorkerView {
-  std::string id, host, state;
-  int64_t cpu = 0;  // -1: not pinned to a CPU
-  int64_t users = 0;
-  double cpu_percent = 0;
-  int64_t last_seen_ms = 0;
-  // --label of the worker. Entries that break the label rules (an older or
-  // a garbled coordinator) are left out, so no escape reaches a terminal.
-  Labels labels;
-};
+// One row of GET /v1/workers: FleetWorkerRow (common/run_records.h). Label
+// entries that break the label rules (an older or a garbled coordinator)
+// are left out, so no escape reaches a terminal.
+using WorkerView = FleetWorkerRow;
 
 // "finished", "stopped", "failed" and "interrupted" (its coordinator died
 // while it ran) never change again. A run may be "waiting" (for

@@ -177,8 +177,6 @@ class Coordinator {
   // Ended runs kept in memory because the store refused them; past this,
   // the oldest is dropped (its data is lost, and logged).
   static constexpr size_t kMaxUnstoredRuns = 16;
-  // Snapshots hold mu_ at most 1/20 of the time (see DuePuts).
-  static constexpr int64_t kMaxSnapshotShare = 20;
   // A lost worker spoke again: live, and told to stop a run it was in.
   void Revive(WorkerEntry* w) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Tick's fleet part: silent workers lost (their shares dealt out in one

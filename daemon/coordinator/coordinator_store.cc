@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/redact.h"
 #include "daemon/coordinator/coordinator.h"
+#include "daemon/coordinator/persist_schedule.h"
 
 namespace loadd {
 namespace {
@@ -195,25 +196,24 @@ std::vector<Coordinator::PersistJob> Coordinator::DuePuts(int64_t now) {
     bool changed = run->version() != slot.stored_version;
     // A queued run has no seconds to close: written when it changes only.
     if (run->state() == RunState::kQueued && slot.ever_stored && !changed) continue;
-    int64_t since = now - slot.stored_ns;
-    // Snapshots are built under mu_: one that takes long (hundreds of
-    // endpoints) spaces the next ones out, so they hold the lock at most
-    // 1/kMaxSnapshotShare of the time.
-    int64_t spacing = kMaxSnapshotShare * slot.snapshot_cost_ns;
-    bool due =
-        final || !slot.ever_stored || since >= std::max(kNsPerSec, spacing) ||
-        (changed && since >= std::max(config_.persist_interval_ms * kNsPerMs, spacing));
-    if (!due) continue;
+    const PersistSchedule schedule{config_.persist_interval_ms * kNsPerMs};
+    if (!schedule.Due({slot.ever_stored, slot.stored_ns, slot.snapshot_cost_ns}, final,
+                      changed, now)) {
+      continue;
+    }
     int64_t started = clock_->NowNs();
     jobs.push_back(PersistJob{id, run->Snapshot(slot.stored_seconds, now),
                               slot.stored_seconds, run->version(), final});
+    int64_t last_cost_ns = slot.snapshot_cost_ns;
     slot.snapshot_cost_ns = clock_->NowNs() - started;
-    if (spacing <= kNsPerSec && kMaxSnapshotShare * slot.snapshot_cost_ns > kNsPerSec) {
+    if (PersistSchedule::NewlySlowerThanOncePerSecond(last_cost_ns,
+                                                      slot.snapshot_cost_ns)) {
       LOG_WARN(
           "run %s: a snapshot takes %lld ms; it is written every %lld ms, not every "
           "second",
           id.c_str(), static_cast<long long>(slot.snapshot_cost_ns / kNsPerMs),
-          static_cast<long long>(kMaxSnapshotShare * slot.snapshot_cost_ns / kNsPerMs));
+          static_cast<long long>(PersistSchedule::SpacingNs(slot.snapshot_cost_ns) /
+                                 kNsPerMs));
     }
   }
   return jobs;

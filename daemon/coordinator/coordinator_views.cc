@@ -2,10 +2,12 @@
 // the store), its interval log, the run list, the fleet, and health. Each
 // takes the lock only to copy or write what it answers (coordinator.h).
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/run_records.h"
 #include "daemon/coordinator/coordinator.h"
 
 namespace loadd {
@@ -98,34 +100,26 @@ std::string Coordinator::ListWorkers() {
     w->StartArray();
     for (const auto& [pipe, e] : fleet_.entries()) {
       if (!e.registered) continue;
+      FleetWorkerRow row;
+      row.id = e.id;
+      row.host = e.hello.host;
+      row.instance = e.hello.instance;
+      row.cpu = e.hello.cpu;
+      row.cores = e.hello.cores;
+      row.version = e.hello.version;
+      row.pid = e.hello.pid;
+      row.state = e.lost ? "lost" : e.run_id.empty() ? "idle" : "busy";
+      row.run_id = e.run_id;
+      row.users = e.users;
+      row.cpu_percent = e.cpu_percent;
+      row.last_seen_ms = (now - e.last_seen_ns) / kNsPerMs;
+      // To 0.1 s as whole tenths (the row's rounding then keeps it).
+      row.connected_s = std::round(static_cast<double>(now - e.connected_ns) / 1e8) / 10;
+      const Labels& labels = e.hello.labels;  // a lambda cannot capture a binding
       w->StartObject();
-      w->Key("id");
-      WriteString(w, e.id);
-      w->Key("host");
-      WriteString(w, e.hello.host);
-      w->Key("instance");
-      w->Int64(e.hello.instance);
-      w->Key("cpu");
-      w->Int64(e.hello.cpu);
-      w->Key("cores");
-      w->Int64(e.hello.cores);
-      w->Key("version");
-      WriteString(w, e.hello.version);
-      w->Key("pid");
-      w->Int64(e.hello.pid);
-      WriteLabels(w, "labels", e.hello.labels);
-      w->Key("state");
-      w->String(e.lost ? "lost" : e.run_id.empty() ? "idle" : "busy");
-      w->Key("run_id");
-      WriteString(w, e.run_id);
-      w->Key("users");
-      w->Int64(e.users);
-      w->Key("cpu_percent");
-      w->Double(std::round(e.cpu_percent * 10) / 10);
-      w->Key("last_seen_ms");
-      w->Int64((now - e.last_seen_ns) / kNsPerMs);
-      w->Key("connected_s");
-      w->Double(std::round(static_cast<double>(now - e.connected_ns) / 1e8) / 10);
+      WriteJsonFields(
+          w, row, FleetWorkerFields(), JsonDoc::kApi,
+          [&](JsonWriter* w, int, const char* name) { WriteLabels(w, name, labels); });
       w->EndObject();
     }
     w->EndArray();

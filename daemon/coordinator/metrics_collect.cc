@@ -48,12 +48,14 @@ RunMetrics Run::Metrics(int64_t now_ns) const {
   m.target_users = plan_.users;
   m.elapsed_s = seconds;
   m.duration_s = static_cast<double>(plan_.duration_ns) / 1e9;
-  m.rps = seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0;
-  m.dropped = dropped_;
+  m.rps =
+      seconds > 0 ? static_cast<double>(stats_.AggregatedCounts().requests) / seconds : 0;
+  m.dropped = stats_.dropped();
   m.thresholds_passed = IsFinal(state_) && ThresholdsPassed();
   m.aggregated = EndpointMetricsOf(Aggregated());
-  m.endpoints.reserve(endpoints_.size());
-  for (const EndpointTotals& e : endpoints_) m.endpoints.push_back(EndpointMetricsOf(e));
+  m.endpoints.reserve(stats_.endpoints().size());
+  for (const EndpointTotals& e : stats_.endpoints())
+    m.endpoints.push_back(EndpointMetricsOf(e));
   return m;
 }
 

@@ -16,11 +16,11 @@
 //
 // The parts, each with its own contract: the state machine (run_state.h:
 // an illegal transition is refused), the statistics as data (run_stats.h),
-// the pure threshold evaluator (run_thresholds.h), the REST views
-// (run_views.cc), the store codec (run_persist.cc) and the records written
-// in several documents from one description (run_worker.h,
-// common/run_records.h). Run is their owner and what the coordinator talks
-// to; the merge into the per-second timeline is still here (run.cc).
+// the stats merge and per-second timeline (stats_merger.h), the pure
+// threshold evaluator (run_thresholds.h), the REST views (run_views.cc), the
+// store codec (run_persist.cc) and the records written in several documents
+// from one description (run_worker.h, common/run_records.h). Run is their
+// owner and what the coordinator talks to: it orchestrates (run.cc).
 // Not thread-safe; the Coordinator holds its lock around every call.
 #ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
 #define LOADD_DAEMON_COORDINATOR_RUN_H_
@@ -43,6 +43,7 @@
 #include "daemon/coordinator/run_stats.h"
 #include "daemon/coordinator/run_thresholds.h"
 #include "daemon/coordinator/run_worker.h"
+#include "daemon/coordinator/stats_merger.h"
 
 namespace loadd {
 
@@ -72,10 +73,8 @@ struct StoredRunHeader {
 
 class Run {
  public:
-  // Caps the distinct endpoint names; past it, stats go to "other".
-  static constexpr size_t kMaxEndpoints = 1000;
-  // Caps the distinct check names; past it, counts go to "other".
-  static constexpr size_t kMaxChecks = 1000;
+  static constexpr size_t kMaxEndpoints = StatsMerger::kMaxEndpoints;
+  static constexpr size_t kMaxChecks = StatsMerger::kMaxChecks;
 
   // created_epoch_ns: wall clock at creation (ns since the Unix epoch).
   // initial: kStarting, or kQueued for a run that enters the run queue.
@@ -153,12 +152,10 @@ class Run {
   // The HdrHistogram interval log of the closed seconds (hlog.h).
   std::string Hlog() const;
 
-  int64_t total_requests() const { return aggregated_.requests; }
-  // Every endpoint's totals summed. Its histograms are the sum of the
-  // endpoints', made when read after a change rather than merged with each
-  // stats message (10,000 workers send 10,000 messages a second).
-  const EndpointTotals& Aggregated() const;
-  int64_t total_failures() const { return aggregated_.failures; }
+  int64_t total_requests() const { return stats_.AggregatedCounts().requests; }
+  // Every endpoint's totals summed (StatsMerger::Aggregated).
+  const EndpointTotals& Aggregated() const { return stats_.Aggregated(); }
+  int64_t total_failures() const { return stats_.AggregatedCounts().failures; }
 
   void WriteSummary(JsonWriter* w) const;  // for GET /v1/runs
   // GET /v1/runs/{id}: the timeline's seconds t >= since_s only (a page
@@ -175,7 +172,7 @@ class Run {
   // calls Touch().
   uint64_t version() const { return version_; }
   void Touch() { ++version_; }
-  size_t closed_seconds() const { return timeline_.size(); }
+  size_t closed_seconds() const { return stats_.timeline().size(); }
   // The run at now_ns, with the closed seconds from first_second on.
   RunSnapshot Snapshot(size_t first_second, int64_t now_ns) const;
   // Rebuilds a run from a snapshot's state and every closed second it
@@ -190,22 +187,7 @@ class Run {
   void Interrupt(int64_t at_ns);
 
  private:
-  struct OpenSecond {
-    int64_t requests = 0;
-    int64_t failures = 0;
-    int64_t dropped = 0;
-    std::map<std::string, int64_t> users;  // worker -> last gauge in this second
-    // Decoded only while the second is open (at most ~2 at a time); encoded
-    // into hlog_ when it closes.
-    std::map<size_t, HdrHistogram> endpoint_latency_us;  // by index in endpoints_
-  };
-  // The second's latency over every endpoint (the sum of endpoint_latency_us,
-  // made when needed rather than merged with each stats message).
-  static HdrHistogram SecondLatency(const OpenSecond& s);
-  int64_t SecondOf(int64_t now_ns, int64_t interval_ms) const;
   double ElapsedSeconds(int64_t now_ns) const;
-  size_t EndpointIndex(const std::string& name);
-  void AddChecks(const std::vector<CheckCount>& checks);
   // The data the threshold evaluator reads (run_thresholds.h), at now_ns.
   ThresholdData ThresholdDataAt(int64_t now_ns) const;
   // Every threshold's verdict on the data so far (the aborting one keeps the
@@ -213,7 +195,8 @@ class Run {
   std::vector<ThresholdResult> EvaluateAll(int64_t now_ns) const;
   void WriteThresholds(JsonWriter* w, int64_t now_ns) const;
   void WriteThresholdsPassed(JsonWriter* w) const;  // null until the run is final
-  void WriteChecks(JsonWriter* w) const;
+  // checks[]: the same shape in REST and the store (CheckRecord).
+  void WriteChecks(JsonWriter* w, JsonDoc doc) const;
   // The plan as every view shows it: its secrets redacted (common/redact.h).
   const std::string& RedactedPlan() const;
 
@@ -237,9 +220,6 @@ class Run {
   void WriteWorkerHook(JsonWriter* w, const RunWorker& rw, int hook,
                        const char* name) const;
   void WriteTotals(JsonWriter* w, const EndpointTotals& e, EncodedTotals* cache) const;
-  void WriteSecond(JsonWriter* w, size_t i) const;
-  void WriteOpenSeconds(JsonWriter* w) const;
-  Status RestoreSecond(std::string_view record, size_t i);
 
   std::string id_;
   Plan plan_;                          // with its secrets: never written out
@@ -255,20 +235,8 @@ class Run {
   std::string message_;
   std::vector<RunWorker> workers_;
   int64_t queue_position_ = 0;
-  std::vector<EndpointTotals> endpoints_;
-  std::map<std::string, size_t> endpoint_index_;
-  // Counters kept with every message; histograms summed by Aggregated()
-  // when merges_ moved past aggregated_merges_.
-  mutable EndpointTotals aggregated_;
-  uint64_t merges_ = 0;
-  mutable uint64_t aggregated_merges_ = 0;
-  std::vector<SecondSummary> timeline_;
-  std::vector<size_t> hlog_end_;  // hlog_.intervals() once timeline_[i] closed
+  StatsMerger stats_;  // endpoints, checks, dropped, the timeline
   std::vector<CpuWarning> cpu_warnings_;
-  int64_t dropped_ = 0;
-  std::map<int64_t, OpenSecond> open_seconds_;
-  IntervalLog hlog_;
-  std::map<std::string, CheckTotals> checks_;
   std::vector<ThresholdResult> results_;  // set when the run ends
   std::optional<size_t> aborted_index_;   // the threshold that aborted the run
   ThresholdResult aborted_result_;        // its verdict when it did

@@ -22,20 +22,15 @@ constexpr int64_t kStateFormat = 1;
 
 void WriteResult(JsonWriter* w, const ThresholdResult& r) {
   w->StartObject();
-  WriteBool(w, "measured", r.measured);
-  WriteHex(w, "actual", r.actual);
-  WriteBool(w, "passed", r.passed);
-  WriteField(w, "message", r.message);
+  WriteJsonFields(w, ThresholdRecordOf(r, nullptr), ThresholdRecordFields(),
+                  JsonDoc::kStore);
   w->EndObject();
 }
 
 ThresholdResult ReadResult(FieldReader* r, const rapidjson::Value& v) {
-  ThresholdResult out;
-  out.measured = r->Bool(v, "measured");
-  out.actual = r->Hex(v, "actual");
-  out.passed = r->Bool(v, "passed");
-  out.message = r->Str(v, "message");
-  return out;
+  ThresholdRecord record;
+  ReadJsonFields(r, v, &record, ThresholdRecordFields(), JsonDoc::kStore);
+  return ThresholdResultOf(record);
 }
 
 void WriteWorker(JsonWriter* w, const RunWorker& rw) {
@@ -50,17 +45,32 @@ RunWorker ReadWorker(FieldReader* r, const rapidjson::Value& v) {
   return rw;
 }
 
+// An endpoint's totals as the store keeps them (EndpointRecord).
 void ReadTotals(FieldReader* r, const rapidjson::Value& v, EndpointTotals* e) {
-  e->name = r->Str(v, "name");
-  e->requests = r->Int(v, "requests");
-  e->failures = r->Int(v, "failures");
-  e->bytes_in = r->Int(v, "bytes_in");
-  const rapidjson::Value& errors = r->Object(v, "errors");
-  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
-    e->errors[i] = r->Int(errors, ErrorKindName(static_cast<ErrorKind>(i)));
-  }
-  r->Hist(v, "latency", &e->latency_us);
-  r->Hist(v, "service", &e->service_us);
+  EndpointRecord record;
+  ReadJsonFields(r, v, &record, EndpointRecordFields(), JsonDoc::kStore,
+                 [&](int hook, const char* name) {
+                   switch (hook) {
+                     case kEndpointLatency:
+                       r->Hist(v, name, &e->latency_us);
+                       break;
+                     case kEndpointService:
+                       r->Hist(v, name, &e->service_us);
+                       break;
+                     case kEndpointErrors: {
+                       const rapidjson::Value& errors = r->Object(v, name);
+                       for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
+                         e->errors[i] =
+                             r->Int(errors, ErrorKindName(static_cast<ErrorKind>(i)));
+                       }
+                       break;
+                     }
+                   }
+                 });
+  e->name = record.name;
+  e->requests = record.requests;
+  e->failures = record.failures;
+  e->bytes_in = record.bytes_in;
 }
 
 }  // namespace
@@ -73,23 +83,26 @@ void Run::WriteTotals(JsonWriter* w, const EndpointTotals& e,
     cache->version = e.version;
     cache->valid = true;
   }
+  EndpointRecord record{e.name, e.requests, e.failures, 0, e.bytes_in};
   w->StartObject();
-  WriteField(w, "name", e.name);
-  WriteField(w, "requests", e.requests);
-  WriteField(w, "failures", e.failures);
-  WriteField(w, "bytes_in", e.bytes_in);
-  w->Key("errors");
-  w->StartObject();
-  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
-    WriteField(w, ErrorKindName(static_cast<ErrorKind>(i)), e.errors[i]);
-  }
-  w->EndObject();
-  WriteField(w, "latency", cache->latency);
-  WriteField(w, "service", cache->service);
+  WriteJsonFields(w, record, EndpointRecordFields(), JsonDoc::kStore,
+                  [&](JsonWriter* w, int hook, const char* name) {
+                    switch (hook) {
+                      case kEndpointLatency:
+                        WriteField(w, name, cache->latency);
+                        break;
+                      case kEndpointService:
+                        WriteField(w, name, cache->service);
+                        break;
+                      case kEndpointErrors:
+                        WriteErrorCounts(w, name, e.errors, /*zeros=*/true);
+                        break;
+                    }
+                  });
   w->EndObject();
 }
 
-void Run::WriteOpenSeconds(JsonWriter* w) const {
+void StatsMerger::WriteOpenSeconds(JsonWriter* w) const {
   w->Key("open_seconds");
   w->StartArray();
   for (const auto& [t, s] : open_seconds_) {
@@ -122,7 +135,7 @@ void Run::WriteOpenSeconds(JsonWriter* w) const {
   w->EndArray();
 }
 
-void Run::WriteSecond(JsonWriter* w, size_t i) const {
+void StatsMerger::WriteSecond(JsonWriter* w, size_t i) const {
   w->StartObject();
   WriteSize(w, "i", i);
   WriteJsonFields(w, timeline_[i], RunSecondFields(), JsonDoc::kStore);
@@ -143,7 +156,8 @@ void Run::WriteSecond(JsonWriter* w, size_t i) const {
 RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
   RunSnapshot snap;
   snap.summary = ToJson([&](JsonWriter* w) { WriteSummary(w); });
-  encoded_.resize(endpoints_.size());
+  const std::vector<EndpointTotals>& endpoints = stats_.endpoints();
+  encoded_.resize(endpoints.size());
   snap.state = ToJson([&](JsonWriter* w) {
     w->StartObject();
     WriteField(w, "format", kStateFormat);
@@ -163,9 +177,9 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteBool(w, "stop_requested", stop_requested_ns_ != 0);
     WriteField(w, "stop_offset_ns",
                stop_requested_ns_ != 0 ? stop_requested_ns_ - created_ns_ : 0);
-    WriteSize(w, "seconds", timeline_.size());
-    WriteField(w, "hlog_dropped", hlog_.dropped());
-    WriteField(w, "dropped", dropped_);
+    WriteSize(w, "seconds", stats_.timeline().size());
+    WriteField(w, "hlog_dropped", stats_.hlog().dropped());
+    WriteField(w, "dropped", stats_.dropped());
     // The store never holds the plan's secrets: a restarted coordinator does
     // not resume a run (it ends it as interrupted), so nothing needs them.
     w->Key("plan");
@@ -176,8 +190,9 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     w->EndArray();
     w->Key("endpoints");
     w->StartArray();
-    for (size_t i = 0; i < endpoints_.size(); ++i)
-      WriteTotals(w, endpoints_[i], &encoded_[i]);
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      WriteTotals(w, endpoints[i], &encoded_[i]);
+    }
     w->EndArray();
     w->Key("aggregated");
     WriteTotals(w, Aggregated(), &encoded_aggregated_);
@@ -192,8 +207,8 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
       w->EndObject();
     }
     w->EndArray();
-    WriteChecks(w);  // the same shape as REST's (run_views.cc)
-    WriteOpenSeconds(w);
+    WriteChecks(w, JsonDoc::kStore);
+    stats_.WriteOpenSeconds(w);
     w->Key("results");
     w->StartArray();
     for (const ThresholdResult& r : results_) WriteResult(w, r);
@@ -204,13 +219,13 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
     WriteResult(w, aborted_result_);
     w->EndObject();
   });
-  for (size_t i = first_second; i < timeline_.size(); ++i) {
-    snap.seconds.push_back(ToJson([&](JsonWriter* w) { WriteSecond(w, i); }));
+  for (size_t i = first_second; i < stats_.timeline().size(); ++i) {
+    snap.seconds.push_back(ToJson([&](JsonWriter* w) { stats_.WriteSecond(w, i); }));
   }
   return snap;
 }
 
-Status Run::RestoreSecond(std::string_view record, size_t i) {
+Status StatsMerger::RestoreSecond(std::string_view record, size_t i) {
   rapidjson::Document doc;
   LOADD_RETURN_IF_ERROR(ParseJson(record, &doc, 8));
   FieldReader r;
@@ -272,7 +287,6 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   LOADD_RETURN_IF_ERROR(ParseJson(state, &doc, 64));
   FieldReader r;
   std::unique_ptr<Run> run(new Run());
-  run->aggregated_.name = "Aggregated";
   run->id_ = header->id;
   run->state_ = header->state;
   run->created_epoch_ns_ = header->created_epoch_ns;
@@ -285,7 +299,6 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   if (r.Bool(doc, "stop_requested")) {
     run->stop_requested_ns_ = run->created_ns_ + r.Int(doc, "stop_offset_ns");
   }
-  run->dropped_ = r.Int(doc, "dropped");
   const rapidjson::Value& plan = r.Object(doc, "plan");
   if (!r.ok()) return r.status();
   Result<Plan> parsed = PlanFromJson(plan);
@@ -297,21 +310,9 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   for (const rapidjson::Value& v : r.Array(doc, "workers").GetArray()) {
     run->workers_.push_back(ReadWorker(&r, v));
   }
-  for (const rapidjson::Value& v : r.Array(doc, "endpoints").GetArray()) {
-    if (run->endpoints_.size() > kMaxEndpoints)
-      r.Fail("endpoints", "are more than the cap");
-    if (!r.ok()) break;
-    run->endpoints_.emplace_back();
-    ReadTotals(&r, v, &run->endpoints_.back());
-    run->endpoint_index_[run->endpoints_.back().name] = run->endpoints_.size() - 1;
-  }
-  ReadTotals(&r, r.Object(doc, "aggregated"), &run->aggregated_);
   for (const rapidjson::Value& v : r.Array(doc, "cpu_warnings").GetArray()) {
     run->cpu_warnings_.push_back(CpuWarning{r.Str(v, "worker"), r.Int(v, "from_s"),
                                             r.Int(v, "to_s"), r.Hex(v, "max_percent")});
-  }
-  for (const rapidjson::Value& v : r.Array(doc, "checks").GetArray()) {
-    run->checks_[r.Str(v, "name")] = CheckTotals{r.Int(v, "passed"), r.Int(v, "failed")};
   }
   for (const rapidjson::Value& v : r.Array(doc, "results").GetArray()) {
     run->results_.push_back(ReadResult(&r, v));
@@ -320,42 +321,65 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
   if (aborted >= 0) run->aborted_index_ = static_cast<size_t>(aborted);
   run->aborted_result_ = ReadResult(&r, r.Object(doc, "aborted_result"));
   run->ReadEndReason(&r, doc);
-  int64_t closed = r.Int(doc, "seconds");
+  LOADD_RETURN_IF_ERROR(run->stats_.Restore(&r, doc, seconds));
   if (!r.ok()) return r.status();
+  return run;
+}
+
+Status StatsMerger::Restore(FieldReader* r, const rapidjson::Value& doc,
+                            const std::vector<std::string>& seconds) {
+  dropped_ = r->Int(doc, "dropped");
+  for (const rapidjson::Value& v : r->Array(doc, "endpoints").GetArray()) {
+    if (endpoints_.size() > kMaxEndpoints) r->Fail("endpoints", "are more than the cap");
+    if (!r->ok()) break;
+    endpoints_.emplace_back();
+    ReadTotals(r, v, &endpoints_.back());
+    endpoint_index_[endpoints_.back().name] = endpoints_.size() - 1;
+  }
+  ReadTotals(r, r->Object(doc, "aggregated"), &aggregated_);
+  for (const rapidjson::Value& v : r->Array(doc, "checks").GetArray()) {
+    CheckRecord c;
+    ReadJsonFields(r, v, &c, CheckRecordFields(), JsonDoc::kStore);
+    checks_[c.name] = CheckTotals{c.passed, c.failed};
+  }
+  int64_t closed = r->Int(doc, "seconds");
+  if (!r->ok()) return r->status();
   if (closed != static_cast<int64_t>(seconds.size())) {
     return Status::Invalid("seconds", "stored run: its state counts " +
                                           std::to_string(closed) + " closed seconds, " +
                                           std::to_string(seconds.size()) + " are stored");
   }
   for (size_t i = 0; i < seconds.size(); ++i) {
-    LOADD_RETURN_IF_ERROR(run->RestoreSecond(seconds[i], i));
+    LOADD_RETURN_IF_ERROR(RestoreSecond(seconds[i], i));
   }
-  run->hlog_.RestoreDropped(r.Int(doc, "hlog_dropped"));
-  for (const rapidjson::Value& v : r.Array(doc, "open_seconds").GetArray()) {
-    OpenSecond& s = run->open_seconds_[r.Int(v, "t")];
-    s.requests = r.Int(v, "requests");
-    s.failures = r.Int(v, "failures");
-    s.dropped = r.Int(v, "dropped");
-    for (const rapidjson::Value& u : r.Array(v, "users").GetArray()) {
-      s.users[r.Str(u, "worker")] = r.Int(u, "users");
+  hlog_.RestoreDropped(r->Int(doc, "hlog_dropped"));
+  RestoreOpenSeconds(r, doc);
+  return r->status();
+}
+
+void StatsMerger::RestoreOpenSeconds(FieldReader* r, const rapidjson::Value& doc) {
+  for (const rapidjson::Value& v : r->Array(doc, "open_seconds").GetArray()) {
+    OpenSecond& s = open_seconds_[r->Int(v, "t")];
+    s.requests = r->Int(v, "requests");
+    s.failures = r->Int(v, "failures");
+    s.dropped = r->Int(v, "dropped");
+    for (const rapidjson::Value& u : r->Array(v, "users").GetArray()) {
+      s.users[r->Str(u, "worker")] = r->Int(u, "users");
     }
     // The sum of the endpoints' below (SecondLatency): checked, not kept.
     HdrHistogram all = HdrHistogram::ForLatencyMicros();
-    r.Hist(v, "latency", &all);
-    for (const rapidjson::Value& e : r.Array(v, "endpoints").GetArray()) {
-      int64_t index = r.Int(e, "index");
-      if (r.ok() &&
-          (index < 0 || index >= static_cast<int64_t>(run->endpoints_.size()))) {
-        r.Fail("index", "names no endpoint");
+    r->Hist(v, "latency", &all);
+    for (const rapidjson::Value& e : r->Array(v, "endpoints").GetArray()) {
+      int64_t index = r->Int(e, "index");
+      if (r->ok() && (index < 0 || index >= static_cast<int64_t>(endpoints_.size()))) {
+        r->Fail("index", "names no endpoint");
       }
-      if (!r.ok()) break;
+      if (!r->ok()) break;
       HdrHistogram h = HdrHistogram::ForLatencyMicros();
-      r.Hist(e, "latency", &h);
+      r->Hist(e, "latency", &h);
       s.endpoint_latency_us.emplace(static_cast<size_t>(index), std::move(h));
     }
   }
-  if (!r.ok()) return r.status();
-  return run;
 }
 
 void Run::ReadEndReason(FieldReader* r, const rapidjson::Value& doc) {

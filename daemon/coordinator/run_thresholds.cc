@@ -79,4 +79,21 @@ ThresholdResult EvaluateThreshold(const Threshold& t, const ThresholdData& data)
   return r;
 }
 
+ThresholdRecord ThresholdRecordOf(const ThresholdResult& r, const Threshold* t) {
+  ThresholdRecord record;
+  if (t != nullptr) {
+    record.key = t->key;
+    record.condition = t->condition;
+  }
+  record.measured = r.measured;
+  record.actual = r.actual;
+  record.passed = r.passed;
+  record.message = r.message;
+  return record;
+}
+
+ThresholdResult ThresholdResultOf(const ThresholdRecord& record) {
+  return ThresholdResult{record.measured, record.actual, record.passed, record.message};
+}
+
 }  // namespace loadd

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/run_records.h"
 #include "common/threshold.h"
 #include "daemon/coordinator/run_stats.h"
 
@@ -37,6 +38,11 @@ struct ThresholdData {
 // Missing data (no requests, no checks, a step not seen, no time) gives
 // measured == false with a message saying why, and passed == false.
 ThresholdResult EvaluateThreshold(const Threshold& t, const ThresholdData& data);
+
+// A verdict as REST and the store carry it (common/run_records.h): with the
+// threshold's key and condition when t is given (REST), without (the store).
+ThresholdRecord ThresholdRecordOf(const ThresholdResult& r, const Threshold* t);
+ThresholdResult ThresholdResultOf(const ThresholdRecord& record);
 
 }  // namespace loadd
 

@@ -41,8 +41,8 @@ FinalStats Run::FinalStatsOf(const RunWorker& worker) const {
 }
 
 ThresholdData Run::ThresholdDataAt(int64_t now_ns) const {
-  return ThresholdData{Aggregated(), endpoints_, endpoint_index_, checks_,
-                       ElapsedSeconds(now_ns)};
+  return ThresholdData{Aggregated(), stats_.endpoints(), stats_.endpoint_index(),
+                       stats_.checks(), ElapsedSeconds(now_ns)};
 }
 
 std::vector<ThresholdResult> Run::EvaluateAll(int64_t now_ns) const {

@@ -20,50 +20,41 @@ void Dbl(JsonWriter* w, const char* key, double v) {
   w->Double(std::isfinite(v) ? std::round(v * 10) / 10 : 0);
 }
 
-void WriteErrors(JsonWriter* w, const ErrorCounts& errors, bool all) {
-  w->Key("errors");
-  w->StartObject();
-  for (int i = 0; i < static_cast<int>(ErrorKind::kCount); ++i) {
-    if (!all && errors[i] == 0) continue;
-    WriteField(w, ErrorKindName(static_cast<ErrorKind>(i)), errors[i]);
-  }
-  w->EndObject();
+// A latency histogram's summary fields (LatencySummary), with stddev_us
+// for an endpoint's latency and without for its service time.
+void WritePercentiles(JsonWriter* w, const HdrHistogram& h, bool stddev) {
+  WriteJsonFields(w, LatencySummaryOf(h), LatencySummaryFields(), JsonDoc::kApi,
+                  [&](JsonWriter* w, int, const char* name) {
+                    if (stddev) Dbl(w, name, h.StdDev());
+                  });
 }
 
 void WriteEndpoint(JsonWriter* w, const EndpointTotals& e, double seconds) {
-  const HdrHistogram& h = e.latency_us;
+  EndpointRecord record{e.name, e.requests, e.failures,
+                        seconds > 0 ? static_cast<double>(e.requests) / seconds : 0,
+                        e.bytes_in};
   w->StartObject();
-  WriteField(w, "name", e.name);
-  WriteField(w, "requests", e.requests);
-  WriteField(w, "failures", e.failures);
-  Dbl(w, "rps", seconds > 0 ? static_cast<double>(e.requests) / seconds : 0);
-  WriteField(w, "bytes_in", e.bytes_in);
-  WriteField(w, "min_us", h.Min());
-  Dbl(w, "mean_us", h.Mean());
-  Dbl(w, "stddev_us", h.StdDev());
-  WriteField(w, "p50_us", h.ValueAtPercentile(50));
-  WriteField(w, "p90_us", h.ValueAtPercentile(90));
-  WriteField(w, "p95_us", h.ValueAtPercentile(95));
-  WriteField(w, "p99_us", h.ValueAtPercentile(99));
-  WriteField(w, "p999_us", h.ValueAtPercentile(99.9));
-  WriteField(w, "max_us", h.Max());
-  WriteErrors(w, e.errors, false);
-  if (e.service_us.TotalCount() > 0) {
-    // Open model: the uncorrected time from sending, beside the corrected
-    // latency above (which counts from each iteration's intended start).
-    const HdrHistogram& s = e.service_us;
-    w->Key("service");
-    w->StartObject();
-    WriteField(w, "min_us", s.Min());
-    Dbl(w, "mean_us", s.Mean());
-    WriteField(w, "p50_us", s.ValueAtPercentile(50));
-    WriteField(w, "p90_us", s.ValueAtPercentile(90));
-    WriteField(w, "p95_us", s.ValueAtPercentile(95));
-    WriteField(w, "p99_us", s.ValueAtPercentile(99));
-    WriteField(w, "p999_us", s.ValueAtPercentile(99.9));
-    WriteField(w, "max_us", s.Max());
-    w->EndObject();
-  }
+  WriteJsonFields(w, record, EndpointRecordFields(), JsonDoc::kApi,
+                  [&](JsonWriter* w, int hook, const char* name) {
+                    switch (hook) {
+                      case kEndpointLatency:
+                        WritePercentiles(w, e.latency_us, /*stddev=*/true);
+                        break;
+                      case kEndpointErrors:
+                        WriteErrorCounts(w, name, e.errors, /*zeros=*/false);
+                        break;
+                      case kEndpointService:
+                        // Open model: the uncorrected time from sending,
+                        // beside the corrected latency (which counts from
+                        // each iteration's intended start).
+                        if (e.service_us.TotalCount() == 0) break;
+                        w->Key(name);
+                        w->StartObject();
+                        WritePercentiles(w, e.service_us, /*stddev=*/false);
+                        w->EndObject();
+                        break;
+                    }
+                  });
   w->EndObject();
 }
 
@@ -76,8 +67,9 @@ std::string IsoTime(std::time_t t) {
 }
 
 // Latencies as whole us (mean to 0.1 us), rates to 6 decimals, rps to 0.1.
-void WriteActual(JsonWriter* w, ThresholdMetric metric, const ThresholdResult& r) {
-  w->Key("actual");
+void WriteActual(JsonWriter* w, const char* name, ThresholdMetric metric,
+                 const ThresholdResult& r) {
+  w->Key(name);
   if (!r.measured) {
     w->Null();
   } else if (UnitOf(metric) == MetricUnit::kFraction) {
@@ -100,10 +92,10 @@ void Run::WriteSummary(JsonWriter* w) const {
   row.started_by = started_by_;
   row.users = plan_.users;
   row.duration_s = static_cast<double>(plan_.duration_ns) / 1e9;
-  row.requests = aggregated_.requests;
+  row.requests = stats_.AggregatedCounts().requests;
   row.warnings =
       static_cast<int64_t>(cpu_warnings_.size()) + (WorkersWithoutRows(workers_) > 0);
-  row.failures = aggregated_.failures;
+  row.failures = stats_.AggregatedCounts().failures;
   if (IsFinal(state_)) row.thresholds_passed = ThresholdsPassed();
   w->StartObject();
   WriteJsonFields(w, row, RunSummaryFields(), JsonDoc::kApi);
@@ -146,13 +138,16 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
     w->EndObject();
   }
   w->EndArray();
+  const EndpointTotals& all = stats_.AggregatedCounts();
+  RunTotals totals{all.requests, all.failures,
+                   seconds > 0 ? static_cast<double>(all.requests) / seconds : 0,
+                   stats_.dropped()};
   w->Key("totals");
   w->StartObject();
-  WriteField(w, "requests", aggregated_.requests);
-  WriteField(w, "failures", aggregated_.failures);
-  Dbl(w, "rps", seconds > 0 ? static_cast<double>(aggregated_.requests) / seconds : 0);
-  WriteField(w, "dropped", dropped_);
-  WriteErrors(w, aggregated_.errors, true);
+  WriteJsonFields(w, totals, RunTotalsFields(), JsonDoc::kApi,
+                  [&](JsonWriter* w, int, const char* name) {
+                    WriteErrorCounts(w, name, all.errors, /*zeros=*/true);
+                  });
   w->EndObject();
   w->Key("warnings");
   w->StartArray();
@@ -177,21 +172,21 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   w->EndArray();
   w->Key("endpoints");
   w->StartArray();
-  for (const EndpointTotals& e : endpoints_) WriteEndpoint(w, e, seconds);
+  for (const EndpointTotals& e : stats_.endpoints()) WriteEndpoint(w, e, seconds);
   w->EndArray();
   w->Key("aggregated");
   WriteEndpoint(w, Aggregated(), seconds);
   WriteThresholds(w, now_ns);
-  WriteChecks(w);
+  WriteChecks(w, JsonDoc::kApi);
   if (timeline) {
     w->Key("timeline");
     w->StartArray();
     // Seconds close in order and are never reopened (SecondOf), so the
     // wanted ones are a suffix.
     auto first =
-        std::partition_point(timeline_.begin(), timeline_.end(),
+        std::partition_point(stats_.timeline().begin(), stats_.timeline().end(),
                              [&](const SecondSummary& s) { return s.t < since_s; });
-    for (auto it = first; it != timeline_.end(); ++it) {
+    for (auto it = first; it != stats_.timeline().end(); ++it) {
       w->StartObject();
       WriteJsonFields(w, *it, RunSecondFields(), JsonDoc::kApi);
       w->EndObject();
@@ -223,14 +218,12 @@ void Run::WriteWorkerHook(JsonWriter* w, const RunWorker& rw, int hook,
   }
 }
 
-void Run::WriteChecks(JsonWriter* w) const {
+void Run::WriteChecks(JsonWriter* w, JsonDoc doc) const {
   w->Key("checks");
   w->StartArray();
-  for (const auto& [name, c] : checks_) {
+  for (const auto& [name, c] : stats_.checks()) {
     w->StartObject();
-    WriteField(w, "name", name);
-    WriteField(w, "passed", c.passed);
-    WriteField(w, "failed", c.failed);
+    WriteJsonFields(w, CheckRecord{name, c.passed, c.failed}, CheckRecordFields(), doc);
     w->EndObject();
   }
   w->EndArray();
@@ -258,12 +251,10 @@ void Run::WriteThresholds(JsonWriter* w, int64_t now_ns) const {
     const Threshold& t = plan_.thresholds[i];
     const ThresholdResult& r = (*results)[i];
     w->StartObject();
-    WriteField(w, "key", t.key);
-    WriteField(w, "condition", t.condition);
-    WriteActual(w, t.measure.metric, r);
-    w->Key("passed");
-    w->Bool(r.passed);
-    WriteField(w, "message", r.message);
+    WriteJsonFields(w, ThresholdRecordOf(r, &t), ThresholdRecordFields(), JsonDoc::kApi,
+                    [&](JsonWriter* w, int, const char* name) {
+                      WriteActual(w, name, t.measure.metric, r);
+                    });
     w->EndObject();
   }
   w->EndArray();
