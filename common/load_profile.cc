@@ -139,6 +139,19 @@ LoadProfile LoadProfile::Retarget(int64_t at_ns, double to, double rate_per_s) c
   return LoadProfile(std::move(knots));
 }
 
+double LoadProfile::SteepestRate() const {
+  double steepest = 0;
+  for (size_t s = 1; s < knots_.size(); ++s) {
+    const double span_s =
+        static_cast<double>(knots_[s].t_ns - knots_[s - 1].t_ns) / kNsPerSecD;
+    if (span_s > 0) {
+      steepest =
+          std::max(steepest, std::abs(knots_[s].value - knots_[s - 1].value) / span_s);
+    }
+  }
+  return steepest;
+}
+
 int64_t LoadProfile::UserBound() const {
   return static_cast<int64_t>(std::ceil(Peak() - 1e-9));
 }

@@ -56,6 +56,9 @@ class LoadProfile {
   // swap the new profile in at any time before at_ns. at_ns outside
   // [0, duration): the profile unchanged.
   LoadProfile Retarget(int64_t at_ns, double to, double rate_per_s) const;
+  // The steepest slope of a ramp (per second, up or down; steps left out):
+  // the rate a scaled run moves at. 0 for a profile without a ramp.
+  double SteepestRate() const;
   // The user indices a closed-model run can ever have active: ceil(Peak()).
   int64_t UserBound() const;
 

@@ -136,6 +136,17 @@ TEST(LoadProfileTest, RetargetOpenModelKeepsEveryArrivalBeforeTheChange) {
   EXPECT_EQ(up.TotalArrivals(), 600 + 400 + 6 * 600);
 }
 
+TEST(LoadProfileTest, SteepestRateIsTheFastestRampUpOrDown) {
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 0}, {2 * kSec, 100}, {9 * kSec, 100}}).SteepestRate(),
+                   50);
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 0}, {4 * kSec, 100}, {5 * kSec, 100}, {6 * kSec, 0}})
+                       .SteepestRate(),
+                   100);
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 200}, {9 * kSec, 200}}).SteepestRate(), 0);
+  EXPECT_DOUBLE_EQ(
+      LoadProfile({{0, 5}, {kSec, 5}, {kSec, 9}, {2 * kSec, 9}}).SteepestRate(), 0);
+}
+
 TEST(LoadProfileTest, RetargetStepsWithoutARateAndStopsAtTheEnd) {
   LoadProfile plan({{0, 100}, {10 * kSec, 100}});
   LoadProfile step = plan.Retarget(2 * kSec, 400, 0);

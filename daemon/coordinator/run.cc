@@ -63,6 +63,14 @@ Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
       created_ns_(created_ns),
       start_ns_(start_ns) {
   aggregated_.name = "Aggregated";
+  profile_ = plan_.Profile();
+}
+
+void Run::AddScale(RunEvent event) {
+  int64_t at_ns = event.at_ms * kNsPerMs;
+  profile_ = profile_.Retarget(at_ns, event.to, event.ramp_rate);
+  events_.push_back(std::move(event));
+  Touch();
 }
 
 bool Run::SetState(RunState state, int64_t now_ns, std::string message) {
