@@ -101,10 +101,13 @@ class Scaling(unittest.TestCase):
                 checked += 1
             self.assertGreaterEqual(checked, 8)
             print(f"closed: {checked} seconds checked, worst gap {worst} users")
-            # Every request the target answered, plus those in flight at the
-            # end (graceful_stop 0s: interrupted, never answered).
+            # Every request the target answered is counted; those in flight at
+            # the end (graceful_stop 0s) are counted as interrupted, whether or
+            # not the target had written its answer yet.
             totals = run["totals"]
-            self.assertEqual(totals["requests"] - totals["errors"]["interrupted"], f.served())
+            self.assertLessEqual(totals["requests"] - totals["errors"]["interrupted"],
+                                 f.served())
+            self.assertLessEqual(f.served(), totals["requests"])
             # Shares did not move; every worker got the new profile.
             for w in range(2):
                 self.assertIn("scaled to 50", f.log(f"worker{w}"))
