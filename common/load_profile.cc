@@ -113,4 +113,47 @@ int64_t LoadProfile::TotalArrivals() const {
   return n;
 }
 
+LoadProfile LoadProfile::Retarget(int64_t at_ns, double to, double rate_per_s) const {
+  const int64_t end_ns = duration_ns();
+  if (at_ns < 0 || at_ns >= end_ns) return *this;
+  const double from = ValueAt(at_ns);
+  std::vector<Knot> knots;
+  for (const Knot& k : knots_) {
+    if (k.t_ns < at_ns) knots.push_back(k);
+  }
+  knots.push_back({at_ns, from});
+  if (rate_per_s <= 0 || !std::isfinite(rate_per_s)) {
+    knots.push_back({at_ns, to});  // a step
+    knots.push_back({end_ns, to});
+    return LoadProfile(std::move(knots));
+  }
+  const double ramp_ns = std::abs(to - from) / rate_per_s * kNsPerSecD;
+  const double left_ns = static_cast<double>(end_ns - at_ns);
+  if (ramp_ns < left_ns) {
+    int64_t reach_ns = at_ns + static_cast<int64_t>(std::llround(ramp_ns));
+    if (reach_ns > at_ns) knots.push_back({reach_ns, to});
+    knots.push_back({end_ns, to});
+  } else {  // the run ends on the way
+    knots.push_back({end_ns, from + (to - from) * left_ns / ramp_ns});
+  }
+  return LoadProfile(std::move(knots));
+}
+
+double LoadProfile::SteepestRate() const {
+  double steepest = 0;
+  for (size_t s = 1; s < knots_.size(); ++s) {
+    const double span_s =
+        static_cast<double>(knots_[s].t_ns - knots_[s - 1].t_ns) / kNsPerSecD;
+    if (span_s > 0) {
+      steepest =
+          std::max(steepest, std::abs(knots_[s].value - knots_[s - 1].value) / span_s);
+    }
+  }
+  return steepest;
+}
+
+int64_t LoadProfile::UserBound() const {
+  return static_cast<int64_t>(std::ceil(Peak() - 1e-9));
+}
+
 }  // namespace loadd

@@ -48,6 +48,20 @@ class LoadProfile {
   // How many arrivals the whole run has: the m with ArrivalTime(m) >= 0.
   int64_t TotalArrivals() const;
 
+  // Live scaling: the same profile up to run time at_ns, then a straight
+  // line from ValueAt(at_ns) to `to` at rate_per_s (users or arrivals/s per
+  // second; <= 0: a step at at_ns), held until the end; the end is not
+  // moved. Before at_ns nothing changes, so every user toggle and arrival
+  // time before it stays (to the nanosecond's rounding), and a worker can
+  // swap the new profile in at any time before at_ns. at_ns outside
+  // [0, duration): the profile unchanged.
+  LoadProfile Retarget(int64_t at_ns, double to, double rate_per_s) const;
+  // The steepest slope of a ramp (per second, up or down; steps left out):
+  // the rate a scaled run moves at. 0 for a profile without a ramp.
+  double SteepestRate() const;
+  // The user indices a closed-model run can ever have active: ceil(Peak()).
+  int64_t UserBound() const;
+
  private:
   std::vector<Knot> knots_;
   std::vector<double> cumulative_;  // A(t) at each knot

@@ -86,5 +86,80 @@ TEST(LoadProfileTest, ZeroRateSegmentsHaveNoArrivals) {
   EXPECT_GE(p.ArrivalTime(0, &seg), 2 * kSec);
 }
 
+// Live scaling (issue 16): 100 users held, moved to 300 at 100 users/s at
+// run time 5 s, then to 50 at 8.5 s.
+TEST(LoadProfileTest, RetargetFollowsTheLineAndKeepsThePast) {
+  LoadProfile plan({{0, 0}, {1 * kSec, 100}, {20 * kSec, 100}});
+  LoadProfile up = plan.Retarget(5 * kSec, 300, 100);
+  EXPECT_EQ(up.duration_ns(), plan.duration_ns());
+  for (int64_t t = 0; t < 5 * kSec; t += 97 * kNsPerMs) {
+    EXPECT_DOUBLE_EQ(up.ValueAt(t), plan.ValueAt(t)) << t;
+  }
+  EXPECT_DOUBLE_EQ(up.ValueAt(6 * kSec), 200);
+  EXPECT_DOUBLE_EQ(up.ValueAt(7 * kSec), 300);
+  EXPECT_DOUBLE_EQ(up.ValueAt(19 * kSec), 300);
+  EXPECT_EQ(up.UserBound(), 300);
+  // Users 0..99 keep their toggles; users 100..299 turn on along the line.
+  for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(up.UserToggles(i), plan.UserToggles(i));
+  for (int64_t t = 5 * kSec + 1001; t < 9 * kSec; t += 37 * kNsPerMs) {
+    EXPECT_EQ(ActiveAt(up, 300, t), static_cast<int64_t>(std::ceil(up.ValueAt(t)))) << t;
+  }
+  LoadProfile down = up.Retarget(8500 * kNsPerMs, 50, 100);
+  EXPECT_DOUBLE_EQ(down.ValueAt(8 * kSec), 300);
+  EXPECT_DOUBLE_EQ(down.ValueAt(9500 * kNsPerMs), 200);
+  EXPECT_DOUBLE_EQ(down.ValueAt(11 * kSec), 50);
+  EXPECT_EQ(down.UserBound(), 300);
+  for (int64_t t = 8 * kSec + 1001; t < 12 * kSec; t += 37 * kNsPerMs) {
+    EXPECT_EQ(ActiveAt(down, 300, t), static_cast<int64_t>(std::ceil(down.ValueAt(t))))
+        << t;
+  }
+  // Newest first: user 299 stops before user 200, and users below 50 stay.
+  auto last = down.UserToggles(299);
+  auto mid = down.UserToggles(200);
+  ASSERT_FALSE(last.empty());
+  ASSERT_FALSE(mid.empty());
+  EXPECT_FALSE(last.back().second);
+  EXPECT_FALSE(mid.back().second);
+  EXPECT_LT(last.back().first, mid.back().first);
+  EXPECT_EQ(down.UserToggles(49), plan.UserToggles(49));
+}
+
+TEST(LoadProfileTest, RetargetOpenModelKeepsEveryArrivalBeforeTheChange) {
+  LoadProfile plan({{0, 200}, {10 * kSec, 200}});
+  LoadProfile up = plan.Retarget(3 * kSec, 600, 400);  // 1 s of ramp
+  size_t a = 0, b = 0;
+  for (int64_t m = 0; m < 600; ++m) {  // the 600 arrivals of the first 3 s
+    EXPECT_NEAR(up.ArrivalTime(m, &b), plan.ArrivalTime(m, &a), 1) << m;
+  }
+  EXPECT_DOUBLE_EQ(up.ArrivalsBy(4 * kSec), 600 + 400);  // ramp: mean 400/s
+  EXPECT_DOUBLE_EQ(up.ArrivalsBy(5 * kSec), 1000 + 600);
+  EXPECT_EQ(up.TotalArrivals(), 600 + 400 + 6 * 600);
+}
+
+TEST(LoadProfileTest, SteepestRateIsTheFastestRampUpOrDown) {
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 0}, {2 * kSec, 100}, {9 * kSec, 100}}).SteepestRate(),
+                   50);
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 0}, {4 * kSec, 100}, {5 * kSec, 100}, {6 * kSec, 0}})
+                       .SteepestRate(),
+                   100);
+  EXPECT_DOUBLE_EQ(LoadProfile({{0, 200}, {9 * kSec, 200}}).SteepestRate(), 0);
+  EXPECT_DOUBLE_EQ(
+      LoadProfile({{0, 5}, {kSec, 5}, {kSec, 9}, {2 * kSec, 9}}).SteepestRate(), 0);
+}
+
+TEST(LoadProfileTest, RetargetStepsWithoutARateAndStopsAtTheEnd) {
+  LoadProfile plan({{0, 100}, {10 * kSec, 100}});
+  LoadProfile step = plan.Retarget(2 * kSec, 400, 0);
+  EXPECT_DOUBLE_EQ(step.ValueAt(2 * kSec + 1), 400);
+  EXPECT_DOUBLE_EQ(step.ArrivalsBy(3 * kSec), 200 + 400);
+  // Too slow to arrive before the end: the line is cut there.
+  LoadProfile slow = plan.Retarget(8 * kSec, 300, 50);
+  EXPECT_DOUBLE_EQ(slow.ValueAt(10 * kSec), 200);
+  EXPECT_EQ(slow.duration_ns(), 10 * kSec);
+  // Outside the run: unchanged.
+  EXPECT_DOUBLE_EQ(plan.Retarget(10 * kSec, 5, 1).ValueAt(9 * kSec), 100);
+  EXPECT_DOUBLE_EQ(plan.Retarget(-1, 5, 1).ValueAt(9 * kSec), 100);
+}
+
 }  // namespace
 }  // namespace loadd

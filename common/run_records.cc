@@ -174,4 +174,19 @@ std::span<const JsonField<EndpointRecord>> EndpointRecordFields() {
   return kFields;
 }
 
+std::span<const JsonField<RunEvent>> RunEventFields() {
+  using S = RunEvent;
+  static const JsonField<S> kFields[] = {
+      {"kind", "kind", &S::kind},
+      {"by", "by", &S::by},
+      {"requested_ms", "requested_ms", &S::requested_ms},
+      {"at_ms", "at_ms", &S::at_ms},
+      {"unit", "unit", &S::unit},
+      {"from", "from", &S::from},
+      {"to", "to", &S::to},
+      {"ramp_rate", "ramp_rate", &S::ramp_rate},
+  };
+  return kFields;
+}
+
 }  // namespace loadd

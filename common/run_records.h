@@ -165,6 +165,20 @@ struct FleetWorkerRow {
 // entries the label rules allow.
 enum FleetWorkerHook { kFleetWorkerLabels };
 std::span<const JsonField<FleetWorkerRow>> FleetWorkerFields();
+// One change made to a running run: live scaling (PATCH /v1/runs/{id},
+// docs/load-models.md). REST's events[], the store's and loadctl's reports
+// read and write it from RunEventFields().
+struct RunEvent {
+  std::string kind = "scale";
+  std::string by;            // the name of the token that asked ("" if none)
+  int64_t requested_ms = 0;  // run time of the request
+  int64_t at_ms = 0;         // run time the change began on every worker
+  std::string unit;          // "users" (closed model) or "rate" (arrivals/s)
+  double from = 0;           // the level at at_ms
+  double to = 0;             // the level asked for
+  double ramp_rate = 0;      // per second, the plan's spawn or ramp rate; 0: a step
+};
+std::span<const JsonField<RunEvent>> RunEventFields();
 
 }  // namespace loadd
 

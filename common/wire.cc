@@ -75,6 +75,19 @@ void Write(JsonWriter* w, const ReshareMsg& m) {
   w->Double(m.handover_rate);
 }
 void Write(JsonWriter* w, const StopMsg& m) { WriteField(w, "run_id", m.run_id); }
+void Write(JsonWriter* w, const ProfileMsg& m) {
+  WriteField(w, "run_id", m.run_id);
+  WriteField(w, "at_ms", m.at_ms);
+  w->Key("knots");  // [[t_ns, value], ...]
+  w->StartArray();
+  for (const LoadProfile::Knot& k : m.knots) {
+    w->StartArray();
+    w->Int64(k.t_ns);
+    w->Double(k.value);
+    w->EndArray();
+  }
+  w->EndArray();
+}
 void Write(JsonWriter* w, const GoodbyeMsg& m) { WriteField(w, "reason", m.reason); }
 void Write(JsonWriter* w, const StatsMsg& m) {
   WriteField(w, "run_id", m.run_id);
@@ -207,6 +220,33 @@ Status Read(ObjectReader* r, ReshareMsg* m) {
   return ReadHandoverRate(r, &m->handover_rate);
 }
 Status Read(ObjectReader* r, StopMsg* m) { return r->String("run_id", &m->run_id, true); }
+// Knots in time order from t = 0, values users or arrivals/s within the
+// plan's bounds.
+Status Read(ObjectReader* r, ProfileMsg* m) {
+  LOADD_RETURN_IF_ERROR(r->String("run_id", &m->run_id, true));
+  LOADD_RETURN_IF_ERROR(r->Int("at_ms", &m->at_ms, 0, kMaxI, true));
+  const rapidjson::Value* list = r->Get("knots");
+  const std::string path = r->FieldPath("knots");
+  if (list == nullptr || !list->IsArray() || list->Size() < 2 ||
+      list->Size() > kMaxProfileKnots) {
+    return Status::Invalid(
+        path, "must be an array of 2 to " + std::to_string(kMaxProfileKnots) + " knots");
+  }
+  int64_t last_ns = 0;
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const rapidjson::Value& k = (*list)[i];
+    if (!k.IsArray() || k.Size() != 2 || !k[0].IsInt64() || !k[1].IsNumber() ||
+        k[0].GetInt64() < last_ns || k[0].GetInt64() > kMaxI || k[1].GetDouble() < 0 ||
+        !(k[1].GetDouble() <= Plan::kMaxRate) || (i == 0 && k[0].GetInt64() != 0)) {
+      return Status::Invalid(JsonPathIndex(path, i),
+                             "must be [t_ns, value]: times from 0 in order, values "
+                             "from 0 to 10000000");
+    }
+    last_ns = k[0].GetInt64();
+    m->knots.push_back({last_ns, k[1].GetDouble()});
+  }
+  return Status::Ok();
+}
 Status Read(ObjectReader* r, GoodbyeMsg* m) {
   LOADD_RETURN_IF_ERROR(r->String("reason", &m->reason));
   if (m->reason.size() > 256)
@@ -317,7 +357,7 @@ constexpr MessageType kMessageTypes[] = {
     {"heartbeat", DecodeAs<HeartbeatMsg>}, {"ping", DecodeAs<PingMsg>},
     {"assign", DecodeAs<AssignMsg>},       {"stop", DecodeAs<StopMsg>},
     {"stats", DecodeAs<StatsMsg>},         {"reshare", DecodeAs<ReshareMsg>},
-    {"goodbye", DecodeAs<GoodbyeMsg>},
+    {"goodbye", DecodeAs<GoodbyeMsg>},     {"profile", DecodeAs<ProfileMsg>},
 };
 static_assert(std::size(kMessageTypes) == std::variant_size_v<Message>);
 

@@ -99,6 +99,19 @@ struct ReshareMsg {
   double handover_rate = 1;
 };
 
+// coordinator -> worker: the run's load profile changes (live scaling,
+// PATCH /v1/runs/{id}). `knots` is the whole new profile
+// (LoadProfile::Retarget of the one before); it equals the old one before
+// run time at_ms, the instant the change begins on every worker alike, so
+// the fleet-wide line is straight. A worker swaps it in at once: what it
+// ran before at_ms does not change. Its end is the plan's.
+struct ProfileMsg {
+  std::string run_id;
+  int64_t at_ms = 0;
+  std::vector<LoadProfile::Knot> knots;
+};
+constexpr size_t kMaxProfileKnots = 1024;
+
 // coordinator -> worker: end the run now.
 struct StopMsg {
   std::string run_id;
@@ -147,7 +160,7 @@ struct GoodbyeMsg {
 };
 
 using Message = std::variant<HelloMsg, WelcomeMsg, HeartbeatMsg, PingMsg, AssignMsg,
-                             StopMsg, StatsMsg, ReshareMsg, GoodbyeMsg>;
+                             StopMsg, StatsMsg, ReshareMsg, GoodbyeMsg, ProfileMsg>;
 
 const char* MessageTypeName(const Message& msg);
 // Stats go out in their binary form (wire_stats.h), everything else as JSON.

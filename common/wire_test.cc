@@ -96,13 +96,39 @@ TEST(WireTest, EveryTypeRoundTrips) {
       StopMsg{"r"},
       ReshareMsg{"r", {ShareChange{false, 6, 1, 3, 1, 5000}}, 50},
       GoodbyeMsg{"signal 15"},
-      GoodbyeMsg{}};
+      GoodbyeMsg{},
+      ProfileMsg{"r", 5000, {{0, 0}, {1'000'000'000, 100}, {5'000'000'000, 100}}}};
   for (const Message& m : kMessages) {
     Result<Message> decoded = DecodeMessage(EncodeMessage(m));
     ASSERT_TRUE(decoded.ok()) << MessageTypeName(m) << ": "
                               << decoded.status().ToString();
     EXPECT_EQ(decoded->index(), m.index());
   }
+}
+
+TEST(WireTest, ProfileCarriesEveryKnot) {
+  ProfileMsg sent{"r9",
+                  4300,
+                  {{0, 0},
+                   {1'000'000'000, 100},
+                   {4'300'000'000, 100},
+                   {6'300'000'000, 300},
+                   {10'000'000'000, 300}}};
+  Result<Message> decoded = DecodeMessage(EncodeMessage(sent));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const ProfileMsg& got = std::get<ProfileMsg>(*decoded);
+  EXPECT_EQ(got.run_id, "r9");
+  EXPECT_EQ(got.at_ms, 4300);
+  ASSERT_EQ(got.knots.size(), sent.knots.size());
+  for (size_t i = 0; i < got.knots.size(); ++i) {
+    EXPECT_EQ(got.knots[i].t_ns, sent.knots[i].t_ns);
+    EXPECT_EQ(got.knots[i].value, sent.knots[i].value);
+  }
+  // A bad knot is named by its index.
+  Result<Message> bad = DecodeMessage(
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[0, 1], [9, "x"]]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().path(), "$.knots[1]");
 }
 
 TEST(WireTest, GarbageIsRejectedNotCrashed) {
@@ -127,6 +153,13 @@ TEST(WireTest, GarbageIsRejectedNotCrashed) {
       R"({"type": "goodbye", "reason": 15})",
       R"({"type": "goodbye", "run_id": "r"})",
       R"({"type": "welcome", "worker_id": "h/1", "heartbeat_timeout_ms": -1})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[0, 1]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[5, 1], [9, 1]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[0, 1], [9, -1]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[0, 1], [9, 1e99]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[9, 1], [0, 1]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": -1, "knots": [[0, 1], [9, 1]]})",
+      R"({"type": "profile", "run_id": "r", "at_ms": 1, "knots": [[0, 1, 2], [9, 1]]})",
   };
   for (const char* bad : kBad) {
     EXPECT_FALSE(DecodeMessage(bad).ok()) << bad;

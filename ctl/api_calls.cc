@@ -77,6 +77,12 @@ Status FetchLiveWorkers(ApiClient* api, int64_t* live) {
   return Status::Ok();
 }
 
+Status ScaleRun(ApiClient* api, const std::string& id, const std::string& body,
+                JsonReply* reply) {
+  LOADD_RETURN_IF_ERROR(CheckRunId(id));
+  return PatchJson(api, "/v1/runs/" + id, body, reply);
+}
+
 Status StopRun(ApiClient* api, const std::string& id, JsonReply* reply) {
   LOADD_RETURN_IF_ERROR(CheckRunId(id));
   return PostJson(api, "/v1/runs/" + id + "/stop", "{}", reply);

@@ -35,6 +35,9 @@ Status FetchRuns(ApiClient* api, JsonReply* reply, std::vector<RunSummary>* runs
 Status FetchWorkers(ApiClient* api, JsonReply* reply, std::vector<WorkerView>* workers);
 // GET /healthz: *live is its `workers`, the live workers.
 Status FetchLiveWorkers(ApiClient* api, int64_t* live);
+// PATCH /v1/runs/{id} with body ({"users": N} or {"rate": R}): live scaling.
+Status ScaleRun(ApiClient* api, const std::string& id, const std::string& body,
+                JsonReply* reply);
 // POST /v1/runs/{id}/stop. 409 (the run already ended) is kFailedPrecondition.
 Status StopRun(ApiClient* api, const std::string& id, JsonReply* reply);
 

@@ -135,4 +135,10 @@ Status PostJson(ApiClient* api, const std::string& path, const std::string& body
                     api->AuthHint(), reply);
 }
 
+Status PatchJson(ApiClient* api, const std::string& path, const std::string& body,
+                 JsonReply* reply) {
+  return CheckReply("PATCH " + api->BaseUrl() + path, api->Patch(path, body),
+                    api->AuthHint(), reply);
+}
+
 }  // namespace loadd

@@ -33,6 +33,8 @@ class ApiClient {
   virtual Result<HttpReply> Get(const std::string& path) = 0;
   // Sends body as application/json.
   virtual Result<HttpReply> Post(const std::string& path, const std::string& body) = 0;
+  // PATCH, body as application/json (live scaling).
+  virtual Result<HttpReply> Patch(const std::string& path, const std::string& body) = 0;
   // Added to the error of a 401 answer: what was sent and how to fix it.
   virtual std::string AuthHint() const { return ""; }
 };
@@ -50,6 +52,9 @@ struct JsonReply {
 Status GetJson(ApiClient* api, const std::string& path, JsonReply* reply);
 Status PostJson(ApiClient* api, const std::string& path, const std::string& body,
                 JsonReply* reply);
+
+Status PatchJson(ApiClient* api, const std::string& path, const std::string& body,
+                 JsonReply* reply);
 
 // Sends the request and accepts any 2xx answer, whose body is returned as
 // is (text/plain routes such as the interval log). Errors as GetJson.

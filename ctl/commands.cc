@@ -1,9 +1,12 @@
 #include "ctl/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "common/plan.h"
 #include "common/redact.h"
+#include "common/units.h"
 #include "ctl/api_calls.h"
 #include "ctl/report.h"
 #include "ctl/report_command.h"
@@ -89,6 +92,16 @@ void DefineStopRun(CLI::App* c, Options* o) {
   c->add_option("RUN", o->run_id, "Run id (default: the active run)");
 }
 
+void DefineScale(CLI::App* c, Options* o) {
+  c->add_option("RUN", o->run_id, "Run id (default: the active run)");
+  c->add_option("-u,--users", o->scale_users,
+                "Closed model: move to N users at the plan's spawn rate (e.g. 300, 10k)")
+      ->type_name("N");
+  c->add_option("--rate", o->scale_rate,
+                "Open model: move to R arrivals per second at the plan's ramp rate")
+      ->type_name("R");
+}
+
 void DefineReport(CLI::App* c, Options* o) {
   c->add_option("RUN", o->run_id, "Run id")->required();
   c->add_option("--format", o->format,
@@ -134,7 +147,8 @@ void PrintJson(const JsonReply& reply, Env* env) { *env->out << reply.body << '\
 
 // RUN as given, else the newest run from GET /v1/runs (with active_only, the
 // newest whose state is not final).
-Result<std::string> PickRun(ApiClient* api, const std::string& given, bool active_only) {
+Result<std::string> PickRun(ApiClient* api, const std::string& given, bool active_only,
+                            const char* for_what = "stop") {
   if (!given.empty()) return given;
   JsonReply reply;
   std::vector<RunSummary> runs;
@@ -143,7 +157,8 @@ Result<std::string> PickRun(ApiClient* api, const std::string& given, bool activ
     if (!active_only || !IsFinalState(run.state)) return run.id;
   }
   if (active_only) {
-    return Status(StatusCode::kFailedPrecondition, "no active run to stop");
+    return Status(StatusCode::kFailedPrecondition,
+                  std::string("no active run to ") + for_what);
   }
   return Status(StatusCode::kNotFound, "no runs yet");
 }
@@ -176,6 +191,60 @@ Result<Outcome> RunStop(const Options& options, Env* env) {
   } else {
     *env->out << "Stopping run " << *id << '\n';
   }
+  return Outcome::kSuccess;
+}
+
+// The PATCH body from --users or --rate (exactly one), checked before any
+// request; the coordinator checks it again against the run.
+Result<std::string> ScaleBody(const Options& options) {
+  if (options.scale_users.empty() == options.scale_rate.empty()) {
+    return Status::Invalid("--users",
+                           "give --users N (closed model) or --rate R (open "
+                           "model, arrivals per second), one of them");
+  }
+  if (!options.scale_users.empty()) {
+    Result<int64_t> users = ParseCount(options.scale_users);
+    if (!users.ok() || *users < 0 || *users > Plan::kMaxUsers) {
+      return Status::Invalid("--users",
+                             "must be a number of users from 0 to 10000000 "
+                             "(e.g. 300, 10k), got \"" +
+                                 options.scale_users + "\"");
+    }
+    return "{\"users\":" + std::to_string(*users) + "}";
+  }
+  char* end = nullptr;
+  double rate = std::strtod(options.scale_rate.c_str(), &end);
+  if (end == options.scale_rate.c_str() || *end != '\0' || !(rate >= 0) ||
+      rate > Plan::kMaxRate) {
+    return Status::Invalid("--rate",
+                           "must be arrivals per second from 0 to 10000000, got \"" +
+                               options.scale_rate + "\"");
+  }
+  char body[64];
+  std::snprintf(body, sizeof body, "{\"rate\":%.17g}", rate);
+  return std::string(body);
+}
+
+Result<Outcome> RunScale(const Options& options, Env* env) {
+  Result<std::string> body = ScaleBody(options);
+  if (!body.ok()) return body.status();
+  Result<ApiClient*> api = env->connector->Connect();
+  if (!api.ok()) return api.status();
+  Result<std::string> id = PickRun(*api, options.run_id, /*active_only=*/true, "scale");
+  if (!id.ok()) return id.status();
+  JsonReply reply;
+  LOADD_RETURN_IF_ERROR(ScaleRun(*api, *id, *body, &reply));
+  if (options.json) {
+    PrintJson(reply, env);
+    return Outcome::kSuccess;
+  }
+  RunEvent event;
+  auto it = reply.doc.FindMember("event");
+  if (it != reply.doc.MemberEnd() && it->value.IsObject()) {
+    LenientJsonReader r;
+    ReadJsonFields(&r, it->value, &event, RunEventFields(), JsonDoc::kApi);
+  }
+  *env->out << "Scaling run " << *id << ": " << FormatRunEvent(event) << '\n';
   return Outcome::kSuccess;
 }
 
@@ -227,6 +296,8 @@ constexpr Command kCommands[] = {
     {"status", "Summary of a run (default: the newest)", DefineOptionalRun, RunStatus,
      false},
     {"stop", "Stop a run (default: the active one)", DefineStopRun, RunStop, false},
+    {"scale", "Move a running run to N users or R arrivals/s (default: the active one)",
+     DefineScale, RunScale, false},
     {"workers", "List the fleet's workers", DefineNothing, RunWorkers, false},
     {"runs", "List runs, newest first (--label, --state filter)", DefineRuns, RunRuns,
      false},

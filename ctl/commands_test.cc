@@ -45,8 +45,8 @@ class CommandsTest : public ::testing::Test {
 TEST_F(CommandsTest, TableHasEveryCommandOnce) {
   std::vector<std::string> names;
   for (const Command& c : Commands()) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"start", "status", "stop", "workers", "runs",
-                                             "report", "validate"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"start", "status", "stop", "scale",
+                                             "workers", "runs", "report", "validate"}));
   EXPECT_TRUE(Find("start").catches_interrupts);
   EXPECT_FALSE(Find("runs").catches_interrupts);
 }
@@ -86,6 +86,53 @@ TEST_F(CommandsTest, StopOfAnEndedRunReportsTheConflict) {
       R"({"error": {"code": "failed_precondition", "message": "run already ended"}})");
   EXPECT_EQ(FormatError(Call("stop").status()),
             "loadctl: POST http://fake:8089/v1/runs/r1/stop: run already ended");
+}
+
+TEST_F(CommandsTest, ScaleDefaultsToTheActiveRunAndPrintsTheChange) {
+  world_.api.On("GET /v1/runs", 200, kRuns);
+  world_.api.On(
+      "PATCH /v1/runs/r2", 200,
+      R"({"id": "r2", "event": {"kind": "scale", "by": "ci", "requested_ms": 4000,
+                    "at_ms": 4300, "unit": "users", "from": 100, "to": 300,
+                    "ramp_rate": 100}})");
+  options_.scale_users = "300";
+  ASSERT_TRUE(Call("scale").ok());
+  EXPECT_EQ(world_.api.bodies.back(), R"({"users":300})");
+  EXPECT_EQ(world_.out.str(),
+            "Scaling run r2: users 100 -> 300 at 100/s from 4.3s (by ci)\n");
+}
+
+TEST_F(CommandsTest, ScaleFlagsAreCheckedBeforeAnyRequest) {
+  struct Case {
+    const char* users;
+    const char* rate;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"", "", "loadctl: --users: give --users N"},
+      {"5", "5", "loadctl: --users: give --users N"},
+      {"-5", "", "loadctl: --users: must be a number of users"},
+      {"", "fast", "loadctl: --rate: must be arrivals per second"},
+  };
+  for (const Case& c : cases) {
+    options_.scale_users = c.users;
+    options_.scale_rate = c.rate;
+    Result<Outcome> outcome = Call("scale");
+    EXPECT_EQ(FormatError(outcome.status()).rfind(c.error, 0), 0u)
+        << FormatError(outcome.status());
+    EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
+  }
+  EXPECT_TRUE(world_.api.requests.empty());
+  // The rate form, and the coordinator's refusal as its error.
+  options_.scale_users = "";
+  options_.scale_rate = "600";
+  options_.run_id = "r2";
+  world_.api.On("PATCH /v1/runs/r2", 400,
+                R"({"error": {"code": "invalid_argument", "path": "$.rate",
+                    "message": "run r2 is closed-model (users): scale it with {\"users\": N}"}})");
+  Result<Outcome> outcome = Call("scale");
+  EXPECT_EQ(world_.api.bodies.back(), R"({"rate":600})");
+  EXPECT_EQ(ExitCodeFor(outcome), kExitInvalidInput);
 }
 
 TEST_F(CommandsTest, RunsAndWorkersPrintTablesOrJson) {

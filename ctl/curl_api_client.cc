@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <mutex>
+#include <string_view>
 
 namespace loadd {
 namespace {
@@ -51,6 +52,10 @@ Result<HttpReply> CurlApiClient::Post(const std::string& path, const std::string
   return Perform("POST", path, &body);
 }
 
+Result<HttpReply> CurlApiClient::Patch(const std::string& path, const std::string& body) {
+  return Perform("PATCH", path, &body);
+}
+
 Result<HttpReply> CurlApiClient::Perform(const char* method, const std::string& path,
                                          const std::string* body) {
   std::string url = base_url_ + path;
@@ -86,6 +91,9 @@ Result<HttpReply> CurlApiClient::Perform(const char* method, const std::string& 
   if (body != nullptr) {
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    // A body with another method than POST (PATCH): the same fields.
+    if (std::string_view(method) != "POST")
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(body->size()));

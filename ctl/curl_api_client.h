@@ -33,6 +33,7 @@ class CurlApiClient final : public ApiClient {
   std::string BaseUrl() const override { return base_url_; }
   Result<HttpReply> Get(const std::string& path) override;
   Result<HttpReply> Post(const std::string& path, const std::string& body) override;
+  Result<HttpReply> Patch(const std::string& path, const std::string& body) override;
   std::string AuthHint() const override { return UnauthorizedHint(credentials_); }
 
  private:

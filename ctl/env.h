@@ -29,7 +29,9 @@ struct Options {
   bool no_color = false;    // start --no-color: plain progress lines on a terminal too
   std::string out_file;     // start --out: the final run JSON
   std::string junit_file;   // start --junit: JUnit XML of thresholds and checks
-  std::string run_id;       // status, stop, report: RUN
+  std::string run_id;       // status, stop, scale, report: RUN
+  std::string scale_users;  // scale --users N ("300", "10k")
+  std::string scale_rate;   // scale --rate R (arrivals per second)
   std::string format;       // report --format; empty = table (json with --json)
   std::string output_file;  // report --output; empty = stdout
   std::string file_mode;    // start, report --mode: octal; empty = 0600 (files.h)

@@ -67,7 +67,27 @@ bool HasService(const RunView& run) {
                      [](const EndpointView& e) { return e.has_service; });
 }
 
-// Dropped iterations, lost workers, warnings: each only when there are any.
+}  // namespace
+
+std::string FormatRunEvent(const RunEvent& e) {
+  char text[256];
+  const char* unit = e.unit == "rate" ? "arrivals/s" : "users";
+  char pace[64];
+  if (e.ramp_rate > 0) {
+    std::snprintf(pace, sizeof pace, "at %g/s", e.ramp_rate);
+  } else {
+    std::snprintf(pace, sizeof pace, "at once");
+  }
+  std::snprintf(text, sizeof text, "%s %g -> %g %s from %s", unit, e.from, e.to, pace,
+                FormatSeconds(static_cast<double>(e.at_ms) / 1000).c_str());
+  std::string out = text;
+  if (!e.by.empty()) out += " (by " + e.by + ")";
+  return out;
+}
+
+namespace {
+
+// Dropped iterations, lost workers, warnings, changes: each only when there are any.
 std::string FormatNotes(const RunView& run) {
   std::string out;
   if (run.dropped > 0) {
@@ -81,6 +101,8 @@ std::string FormatNotes(const RunView& run) {
   if (!run.lost_workers.empty()) out += "\n";
   if (!run.warnings.empty()) out += "Warnings:\n";
   for (const std::string& message : run.warnings) out += "  " + message + "\n";
+  if (!run.events.empty()) out += "Changes:\n";
+  for (const RunEvent& e : run.events) out += "  " + FormatRunEvent(e) + "\n";
   return out;
 }
 

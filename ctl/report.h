@@ -15,6 +15,9 @@ std::string Plural(int64_t n, const char* noun);
 
 // "4.2s", "2m05s", "1h02m05s". Negative reads as zero.
 std::string FormatSeconds(double seconds);
+// One live-scaling event for people: "users 100 -> 300 at 100/s from 12.3s
+// (asked at 12.0s by ci)"; a step reads "at once".
+std::string FormatRunEvent(const RunEvent& event);
 
 // Arrivals per second without needless decimals: "500/s", "2.5/s".
 std::string FormatRate(double per_second);

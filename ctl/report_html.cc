@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "ctl/report.h"
 #include "web/embedded_files.h"
 
 namespace loadd {
@@ -135,6 +136,12 @@ void Details(const RunView& run, std::string* html) {
                std::to_string(c.failed) + "</td></tr>\n";
     }
     *html += "</table>\n";
+  }
+  if (!run.events.empty()) {
+    *html += "<h2>Changes</h2>\n<ul>\n";
+    for (const RunEvent& e : run.events)
+      *html += "<li>" + HtmlEscape(FormatRunEvent(e)) + "</li>\n";
+    *html += "</ul>\n";
   }
   if (!run.warnings.empty()) {
     *html += "<h2>Warnings</h2>\n<ul>\n";

@@ -260,6 +260,26 @@ TEST(FormatRunSummaryTest, HeaderTotalsErrors) {
       "Errors: status 3\n");
 }
 
+// Live scaling: each change of the run, under "Changes", in the terminal
+// and the HTML report.
+TEST(FormatRunSummaryTest, ScaleEventsAreListedAsChanges) {
+  std::string json = kFinishedRun;
+  json.insert(json.rfind('}'),
+              R"(, "events": [{"kind": "scale", "by": "ci", "requested_ms": 4000,
+                  "at_ms": 4300, "unit": "users", "from": 100, "to": 300,
+                  "ramp_rate": 100},
+                 {"kind": "scale", "by": "", "requested_ms": 5000, "at_ms": 5300,
+                  "unit": "rate", "from": 200, "to": 600, "ramp_rate": 0}])");
+  RunView run = Parse(json.c_str());
+  ASSERT_EQ(run.events.size(), 2u);
+  std::string text = FormatRunSummary(run);
+  EXPECT_NE(text.find("Changes:\n  users 100 -> 300 at 100/s from 4.3s (by ci)\n"
+                      "  arrivals/s 200 -> 600 at once from 5.3s\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(FormatRunSummary(Parse(kFinishedRun)).find("Changes"), std::string::npos);
+}
+
 TEST(FormatRunsTableTest, OneRowPerRun) {
   std::vector<RunSummary> runs = {
       {"r2", "soak", "running", "2026-11-23T02:00:00Z", 1000, 3600, 123456, 7},

@@ -198,6 +198,13 @@ Status ParseRunView(const rapidjson::Value& json, RunView* run) {
   if (const rapidjson::Value* warnings = Array(json, "warnings")) {
     ParseWarnings(*warnings, run);
   }
+  if (const rapidjson::Value* events = Array(json, "events")) {
+    for (const rapidjson::Value& e : events->GetArray()) {
+      if (!e.IsObject()) continue;
+      run->events.emplace_back();
+      ReadJsonFields(&kReader, e, &run->events.back(), RunEventFields(), JsonDoc::kApi);
+    }
+  }
   if (const rapidjson::Value* plan = Member(json, "plan")) ParsePlanSummary(*plan, run);
   if (const rapidjson::Value* endpoints = Array(json, "endpoints")) {
     for (const rapidjson::Value& e : endpoints->GetArray()) {

@@ -98,6 +98,7 @@ struct RunView {
   // warnings[].message, oldest first. The coordinator only appends; an entry
   // is updated in place while its episode lasts, so an index names a warning.
   std::vector<std::string> warnings;
+  std::vector<RunEvent> events;  // events[]: live scaling, oldest first
   bool has_timeline_entry = false;
   double last_timeline_rps = 0;         // rps of the newest timeline entry, if any
   std::vector<TimelineEntry> timeline;  // only when asked for (not ?timeline=0)

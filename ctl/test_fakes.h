@@ -35,6 +35,9 @@ class FakeApiClient final : public ApiClient {
   Result<HttpReply> Post(const std::string& path, const std::string& body) override {
     return Answer("POST " + path, body);
   }
+  Result<HttpReply> Patch(const std::string& path, const std::string& body) override {
+    return Answer("PATCH " + path, body);
+  }
 
   std::vector<std::string> requests;  // "METHOD /path", in order
   std::vector<std::string> bodies;    // the request bodies, same order

@@ -228,6 +228,21 @@
         num(totals.failures) + " failures · " + fixed(totals.rps, 1) + " requests/s";
     $("run-message").textContent = run.message || "";
     $("stop").disabled = FINAL.has(run.state) || run.state === "stopping";
+    // Live scaling (PATCH /v1/runs/{id}): users, or arrivals/s in the open model.
+    const plan = run.plan || {};
+    const open = typeof plan.arrival_rate === "number" || typeof plan.start_rate === "number" ||
+        (Array.isArray(plan.stages) && plan.stages.length > 0 && "rate" in plan.stages[0]);
+    state.scaleField = open ? "rate" : "users";
+    $("scale-unit").textContent = open ? "arrivals/s" : "users";
+    $("scale").disabled = run.state !== "running" && run.state !== "starting";
+    replaceRows($("run-events"), (Array.isArray(run.events) ? run.events : []).map(function (e) {
+      const li = document.createElement("li");
+      li.textContent = "At " + fixed(e.at_ms / 1000, 1) + " s: " +
+          (e.unit === "rate" ? "arrivals/s " : "users ") + num(e.from) + " \u2192 " +
+          num(e.to) + (e.ramp_rate > 0 ? " at " + num(e.ramp_rate) + "/s" : " at once") +
+          (e.by ? " (by " + e.by + ")" : "");
+      return li;
+    }));
     replaceRows($("endpoints").tBodies[0],
       (Array.isArray(run.endpoints) ? run.endpoints : []).concat(
         run.aggregated && (run.endpoints || []).length > 1 ? [run.aggregated] : [])
@@ -377,6 +392,21 @@
       if (id === null) return;
       api("POST", "/v1/runs/" + encodeURIComponent(id) + "/stop")
         .then(function () { showMessage("Stopping run " + id + ".", "info"); return tick(); })
+        .catch(report);
+    });
+    $("scale-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const id = state.runId;
+      if (id === null) return;
+      const value = Number($("scale-value").value);
+      const body = {};
+      body[state.scaleField || "users"] = value;
+      api("PATCH", "/v1/runs/" + encodeURIComponent(id), JSON.stringify(body))
+        .then(function (r) {
+          showMessage("Scaling run " + id + " to " + num(r.event.to) + " " +
+                      (r.event.unit === "rate" ? "arrivals/s" : "users") + ".", "info");
+          return tick();
+        })
         .catch(report);
     });
     $("download-json").addEventListener("click", function () {

@@ -102,6 +102,8 @@ std::string AuditLog::Line(const AuditEntry& e) const {
              WriteField(w, "reason", Clean(e.reason, kMaxReasonBytes));
            }
            if (e.count > 0) WriteField(w, "count", e.count);
+           if (!e.from.empty()) WriteField(w, "from", Clean(e.from, 100));
+           if (!e.to.empty()) WriteField(w, "to", Clean(e.to, 100));
            w->EndObject();
          }) +
          "\n";

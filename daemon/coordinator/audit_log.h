@@ -9,7 +9,8 @@
 // outcome is "ok" or "refused" (then code is the HTTP status and reason
 // the error message). Actions: start, stop, cancel (a stop of a run that
 // had not started), read (only refused reads are logged), request (no
-// route). Scale comes with PATCH /v1/runs/{id}.
+// route), scale (PATCH /v1/runs/{id}: "from" and "to" carry the levels,
+// "users 100" -> "users 300", or "rate 600" alone for a refused attempt).
 //
 // Bounds: the file is opened O_APPEND, mode 0600. When a line would take
 // it past max_bytes it is renamed to audit.log.1 (replacing the one
@@ -43,6 +44,8 @@ struct AuditEntry {
   int code = 0;  // the HTTP status of a refusal
   std::string reason;
   int64_t count = 0;  // "suppressed" lines: how many refusals were left out
+  std::string from;   // scale: the level before ("" : not written)
+  std::string to;     // scale: the level asked for ("" : not written)
 };
 
 inline constexpr char kAuditFileName[] = "audit.log";

@@ -50,6 +50,7 @@
 #include "daemon/coordinator/run.h"
 #include "daemon/coordinator/run_queue.h"
 #include "daemon/coordinator/run_store.h"
+#include "daemon/coordinator/scale_request.h"
 
 namespace loadd {
 
@@ -126,6 +127,16 @@ class Coordinator {
   // run is known to be active; its error is returned as is.
   using StopCheck = std::function<Status(const std::string& started_by)>;
   Result<std::string> StopRun(const std::string& id, const StopCheck& may_stop = nullptr);
+  // Live scaling (PATCH /v1/runs/{id}, coordinator_scale.cc): moves a
+  // starting or running run to the request's level at the plan's steepest
+  // ramp (LoadProfile::SteepestRate; none: a step), from run time now +
+  // start_delay_ms on every worker alike, and records the change as an
+  // event (`by`: the token's name). `may_act` (roles) is given the run's
+  // started_by once the run is known; its error is returned as is. A
+  // request for the other model, or a run that is not going, or too late
+  // (past its end), changes nothing. Returns {"id", "event"}.
+  Result<std::string> ScaleRun(const std::string& id, const ScaleRequest& request,
+                               const StopCheck& may_act = nullptr, std::string by = "");
   // How many runs that `started_by` started are active or queued (not final).
   int64_t ActiveRunsStartedBy(const std::string& started_by);
   // The run as JSON; with the timeline's seconds from since_s on (all: 0),
@@ -201,6 +212,9 @@ class Coordinator {
   Result<std::string> CreateRunLocked(const Plan& plan, std::string started_by)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Result<std::string> StopRunLocked(const std::string& id, const StopCheck& may_stop)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result<std::string> ScaleRunLocked(const std::string& id, const ScaleRequest& request,
+                                     const StopCheck& may_act, std::string by)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleHello(WorkerEntry* w, HelloMsg hello) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleStats(WorkerEntry* w, const StatsMsg& stats) EXCLUSIVE_LOCKS_REQUIRED(mu_);

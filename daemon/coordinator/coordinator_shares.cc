@@ -26,7 +26,7 @@ bool Coordinator::Rebalanceable(const Run& run, int64_t now) const {
 void Coordinator::Redeal(Run* run, const std::vector<RunWorker*>& leaving, int64_t now) {
   // The leaving are lost or final already, so never their own heirs.
   std::vector<RunWorker*> heirs = run->CarryingWorkers();
-  const int64_t users = run->plan().users;
+  const int64_t users = run->UserBound();
   std::vector<Share> leaving_shares, heir_shares;
   for (const RunWorker* rw : leaving) leaving_shares.push_back(rw->share);
   for (const RunWorker* rw : heirs) heir_shares.push_back(rw->share);
@@ -83,7 +83,7 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   for (const RunWorker* d : donors) donor_shares.push_back(d->share);
   int64_t at_ms = std::max<int64_t>(0, run->RunTimeMs(now) + config_.start_delay_ms);
   JoinSplit join;
-  const int64_t users = run->plan().users;
+  const int64_t users = run->UserBound();
   if (!SplitForNewcomer(donor_shares, users, at_ms, run->plan().HandoverRate(),
                         kMaxClasses, &join)) {
     LOG_WARN("run %s: shares too fragmented to give %s a part; it joins the next run",
@@ -110,6 +110,11 @@ void Coordinator::Join(Run* run, WorkerEntry* w, int64_t now) {
   w->run_id = run->id();
   Send(w->pipe, EncodeMessage(AssignMsg{run->id(), run->plan(), join.taken, join.rate,
                                         run->RunTimeMs(now), AllowHostsOf(limits_)}));
+  if (!run->events().empty()) {  // scaled: the profile the others follow
+    Send(w->pipe,
+         EncodeMessage(ProfileMsg{run->id(), std::max<int64_t>(0, run->RunTimeMs(now)),
+                                  run->profile().knots()}));
+  }
   w->run_slot = run->AddWorker(std::move(rw));
   LOG_INFO("run %s: %s joins with a share from %zu workers", run->id().c_str(),
            w->id.c_str(), donors.size());

@@ -1220,5 +1220,98 @@ TEST(ParseSinceTest, WholeSecondsFromZeroOrANamedRefusal) {
   }
 }
 
+// Live scaling (issue 16 part 4): every worker of the run gets the whole
+// new profile with one start instant (run time now + start delay), the run
+// records the change as an event, and a worker joining later gets the
+// scaled profile right after its assign.
+TEST_F(CoordinatorTest, ScaleSendsEveryWorkerTheNewProfileFromOneInstant) {
+  Register(1, "a", 0);
+  Register(2, "b", 0);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "users": 100,
+          "spawn_rate": 100, "duration": "60s"})"))["id"]
+                       .GetString();
+  clock_.AdvanceNs(2'300'000'000);  // run time 2 s (it starts 300 ms after creation)
+  Result<std::string> r =
+      coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kClosed, 300}, nullptr, "ci");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  rapidjson::Document reply = Json(*r);
+  EXPECT_EQ(reply["event"]["from"].GetDouble(), 100);
+  EXPECT_EQ(reply["event"]["to"].GetDouble(), 300);
+  EXPECT_EQ(reply["event"]["ramp_rate"].GetDouble(), 100);
+  EXPECT_EQ(reply["event"]["at_ms"].GetInt64(), 2300);
+  EXPECT_STREQ(reply["event"]["by"].GetString(), "ci");
+  auto profiles = bus_.Of<ProfileMsg>();
+  ASSERT_EQ(profiles.size(), 2u);
+  for (const auto& [pipe, p] : profiles) {
+    EXPECT_EQ(p.run_id, id);
+    EXPECT_EQ(p.at_ms, 2300) << pipe;
+    LoadProfile got(p.knots);
+    EXPECT_DOUBLE_EQ(got.ValueAt(2'300'000'000), 100);
+    EXPECT_DOUBLE_EQ(got.ValueAt(3'300'000'000), 200);
+    EXPECT_DOUBLE_EQ(got.ValueAt(50'000'000'000), 300);
+    EXPECT_EQ(got.duration_ns(), 60'000'000'000);
+  }
+  rapidjson::Document run = Json(*coordinator_.GetRun(id, false));
+  ASSERT_EQ(run["events"].Size(), 1u);
+  EXPECT_STREQ(run["events"][0]["unit"].GetString(), "users");
+  EXPECT_EQ(run["target_users"].GetInt64(), 300);
+  int64_t assigned = 0;
+  for (const auto& w : run["workers"].GetArray()) assigned += w["users"].GetInt64();
+  EXPECT_EQ(assigned, 300);
+  // Down again: from the level the line is at then.
+  clock_.AdvanceNs(500'000'000);
+  r = coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kClosed, 50});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json(*r)["event"]["from"].GetDouble(), 150);
+  // A newcomer gets the scaled profile after its assign, on its own pipe.
+  Register(3, "c", 0);
+  ASSERT_EQ(bus_.sent.back().first, 3u);
+  const auto* last = std::get_if<ProfileMsg>(&bus_.sent.back().second);
+  ASSERT_NE(last, nullptr);
+  const ProfileMsg& sent = bus_.Of<ProfileMsg>()[2].second;
+  ASSERT_EQ(last->knots.size(), sent.knots.size());
+  EXPECT_EQ(last->knots.back().value, 50);
+  EXPECT_TRUE(std::holds_alternative<AssignMsg>(bus_.sent[bus_.sent.size() - 2].second));
+}
+
+TEST_F(CoordinatorTest, RefusedScalesChangeNothing) {
+  Register(1, "a", 0);
+  std::string id = Json(*coordinator_.CreateRun(
+      R"({"target": "http://127.0.0.1:9/", "arrival_rate": 200,
+          "duration": "5s"})"))["id"]
+                       .GetString();
+  auto refused = [&](const Result<std::string>& r, int code, const char* text) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(HttpCodeOf(r.status()), code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(text), std::string::npos)
+        << r.status().ToString();
+  };
+  // The other model's field, named by its path.
+  Result<std::string> r = coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kClosed, 9});
+  refused(r, 400, "open-model");
+  EXPECT_EQ(r.status().path(), "$.users");
+  refused(coordinator_.ScaleRun("nope", ScaleRequest{LoadModel::kOpen, 9}), 404, "nope");
+  // Roles: the check's refusal as is.
+  refused(coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kOpen, 9},
+                                [](const std::string&) {
+                                  return Status(StatusCode::kPermissionDenied,
+                                                "not yours");
+                                }),
+          403, "not yours");
+  // Too late: the change would begin after the run's end.
+  clock_.AdvanceNs(5'100'000'000);
+  refused(coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kOpen, 9}), 409, "end");
+  EXPECT_TRUE(bus_.Of<ProfileMsg>().empty());
+  EXPECT_EQ(Json(*coordinator_.GetRun(id, false))["events"].Size(), 0u);
+  // An open run without a ramp steps at once; an ended run is refused.
+  clock_.AdvanceNs(-2'000'000'000);
+  r = coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kOpen, 600});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json(*r)["event"]["ramp_rate"].GetDouble(), 0);
+  ASSERT_TRUE(coordinator_.StopRun(id).ok());
+  refused(coordinator_.ScaleRun(id, ScaleRequest{LoadModel::kOpen, 9}), 409, "stopping");
+}
+
 }  // namespace
 }  // namespace loadd

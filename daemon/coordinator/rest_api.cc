@@ -4,6 +4,7 @@
 #include <pistache/endpoint.h>
 
 #include <charconv>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,7 @@
 #include "daemon/coordinator/rest_routes.h"
 #include "daemon/coordinator/rest_tls.h"
 #include "daemon/coordinator/run_state.h"
+#include "daemon/coordinator/scale_request.h"
 #include "daemon/coordinator/static_files.h"
 #include "daemon/coordinator/tokens.h"
 
@@ -185,6 +187,51 @@ RestResponse Stop(Context* c, const RouteMatch& match, const RestRequest& req,
   return ResultResponse(reply);
 }
 
+// "users 300": a level for the audit log.
+std::string Level(const char* unit, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%s %.15g", unit, value);
+  return text;
+}
+
+// PATCH /v1/runs/{id}: live scaling within the operator's limits and the
+// token's caps; a runner scales only the runs it started. Written to the
+// audit log with the levels, refused attempts too.
+RestResponse Scale(Context* c, const RouteMatch& match, const RestRequest& req,
+                   const TokenIdentity& who) {
+  Result<ScaleRequest> request = ParseScaleRequest(req.body);
+  Result<std::string> reply = request.status();
+  if (request.ok()) {
+    Status allowed = CheckScaleLimits(*request, *c->limits->Get(), who);
+    if (allowed.ok()) {
+      reply = c->coordinator->ScaleRun(
+          match.param, *request,
+          [&](const std::string& started_by) {
+            return MayActOnRun(match.param, started_by, who);
+          },
+          who.name);
+    } else {
+      reply = allowed;
+    }
+  }
+  if (c->audit != nullptr) {
+    AuditEntry entry =
+        AuditEntryOf(who, req.peer, AuditActionOf(match), match.param, reply.status());
+    if (request.ok()) entry.to = Level(request->unit(), request->value);
+    if (reply.ok()) {
+      rapidjson::Document doc;
+      doc.Parse(reply->data(), reply->size());
+      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("event") &&
+          doc["event"].IsObject() && doc["event"].HasMember("from") &&
+          doc["event"]["from"].IsNumber()) {
+        entry.from = Level(request->unit(), doc["event"]["from"].GetDouble());
+      }
+    }
+    c->audit->Record(entry);
+  }
+  return ResultResponse(reply);
+}
+
 void LogBusy(Context* c, const Status& status) {
   if (int64_t n = c->busy.Admit()) {
     LOG_WARN("REST: refused %lld plan(s) while busy parsing others (latest: %s)",
@@ -311,6 +358,8 @@ RestResponse Handle(Context* c, const RouteMatch& match, const RestRequest& req,
                             201);
     case RouteId::kStopRun:
       return Stop(c, match, req, who.value_or(TokenIdentity{}));
+    case RouteId::kScaleRun:
+      return Scale(c, match, req, who.value_or(TokenIdentity{}));
     case RouteId::kRun:
       return GetRun(c, req, match.param);
     case RouteId::kRunHlog:

@@ -11,6 +11,8 @@ const char* AuditActionOf(const RouteMatch& match) {
       return "start";
     case RouteId::kStopRun:
       return "stop";
+    case RouteId::kScaleRun:
+      return "scale";
     case RouteId::kHealth:
     case RouteId::kDashboard:
     case RouteId::kDashboardFile:
@@ -51,7 +53,8 @@ Status MayActOnRun(const std::string& run_id, const std::string& started_by,
                     (started_by.empty() ? std::string("no named token")
                                         : "token \"" + started_by + "\"") +
                     "; token \"" + who.name + "\" has role " + RoleName(who.role) +
-                    " and may stop only the runs it started (an admin may stop any)");
+                    " and may stop or scale only the runs it started (an admin may "
+                    "act on any)");
 }
 
 }  // namespace loadd

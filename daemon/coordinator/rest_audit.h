@@ -14,7 +14,7 @@
 
 namespace loadd {
 
-// What the audit log calls a request to `match`: "start", "stop", "read"
+// What the audit log calls a request to `match`: "start", "stop", "scale", "read"
 // (any GET), or "request" (no route). A stop that ends a run before it
 // started is logged as "cancel" by the caller, which knows.
 const char* AuditActionOf(const RouteMatch& match);
@@ -24,7 +24,7 @@ AuditEntry AuditEntryOf(const std::optional<TokenIdentity>& who, std::string add
                         std::string_view action, std::string_view run_id,
                         const Status& status);
 
-// Whether `who` may stop (later: scale) run `run_id`, started by the token
+// Whether `who` may stop or scale run `run_id`, started by the token
 // named `started_by`: an admin any run, a runner only its own (the route's
 // role, rest_routes.h, already kept viewers out). 403 naming both tokens.
 Status MayActOnRun(const std::string& run_id, const std::string& started_by,

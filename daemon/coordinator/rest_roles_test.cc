@@ -51,6 +51,7 @@ TEST(RouteRoles, EachRoleMayCallItsRoutes) {
       {"GET /healthz", 0, true, true, true},
       {"POST /v1/runs", 100, false, true, true},
       {"POST /v1/runs/r1/stop", 2, false, true, true},
+      {"PATCH /v1/runs/r1", 14, false, true, true},
   };
   for (const Case& c : cases) {
     for (auto [secret, name, allowed] :

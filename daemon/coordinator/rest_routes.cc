@@ -85,6 +85,10 @@ Status BodyRefused(const RouteRule& rule, size_t content_length,
       return Status(StatusCode::kResourceExhausted,
                     route + " reads at most " + std::to_string(kSmallBodyBytes) +
                         " bytes of body (and ignores them)" + declared);
+    case RouteBody::kJson:
+      return Status(StatusCode::kResourceExhausted, route + " reads at most " +
+                                                        std::to_string(kSmallBodyBytes) +
+                                                        " bytes of JSON body" + declared);
     case RouteBody::kPlan:
       return BodyTooLarge(content_length, limits);
   }
@@ -104,6 +108,7 @@ size_t MaxBodyBytes(RouteBody body, const RunLimits& limits) {
     case RouteBody::kNone:
       return 0;
     case RouteBody::kSmall:
+    case RouteBody::kJson:
       return kSmallBodyBytes;
     case RouteBody::kPlan:
       return limits.MaxBodyBytes();

@@ -36,6 +36,7 @@ enum class RouteId {
   kRun,
   kRunHlog,
   kStopRun,
+  kScaleRun,
   kMetrics,
 };
 
@@ -48,6 +49,7 @@ enum class RouteAccess {
 enum class RouteBody {
   kNone,   // a request with a body is refused (413) before it is read
   kSmall,  // up to kSmallBodyBytes, read and ignored (loadctl sends "{}")
+  kJson,   // up to kSmallBodyBytes of JSON, read (live scaling's {"users": N})
   kPlan,   // a plan: up to RunLimits::MaxBodyBytes()
 };
 
@@ -57,8 +59,7 @@ inline constexpr size_t kSmallBodyBytes = 1024;
 enum class RouteRole {
   kRead,  // every role (open routes too)
   // runner or admin; a route with a run ":id" lets a runner act only on the
-  // runs it started (rest_api.cc checks the owner). The scale route (PATCH
-  // /v1/runs/:id) takes this row's role when it comes.
+  // runs it started (rest_api.cc checks the owner): stop and scale.
   kOwnRun,
   kAdmin,  // admin only
 };
@@ -92,6 +93,9 @@ inline constexpr RouteRule kRoutes[] = {
      RouteAccess::kToken, RouteBody::kNone, RouteRole::kRead},
     {RouteId::kStopRun, Pistache::Http::Method::Post, "/v1/runs/:id/stop",
      RouteAccess::kToken, RouteBody::kSmall, RouteRole::kOwnRun},
+    // Live scaling: {"users": N} or {"rate": R} (scale_request.h).
+    {RouteId::kScaleRun, Pistache::Http::Method::Patch, "/v1/runs/:id",
+     RouteAccess::kToken, RouteBody::kJson, RouteRole::kOwnRun},
     // Prometheus text format (metrics.h).
     {RouteId::kMetrics, Pistache::Http::Method::Get, "/metrics", RouteAccess::kToken,
      RouteBody::kNone, RouteRole::kRead},

@@ -34,7 +34,16 @@ Run::Run(std::string id, Plan plan, int64_t created_ns, int64_t start_ns,
       created_epoch_ns_(created_epoch_ns),
       created_ns_(created_ns),
       start_ns_(start_ns),
-      state_(initial) {}
+      state_(initial) {
+  profile_ = plan_.Profile();
+}
+
+void Run::AddScale(RunEvent event) {
+  int64_t at_ns = event.at_ms * kNsPerMs;
+  profile_ = profile_.Retarget(at_ns, event.to, event.ramp_rate);
+  events_.push_back(std::move(event));
+  Touch();
+}
 
 size_t Run::AddWorker(RunWorker worker) {
   workers_.push_back(std::move(worker));

@@ -25,6 +25,7 @@
 #ifndef LOADD_DAEMON_COORDINATOR_RUN_H_
 #define LOADD_DAEMON_COORDINATOR_RUN_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <map>
@@ -83,6 +84,16 @@ class Run {
 
   const std::string& id() const { return id_; }
   const Plan& plan() const { return plan_; }
+  // Live scaling: the load profile the workers follow (the plan's, changed
+  // by every scale event), the changes made, and the user indices a
+  // closed-model run can reach (the plan's users, or more once scaled up).
+  static constexpr size_t kMaxEvents = 100;
+  const LoadProfile& profile() const { return profile_; }
+  const std::vector<RunEvent>& events() const { return events_; }
+  int64_t UserBound() const { return std::max(plan_.users, profile_.UserBound()); }
+  // Records a scale event and moves profile() to its line: from run time
+  // event.at_ms to event.to at event.ramp_rate per second.
+  void AddScale(RunEvent event);
   RunState state() const { return state_; }
   int64_t start_ns() const { return start_ns_; }
   int64_t created_ns() const { return created_ns_; }
@@ -235,6 +246,8 @@ class Run {
   std::string message_;
   std::vector<RunWorker> workers_;
   int64_t queue_position_ = 0;
+  LoadProfile profile_ = LoadProfile({});
+  std::vector<RunEvent> events_;
   StatsMerger stats_;  // endpoints, checks, dropped, the timeline
   std::vector<CpuWarning> cpu_warnings_;
   std::vector<ThresholdResult> results_;  // set when the run ends

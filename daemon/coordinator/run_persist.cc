@@ -207,6 +207,14 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
       w->EndObject();
     }
     w->EndArray();
+    w->Key("events");
+    w->StartArray();
+    for (const RunEvent& e : events_) {
+      w->StartObject();
+      WriteJsonFields(w, e, RunEventFields(), JsonDoc::kStore);
+      w->EndObject();
+    }
+    w->EndArray();
     WriteChecks(w, JsonDoc::kStore);
     stats_.WriteOpenSeconds(w);
     w->Key("results");
@@ -307,6 +315,18 @@ Result<std::unique_ptr<Run>> Run::Restore(std::string_view state,
         "plan", "stored run: its plan no longer parses: " + parsed.status().ToString());
   }
   run->plan_ = std::move(*parsed);
+  run->profile_ = run->plan_.Profile();
+  // Absent in runs stored before live scaling; replayed, they give the
+  // profile the workers followed.
+  if (doc.HasMember("events")) {
+    for (const rapidjson::Value& v : r.Array(doc, "events").GetArray()) {
+      if (run->events_.size() >= kMaxEvents) r.Fail("events", "are more than the cap");
+      if (!r.ok()) break;
+      RunEvent e;
+      ReadJsonFields(&r, v, &e, RunEventFields(), JsonDoc::kStore);
+      run->AddScale(std::move(e));
+    }
+  }
   for (const rapidjson::Value& v : r.Array(doc, "workers").GetArray()) {
     run->workers_.push_back(ReadWorker(&r, v));
   }

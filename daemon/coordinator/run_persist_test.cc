@@ -124,6 +124,35 @@ TEST_F(RunPersistTest, EndedRunRendersTheSameAfterRestore) {
 
 // end_reason is stored as it was set, not derived again: a run that failed
 // for want of workers stays no_workers although it has workers.
+// Live scaling: the events come back, and with them the profile the workers
+// followed (replayed from the plan's).
+TEST_F(RunPersistTest, ScaleEventsAndTheirProfileSurviveRestore) {
+  RunEvent up;
+  up.by = "ci";
+  up.requested_ms = 2000;
+  up.at_ms = 2300;
+  up.unit = "users";
+  up.from = run_->profile().ValueAt(2'300'000'000);
+  up.to = 40;
+  up.ramp_rate = 10;
+  run_->AddScale(up);
+  Both(1000);
+  RunSnapshot snap = run_->Snapshot(0, At(3200));
+  Result<std::unique_ptr<loadd::Run>> restored =
+      loadd::Run::Restore(snap.state, snap.seconds, 42'000'000'000);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  const loadd::Run& r = **restored;
+  ASSERT_EQ(r.events().size(), 1u);
+  EXPECT_EQ(r.events()[0].by, "ci");
+  EXPECT_EQ(r.events()[0].at_ms, 2300);
+  EXPECT_EQ(r.UserBound(), run_->UserBound());
+  for (int64_t t = 0; t < 10'000'000'000; t += 250'000'000) {
+    EXPECT_EQ(r.profile().ValueAt(t), run_->profile().ValueAt(t)) << t;
+  }
+  EXPECT_EQ(run_->profile().ValueAt(9'000'000'000), 40);  // the plan alone: 2.7
+  EXPECT_EQ(r.UserBound(), 40);
+}
+
 TEST_F(RunPersistTest, EndReasonIsStoredAndOldRunsDeriveIt) {
   Both(1000);
   run_->End(EndReason::kNoWorkers, At(1100), "why");

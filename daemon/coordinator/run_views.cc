@@ -126,7 +126,19 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
   w->Key("plan");  // never with its secrets (common/redact.h)
   w->RawValue(RedactedPlan().data(), RedactedPlan().size(), rapidjson::kObjectType);
   WriteField(w, "users", ActiveUsers());
-  WriteField(w, "target_users", plan_.users);
+  // Scaled: the level last asked for (users, or arrivals/s in the open model).
+  WriteField(w, "target_users",
+             events_.empty() || plan_.model == LoadModel::kOpen
+                 ? plan_.users
+                 : static_cast<int64_t>(std::llround(events_.back().to)));
+  w->Key("events");
+  w->StartArray();
+  for (const RunEvent& e : events_) {
+    w->StartObject();
+    WriteJsonFields(w, e, RunEventFields(), JsonDoc::kApi);
+    w->EndObject();
+  }
+  w->EndArray();
   w->Key("workers");
   w->StartArray();
   for (const RunWorker& rw : workers_) {

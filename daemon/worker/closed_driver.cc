@@ -19,12 +19,16 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
       : d_(d),
         toggles_(d->profile_.UserToggles(index)),
         timer_(this, d->engine_),
+        index_(index),
         rotation_pos_(index) {
     if (const CompiledScenarios* compiled = d->engine_->scenarios()) {
       runner_ = std::make_unique<ScenarioRunner>(d->engine_, compiled, index);
       runner_->Assign(index);  // a user keeps its scenario for the whole run
     }
   }
+
+  // The profile changed (live scaling): toggles from the new one.
+  void Retoggle() { toggles_ = d_->profile_.UserToggles(index_); }
 
   void Own(int64_t from_ns, int64_t until_ns) {
     own_from_ns_ = from_ns;
@@ -147,6 +151,7 @@ class ClosedDriver::UserSlot final : public ExchangeOwner, public TimerHandler {
   ClosedDriver* d_;
   std::vector<std::pair<int64_t, bool>> toggles_;
   Timer timer_;
+  int64_t index_;
   int64_t rotation_pos_;
   int64_t own_from_ns_ = kSinceStart;
   int64_t own_until_ns_ = kForever;
@@ -179,6 +184,7 @@ void ClosedDriver::Start(int64_t run_start_ns) {
 void ClosedDriver::Apply(const std::vector<ShareChange>& changes, double handover_rate) {
   for (const ShareChange& change : changes) {
     OwnedClass cls = OwnedClass::From(change, handover_rate);
+    changes_.push_back({change.add, cls});
     if (change.add) {
       for (int64_t i = cls.residue; i < users_; i += cls.modulus) {
         SlotFor(i)->Own(cls.HandoverNs(i), kForever);
@@ -189,6 +195,36 @@ void ClosedDriver::Apply(const std::vector<ShareChange>& changes, double handove
       }
     }
   }
+  if (!started_) return;
+  for (auto& [index, slot] : slots_) slot->EvaluateSoon();
+}
+
+void ClosedDriver::AddSlots(int64_t from, int64_t to) {
+  for (const Change& c : changes_) {
+    if (!c.add) continue;
+    int64_t first =
+        from + ((c.cls.residue - from) % c.cls.modulus + c.cls.modulus) % c.cls.modulus;
+    for (int64_t i = first; i < to; i += c.cls.modulus) {
+      if (slots_.count(i) != 0) continue;
+      UserSlot* slot = SlotFor(i);
+      for (const Change& h : changes_) {  // as Apply would have, in order
+        if (!h.cls.Contains(i)) continue;
+        if (h.add) {
+          slot->Own(h.cls.HandoverNs(i), kForever);
+        } else {
+          slot->GiveUpAt(h.cls.HandoverNs(i));
+        }
+      }
+    }
+  }
+}
+
+void ClosedDriver::SetProfile(LoadProfile profile) {
+  profile_ = std::move(profile);
+  for (auto& [index, slot] : slots_) slot->Retoggle();
+  int64_t bound = std::max(users_, profile_.UserBound());
+  AddSlots(users_, bound);
+  users_ = bound;
   if (!started_) return;
   for (auto& [index, slot] : slots_) slot->EvaluateSoon();
 }

@@ -27,6 +27,7 @@ class ClosedDriver final : public Driver {
 
   void Start(int64_t run_start_ns) override;
   void Apply(const std::vector<ShareChange>& changes, double handover_rate) override;
+  void SetProfile(LoadProfile profile) override;
   void OnEnding() override;
   void Abort() override;
   int64_t active() const override { return active_; }
@@ -35,10 +36,19 @@ class ClosedDriver final : public Driver {
  private:
   class UserSlot;
   UserSlot* SlotFor(int64_t index);
+  // Creates the slots of owned indices in [from, to) that have none, each
+  // with every share change so far applied to it, in order.
+  void AddSlots(int64_t from, int64_t to);
+
+  struct Change {
+    bool add;
+    OwnedClass cls;
+  };
 
   Engine* engine_;
   LoadProfile profile_;
-  int64_t users_;  // fleet-wide peak: user indices run 0..users-1
+  int64_t users_;                // fleet-wide peak: user indices run 0..users-1
+  std::vector<Change> changes_;  // every share change applied, in order
   int64_t run_start_ns_ = 0;
   bool started_ = false;
   bool ending_ = false;

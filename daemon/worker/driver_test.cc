@@ -484,5 +484,97 @@ TEST_F(VirtualDriverTest, ANewcomerGainsItsShareAtTheHandoverRateNotAtOnce) {
   }
 }
 
+// Live scaling (issue 16): a worker owning the odd users of a 100-user run
+// gave up users 3, 7, 11, ... at 600 ms; at 1 s the run is scaled to 300
+// users from run time 1.5 s at 100 users/s, at 4 s back to 50 from 4.2 s.
+// The worker runs exactly its users under the line every instant, the new
+// ones (100..299) included, and never one it gave up.
+TEST_F(VirtualDriverTest, ScalingFollowsTheNewLineWithTheShareItHolds) {
+  const std::string plan_json =
+      R"({"target": ")" + Url("/delay/20ms") +
+      R"(", "users": 100, "spawn_rate": 1000, "duration": "7s"})";
+  LoadProfile base = ParsePlan(plan_json)->Profile();
+  LoadProfile up = base.Retarget(1500 * kNsPerMs, 300, 100);
+  LoadProfile down = up.Retarget(4200 * kNsPerMs, 50, 100);
+  std::vector<std::pair<int64_t, int64_t>> seen;  // (run ms, users)
+  std::vector<Step> steps;
+  steps.emplace_back(500, [](Engine* e) {
+    e->Reshare({ShareChange{false, 4, 3, 4, 3, 600}}, 1e6);
+  });
+  steps.emplace_back(1000, [&](Engine* e) { EXPECT_TRUE(e->SetProfile(up)); });
+  steps.emplace_back(4000, [&](Engine* e) { EXPECT_TRUE(e->SetProfile(down)); });
+  for (int64_t t = 705; t < 7000; t += 50) {
+    steps.emplace_back(t, [&seen, t](Engine* e) {
+      seen.push_back({t, e->active_users()});
+    });
+  }
+  Run(plan_json, {ShareChange{true, 2, 1, 1, 0, -1}}, std::move(steps));
+  ASSERT_EQ(seen.size(), 126u);
+  for (const auto& [t, users] : seen) {
+    int64_t fleet = static_cast<int64_t>(std::ceil(down.ValueAt(t * kNsPerMs)));
+    int64_t mine = 0;  // users i < fleet with i % 4 == 1
+    for (int64_t i = 1; i < fleet; i += 4) ++mine;
+    EXPECT_EQ(users, mine) << "at run time " << t << " ms (" << fleet << " fleet-wide)";
+  }
+  // 300 -> 50 at 100/s: all down by 6.7 s.
+  EXPECT_EQ(seen.back().second, 13);
+}
+
+// An open-model worker scaled from 200/s to 600/s (a 0.5 s ramp from run
+// time 1.5 s) starts every arrival of the new profile once: the first
+// profile's before the change, the new one's after; the accounting stays
+// exact (requests + dropped = scheduled arrivals).
+TEST_F(VirtualDriverTest, OpenModelScalingStartsEveryArrivalOfTheNewProfile) {
+  const std::string plan_json =
+      R"({"target": ")" + Url("/") + R"(", "arrival_rate": 200, "duration": "5s"})";
+  LoadProfile up = ParsePlan(plan_json)->Profile().Retarget(1500 * kNsPerMs, 600, 800);
+  RunStats* stats = Run(plan_json, {ShareChange{true, 1, 0, 1, 0, -1}},
+                        {Step(1000, [&](Engine* e) { EXPECT_TRUE(e->SetProfile(up)); })});
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(up.TotalArrivals(), 200 + 300 + 3 * 600);
+  EXPECT_EQ(stats->total_requests() + stats->TakeDropped(), up.TotalArrivals());
+  std::vector<int64_t> per_second(5, 0);
+  for (int64_t at_ns : target_.sent_ns) {
+    int64_t s = static_cast<int64_t>(RunMs(at_ns) / 1000);
+    ASSERT_GE(s, 0);
+    ASSERT_LT(s, 5) << "an arrival after the run's end";
+    ++per_second[s];
+  }
+  EXPECT_EQ(per_second, (std::vector<int64_t>{200, 300, 600, 600, 600}));
+}
+
+// A profile that arrives after its instant (a slow bus) catches up at once:
+// the arrivals the new line scheduled since are started then, so the total
+// is still the new profile's; one whose end is not the run's is refused.
+TEST_F(VirtualDriverTest, ALateProfileCatchesUpAndAForeignEndIsRefused) {
+  const std::string plan_json =
+      R"({"target": ")" + Url("/") + R"(", "arrival_rate": 200, "duration": "4s"})";
+  LoadProfile base = ParsePlan(plan_json)->Profile();
+  LoadProfile up = base.Retarget(1000 * kNsPerMs, 400, 0);
+  RunStats* stats =
+      Run(plan_json, {ShareChange{true, 1, 0, 1, 0, -1}}, {Step(1500, [&](Engine* e) {
+            EXPECT_FALSE(e->SetProfile(LoadProfile({{0, 5}, {kNsPerSec, 5}})));
+            EXPECT_TRUE(e->SetProfile(up));
+          })});
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(up.TotalArrivals(), 200 + 3 * 400);
+  EXPECT_EQ(stats->total_requests() + stats->TakeDropped(), up.TotalArrivals());
+}
+
+// Scaled down to nothing, late: the arrival that was next on the old line
+// (at 1505 ms) is not started, since the new line has none after 1 s.
+TEST_F(VirtualDriverTest, ALateScaleDownStartsNothingPastTheNewLine) {
+  const std::string plan_json =
+      R"({"target": ")" + Url("/") + R"(", "arrival_rate": 200, "duration": "4s"})";
+  LoadProfile off = ParsePlan(plan_json)->Profile().Retarget(1000 * kNsPerMs, 0, 0);
+  RunStats* stats =
+      Run(plan_json, {ShareChange{true, 1, 0, 1, 0, -1}},
+          {Step(1502, [&](Engine* e) { EXPECT_TRUE(e->SetProfile(off)); })});
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(off.TotalArrivals(), 200);
+  // Arrivals 0..300 (one every 5 ms up to 1500 ms) ran on the old line.
+  EXPECT_EQ(stats->total_requests() + stats->TakeDropped(), 301);
+}
+
 }  // namespace
 }  // namespace loadd

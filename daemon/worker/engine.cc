@@ -374,6 +374,12 @@ void Engine::Reshare(const std::vector<ShareChange>& changes, double handover_ra
   if (driver_ && !ending_) driver_->Apply(changes, handover_rate);
 }
 
+bool Engine::SetProfile(LoadProfile profile) {
+  if (profile.duration_ns() != plan_.duration_ns) return false;
+  if (driver_ && !ending_) driver_->SetProfile(std::move(profile));
+  return true;
+}
+
 void Engine::OnTimer() {
   if (!ending_) {
     // Duration over: let in-flight requests finish within graceful_stop.

@@ -67,6 +67,9 @@ class Engine : public TimerHandler {
              double handover_rate);
   // The share changes mid-run (a worker joined or left).
   void Reshare(const std::vector<ShareChange>& changes, double handover_rate);
+  // The run was scaled (ProfileMsg): the driver follows `profile` from now
+  // on. Refused (false, nothing changes) when its end is not the plan's.
+  bool SetProfile(LoadProfile profile);
   // Ends the run now; in-flight requests are counted as interrupted.
   void Stop();
   // Ends the run early but gracefully (SIGTERM): no new request starts,

@@ -68,6 +68,19 @@ void OpenDriver::Apply(const std::vector<ShareChange>& changes, double handover_
   if (started_) Rearm();
 }
 
+// Arrivals are dispatched in index order per grant, so next_m is the first
+// not yet started: it and those after it take their times from the new
+// profile, those before keep theirs. Each index still starts once (or is
+// dropped, or interrupted): the accounting stays exact.
+void OpenDriver::SetProfile(LoadProfile profile) {
+  profile_ = std::move(profile);
+  for (Grant& g : grants_) {
+    g.segment = 0;
+    Advance(&g);
+  }
+  if (started_) Rearm();
+}
+
 void OpenDriver::Start(int64_t run_start_ns) {
   run_start_ns_ = run_start_ns;
   started_ = true;

@@ -30,6 +30,7 @@ class OpenDriver final : public Driver, public TimerHandler, public ExchangeOwne
 
   void Start(int64_t run_start_ns) override;
   void Apply(const std::vector<ShareChange>& changes, double handover_rate) override;
+  void SetProfile(LoadProfile profile) override;
   void OnEnding() override;
   void Abort() override;
   int64_t active() const override { return busy_; }

@@ -177,6 +177,18 @@ void Worker::Handle(Message msg) {
                reshare->changes.size());
       engine_->Reshare(reshare->changes, reshare->handover_rate);
     }
+  } else if (auto* profile = std::get_if<ProfileMsg>(&msg)) {
+    if (engine_ && profile->run_id == run_id_) {
+      LoadProfile next(std::move(profile->knots));
+      double to = next.knots().back().value;
+      if (engine_->SetProfile(std::move(next))) {
+        LOG_INFO("run %s: scaled to %g from run time %lld ms", run_id_.c_str(), to,
+                 static_cast<long long>(profile->at_ms));
+      } else {
+        LOG_WARN("run %s: profile change refused: it does not end with the run",
+                 run_id_.c_str());
+      }
+    }
   } else if (auto* stop = std::get_if<StopMsg>(&msg)) {
     if (engine_ && stop->run_id == run_id_) {
       LOG_INFO("run %s: stop requested by the coordinator", run_id_.c_str());

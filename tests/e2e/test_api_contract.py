@@ -44,7 +44,7 @@ def code_routes():
     table = table[:table.index("\n};")]
     routes = {}
     for method, path, access in re.findall(
-            r'\{RouteId::k\w+,\s*Pistache::Http::Method::(Get|Post),\s*"([^"]*)",'
+            r'\{RouteId::k\w+,\s*Pistache::Http::Method::(Get|Post|Patch),\s*"([^"]*)",'
             r'\s*RouteAccess::(k\w+)', table):
         path = re.sub(r":(\w+)", r"{\1}", path)
         routes[(method.lower(), path)] = access != "kToken"
@@ -175,6 +175,13 @@ class Contract(unittest.TestCase):
             self.check(rest, "get", "/v1/runs", path="/v1/runs?state=done", want=400)
             self.check(rest, "get", "/v1/runs/{id}", path=f"/v1/runs/{run}", want=200)
             self.check(rest, "get", "/metrics", want=200)
+            # Live scaling: the run's model only; an unknown run is 404.
+            self.check(rest, "patch", "/v1/runs/{id}", path=f"/v1/runs/{run}",
+                       body='{"users": 6}', want=200)
+            self.check(rest, "patch", "/v1/runs/{id}", path=f"/v1/runs/{run}",
+                       body='{"rate": 6}', want=400)
+            self.check(rest, "patch", "/v1/runs/{id}", path="/v1/runs/nope",
+                       body='{"users": 6}', want=404)
             self.check(rest, "post", "/v1/runs/{id}/stop", path=f"/v1/runs/{run}/stop", want=200)
             report = self.wait(rest, run, lambda r: r["state"] in FINAL)
             self.assertEqual(report["state"], "stopped")
@@ -195,6 +202,8 @@ class Contract(unittest.TestCase):
             self.assertEqual(bad["error"]["path"], "since", bad)
             self.check(rest, "get", "/v1/runs/{id}/hlog", path=f"/v1/runs/{run}/hlog", want=200)
             self.check(rest, "post", "/v1/runs/{id}/stop", path=f"/v1/runs/{run}/stop", want=409)
+            self.check(rest, "patch", "/v1/runs/{id}", path=f"/v1/runs/{run}",
+                       body='{"users": 6}', want=409)
 
             # An open-model run: its endpoints carry `service` latencies.
             plan = {"target": f.target_url + "/delay/1ms", "arrival_rate": 200, "duration": "1s",

@@ -85,6 +85,15 @@ async function main() {
     await download.saveAs(saved);
     assert.equal(JSON.parse(fs.readFileSync(saved, "utf8")).id, runId);
 
+    // Live scaling: 4 -> 6 users, listed as the run's event.
+    assert.equal(await page.textContent("#scale-unit"), "users");
+    await page.fill("#scale-value", "6");
+    await page.click("#scale");
+    await waitFor(async () => /Scaling run .* to 6 users/.test(await page.textContent("#message")),
+                  "the scale message");
+    await waitFor(async () => /users 4 \u2192 6/.test(await page.textContent("#run-events")),
+                  "the scale event in the run's events", 10000);
+
     await page.click("#stop");
     await waitFor(async () => (await page.textContent("#run-state")) === "stopped",
                   "the run's state to become stopped", 20000);
@@ -93,6 +102,7 @@ async function main() {
       return row !== null && (await row.textContent()) === "stopped";
     }, "the history to list the run as stopped");
     assert.ok(await page.isDisabled("#stop"), "Stop stays enabled on a stopped run");
+    assert.ok(await page.isDisabled("#scale"), "Scale stays enabled on a stopped run");
     // The page asked only for new seconds (?since=) and holds every second of
     // the run's timeline once: as many points as the coordinator has seconds.
     assert.ok(runPolls.some((u) => new RegExp("/v1/runs/" + runId + "\\?since=[1-9]").test(u)),
