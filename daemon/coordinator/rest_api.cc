@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/body_budget.h"
+#include "daemon/coordinator/compare_view.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/plan_intake.h"
 #include "daemon/coordinator/rest_audit.h"
@@ -255,6 +256,13 @@ void GetRun(Context* c, const Http::Request& req, const std::string& id,
   Reply(r, c->coordinator->GetRun(id, with_timeline, *since));
 }
 
+void Compare(Context* c, const Http::Request& req, ResponseWriter& r) {
+  Result<CompareRequest> request =
+      ParseCompareQuery([&](const char* name) { return req.query().get(name); });
+  if (!request.ok()) return Reply(r, Result<std::string>(request.status()));
+  Reply(r, CompareRunsJson(c->coordinator, *request));
+}
+
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing.
 void Handle(Context* c, const RouteMatch& match, RestCall* call,
@@ -285,6 +293,8 @@ void Handle(Context* c, const RouteMatch& match, RestCall* call,
       r.setMime(Http::Mime::MediaType::fromString(kMetricsContentType));
       r.send(Code::Ok, RenderMetrics(c->coordinator->Metrics()));
       return;
+    case RouteId::kCompare:
+      return Compare(c, req, r);
   }
 }
 

@@ -36,6 +36,7 @@ enum class RouteId {
   kRunHlog,
   kStopRun,
   kMetrics,
+  kCompare,
 };
 
 enum class RouteAccess {
@@ -93,6 +94,9 @@ inline constexpr RouteRule kRoutes[] = {
      RouteAccess::kToken, RouteBody::kSmall, RouteRole::kOwnRun},
     // Prometheus text format (metrics.h).
     {RouteId::kMetrics, Pistache::Http::Method::Get, "/metrics", RouteAccess::kToken,
+     RouteBody::kNone, RouteRole::kRead},
+    // Two runs compared with statistics (compare_view.h, docs/compare.md).
+    {RouteId::kCompare, Pistache::Http::Method::Get, "/v1/compare", RouteAccess::kToken,
      RouteBody::kNone, RouteRole::kRead},
 };
 
