@@ -11,7 +11,7 @@
 namespace loadd {
 namespace {
 
-// A run of `seconds` seconds of 300 responses a second around center_us on
+// A run of `seconds` seconds of 600 responses a second around center_us on
 // one endpoint "GET /x"; ramp_s first seconds outside the steady window.
 RunSamples FakeRun(const std::string& id, double center_us, uint64_t seed,
                    int seconds = 12, int ramp_s = 2) {
@@ -33,16 +33,16 @@ RunSamples FakeRun(const std::string& id, double center_us, uint64_t seed,
     HdrHistogram h = HdrHistogram::ForLatencyMicros();
     // The ramp is 3x slower: kept out, it must not matter.
     double center = t < ramp_s ? 3 * center_us : center_us;
-    for (int i = 0; i < 300; ++i)
+    for (int i = 0; i < 600; ++i)
       h.Record(static_cast<int64_t>(center * (1 + noise(rng))));
     Second s;
     s.t = t;
-    s.requests = 300;
+    s.requests = 600;
     h.ForEachBucket([&](int64_t v, int64_t c) { s.latency_us.emplace_back(v, c); });
     run.aggregate.push_back(s);
     run.endpoints["GET /x"].push_back(s);
   }
-  run.totals["GET /x"] = {300 * seconds, 0};
+  run.totals["GET /x"] = {600 * seconds, 0};
   return run;
 }
 
@@ -71,8 +71,8 @@ TEST(CompareRunsTest, TwentyVersusTwentyIsNoChange) {
     }
   }
   EXPECT_EQ(r.base_seconds, 10u);  // the ramp left out
-  // 3000 responses are too few for p99.9: said, not hidden.
-  ASSERT_EQ(r.warnings.size(), 2u);
+  // 6000 responses are too few for p99.9 (50000): said, not hidden.
+  ASSERT_EQ(r.warnings.size(), 2u) << r.warnings[2].message;
   EXPECT_TRUE(HasWarning(r, "samples", "Aggregated p999 is not tested"));
   EXPECT_TRUE(HasWarning(r, "samples", "GET /x p999 is not tested"));
 }
@@ -87,7 +87,7 @@ TEST(CompareRunsTest, TwentyVersusTwentyTwoIsSlower) {
   }
   EXPECT_EQ(Get(r.endpoints[0], "p50").verdict, Verdict::kSlower);
   EXPECT_EQ(Get(r.aggregated, "rps").verdict, Verdict::kNoChange);
-  // 3000 responses: p99.9 needs 10000.
+  // 6000 responses: p99.9 needs 50000, p99 5000.
   EXPECT_FALSE(Get(r.aggregated, "p999").p_value);
   EXPECT_TRUE(HasWarning(r, "samples", "p999 is not tested"));
 }
@@ -105,7 +105,7 @@ TEST(CompareRunsTest, SignificantButSmallIsNoChange) {
 
 TEST(CompareRunsTest, FasterAndRates) {
   RunSamples b = FakeRun("b", 18000, 2);
-  for (Second& s : b.aggregate) s.requests = 200, s.failures = 40;
+  for (Second& s : b.aggregate) s.requests = 400, s.failures = 80;
   CompareResult r = CompareRuns(FakeRun("a", 20000, 1), b, {});
   EXPECT_EQ(Get(r.aggregated, "p50").verdict, Verdict::kFaster);
   const MetricResult& rps = Get(r.aggregated, "rps");
@@ -142,7 +142,7 @@ TEST(ComparabilityTest, WarningsNameTheDifference) {
   b.facts.state = "stopped";
   b.facts.plan_json =
       R"({"name":"other","users":50,"requests":[{"url":"http://127.0.0.1/y"}]})";
-  for (Second& s : b.aggregate) s.failures = 200;
+  for (Second& s : b.aggregate) s.failures = 400;
   CompareResult r = CompareRuns(a, b, {});
   EXPECT_TRUE(HasWarning(r, "plan", "base \"plan\", candidate \"other\""));
   EXPECT_TRUE(HasWarning(r, "plan",
