@@ -157,9 +157,34 @@ Measures Measure(const Series& series, std::span<const double> percentiles) {
   return out;
 }
 
-BootstrapResult BlockBootstrap(const Series& base, const Series& candidate,
+Series Coalesce(const Series& series, size_t per_unit) {
+  if (per_unit <= 1) return series;
+  Series out;
+  for (size_t i = 0; i < series.size(); i += per_unit) {
+    Second unit;
+    unit.t = series[i].t;
+    std::vector<const Buckets*> parts;
+    for (size_t j = i; j < std::min(series.size(), i + per_unit); ++j) {
+      unit.requests += series[j].requests;
+      unit.failures += series[j].failures;
+      parts.push_back(&series[j].latency_us);
+    }
+    unit.latency_us = MergeBuckets(parts);
+    out.push_back(std::move(unit));
+  }
+  return out;
+}
+
+BootstrapResult BlockBootstrap(const Series& base_seconds,
+                               const Series& candidate_seconds,
                                std::span<const double> percentiles,
                                const BootstrapOptions& options) {
+  size_t longest = std::max(base_seconds.size(), candidate_seconds.size());
+  size_t max_units = std::max<size_t>(options.max_units, 1);
+  size_t per_unit = (longest + max_units - 1) / max_units;
+  // Both runs alike, so that rps (per unit) compares like with like.
+  Series base = Coalesce(base_seconds, per_unit);
+  Series candidate = Coalesce(candidate_seconds, per_unit);
   std::vector<int64_t> values;
   for (const Series* series : {&base, &candidate}) {
     for (const Second& s : *series) {

@@ -50,6 +50,11 @@ struct BootstrapOptions {
   // Length of the resampled blocks of consecutive seconds; 0: the rounded
   // cube root of the shorter series' length (at least 1).
   int block_s = 0;
+  // A longer series is first coalesced into at most this many units of
+  // consecutive seconds (ceil(n / max_units) each), which are resampled
+  // instead: the cost stays bounded (about 0.1 s per 100 units on a busy
+  // core) however long the runs were.
+  size_t max_units = 120;
 };
 
 // Two-sided p-values of "base and candidate measure the same", one per
@@ -64,8 +69,11 @@ struct BootstrapOptions {
 // under a log). Both series must be non-empty.
 struct BootstrapResult {
   std::vector<std::optional<double>> p_values;
-  int block_s = 0;
+  int block_s = 0;  // in units (seconds, unless coalesced)
 };
+// Consecutive seconds merged into units of `per_unit` seconds (the last
+// may be shorter).
+Series Coalesce(const Series& series, size_t per_unit);
 BootstrapResult BlockBootstrap(const Series& base, const Series& candidate,
                                std::span<const double> percentiles,
                                const BootstrapOptions& options);

@@ -142,6 +142,19 @@ TEST(BlockBootstrapTest, ZeroLatencyHasNoLogRatio) {
   EXPECT_FALSE(r.p_values[2]);  // rps 0
 }
 
+TEST(BlockBootstrapTest, LongRunsAreCoalescedIntoUnits) {
+  Series a = Synthetic(300, 20, 20000, 6), b = Synthetic(300, 20, 22000, 7);
+  BootstrapOptions o;
+  o.max_units = 30;  // units of 10 s
+  BootstrapResult r = BlockBootstrap(a, b, kPercentiles, o);
+  EXPECT_EQ(r.block_s, 3);  // round(cbrt(30))
+  EXPECT_LT(*r.p_values[0], 0.01);
+  Series units = Coalesce(a, 7);
+  ASSERT_EQ(units.size(), 43u);  // 42 of 7 s and one of 6 s
+  EXPECT_EQ(units[42].requests, 6 * 20);
+  EXPECT_EQ(TotalCount(units[0].latency_us), 7 * 20);
+}
+
 TEST(MeasureTest, MergesSeconds) {
   Series s(2);
   s[0] = {0, 10, 1, {{100, 10}}};
