@@ -58,7 +58,7 @@ namespace {
 // runs, so a replicate merges into one flat array.
 struct Compact {
   std::vector<std::vector<std::pair<int32_t, int64_t>>> seconds;
-  std::vector<int64_t> requests, failures;
+  std::vector<int64_t> requests, failures, lengths_s;
 };
 
 Compact ToCompact(const Series& series, const std::vector<int64_t>& values) {
@@ -73,6 +73,7 @@ Compact ToCompact(const Series& series, const std::vector<int64_t>& values) {
     out.seconds.push_back(std::move(row));
     out.requests.push_back(s.requests);
     out.failures.push_back(s.failures);
+    out.lengths_s.push_back(s.seconds);
   }
   return out;
 }
@@ -84,8 +85,9 @@ void MeasurePicked(const Compact& run, const std::vector<size_t>& picked,
                    std::span<const double> percentiles, std::vector<int64_t>* counts,
                    std::vector<double>* out) {
   std::fill(counts->begin(), counts->end(), 0);
-  int64_t total = 0, requests = 0, failures = 0;
+  int64_t total = 0, requests = 0, failures = 0, seconds = 0;
   for (size_t i : picked) {
+    seconds += run.lengths_s[i];
     for (const auto& [index, count] : run.seconds[i]) {
       (*counts)[index] += count;
       total += count;
@@ -107,7 +109,8 @@ void MeasurePicked(const Compact& run, const std::vector<size_t>& picked,
     }
     out->push_back(value);
   }
-  out->push_back(static_cast<double>(requests) / static_cast<double>(picked.size()));
+  out->push_back(
+      seconds == 0 ? 0 : static_cast<double>(requests) / static_cast<double>(seconds));
   out->push_back(
       requests == 0 ? 0 : static_cast<double>(failures) / static_cast<double>(requests));
 }
@@ -137,20 +140,19 @@ std::optional<double> Statistic(size_t m, size_t measures, double base,
 
 Measures Measure(const Series& series, std::span<const double> percentiles) {
   std::vector<const Buckets*> parts;
-  int64_t requests = 0, failures = 0;
+  int64_t requests = 0, failures = 0, seconds = 0;
   for (const Second& s : series) {
     parts.push_back(&s.latency_us);
     requests += s.requests;
     failures += s.failures;
+    seconds += s.seconds;
   }
   Buckets all = MergeBuckets(parts);
   Measures out;
   for (double p : percentiles) {
     out.percentiles_us.push_back(static_cast<double>(PercentileOf(all, p)));
   }
-  if (!series.empty()) {
-    out.rps = static_cast<double>(requests) / static_cast<double>(series.size());
-  }
+  if (seconds > 0) out.rps = static_cast<double>(requests) / static_cast<double>(seconds);
   if (requests > 0) {
     out.error_rate = static_cast<double>(failures) / static_cast<double>(requests);
   }
@@ -163,10 +165,12 @@ Series Coalesce(const Series& series, size_t per_unit) {
   for (size_t i = 0; i < series.size(); i += per_unit) {
     Second unit;
     unit.t = series[i].t;
+    unit.seconds = 0;
     std::vector<const Buckets*> parts;
     for (size_t j = i; j < std::min(series.size(), i + per_unit); ++j) {
       unit.requests += series[j].requests;
       unit.failures += series[j].failures;
+      unit.seconds += series[j].seconds;
       parts.push_back(&series[j].latency_us);
     }
     unit.latency_us = MergeBuckets(parts);

@@ -21,10 +21,13 @@ namespace loadd {
 using Buckets = std::vector<std::pair<int64_t, int64_t>>;
 
 struct Second {
-  int64_t t = 0;         // seconds since the run started
+  int64_t t = 0;         // seconds since the run started (the first, if several)
   int64_t requests = 0;  // requests that ended in this second
   int64_t failures = 0;  // of which failed
   Buckets latency_us;    // latencies of the second's responses
+  // How many seconds it covers (a unit of Coalesce or of a long run read in
+  // units); rates divide by it.
+  int64_t seconds = 1;
 };
 using Series = std::vector<Second>;
 

@@ -76,6 +76,12 @@ Series InWindow(const Series& series, const RunFacts& facts, bool include_ramp) 
   return out;
 }
 
+size_t SecondsIn(const Series& series) {
+  int64_t seconds = 0;
+  for (const Second& s : series) seconds += s.seconds;
+  return static_cast<size_t>(seconds);
+}
+
 std::optional<double> ChangePct(double base, double candidate) {
   if (base == 0) return candidate == 0 ? std::optional<double>(0) : std::nullopt;
   return (candidate / base - 1) * 100;
@@ -234,15 +240,16 @@ CompareResult CompareRuns(const RunSamples& base, const RunSamples& candidate,
     out.base_window = {0, static_cast<int64_t>(base.aggregate.size())};
     out.candidate_window = {0, static_cast<int64_t>(candidate.aggregate.size())};
   }
-  out.base_seconds = agg_b.size();
-  out.candidate_seconds = agg_c.size();
+  out.base_seconds = SecondsIn(agg_b);
+  out.candidate_seconds = SecondsIn(agg_c);
   const size_t min_seconds = static_cast<size_t>(std::max(options.min_seconds, 1));
-  const bool tests = agg_b.size() >= min_seconds && agg_c.size() >= min_seconds;
+  const bool tests =
+      out.base_seconds >= min_seconds && out.candidate_seconds >= min_seconds;
   if (!tests) {
     out.warnings.push_back(
         {"duration", "too few steady seconds to test anything (base " +
-                         std::to_string(agg_b.size()) + ", candidate " +
-                         std::to_string(agg_c.size()) + ", at least " +
+                         std::to_string(out.base_seconds) + ", candidate " +
+                         std::to_string(out.candidate_seconds) + ", at least " +
                          std::to_string(min_seconds) +
                          " each): every verdict is no_change and untested"});
   }

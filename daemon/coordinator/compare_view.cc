@@ -14,6 +14,9 @@
 namespace loadd {
 namespace {
 
+// The most units of seconds a run is read in (RunSamplesFrom).
+constexpr int64_t kMaxReadUnits = 600;
+
 Result<double> NumberParam(const QueryLookup& query, const char* name, double low,
                            double high, double fallback) {
   std::optional<std::string> text = query(name);
@@ -151,7 +154,18 @@ Result<RunSamples> RunSamplesFrom(const std::string& run_json, const std::string
       run.totals[name] = {IntAt(e, "requests"), IntAt(e, "failures")};
     }
   }
-  // Each endpoint's buckets per second.
+  // A long run is read in units of consecutive seconds (never across the
+  // steady window's edges), so what is decoded stays bounded (kMaxReadUnits
+  // units per endpoint) however long the run was.
+  auto timeline = doc.FindMember("timeline");
+  if (timeline == doc.MemberEnd() || !timeline->value.IsArray()) return run;
+  const int64_t n = timeline->value.Size();
+  const int64_t per_unit = std::max<int64_t>(1, (n + kMaxReadUnits - 1) / kMaxReadUnits);
+  const int64_t from = run.facts.steady_from_s, to = run.facts.steady_to_s;
+  auto unit_of = [&](int64_t t) {
+    int64_t start = t < from ? 0 : t < to ? from : to;
+    return start + (t - start) / per_unit * per_unit;
+  };
   std::map<std::string, std::map<int64_t, Buckets>> by_endpoint;
   for (const HlogLine& line : HlogLines(hlog)) {
     auto name = names.find(line.tag);
@@ -162,31 +176,42 @@ Result<RunSamples> RunSamplesFrom(const std::string& run_json, const std::string
                     "run " + run.facts.id +
                         ": a histogram of its log is damaged: " + h.status().message());
     }
-    Buckets& buckets = by_endpoint[name->second][line.t];
+    Buckets second;
     h->ForEachBucket(
-        [&](int64_t value, int64_t count) { buckets.emplace_back(value, count); });
+        [&](int64_t value, int64_t count) { second.emplace_back(value, count); });
+    Buckets& unit = by_endpoint[name->second][unit_of(line.t)];
+    const Buckets* parts[] = {&unit, &second};
+    unit = MergeBuckets(parts);
   }
-  auto timeline = doc.FindMember("timeline");
-  if (timeline == doc.MemberEnd() || !timeline->value.IsArray()) return run;
+  std::map<int64_t, Second> units;  // by their first second
   for (const auto& s : timeline->value.GetArray()) {
-    Second second;
-    second.t = IntAt(s, "t");
-    second.requests = IntAt(s, "requests");
-    second.failures = IntAt(s, "failures");
+    int64_t t = IntAt(s, "t");
+    auto [it, added] = units.try_emplace(unit_of(t));
+    Second& unit = it->second;
+    if (added) {
+      unit.t = it->first;
+      unit.seconds = 0;
+    }
+    ++unit.seconds;
+    unit.requests += IntAt(s, "requests");
+    unit.failures += IntAt(s, "failures");
+  }
+  for (auto& [t, unit] : units) {
     std::vector<const Buckets*> parts;
-    for (auto& [name, seconds] : by_endpoint) {
+    for (auto& [name, endpoint_units] : by_endpoint) {
       Second e;
-      e.t = second.t;
-      auto it = seconds.find(second.t);
-      if (it != seconds.end()) {
+      e.t = t;
+      e.seconds = unit.seconds;
+      auto it = endpoint_units.find(t);
+      if (it != endpoint_units.end()) {
         e.latency_us = it->second;
         parts.push_back(&it->second);
       }
       e.requests = TotalCount(e.latency_us);
       run.endpoints[name].push_back(std::move(e));
     }
-    second.latency_us = MergeBuckets(parts);
-    run.aggregate.push_back(std::move(second));
+    unit.latency_us = MergeBuckets(parts);
+    run.aggregate.push_back(std::move(unit));
   }
   return run;
 }

@@ -102,6 +102,43 @@ TEST(RunSamplesFromTest, ReadsTheTimelineAndTheLog) {
   EXPECT_EQ(s->totals.at("GET /a, b").failures, 3);
 }
 
+// 1300 seconds are read in units of 3 (at most 600 units), never across the
+// steady window's edges: [0, 1) ramp, [1, 1300) steady.
+TEST(RunSamplesFromTest, ALongRunIsReadInUnits) {
+  Result<Plan> plan = ParsePlan(
+      R"({"target":"http://127.0.0.1:1","users":10,"spawn_rate":10,"duration":"1300s"})");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string timeline;
+  IntervalLog log;
+  HdrHistogram h = HdrHistogram::ForLatencyMicros();
+  h.RecordN(1000, 2);
+  for (int t = 0; t < 1300; ++t) {
+    timeline += (t ? "," : "") + std::string(R"({"t":)") + std::to_string(t) +
+                R"(,"requests":2,"failures":0})";
+    log.Add(t, "x", h);
+  }
+  std::string run = R"({"id":"r1","state":"finished","plan":)" + PlanToJson(*plan) +
+                    R"(,"endpoints":[{"name":"x","requests":2600}],"timeline":[)" +
+                    timeline + "]}";
+  Result<RunSamples> s = RunSamplesFrom(run, log.Format(1.7e9));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->aggregate.size(), 1u + 433u);  // the ramp second, 433 units of [1, 1300)
+  EXPECT_EQ(s->aggregate[0].t, 0);
+  EXPECT_EQ(s->aggregate[0].seconds, 1);
+  EXPECT_EQ(s->aggregate[1].t, 1);
+  EXPECT_EQ(s->aggregate[1].seconds, 3);
+  EXPECT_EQ(s->aggregate[1].requests, 6);
+  EXPECT_EQ(TotalCount(s->aggregate[1].latency_us), 6);
+  EXPECT_EQ(s->aggregate.back().t, 1297);  // [1297, 1300)
+  EXPECT_EQ(s->aggregate.back().seconds, 3);
+  CompareResult r = CompareRuns(*s, *s, {});
+  EXPECT_EQ(r.base_seconds, 1299u);
+  for (const MetricResult& m : r.aggregated.metrics) {
+    EXPECT_EQ(m.verdict, Verdict::kNoChange) << m.key;
+  }
+  EXPECT_DOUBLE_EQ(r.aggregated.metrics[0].base, 2.0);  // rps per second, not per unit
+}
+
 TEST(RunSamplesFromTest, ADamagedHistogramIsAnError) {
   Result<Plan> plan = ParsePlan(R"({"target":"http://127.0.0.1:1","users":1})");
   ASSERT_TRUE(plan.ok());
