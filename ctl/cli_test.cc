@@ -102,14 +102,16 @@ TEST(ParseCommandLineTest, GlobalFlagsGoBeforeOrAfterTheCommand) {
 
 TEST(ParseCommandLineTest, BadCommandLinesAreInvalidInput) {
   const std::vector<std::vector<const char*>> kCases = {
-      {},                      // no command
-      {"launch"},              // unknown command
-      {"start", "--users"},    // flag without its value
-      {"start", "--env"},      // likewise
-      {"start", "--bogus"},    // unknown flag
-      {"report"},              // RUN is required
-      {"validate"},            // PLAN is required
-      {"status", "r1", "r2"},  // one RUN at most
+      {},                                            // no command
+      {"launch"},                                    // unknown command
+      {"start", "--users"},                          // flag without its value
+      {"start", "--env"},                            // likewise
+      {"start", "--bogus"},                          // unknown flag
+      {"report"},                                    // RUN is required
+      {"validate"},                                  // PLAN is required
+      {"status", "r1", "r2"},                        // one RUN at most
+      {"compare", "r1"},                             // CANDIDATE is required
+      {"compare", "r1", "r2", "--min-change", "x"},  // not a number
   };
   for (const auto& args : kCases) {
     Result<Invocation> inv = Parse(args);

@@ -8,6 +8,7 @@
 #include "common/redact.h"
 #include "common/units.h"
 #include "ctl/api_calls.h"
+#include "ctl/compare_command.h"
 #include "ctl/report.h"
 #include "ctl/report_command.h"
 #include "ctl/start_command.h"
@@ -110,6 +111,22 @@ void DefineReport(CLI::App* c, Options* o) {
   c->add_option("-o,--output,--out", o->output_file, "Write to FILE instead of stdout")
       ->type_name("FILE");
   DefineFileMode(c, o);
+}
+
+void DefineCompare(CLI::App* c, Options* o) {
+  c->add_option("BASE", o->run_id, "The base run's id (e.g. the main branch's)")
+      ->required();
+  c->add_option("CANDIDATE", o->candidate_id, "The candidate run's id")->required();
+  c->add_option("--min-change", o->min_change_pct,
+                "Smallest change in percent that counts as one (default 5)")
+      ->type_name("PERCENT");
+  c->add_flag("--include-ramp", o->include_ramp,
+              "Compare every second, ramps included (default: steady state only)");
+  c->add_option("--format", o->format, "table (default), json or markdown")
+      ->type_name("FORMAT");
+  c->add_flag("--fail-on-worse", o->fail_on_worse,
+              "Exit 1 when any verdict is worse (slower, fewer requests/s, more errors)");
+  c->add_flag("--no-color", o->no_color, "No colours, even on a terminal");
 }
 
 void DefineNothing(CLI::App*, Options*) {}
@@ -304,6 +321,8 @@ constexpr Command kCommands[] = {
     {"report", "Print a run's report (or JSON, CSV, hlog, JUnit)", DefineReport,
      RunReport, false},
     {"validate", "Check a plan file offline", DefineValidate, RunValidate, false},
+    {"compare", "Compare two runs with statistics (slower? faster?)", DefineCompare,
+     RunCompare, false},
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #ifndef LOADD_CTL_ENV_H_
 #define LOADD_CTL_ENV_H_
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ struct Options {
   std::string file_mode;    // start, report --mode: octal; empty = 0600 (files.h)
   std::vector<std::string> run_labels;  // runs --label KEY=VALUE, repeatable
   std::vector<std::string> run_states;  // runs --state STATE, repeatable
+  // compare: run_id is BASE; CANDIDATE, --min-change (percent), --include-ramp,
+  // --fail-on-worse; --format table, json or markdown.
+  std::string candidate_id;
+  std::optional<double> min_change_pct;
+  bool include_ramp = false;
+  bool fail_on_worse = false;
 };
 
 // Hands out the coordinator's client on first use, so commands that need no

@@ -45,6 +45,10 @@ tool_deps+=(python3-jsonschema)
 # tests/e2e/test_metrics.py parses GET /metrics with Prometheus's parser;
 # test_api_contract.py reads docs/openapi.yaml.
 tool_deps+=(python3-prometheus-client python3-yaml)
+# tests/e2e/test_compare_stats.py checks the comparison statistics against
+# scipy; test_compare.py parses `loadctl compare --format markdown` with
+# markdown-it (issue 17).
+tool_deps+=(python3-scipy python3-markdown-it)
 # tests/e2e/test_worker_faults.py cuts a worker's link with `ip` (netns, veth).
 tool_deps+=(iproute2)
 # tests/deploy: systemd containers, Ansible over SSH, and the linters of ansible/.

@@ -13,6 +13,7 @@
 #include "common/run_filter.h"
 #include "daemon/coordinator/audit_log.h"
 #include "daemon/coordinator/body_budget.h"
+#include "daemon/coordinator/compare_view.h"
 #include "daemon/coordinator/metrics.h"
 #include "daemon/coordinator/plan_intake.h"
 #include "daemon/coordinator/rest_audit.h"
@@ -335,6 +336,13 @@ RestResponse ListRuns(Context* c, const RestRequest& req) {
   return JsonResponse(200, c->coordinator->ListRuns(*filter));
 }
 
+RestResponse Compare(Context* c, const RestRequest& req) {
+  Result<CompareRequest> request =
+      ParseCompareQuery([&](const char* name) { return req.Query(name); });
+  if (!request.ok()) return ErrorResponse(request.status());
+  return ResultResponse(CompareRunsJson(c->coordinator, *request));
+}
+
 // One case per row of kRoutes (rest_routes.h); the compiler checks that
 // none is missing. POST /v1/runs is parsed here, on the caller's thread
 // (the REST threads hand it to the intake instead: DispatchRequest).
@@ -366,6 +374,8 @@ RestResponse Handle(Context* c, const RouteMatch& match, const RestRequest& req,
       return TextResponse(c->coordinator->GetRunHlog(match.param), "text/plain");
     case RouteId::kMetrics:
       return TextResponse(RenderMetrics(c->coordinator->Metrics()), kMetricsContentType);
+    case RouteId::kCompare:
+      return Compare(c, req);
   }
   return ErrorResponse(Status(StatusCode::kInternal, "unknown route"));
 }

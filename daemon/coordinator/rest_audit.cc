@@ -21,6 +21,7 @@ const char* AuditActionOf(const RouteMatch& match) {
     case RouteId::kRun:
     case RouteId::kRunHlog:
     case RouteId::kMetrics:
+    case RouteId::kCompare:
       return "read";
   }
   return "request";

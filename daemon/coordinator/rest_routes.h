@@ -38,6 +38,7 @@ enum class RouteId {
   kStopRun,
   kScaleRun,
   kMetrics,
+  kCompare,
 };
 
 enum class RouteAccess {
@@ -98,6 +99,9 @@ inline constexpr RouteRule kRoutes[] = {
      RouteAccess::kToken, RouteBody::kJson, RouteRole::kOwnRun},
     // Prometheus text format (metrics.h).
     {RouteId::kMetrics, Pistache::Http::Method::Get, "/metrics", RouteAccess::kToken,
+     RouteBody::kNone, RouteRole::kRead},
+    // Two runs compared with statistics (compare_view.h, docs/compare.md).
+    {RouteId::kCompare, Pistache::Http::Method::Get, "/v1/compare", RouteAccess::kToken,
      RouteBody::kNone, RouteRole::kRead},
 };
 

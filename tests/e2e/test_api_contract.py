@@ -213,6 +213,14 @@ class Contract(unittest.TestCase):
             self.assertIn("service", report["endpoints"][0])
             self.check(rest, "get", "/v1/runs/{id}", path=f"/v1/runs/{created['id']}", want=200)
             self.check(rest, "get", "/metrics", want=200)
+            # The two runs compared (docs/compare.md): different plans, and said so.
+            _, compared = self.check(rest, "get", "/v1/compare",
+                                     path=f"/v1/compare?base={run}&candidate={created['id']}",
+                                     want=200)
+            self.assertIn("plan", [w["kind"] for w in compared["warnings"]])
+            self.check(rest, "get", "/v1/compare", path=f"/v1/compare?base={run}", want=400)
+            self.check(rest, "get", "/v1/compare",
+                       path=f"/v1/compare?base={run}&candidate=nope", want=404)
 
             # The dashboard: its page, a file it refers to, and a name that is none.
             _, page = self.check(rest, "get", "/", token=None, want=200)
