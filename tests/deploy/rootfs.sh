@@ -48,6 +48,14 @@ fi
 command -v debootstrap >/dev/null || {
   echo "rootfs.sh: debootstrap is missing; run scripts/install-deps.sh" >&2; exit 1; }
 mkdir -p "$cache"
+# One build at a time: scripts/test.sh starts one in the background while it
+# compiles, and the deploy test's own call waits here for it to finish.
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$root/.loadd-complete" ]; then
+  echo "$root"
+  exit 0
+fi
 tmp="$root.partial"
 rm -rf "$tmp"
 include=$(IFS=,; echo "${packages[*]}")
