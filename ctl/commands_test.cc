@@ -45,8 +45,9 @@ class CommandsTest : public ::testing::Test {
 TEST_F(CommandsTest, TableHasEveryCommandOnce) {
   std::vector<std::string> names;
   for (const Command& c : Commands()) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"start", "status", "stop", "scale", "workers",
-                                             "runs", "report", "validate", "compare"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"start", "status", "stop", "scale", "workers",
+                                      "runs", "report", "validate", "compare"}));
   EXPECT_TRUE(Find("start").catches_interrupts);
   EXPECT_FALSE(Find("runs").catches_interrupts);
 }
