@@ -208,6 +208,8 @@ class Run {
   void WriteThresholdsPassed(JsonWriter* w) const;  // null until the run is final
   // checks[]: the same shape in REST and the store (CheckRecord).
   void WriteChecks(JsonWriter* w, JsonDoc doc) const;
+  // events[]: the run's changes (live scaling), REST's and the store's alike.
+  void WriteEvents(JsonWriter* w, JsonDoc doc) const;
   // The plan as every view shows it: its secrets redacted (common/redact.h).
   const std::string& RedactedPlan() const;
 

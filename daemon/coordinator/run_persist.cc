@@ -207,14 +207,7 @@ RunSnapshot Run::Snapshot(size_t first_second, int64_t now_ns) const {
       w->EndObject();
     }
     w->EndArray();
-    w->Key("events");
-    w->StartArray();
-    for (const RunEvent& e : events_) {
-      w->StartObject();
-      WriteJsonFields(w, e, RunEventFields(), JsonDoc::kStore);
-      w->EndObject();
-    }
-    w->EndArray();
+    WriteEvents(w, JsonDoc::kStore);
     WriteChecks(w, JsonDoc::kStore);
     stats_.WriteOpenSeconds(w);
     w->Key("results");

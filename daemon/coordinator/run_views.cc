@@ -131,14 +131,7 @@ void Run::WriteFull(JsonWriter* w, bool timeline, int64_t now_ns, int64_t since_
              events_.empty() || plan_.model == LoadModel::kOpen
                  ? plan_.users
                  : static_cast<int64_t>(std::llround(events_.back().to)));
-  w->Key("events");
-  w->StartArray();
-  for (const RunEvent& e : events_) {
-    w->StartObject();
-    WriteJsonFields(w, e, RunEventFields(), JsonDoc::kApi);
-    w->EndObject();
-  }
-  w->EndArray();
+  WriteEvents(w, JsonDoc::kApi);
   w->Key("workers");
   w->StartArray();
   for (const RunWorker& rw : workers_) {
@@ -228,6 +221,17 @@ void Run::WriteWorkerHook(JsonWriter* w, const RunWorker& rw, int hook,
       if (rw.data_rows >= 0) WriteField(w, name, rw.data_rows);
       break;
   }
+}
+
+void Run::WriteEvents(JsonWriter* w, JsonDoc doc) const {
+  w->Key("events");
+  w->StartArray();
+  for (const RunEvent& e : events_) {
+    w->StartObject();
+    WriteJsonFields(w, e, RunEventFields(), doc);
+    w->EndObject();
+  }
+  w->EndArray();
 }
 
 void Run::WriteChecks(JsonWriter* w, JsonDoc doc) const {
