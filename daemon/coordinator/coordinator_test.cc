@@ -1269,7 +1269,8 @@ TEST_F(CoordinatorTest, ScaleSendsEveryWorkerTheNewProfileFromOneInstant) {
   ASSERT_EQ(bus_.sent.back().first, 3u);
   const auto* last = std::get_if<ProfileMsg>(&bus_.sent.back().second);
   ASSERT_NE(last, nullptr);
-  const ProfileMsg& sent = bus_.Of<ProfileMsg>()[2].second;
+  const ProfileMsg sent =
+      bus_.Of<ProfileMsg>()[2].second;  // a copy: Of() returns a temporary
   ASSERT_EQ(last->knots.size(), sent.knots.size());
   EXPECT_EQ(last->knots.back().value, 50);
   EXPECT_TRUE(std::holds_alternative<AssignMsg>(bus_.sent[bus_.sent.size() - 2].second));
