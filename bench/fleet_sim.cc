@@ -473,12 +473,14 @@ int DecodeBench(Options o) {
                                     "duration": "1h"})");
   if (!plan.ok()) return 1;
   Run run("bench", *plan, 0, 0, 0);
-  run.workers().emplace_back();
-  run.workers()[0].worker_id = "sim/0";
+  RunWorker sim;
+  sim.worker_id = "sim/0";
+  run.AddWorker(std::move(sim));
+  RunWorker* worker = run.CarryingWorkers().at(0);
   int64_t now_ns = 2 * kNsPerSec;
   // 10,000 messages a second, as from 10,000 workers.
   double merge_us = CpuUsPerCall(30'000, [&](int i) {
-    run.AddStats(&run.workers()[0], decoded[i % decoded.size()], now_ns);
+    run.AddStats(worker, decoded[i % decoded.size()], now_ns);
     if (i % 10'000 == 9'999) {
       now_ns += kNsPerSec;
       run.CloseSeconds(now_ns, false);
